@@ -1,0 +1,3 @@
+from mfgctl.cli import main
+
+main()

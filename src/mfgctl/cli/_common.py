@@ -1,0 +1,102 @@
+"""What every command group shares: the session, shared options, output helpers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from mfgctl.errors import ImportInvalid, MfgError
+from mfgctl.render import Format, note
+
+HELP_FORMAT = "Output format: table (Rich), json, csv, markdown, plain (tab-separated)."
+
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help=HELP_FORMAT, case_sensitive=False)
+]
+LocationOpt = Annotated[str, typer.Option("--location", "-l", help="Location code.")]
+LotOpt = Annotated[str | None, typer.Option("--lot", help="Lot (or serial) number.")]
+UnitOpt = Annotated[
+    str | None, typer.Option("--unit", "-u", help="Unit of QTY (default: the item's base unit).")
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date", help="Effective date for a back-dated entry (YYYY-MM-DD[ HH:MM]).", metavar="DATE"
+    ),
+]
+RefOpt = Annotated[str | None, typer.Option("--ref", help="Reference: order, delivery note...")]
+StatusOpt = Annotated[
+    str,
+    typer.Option(
+        "--status",
+        help="Stock status: available, pending_inspection, awaiting_release, blocked, "
+        "rejected, rework.",
+    ),
+]
+ItemArg = Annotated[str, typer.Argument(help="Item code.", show_default=False)]
+QtyArg = Annotated[
+    str, typer.Argument(help="Quantity, an exact decimal like 12 or 0.35.", show_default=False)
+]
+
+
+@dataclass
+class State:
+    """Global options, resolved once by the root callback."""
+
+    db_path: Path
+    user: str
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.find_root().obj  # type: ignore[no-any-return]
+
+
+def fail(error: MfgError) -> NoReturn:
+    """Print a refusal as ``Error: ...`` on stderr and exit with its code."""
+    if isinstance(error, ImportInvalid):
+        for problem in error.problems[:50]:
+            note(f"Error: {problem}")
+        if len(error.problems) > 50:
+            note(f"Error: ... and {len(error.problems) - 50} more problems")
+    note(f"Error: {error}")
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def session(ctx: typer.Context, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """Open the database for one command.
+
+    A writing command runs in one ``BEGIN IMMEDIATE`` transaction, committed when the
+    block ends and rolled back on any error; a reading one in one read snapshot.
+    Errors become one line on stderr and the exit code of their class.
+    """
+    from mfgctl import db as dbmod
+
+    path = state(ctx).db_path
+    try:
+        conn = dbmod.connect(path)
+        try:
+            scope = dbmod.transaction if write else dbmod.snapshot
+            with scope(conn, path):
+                yield conn
+        finally:
+            conn.close()
+    except MfgError as e:
+        fail(e)
+    except sqlite3.Error as e:
+        fail(dbmod.map_sqlite_error(e, path))
+
+
+def user(ctx: typer.Context) -> str:
+    return state(ctx).user
+
+
+def done(message: str) -> None:
+    """A success message: to stderr, so stdout stays data for scripts."""
+    note(message)

@@ -1,0 +1,166 @@
+"""Opening an mfgctl database: pragmas, schema, migrations, and transactions.
+
+Settings and why:
+
+* ``foreign_keys=ON`` on every connection (it is off by default in SQLite and must be
+  set outside a transaction).
+* ``journal_mode=WAL`` (persistent, set at ``init``): readers never block the writer.
+* ``synchronous=FULL``: a command that said "done" survives a power cut. In WAL mode
+  NORMAL could lose the last commits on power loss; one fsync per command is cheap.
+* ``busy_timeout``: a writer waits this long for another writer (``MFGCTL_BUSY_TIMEOUT``
+  seconds, default 10) before giving up with exit code 5.
+* Every writing command runs in one ``BEGIN IMMEDIATE`` transaction: the write lock is
+  taken before the first read, so a check and the write it guards cannot be split by
+  another process (two cron jobs can never reserve the same units).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from mfgctl.errors import DatabaseBusy, DatabaseUnusable, MfgError
+from mfgctl.migrations import SCHEMA_VERSION, upgrade
+
+APPLICATION_ID = 0x4D464743  # "MFGC": marks a file as an mfgctl database
+DEFAULT_PATH = "mfgctl.db"
+
+
+def busy_timeout_s() -> float:
+    try:
+        return max(0.0, float(os.environ.get("MFGCTL_BUSY_TIMEOUT", "10")))
+    except ValueError:
+        return 10.0
+
+
+def schema_sql() -> str:
+    """The DDL of a new database: schema.sql shipped in the package (or the source tree)."""
+    packaged = resources.files("mfgctl").joinpath("schema.sql")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "schema.sql").read_text(encoding="utf-8")
+
+
+def map_sqlite_error(e: sqlite3.Error, path: str | Path = "") -> MfgError:
+    """Turn a SQLite failure a user can meet into an MfgError with the right exit code."""
+    text = str(e)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return DatabaseBusy(
+            f"database is busy: another mfgctl command held it for more than "
+            f"{busy_timeout_s():g} s; try again"
+        )
+    if "readonly" in low or "read-only" in low:
+        return DatabaseUnusable(f"database {path} is read-only: check the file's permissions")
+    if "not a database" in low or "malformed" in low or "unable to open" in low:
+        return DatabaseUnusable(f"{path} is not a usable mfgctl database ({text})")
+    return MfgError(text)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s())
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s() * 1000)}")
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open an existing mfgctl database, upgrading its schema if it is older.
+
+    Raises:
+        DatabaseUnusable: missing file, not an mfgctl database, newer schema.
+    """
+    path = Path(path)
+    if not path.exists():
+        hint = "run `mfgctl init` to create it, or choose one with --db or MFGCTL_DB"
+        raise DatabaseUnusable(f"no database at {path}: {hint}")
+    if path.is_dir():
+        raise DatabaseUnusable(f"{path} is a directory, not a database file")
+    try:
+        db = _open(path)
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as e:
+        raise DatabaseUnusable(f"{path} is not an mfgctl database ({e})") from e
+    if app_id != APPLICATION_ID:
+        db.close()
+        raise DatabaseUnusable(f"{path} is not an mfgctl database")
+    if version > SCHEMA_VERSION:
+        db.close()
+        raise DatabaseUnusable(
+            f"{path} was written by a newer mfgctl (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}): upgrade mfgctl"
+        )
+    if version < SCHEMA_VERSION:
+        try:
+            with transaction(db, path):
+                # Another process may have upgraded it while we waited for the lock.
+                current = db.execute("PRAGMA user_version").fetchone()[0]
+                if current < SCHEMA_VERSION:
+                    upgrade(db, current)
+        except BaseException:
+            db.close()
+            raise
+    return db
+
+
+def create(path: str | Path) -> sqlite3.Connection:
+    """Create a new, empty mfgctl database at ``path``.
+
+    Raises:
+        DatabaseUnusable: the directory is missing or not writable.
+        MfgError: a file already exists there.
+    """
+    path = Path(path)
+    if path.exists():
+        raise MfgError(f"{path} already exists: not touching it (use another --db path)")
+    if not path.parent.is_dir():
+        raise DatabaseUnusable(f"cannot create {path}: directory {path.parent} does not exist")
+    try:
+        db = _open(path)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.executescript(
+            "BEGIN IMMEDIATE;\n"
+            f"PRAGMA application_id = {APPLICATION_ID};\n" + schema_sql() + "\nCOMMIT;"
+        )
+    except sqlite3.Error as e:
+        raise map_sqlite_error(e, path) from e
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, path: str | Path = "") -> Iterator[sqlite3.Connection]:
+    """One write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as e:
+        raise map_sqlite_error(e, path) from e
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    try:
+        db.execute("COMMIT")
+    except sqlite3.Error as e:
+        db.execute("ROLLBACK")
+        raise map_sqlite_error(e, path) from e
+
+
+@contextmanager
+def snapshot(db: sqlite3.Connection, path: str | Path = "") -> Iterator[sqlite3.Connection]:
+    """A read transaction: every query of a report sees the same committed state."""
+    try:
+        db.execute("BEGIN")
+        yield db
+    except sqlite3.Error as e:
+        raise map_sqlite_error(e, path) from e
+    finally:
+        if db.in_transaction:
+            db.execute("ROLLBACK")

@@ -1,0 +1,1 @@
+"""The rules of mfgctl. Modules here never print, never exit, and never import the CLI."""

@@ -1,0 +1,60 @@
+"""Codes that name things: items, locations, lots, serials, BOM revisions.
+
+Codes are trimmed and compared case-insensitively. They are restricted to printable
+ASCII without spaces or quotes, so they are safe to type in a shell, to put in a file
+name, a CSV cell or a label printer, and cannot be mistaken for SQL or markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mfgctl.errors import InvalidInput
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+#-]*")
+# Lot and serial numbers come from suppliers: allow brackets, colons and parentheses too.
+_LOT = re.compile(r"[A-Za-z0-9\[(][A-Za-z0-9._/+#:\[\]()-]*")
+MAX_CODE = 40
+MAX_LOT = 64
+
+
+def _check(value: object, pattern: re.Pattern[str], limit: int, what: str, allowed: str) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
+    text = str(value).strip()
+    if not text:
+        raise InvalidInput(f"{what} must not be empty")
+    shown = text if len(text) <= 50 else text[:47] + "..."
+    if len(text) > limit:
+        raise InvalidInput(f"{what} {shown!r} is longer than {limit} characters")
+    if not pattern.fullmatch(text):
+        raise InvalidInput(f"{what} {shown!r} may only contain {allowed}")
+    return text
+
+
+def code(value: object, *, what: str = "code") -> str:
+    """An item, location or revision code: letters, digits and . _ / + # -."""
+    return _check(value, _CODE, MAX_CODE, what, "letters A-Z, digits and . _ / + # - (no spaces)")
+
+
+def lot_code(value: object, *, what: str = "lot") -> str:
+    """A lot or serial number: like a code, plus : [ ] ( )."""
+    return _check(
+        value, _LOT, MAX_LOT, what, "letters A-Z, digits and . _ / + # - : [ ] ( ) (no spaces)"
+    )
+
+
+def text(value: object, *, what: str, limit: int = 200, required: bool = True) -> str | None:
+    """Free text (names, reasons, notes): any printable characters, one line."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(f"{what} must not be empty")
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
+    result = str(value).strip()
+    if len(result) > limit:
+        raise InvalidInput(f"{what} is longer than {limit} characters")
+    if any(ch in result for ch in "\n\r\x00") or not result.isprintable():
+        raise InvalidInput(f"{what} must be one line of printable text")
+    return result

@@ -1,0 +1,488 @@
+"""Items: anything stocked or made, and the units it is counted in.
+
+An item is counted in one *base unit*; its extra units convert to the base unit by an
+exact factor (``reel: 5000`` means one reel is 5000 base units). Codes are unique,
+trimmed and compared case-insensitively. The same field names are used by
+``item add/update`` (as ``--options``), by YAML import/export (as keys) and by JSON
+output, so one definition below validates all three.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl.domain import codes
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+from mfgctl.timefmt import parse_date
+
+TYPES = ("raw", "component", "subassembly", "finished", "packaging")
+MAKE_OR_BUY = ("make", "buy")
+METHODS = ("make_to_stock", "make_to_order", "assemble_to_order")
+TRACKING = ("none", "lot", "serial")
+LOT_SIZING = ("lot_for_lot", "fixed", "period")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One item with its planning data. Quantities are in the base unit."""
+
+    code: str
+    name: str
+    type: str
+    unit: str
+    make_or_buy: str
+    units: dict[str, Decimal] = field(default_factory=dict)
+    method: str | None = None
+    tracking: str = "none"
+    purchase_lead_time_days: int = 0
+    mfg_lead_time_days: int = 0
+    moq: Decimal | None = None
+    max_order_qty: Decimal | None = None
+    order_multiple: Decimal | None = None
+    safety_stock: Decimal = Decimal(0)
+    lot_sizing: str = "lot_for_lot"
+    fixed_order_qty: Decimal | None = None
+    period_days: int | None = None
+    cost: Decimal | None = None
+    inspect_on_receipt: bool = False
+    release_criteria: tuple[str, ...] = ()
+    planning_reviewed: str | None = None
+    active: bool = True
+    id: int = 0
+
+    @property
+    def lead_time_days(self) -> int:
+        """The lead time that applies: purchase for buy items, manufacturing for make."""
+        if self.make_or_buy == "buy":
+            return self.purchase_lead_time_days
+        return self.mfg_lead_time_days
+
+    def factor(self, unit: str | None) -> Decimal:
+        """Base units in one ``unit``; raises InvalidInput if it cannot convert."""
+        if unit is None:
+            return Decimal(1)
+        found = q.unit_factor(unit, self.unit, self.units)
+        if found is None:
+            raise InvalidInput(
+                f"unit {unit!r} cannot convert to {self.code}'s base unit {self.unit!r}"
+                + (f" (known: {', '.join([self.unit, *self.units])})" if self.units else "")
+            )
+        return found
+
+    def to_base(self, amount: Decimal, unit: str | None) -> Decimal:
+        return amount * self.factor(unit)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field, in import-key order (both lead times spelled out)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "type": self.type,
+            "unit": self.unit,
+            "make_or_buy": self.make_or_buy,
+            "tracking": self.tracking,
+            "lead_time_days": self.lead_time_days,
+            "safety_stock": self.safety_stock,
+            "cost": self.cost,
+            "active": self.active,
+        }
+
+
+# -- parsing one field ---------------------------------------------------------------
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[object, str], str]:
+    def parse(value: object, what: str) -> str:
+        text = str(value).strip().lower().replace("-", "_") if isinstance(value, str) else value
+        if text not in options:
+            raise InvalidInput(f"{what} must be one of {', '.join(options)}; got {value!r}")
+        return text  # type: ignore[return-value]
+
+    return parse
+
+
+def _days(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput(f"{what} must be a whole number of days, not {value!r}")
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 5:
+        raise InvalidInput(f"{what} must be a whole number of days (0-99999), not {value!r}")
+    return int(text)
+
+
+def _positive_days(value: object, what: str) -> int | None:
+    if value is None:
+        return None
+    days = _days(value, what)
+    if days == 0:
+        raise InvalidInput(f"{what} must be at least 1 day")
+    return days
+
+
+def _opt_qty(value: object, what: str) -> Decimal | None:
+    return None if value is None else q.parse_qty(value, what=what)
+
+
+def _qty0(value: object, what: str) -> Decimal:
+    return q.parse_qty(value, what=what, allow_zero=True)
+
+
+def _money(value: object, what: str) -> Decimal | None:
+    return None if value is None else q.parse_qty(value, what=what, allow_zero=True)
+
+
+def _bool(value: object, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise InvalidInput(f"{what} must be true or false, not {value!r}")
+
+
+def _units(value: object, what: str) -> dict[str, Decimal]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{what} must be a mapping of unit: factor (like reel: 5000)")
+    result: dict[str, Decimal] = {}
+    for name, factor in value.items():
+        unit = q.parse_unit(name, what=f"{what} name")
+        if unit.lower() in (u.lower() for u in result):
+            raise InvalidInput(f"{what}: unit {unit!r} given twice")
+        result[unit] = q.parse_qty(factor, what=f"{what}.{unit} factor")
+        q.to_micro(result[unit], what=f"{what}.{unit} factor")
+    return result
+
+
+def _criteria(value: object, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, list | tuple):
+        raise InvalidInput(f"{what} must be a list of names")
+    names: list[str] = []
+    for v in value:
+        name = codes.code(v, what=f"{what} entry").lower()
+        if name in names:
+            raise InvalidInput(f"{what}: {name!r} given twice")
+        names.append(name)
+    return tuple(names)
+
+
+def _date_text(value: object, what: str) -> str | None:
+    return None if value is None else parse_date(value, what=what).isoformat()
+
+
+PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "name": lambda v, w: codes.text(v, what=w),
+    "type": _choice(TYPES),
+    "unit": lambda v, w: q.parse_unit(v, what=w),
+    "units": _units,
+    "make_or_buy": _choice(MAKE_OR_BUY),
+    "method": lambda v, w: None if v is None else _choice(METHODS)(v, w),
+    "tracking": _choice(TRACKING),
+    "lead_time_days": _days,
+    "purchase_lead_time_days": _days,
+    "mfg_lead_time_days": _days,
+    "moq": _opt_qty,
+    "max_order_qty": _opt_qty,
+    "order_multiple": _opt_qty,
+    "safety_stock": _qty0,
+    "lot_sizing": _choice(LOT_SIZING),
+    "fixed_order_qty": _opt_qty,
+    "period_days": _positive_days,
+    "cost": _money,
+    "inspect_on_receipt": _bool,
+    "release_criteria": _criteria,
+    "planning_reviewed": _date_text,
+    "active": _bool,
+}
+KEYS = ("code", *PARSERS)
+REQUIRED = ("name", "type", "unit", "make_or_buy")
+
+
+def parse_fields(raw: Mapping[str, Any], *, where: str = "") -> dict[str, Any]:
+    """Validate item fields given by name (YAML keys or CLI options).
+
+    Returns typed values; raises InvalidInput naming the field (prefixed by ``where``).
+    """
+    result: dict[str, Any] = {}
+    for key, value in raw.items():
+        what = f"{where}{key}"
+        if key not in PARSERS:
+            raise InvalidInput(f"unknown item field {what!r} (known: {', '.join(KEYS)})")
+        result[key] = PARSERS[key](value, what)
+    return result
+
+
+def _merge(base: Item, changes: Mapping[str, Any], *, where: str = "") -> Item:
+    """Apply parsed changes to an item and check the rules between fields."""
+    changes = dict(changes)
+    make_or_buy = changes.get("make_or_buy", base.make_or_buy)
+    if "lead_time_days" in changes:
+        which = "purchase_lead_time_days" if make_or_buy == "buy" else "mfg_lead_time_days"
+        if which in changes:
+            raise InvalidInput(f"{where}give lead_time_days or {which}, not both")
+        changes[which] = changes.pop("lead_time_days")
+    item = replace(base, **changes)
+    if item.make_or_buy == "make" and item.method is None:
+        item = replace(item, method="make_to_stock")
+    if item.make_or_buy == "buy" and item.method is not None:
+        if "method" in changes:
+            raise InvalidInput(f"{where}method applies to make items only ({item.code} is buy)")
+        item = replace(item, method=None)
+    if item.lot_sizing == "fixed" and item.fixed_order_qty is None:
+        raise InvalidInput(f"{where}lot_sizing fixed needs fixed_order_qty")
+    if item.lot_sizing == "period" and item.period_days is None:
+        raise InvalidInput(f"{where}lot_sizing period needs period_days")
+    if item.moq is not None and item.max_order_qty is not None and item.max_order_qty < item.moq:
+        raise InvalidInput(
+            f"{where}max_order_qty {q.fmt(item.max_order_qty)} is below moq {q.fmt(item.moq)}"
+        )
+    for key in ("moq", "max_order_qty", "order_multiple", "safety_stock", "fixed_order_qty"):
+        value = getattr(item, key)
+        if value is not None:
+            q.to_micro(value, what=f"{where}{key}")
+    return item
+
+
+def build(code: object, raw: Mapping[str, Any], *, where: str = "") -> Item:
+    """A new Item from raw fields (validated), without touching the database."""
+    item_code = codes.code(code, what=f"{where}item code")
+    parsed = parse_fields(raw, where=where)
+    missing = [k for k in REQUIRED if k not in parsed]
+    if missing:
+        raise InvalidInput(f"{where}item {item_code} needs {', '.join(missing)}")
+    required = {k: parsed.pop(k) for k in REQUIRED}
+    return _merge(Item(code=item_code, **required), parsed, where=where)
+
+
+def to_fields(item: Item) -> dict[str, Any]:
+    """The item as import/export keys, leaving out values that are at their default."""
+    out: dict[str, Any] = {"code": item.code}
+    default = Item(code="", name="", type="", unit="", make_or_buy=item.make_or_buy)
+    if item.make_or_buy == "make":
+        default = replace(default, method="make_to_stock")
+    for f in fields(Item):
+        if f.name in ("code", "id"):
+            continue
+        value = getattr(item, f.name)
+        if f.name in REQUIRED or value != getattr(default, f.name):
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    lead = "purchase_lead_time_days" if item.make_or_buy == "buy" else "mfg_lead_time_days"
+    if lead in out:
+        out["lead_time_days"] = out.pop(lead)
+    return out
+
+
+# -- data access -----------------------------------------------------------------------
+
+_COLUMNS = (
+    "code, name, type, unit, make_or_buy, method, tracking, purchase_lead_time_days, "
+    "mfg_lead_time_days, moq, max_order_qty, order_multiple, safety_stock, lot_sizing, "
+    "fixed_order_qty, period_days, std_cost, inspect_on_receipt, release_criteria, "
+    "planning_reviewed_on, active"
+)
+_SELECT = f"SELECT id, {_COLUMNS} FROM item"
+
+
+def _values(item: Item) -> tuple[Any, ...]:
+    def micro(v: Decimal | None) -> int | None:
+        return None if v is None else q.to_micro(v)
+
+    return (
+        item.code,
+        item.name,
+        item.type,
+        item.unit,
+        item.make_or_buy,
+        item.method,
+        item.tracking,
+        item.purchase_lead_time_days,
+        item.mfg_lead_time_days,
+        micro(item.moq),
+        micro(item.max_order_qty),
+        micro(item.order_multiple),
+        micro(item.safety_stock),
+        item.lot_sizing,
+        micro(item.fixed_order_qty),
+        item.period_days,
+        micro(item.cost),
+        int(item.inspect_on_receipt),
+        json.dumps(list(item.release_criteria)),
+        item.planning_reviewed,
+        int(item.active),
+    )
+
+
+def _from_row(row: sqlite3.Row, units: dict[str, Decimal]) -> Item:
+    m = q.from_micro
+    return Item(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        type=row["type"],
+        unit=row["unit"],
+        make_or_buy=row["make_or_buy"],
+        units=units,
+        method=row["method"],
+        tracking=row["tracking"],
+        purchase_lead_time_days=row["purchase_lead_time_days"],
+        mfg_lead_time_days=row["mfg_lead_time_days"],
+        moq=m(row["moq"]),
+        max_order_qty=m(row["max_order_qty"]),
+        order_multiple=m(row["order_multiple"]),
+        safety_stock=q.dec(row["safety_stock"]),
+        lot_sizing=row["lot_sizing"],
+        fixed_order_qty=m(row["fixed_order_qty"]),
+        period_days=row["period_days"],
+        cost=m(row["std_cost"]),
+        inspect_on_receipt=bool(row["inspect_on_receipt"]),
+        release_criteria=tuple(json.loads(row["release_criteria"])),
+        planning_reviewed=row["planning_reviewed_on"],
+        active=bool(row["active"]),
+    )
+
+
+def _units_of(db: sqlite3.Connection, item_ids: list[int] | None = None) -> dict[int, dict]:
+    units: dict[int, dict[str, Decimal]] = {}
+    for row in db.execute("SELECT item_id, unit, factor FROM item_unit ORDER BY item_id, unit"):
+        if item_ids is None or row[0] in item_ids:
+            units.setdefault(row[0], {})[row[1]] = q.dec(row[2])
+    return units
+
+
+def find(db: sqlite3.Connection, code: str) -> Item | None:
+    """The item with this code (trimmed, any case), or None."""
+    row = db.execute(f"{_SELECT} WHERE code = ?", (str(code).strip(),)).fetchone()
+    if row is None:
+        return None
+    return _from_row(row, _units_of(db, [row["id"]]).get(row["id"], {}))
+
+
+def get(db: sqlite3.Connection, code: str, *, active: bool = False) -> Item:
+    """The item with this code; NotFound names close matches. ``active`` refuses inactive."""
+    item = find(db, code)
+    if item is None:
+        raise NotFound(f"unknown item {str(code).strip()!r}{_suggest(db, str(code))}")
+    if active and not item.active:
+        raise RuleViolation(f"item {item.code} is deactivated: reactivate it with item update")
+    return item
+
+
+def _suggest(db: sqlite3.Connection, code: str) -> str:
+    import difflib
+
+    known = [r[0] for r in db.execute("SELECT code FROM item")]
+    close = difflib.get_close_matches(code.strip().upper(), [k.upper() for k in known], n=3)
+    by_upper = {k.upper(): k for k in known}
+    return f" (did you mean {', '.join(by_upper[c] for c in close)}?)" if close else ""
+
+
+def all_items(db: sqlite3.Connection) -> list[Item]:
+    """Every item, active or not, ordered by code."""
+    units = _units_of(db)
+    return [
+        _from_row(r, units.get(r["id"], {}))
+        for r in db.execute(f"{_SELECT} ORDER BY code COLLATE NOCASE")
+    ]
+
+
+def list_items(
+    db: sqlite3.Connection,
+    *,
+    type: str | None = None,
+    make_or_buy: str | None = None,
+    include_inactive: bool = False,
+    search: str | None = None,
+) -> list[Item]:
+    """Items filtered by type, make/buy, activity and a text search in code or name."""
+    if type is not None:
+        type = _choice(TYPES)(type, "--type")
+    if make_or_buy is not None:
+        make_or_buy = _choice(MAKE_OR_BUY)(make_or_buy, "--make-or-buy")
+    needle = (search or "").strip().lower()
+    return [
+        i
+        for i in all_items(db)
+        if (include_inactive or i.active)
+        and (type is None or i.type == type)
+        and (make_or_buy is None or i.make_or_buy == make_or_buy)
+        and (not needle or needle in i.code.lower() or needle in i.name.lower())
+    ]
+
+
+def _write_units(db: sqlite3.Connection, item_id: int, units: dict[str, Decimal]) -> None:
+    db.execute("DELETE FROM item_unit WHERE item_id = ?", (item_id,))
+    db.executemany(
+        "INSERT INTO item_unit (item_id, unit, factor) VALUES (?, ?, ?)",
+        [(item_id, u, q.to_micro(f)) for u, f in units.items()],
+    )
+
+
+def insert(db: sqlite3.Connection, item: Item) -> Item:
+    """Store a new, already validated item."""
+    if find(db, item.code) is not None:
+        raise RuleViolation(f"item {item.code} already exists (use item update to change it)")
+    marks = ", ".join("?" * len(_values(item)))
+    cur = db.execute(f"INSERT INTO item ({_COLUMNS}) VALUES ({marks})", _values(item))
+    _write_units(db, cur.lastrowid, item.units)  # type: ignore[arg-type]
+    return replace(item, id=cur.lastrowid)  # type: ignore[arg-type]
+
+
+def add(db: sqlite3.Connection, code: str, raw: Mapping[str, Any]) -> Item:
+    """Create an item from raw fields (see PARSERS for the names)."""
+    return insert(db, build(code, raw))
+
+
+def has_moves(db: sqlite3.Connection, item_id: int) -> bool:
+    return (
+        db.execute("SELECT 1 FROM move WHERE item_id = ? LIMIT 1", (item_id,)).fetchone()
+        is not None
+    )
+
+
+def store_update(db: sqlite3.Connection, old: Item, new: Item) -> Item:
+    """Write ``new`` over ``old`` (same code), refusing changes that would falsify stock."""
+    if new.unit.lower() != old.unit.lower() and has_moves(db, old.id):
+        raise RuleViolation(
+            f"cannot change the base unit of {old.code} from {old.unit} to {new.unit}: "
+            "it has stock moves counted in the old unit"
+        )
+    if new.tracking != old.tracking and has_moves(db, old.id):
+        raise RuleViolation(
+            f"cannot change tracking of {old.code} from {old.tracking} to {new.tracking}: "
+            "it already has stock moves"
+        )
+    sets = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(","))
+    db.execute(f"UPDATE item SET {sets} WHERE id = ?", (*_values(new), old.id))
+    if new.units != old.units:
+        _write_units(db, old.id, new.units)
+    return replace(new, id=old.id)
+
+
+def update(db: sqlite3.Connection, code: str, raw: Mapping[str, Any]) -> tuple[Item, list[str]]:
+    """Change some fields of an item. Returns the item and the names of changed fields."""
+    old = get(db, code)
+    if not raw:
+        raise InvalidInput("nothing to update: give at least one field option")
+    new = _merge(old, parse_fields(raw))
+    changed = [f.name for f in fields(Item) if getattr(old, f.name) != getattr(new, f.name)]
+    if changed:
+        new = store_update(db, old, new)
+    return new, changed
+
+
+def deactivate(db: sqlite3.Connection, code: str) -> Item:
+    """Mark an item inactive: it stays in history but takes no new stock or orders."""
+    item = get(db, code)
+    if not item.active:
+        raise RuleViolation(f"item {item.code} is already deactivated")
+    db.execute("UPDATE item SET active = 0 WHERE id = ?", (item.id,))
+    return replace(item, active=False)

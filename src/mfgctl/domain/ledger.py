@@ -1,0 +1,279 @@
+"""The stock ledger: double entry for things.
+
+Every change of stock is a *move*: a quantity of an item (and lot) taken out of one
+place and put into another. A place is a location plus, for real locations, a status
+(``STORES/available``, ``QC/pending_inspection``); virtual places (``SUPPLIER``,
+``CUSTOMER``, ``ADJUSTMENT``, ...) have none. So the sum over all places of every item
+is always zero, a balance is moves in minus moves out, and history is a query.
+
+Moves are immutable (the database refuses UPDATE and DELETE on them). The
+``balance`` table (item x place x lot) is updated in the same transaction as each
+move, so reports read balances, never the whole ledger; ``mfgctl check`` proves the two
+agree. ``seq`` orders the ledger; ``effective_at`` may be back-dated.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import codes, locations
+from mfgctl.domain.items import Item
+from mfgctl.domain.locations import Location
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+
+STATUSES = (
+    "pending_inspection",
+    "available",
+    "awaiting_release",
+    "blocked",
+    "rejected",
+    "rework",
+)
+
+
+def parse_status(value: str, *, what: str = "status") -> str:
+    text = value.strip().lower().replace("-", "_")
+    if text not in STATUSES:
+        raise InvalidInput(f"{what} must be one of {', '.join(STATUSES)}; got {value!r}")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a unit is: a location, and its status if the location is real."""
+
+    location: Location
+    status: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.location.code}/{self.status}" if self.status else self.location.code
+
+
+def place(db: sqlite3.Connection, location: str, status: str | None = "available") -> Place:
+    """A real location with a status (``status`` validated), or a virtual place."""
+    loc = locations.get(db, location)
+    if not loc.internal:
+        return Place(loc)
+    return Place(locations.get_internal(db, location), parse_status(status or "available"))
+
+
+def virtual(db: sqlite3.Connection, code: str) -> Place:
+    return Place(locations.virtual(db, code))
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    id: int
+    code: str
+    serial: bool
+    expires_on: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One ledger row."""
+
+    seq: int
+    item: str
+    lot: str | None
+    qty: Decimal
+    source: str
+    target: str
+    kind: str
+    effective_at: str
+    user: str
+    reason: str | None = None
+    ref: str | None = None
+    unit_cost: Decimal | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "effective_at": timefmt.local(self.effective_at),
+            "item": self.item,
+            "lot": self.lot,
+            "qty": self.qty,
+            "from": self.source,
+            "to": self.target,
+            "kind": self.kind,
+            "user": self.user,
+            "reason": self.reason,
+            "ref": self.ref,
+        }
+
+
+# -- lots ------------------------------------------------------------------------------
+
+
+def find_lot(db: sqlite3.Connection, item: Item, code: str) -> Lot | None:
+    row = db.execute(
+        "SELECT id, code, serial, expires_on FROM lot WHERE item_id = ? AND code = ?",
+        (item.id, code.strip()),
+    ).fetchone()
+    return None if row is None else Lot(row[0], row[1], bool(row[2]), row[3])
+
+
+def get_lot(db: sqlite3.Connection, item: Item, code: str) -> Lot:
+    found = find_lot(db, item, code)
+    if found is None:
+        word = "serial" if item.tracking == "serial" else "lot"
+        raise NotFound(f"{item.code} has no {word} {code.strip()!r}")
+    return found
+
+
+def ensure_lot(
+    db: sqlite3.Connection, item: Item, code: str, *, expires_on: date | None = None
+) -> Lot:
+    """The lot of this item with this code, created if new; a serial must be new."""
+    word = "serial" if item.tracking == "serial" else "lot"
+    lot_code = codes.lot_code(code, what=word)
+    expires = expires_on.isoformat() if expires_on else None
+    found = find_lot(db, item, lot_code)
+    if found is not None:
+        if expires and found.expires_on and found.expires_on != expires:
+            raise RuleViolation(
+                f"lot {found.code} of {item.code} expires {found.expires_on}, not {expires}"
+            )
+        if expires and not found.expires_on:
+            db.execute("UPDATE lot SET expires_on = ? WHERE id = ?", (expires, found.id))
+            found = Lot(found.id, found.code, found.serial, expires)
+        return found
+    cur = db.execute(
+        "INSERT INTO lot (item_id, code, serial, expires_on, created_at) VALUES (?, ?, ?, ?, ?)",
+        (item.id, lot_code, int(item.tracking == "serial"), expires, timefmt.now()),
+    )
+    return Lot(cur.lastrowid, lot_code, item.tracking == "serial", expires)  # type: ignore[arg-type]
+
+
+def in_house(db: sqlite3.Connection, item: Item, lot: Lot) -> Decimal:
+    """How much of a lot is at real locations, in any status."""
+    row = db.execute(
+        "SELECT total(qty) FROM balance WHERE item_id = ? AND lot_id = ? AND status IS NOT NULL",
+        (item.id, lot.id),
+    ).fetchone()
+    return q.dec(int(row[0]))
+
+
+# -- balances and posting ----------------------------------------------------------------
+
+
+def balance(db: sqlite3.Connection, item: Item, where: Place, lot: Lot | None = None) -> Decimal:
+    row = db.execute(
+        "SELECT qty FROM balance WHERE item_id = ? AND location_id = ? AND status IS ? "
+        "AND lot_id IS ?",
+        (item.id, where.location.id, where.status, lot.id if lot else None),
+    ).fetchone()
+    return q.dec(row[0] if row else 0)
+
+
+def _bump(
+    db: sqlite3.Connection, item_id: int, where: Place, lot_id: int | None, delta: int
+) -> None:
+    key = (item_id, where.location.id, where.status, lot_id)
+    cur = db.execute(
+        "UPDATE balance SET qty = qty + ? WHERE item_id = ? AND location_id = ? "
+        "AND status IS ? AND lot_id IS ?",
+        (delta, *key),
+    )
+    if cur.rowcount == 0:
+        db.execute(
+            "INSERT INTO balance (item_id, location_id, status, lot_id, qty) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (*key, delta),
+        )
+
+
+def effective(when: str | None) -> str:
+    """Stored text for an effective date typed by a user; refuses the future."""
+    if when is None:
+        return timefmt.now()
+    stamp = timefmt.parse_moment(when, what="--date")
+    if stamp > timefmt.now():
+        raise InvalidInput(f"--date {when} is in the future: back-dating only")
+    return stamp
+
+
+def post(
+    db: sqlite3.Connection,
+    *,
+    item: Item,
+    qty: Decimal,
+    source: Place,
+    target: Place,
+    kind: str,
+    user: str,
+    lot: Lot | None = None,
+    reason: str | None = None,
+    ref: str | None = None,
+    effective_at: str | None = None,
+    unit_cost: Decimal | None = None,
+) -> Move:
+    """Write one move and its two balance changes. The caller holds the transaction.
+
+    Raises:
+        RuleViolation: the source is a real place without that much stock.
+    """
+    micro = q.to_micro(qty)
+    if micro <= 0:
+        raise InvalidInput(f"quantity must be greater than zero, got {q.fmt(qty)}")
+    if item.tracking != "none" and lot is None and (source.status or target.status):
+        word = "serial" if item.tracking == "serial" else "lot"
+        raise InvalidInput(f"{item.code} is {word}-tracked: give the {word}")
+    if source.status is not None:
+        have = balance(db, item, source, lot)
+        if have < qty:
+            lot_text = f" lot {lot.code}" if lot else ""
+            raise RuleViolation(
+                f"not enough {item.code}{lot_text} at {source.label}: "
+                f"need {q.fmt(qty)} {item.unit}, have {q.fmt(have)}"
+            )
+    stamp = timefmt.now()
+    cur = db.execute(
+        "INSERT INTO move (item_id, lot_id, qty, from_location_id, from_status, to_location_id, "
+        "to_status, kind, unit_cost, effective_at, recorded_at, user, reason, ref) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            item.id,
+            lot.id if lot else None,
+            micro,
+            source.location.id,
+            source.status,
+            target.location.id,
+            target.status,
+            kind,
+            None if unit_cost is None else q.to_micro(unit_cost, what="cost"),
+            effective_at or stamp,
+            stamp,
+            user,
+            reason,
+            ref,
+        ),
+    )
+    lot_id = lot.id if lot else None
+    _bump(db, item.id, source, lot_id, -micro)
+    _bump(db, item.id, target, lot_id, micro)
+    return Move(
+        seq=cur.lastrowid,  # type: ignore[arg-type]
+        item=item.code,
+        lot=lot.code if lot else None,
+        qty=qty,
+        source=source.label,
+        target=target.label,
+        kind=kind,
+        effective_at=effective_at or stamp,
+        user=user,
+        reason=reason,
+        ref=ref,
+        unit_cost=unit_cost,
+    )
+
+
+def all_moves(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT count(*) FROM move").fetchone()[0]

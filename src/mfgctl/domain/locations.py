@@ -1,0 +1,109 @@
+"""Locations: where stock sits.
+
+``internal`` locations are real places (stores, line-side racks, the QC area); stock
+there always has a status. The other kinds are the virtual counterparts of the
+double-entry ledger: receipts come from ``SUPPLIER``, shipments go to ``CUSTOMER``,
+scrap goes to ``SCRAP``, count corrections go through ``ADJUSTMENT``, and opening
+balances come from ``OPENING``. A production order is a ``production`` place (its WIP).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from mfgctl.domain import codes
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+
+KINDS = ("internal", "supplier", "customer", "production", "scrap", "adjustment", "opening")
+VIRTUAL = {"SUPPLIER", "CUSTOMER", "SCRAP", "ADJUSTMENT", "OPENING"}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: int
+    code: str
+    name: str
+    kind: str
+    active: bool = True
+
+    @property
+    def internal(self) -> bool:
+        return self.kind == "internal"
+
+    def as_row(self) -> dict[str, object]:
+        return {"code": self.code, "name": self.name, "kind": self.kind, "active": self.active}
+
+
+def _from_row(row: sqlite3.Row) -> Location:
+    return Location(row["id"], row["code"], row["name"], row["kind"], bool(row["active"]))
+
+
+def find(db: sqlite3.Connection, code: str) -> Location | None:
+    row = db.execute(
+        "SELECT id, code, name, kind, active FROM location WHERE code = ?", (str(code).strip(),)
+    ).fetchone()
+    return None if row is None else _from_row(row)
+
+
+def get(db: sqlite3.Connection, code: str) -> Location:
+    found = find(db, code)
+    if found is None:
+        known = ", ".join(
+            r[0]
+            for r in db.execute(
+                "SELECT code FROM location WHERE kind = 'internal' AND active ORDER BY code"
+            )
+        )
+        raise NotFound(f"unknown location {str(code).strip()!r} (locations: {known})")
+    return found
+
+
+def get_internal(db: sqlite3.Connection, code: str) -> Location:
+    """A real, active location that can hold stock."""
+    loc = get(db, code)
+    if not loc.internal:
+        raise RuleViolation(f"{loc.code} is a virtual place ({loc.kind}), not a stock location")
+    if not loc.active:
+        raise RuleViolation(f"location {loc.code} is deactivated")
+    return loc
+
+
+def virtual(db: sqlite3.Connection, code: str) -> Location:
+    """One of the built-in virtual places (SUPPLIER, CUSTOMER, SCRAP, ...)."""
+    assert code in VIRTUAL, code
+    return get(db, code)
+
+
+def list_locations(db: sqlite3.Connection, *, include_virtual: bool = False) -> list[Location]:
+    rows = db.execute(
+        "SELECT id, code, name, kind, active FROM location ORDER BY kind <> 'internal', code"
+    )
+    return [_from_row(r) for r in rows if include_virtual or r["kind"] == "internal"]
+
+
+def add(db: sqlite3.Connection, code: str, name: str | None = None) -> Location:
+    """Create a real (internal) location."""
+    loc_code = codes.code(code, what="location code")
+    loc_name = codes.text(name, what="location name", required=False) or loc_code
+    existing = find(db, loc_code)
+    if existing is not None:
+        raise RuleViolation(f"location {existing.code} already exists")
+    cur = db.execute(
+        "INSERT INTO location (code, name, kind) VALUES (?, ?, 'internal')", (loc_code, loc_name)
+    )
+    return Location(cur.lastrowid, loc_code, loc_name, "internal")  # type: ignore[arg-type]
+
+
+def ensure(db: sqlite3.Connection, code: str, name: str | None = None) -> tuple[Location, bool]:
+    """The internal location with this code, created if missing (for imports)."""
+    existing = find(db, code)
+    if existing is None:
+        return add(db, code, name), True
+    if not existing.internal:
+        raise InvalidInput(f"{existing.code} is a virtual place and cannot be redefined")
+    new_name = codes.text(name, what="location name", required=False)
+    if new_name and new_name != existing.name:
+        db.execute("UPDATE location SET name = ? WHERE id = ?", (new_name, existing.id))
+        return Location(existing.id, existing.code, new_name, existing.kind, existing.active), True
+    return existing, False

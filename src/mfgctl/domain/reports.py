@@ -1,0 +1,229 @@
+"""Stock reports: the stock-by-status report and an item's history.
+
+The stock report is the heart of mfgctl: per item, how much is physically in house
+and how much of it can be used. ``physical`` is everything at real locations, in any
+status; ``available`` is what passed inspection and is usable; ``free`` is available
+minus reserved, what can still be promised. WIP is stock consumed into production
+orders (their virtual places), not counted in ``physical``. The report reads the
+``balance`` table; ``as_of`` recomputes it from the ledger's effective dates instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import items, ledger, locations
+from mfgctl.domain.ledger import STATUSES
+
+# Balances now: the table kept with every move.
+_BALANCES_NOW = "SELECT item_id, location_id, status, lot_id, qty FROM balance"
+# Balances at a past moment: the ledger summed up to it (both sides of each move).
+_BALANCES_AS_OF = """
+    SELECT item_id, location_id, status, lot_id, sum(qty) AS qty FROM (
+        SELECT item_id, to_location_id AS location_id, to_status AS status, lot_id, qty
+          FROM move WHERE effective_at <= :as_of
+        UNION ALL
+        SELECT item_id, from_location_id, from_status, lot_id, -qty
+          FROM move WHERE effective_at <= :as_of
+    ) GROUP BY item_id, location_id, status, lot_id
+"""
+_STOCK_QUERY = """
+    WITH bal AS ({balances})
+    SELECT b.item_id, {lot_column} AS lot, b.status, l.kind, sum(b.qty) AS qty
+      FROM bal AS b
+      JOIN location AS l ON l.id = b.location_id
+      JOIN item AS i ON i.id = b.item_id
+      {lot_join}
+     WHERE l.kind IN ('internal', 'production') AND b.qty <> 0
+       AND (:item IS NULL OR i.code = :item)
+       AND (:type IS NULL OR i.type = :type)
+       AND (:location IS NULL OR l.code = :location)
+     GROUP BY b.item_id, lot, b.status, l.kind
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """One line of the stock-by-status report (quantities in the item's base unit)."""
+
+    item: str
+    name: str
+    type: str
+    unit: str
+    lot: str | None
+    physical: Decimal
+    available: Decimal
+    reserved: Decimal
+    free: Decimal
+    pending_inspection: Decimal
+    awaiting_release: Decimal
+    blocked: Decimal
+    rejected: Decimal
+    rework: Decimal
+    wip: Decimal
+    on_order: Decimal
+
+    def as_row(self, *, by_lot: bool = False) -> dict[str, Any]:
+        row = asdict(self)
+        if not by_lot:
+            del row["lot"]
+        return row
+
+
+def stock(
+    db: sqlite3.Connection,
+    *,
+    item: str | None = None,
+    type: str | None = None,
+    location: str | None = None,
+    status: str | None = None,
+    by_lot: bool = False,
+    as_of: str | None = None,
+    include_zero: bool = False,
+) -> list[StockRow]:
+    """The stock-by-status report, one row per item (or per item and lot).
+
+    Args:
+        item, type, location: restrict to one item, item type or real location.
+        status: keep only rows with stock in that status.
+        as_of: a local date or date-time; the report is computed from the ledger's
+            effective dates up to then instead of from the current balances.
+        include_zero: also list active items that have no stock at all.
+    """
+    item_code = items.get(db, item).code if item else None
+    if type is not None:
+        type = items.PARSERS["type"](type, "--type")
+    location_code = locations.get(db, location).code if location else None
+    status = ledger.parse_status(status, what="--status") if status else None
+    params: dict[str, Any] = {"item": item_code, "type": type, "location": location_code}
+    balances = _BALANCES_NOW
+    if as_of is not None:
+        params["as_of"] = timefmt.parse_moment(as_of, what="--as-of", end_of_day=True)
+        balances = _BALANCES_AS_OF
+    sql = _STOCK_QUERY.format(
+        balances=balances,
+        lot_column="lt.code" if by_lot else "NULL",
+        lot_join="LEFT JOIN lot AS lt ON lt.id = b.lot_id" if by_lot else "",
+    )
+    sums: dict[tuple[int, str | None], dict[str, int]] = {}
+    for item_id, lot, st, kind, amount in db.execute(sql, params):
+        cell = sums.setdefault((item_id, lot), dict.fromkeys((*STATUSES, "wip"), 0))
+        cell["wip" if kind == "production" else st] += amount
+    catalogue = {
+        r[0]: r[1:] for r in db.execute("SELECT id, code, name, type, unit, active FROM item")
+    }
+    if include_zero and not by_lot and location_code is None:
+        for item_id, (code, _n, item_type, _u, active) in catalogue.items():
+            if (
+                active
+                and (item_code is None or code == item_code)
+                and (type is None or item_type == type)
+            ):
+                sums.setdefault((item_id, None), dict.fromkeys((*STATUSES, "wip"), 0))
+    rows = []
+    for (item_id, lot), cell in sums.items():
+        if status is not None and cell[status] == 0:
+            continue
+        code, name, item_type, unit, _active = catalogue[item_id]
+        d = {k: q.dec(v) for k, v in cell.items()}
+        reserved = Decimal(0)  # reservations arrive with production orders
+        rows.append(
+            StockRow(
+                item=code,
+                name=name,
+                type=item_type,
+                unit=unit,
+                lot=lot,
+                physical=sum((d[s] for s in STATUSES), Decimal(0)),
+                available=d["available"],
+                reserved=reserved,
+                free=d["available"] - reserved,
+                pending_inspection=d["pending_inspection"],
+                awaiting_release=d["awaiting_release"],
+                blocked=d["blocked"],
+                rejected=d["rejected"],
+                rework=d["rework"],
+                wip=d["wip"],
+                on_order=Decimal(0),
+            )
+        )
+    rows.sort(key=lambda r: (r.item.upper(), r.lot or ""))
+    return rows
+
+
+_HISTORY = """
+    SELECT m.seq, m.effective_at, m.kind, lt.code AS lot, m.qty,
+           fl.code AS from_code, fl.kind AS from_kind, m.from_status,
+           tl.code AS to_code, tl.kind AS to_kind, m.to_status,
+           m.user, m.reason, m.ref
+      FROM move AS m
+      JOIN location AS fl ON fl.id = m.from_location_id
+      JOIN location AS tl ON tl.id = m.to_location_id
+      LEFT JOIN lot AS lt ON lt.id = m.lot_id
+     WHERE m.item_id = :item_id AND (:lot_id IS NULL OR m.lot_id = :lot_id)
+     ORDER BY m.effective_at, m.seq
+"""
+
+
+def history(
+    db: sqlite3.Connection,
+    item: str,
+    *,
+    location: str | None = None,
+    lot: str | None = None,
+    since: str | None = None,
+    as_of: str | None = None,
+) -> list[dict[str, Any]]:
+    """An item's moves in effective-date order, with the running in-house balance.
+
+    The balance counts stock at real locations (or at ``location`` only): a receipt
+    raises it, a shipment or scrap lowers it, a status change or transfer inside the
+    scope shows a change of 0. ``since`` starts the list later, with the balance
+    carried in; ``as_of`` ends it.
+    """
+    it = items.get(db, item)
+    loc = locations.get(db, location).code.upper() if location else None
+    lot_row = ledger.get_lot(db, it, lot) if lot else None
+    start = timefmt.parse_moment(since, what="--since") if since else None
+    end = timefmt.parse_moment(as_of, what="--as-of", end_of_day=True) if as_of else None
+
+    def inside(code: str, kind: str) -> bool:
+        return kind == "internal" and (loc is None or code.upper() == loc)
+
+    running = 0
+    rows = []
+    params = {"item_id": it.id, "lot_id": lot_row.id if lot_row else None}
+    for r in db.execute(_HISTORY, params):
+        if end is not None and r["effective_at"] > end:
+            break
+        src_in, dst_in = inside(r["from_code"], r["from_kind"]), inside(r["to_code"], r["to_kind"])
+        if loc is not None and not (src_in or dst_in):
+            continue
+        change = (r["qty"] if dst_in else 0) - (r["qty"] if src_in else 0)
+        running += change
+        if start is not None and r["effective_at"] < start:
+            continue
+        rows.append(
+            {
+                "seq": r["seq"],
+                "effective_at": timefmt.local(r["effective_at"]),
+                "kind": r["kind"],
+                "lot": r["lot"],
+                "from": f"{r['from_code']}/{r['from_status']}"
+                if r["from_status"]
+                else r["from_code"],
+                "to": f"{r['to_code']}/{r['to_status']}" if r["to_status"] else r["to_code"],
+                "qty": q.dec(r["qty"]),
+                "change": q.dec(change),
+                "balance": q.dec(running),
+                "user": r["user"],
+                "reason": r["reason"],
+                "ref": r["ref"],
+            }
+        )
+    return rows

@@ -1,0 +1,302 @@
+"""Stock operations: receipts, physical counts, adjustments and transfers.
+
+Each operation validates everything first and then posts moves through the ledger, in
+the caller's one transaction. Tracked items always name their lot (or serials).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import codes, items, ledger
+from mfgctl.domain.items import Item
+from mfgctl.domain.ledger import Lot, Move
+from mfgctl.errors import InvalidInput, RuleViolation
+
+
+def _lot_rules(item: Item, lot: str | None, serials: list[str]) -> None:
+    if item.tracking == "none" and (lot or serials):
+        raise InvalidInput(f"{item.code} is not lot- or serial-tracked: leave out --lot/--serial")
+    if item.tracking == "lot":
+        if serials:
+            raise InvalidInput(f"{item.code} is lot-tracked: give --lot, not --serial")
+        if not lot:
+            raise InvalidInput(f"{item.code} is lot-tracked: give --lot")
+    if item.tracking == "serial":
+        if lot:
+            raise InvalidInput(f"{item.code} is serial-tracked: give --serial for each unit")
+        if not serials:
+            raise InvalidInput(f"{item.code} is serial-tracked: give --serial for each unit")
+
+
+def _quantity(item: Item, amount: object, unit: str | None, *, what: str = "quantity") -> Decimal:
+    """A positive quantity typed in ``unit`` (default the base unit), in base units."""
+    number = item.to_base(q.parse_qty(amount, what=what), unit)
+    q.to_micro(number, what=f"{what} in {item.unit}")
+    return number
+
+
+def receive(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    user: str,
+    unit: str | None = None,
+    location: str = "STORES",
+    lot: str | None = None,
+    serials: list[str] | None = None,
+    expires: date | None = None,
+    cost: object = None,
+    ref: str | None = None,
+    when: str | None = None,
+    source: str = "SUPPLIER",
+    status: str | None = None,
+) -> list[Move]:
+    """Receive stock into a location: into ``pending_inspection`` when the item needs
+    incoming inspection, else ``available`` (an import may give another status).
+
+    ``source`` is SUPPLIER for purchases and OPENING for opening balances.
+    """
+    it = items.get(db, item, active=True)
+    amount = _quantity(it, qty, unit)
+    serials = [codes.lot_code(s, what="serial") for s in serials or []]
+    _lot_rules(it, lot, serials)
+    if status is None:
+        status = "pending_inspection" if it.inspect_on_receipt else "available"
+    target = ledger.place(db, location, status)
+    unit_cost = None
+    if cost is not None:
+        unit_cost = q.parse_qty(cost, what="cost", allow_zero=True) / it.factor(unit)
+        unit_cost = unit_cost.quantize(Decimal("0.000001"))
+    effective_at = ledger.effective(when)
+    origin = ledger.virtual(db, source)
+    ref = codes.text(ref, what="reference", required=False)
+    kind = "opening" if source == "OPENING" else "receipt"
+    post = dict(user=user, ref=ref, effective_at=effective_at, unit_cost=unit_cost, kind=kind)
+    if it.tracking == "serial":
+        if amount != len(serials):
+            raise InvalidInput(
+                f"{it.code} is serial-tracked: quantity {q.fmt(amount)} must equal the "
+                f"number of serials ({len(serials)})"
+            )
+        seen: set[str] = set()
+        for s in serials:
+            if s.upper() in seen:
+                raise InvalidInput(f"serial {s} is given twice")
+            seen.add(s.upper())
+            if ledger.find_lot(db, it, s) is not None:
+                raise RuleViolation(f"serial {s} of {it.code} already exists")
+        moves = []
+        for s in serials:
+            lot_row = ledger.ensure_lot(db, it, s, expires_on=expires)
+            moves.append(
+                ledger.post(
+                    db, item=it, qty=Decimal(1), source=origin, target=target, lot=lot_row, **post
+                )
+            )
+        return moves
+    lot_row = ledger.ensure_lot(db, it, lot, expires_on=expires) if lot else None
+    return [ledger.post(db, item=it, qty=amount, source=origin, target=target, lot=lot_row, **post)]
+
+
+@dataclass(frozen=True, slots=True)
+class CountResult:
+    item: str
+    location: str
+    status: str
+    lot: str | None
+    counted: Decimal
+    expected: Decimal
+    move: Move | None
+
+    @property
+    def difference(self) -> Decimal:
+        return self.counted - self.expected
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "location": self.location,
+            "status": self.status,
+            "lot": self.lot,
+            "counted": self.counted,
+            "expected": self.expected,
+            "difference": self.difference,
+            "move": self.move.seq if self.move else None,
+        }
+
+
+def _tracked_lot(db: sqlite3.Connection, it: Item, lot: str | None, *, create: bool) -> Lot | None:
+    if it.tracking == "none":
+        if lot:
+            raise InvalidInput(f"{it.code} is not lot- or serial-tracked: leave out --lot")
+        return None
+    word = "serial" if it.tracking == "serial" else "lot"
+    if not lot:
+        raise InvalidInput(f"{it.code} is {word}-tracked: give --lot with the {word}")
+    return ledger.ensure_lot(db, it, lot) if create else ledger.get_lot(db, it, lot)
+
+
+def count(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    user: str,
+    location: str = "STORES",
+    lot: str | None = None,
+    status: str = "available",
+    unit: str | None = None,
+    note: str | None = None,
+    when: str | None = None,
+) -> CountResult:
+    """Record a physical count and post the difference through ADJUSTMENT."""
+    it = items.get(db, item)
+    counted = it.to_base(q.parse_qty(qty, what="counted quantity", allow_zero=True), unit)
+    q.to_micro(counted, what="counted quantity")
+    where = ledger.place(db, location, status)
+    lot_row = _tracked_lot(db, it, lot, create=counted > 0)
+    if it.tracking == "serial" and counted > 1:
+        raise InvalidInput(f"{it.code} is serial-tracked: a serial counts 0 or 1")
+    note = codes.text(note, what="note", required=False)
+    expected = ledger.balance(db, it, where, lot_row)
+    effective_at = ledger.effective(when)
+    move = None
+    diff = counted - expected
+    if diff:
+        adj = ledger.virtual(db, "ADJUSTMENT")
+        source, target = (adj, where) if diff > 0 else (where, adj)
+        move = ledger.post(
+            db,
+            item=it,
+            qty=abs(diff),
+            source=source,
+            target=target,
+            lot=lot_row,
+            kind="count",
+            user=user,
+            reason=note or f"count: {q.fmt(counted)} counted, {q.fmt(expected)} booked",
+            effective_at=effective_at,
+        )
+    db.execute(
+        "INSERT INTO stock_count (item_id, location_id, status, lot_id, counted, expected, "
+        "move_seq, counted_at, user, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            it.id,
+            where.location.id,
+            where.status,
+            lot_row.id if lot_row else None,
+            q.to_micro(counted),
+            q.to_micro(expected),
+            move.seq if move else None,
+            effective_at,
+            user,
+            note,
+        ),
+    )
+    return CountResult(
+        it.code,
+        where.location.code,
+        where.status or "",
+        lot_row.code if lot_row else None,
+        counted,
+        expected,
+        move,
+    )
+
+
+def adjust(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    direction: str,
+    reason: str,
+    user: str,
+    location: str = "STORES",
+    lot: str | None = None,
+    status: str = "available",
+    unit: str | None = None,
+    ref: str | None = None,
+    when: str | None = None,
+) -> Move:
+    """An explicit correction with a mandatory reason: ``direction`` is ``add`` or ``remove``."""
+    it = items.get(db, item)
+    amount = _quantity(it, qty, unit)
+    why = codes.text(reason, what="reason")
+    where = ledger.place(db, location, status)
+    lot_row = _tracked_lot(db, it, lot, create=direction == "add")
+    if it.tracking == "serial" and lot_row is not None:
+        if amount != 1:
+            raise InvalidInput(f"{it.code} is serial-tracked: adjust one serial at a time")
+        if direction == "add" and ledger.in_house(db, it, lot_row) > 0:
+            raise RuleViolation(f"serial {lot_row.code} of {it.code} is already in stock")
+    adj = ledger.virtual(db, "ADJUSTMENT")
+    source, target = (adj, where) if direction == "add" else (where, adj)
+    return ledger.post(
+        db,
+        item=it,
+        qty=amount,
+        source=source,
+        target=target,
+        lot=lot_row,
+        kind="adjust",
+        user=user,
+        reason=why,
+        ref=codes.text(ref, what="reference", required=False),
+        effective_at=ledger.effective(when),
+    )
+
+
+def transfer(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    source: str,
+    target: str,
+    user: str,
+    lot: str | None = None,
+    status: str = "available",
+    unit: str | None = None,
+    reason: str | None = None,
+    ref: str | None = None,
+    when: str | None = None,
+) -> Move:
+    """Move stock between real locations; its status goes with it."""
+    it = items.get(db, item)
+    amount = _quantity(it, qty, unit)
+    src = ledger.place(db, source, status)
+    dst = ledger.place(db, target, status)
+    if src.location.id == dst.location.id:
+        raise InvalidInput(f"--from and --to are both {src.location.code}")
+    if not src.location.internal or not dst.location.internal:
+        raise InvalidInput("stock move is between real locations; use receive, adjust or count")
+    lot_row = _tracked_lot(db, it, lot, create=False)
+    return ledger.post(
+        db,
+        item=it,
+        qty=amount,
+        source=src,
+        target=dst,
+        lot=lot_row,
+        kind="transfer",
+        user=user,
+        reason=codes.text(reason, what="reason", required=False),
+        ref=codes.text(ref, what="reference", required=False),
+        effective_at=ledger.effective(when),
+    )
+
+
+def opening_when(value: object) -> str | None:
+    """An import's ``date:`` for an opening balance -> the text ``ledger.effective`` takes."""
+    if value is None:
+        return None
+    return timefmt.parse_date(value, what="date").isoformat()

@@ -1,0 +1,156 @@
+"""Exact quantities and money.
+
+Quantities and money are ``decimal.Decimal`` in Python and integers in the database:
+a quantity is stored as millionths of its item's base unit ("micro-units"), money as
+millionths of the currency unit. Sums in SQL are then exact integer sums, and
+``0.1 + 0.2`` kg is exactly ``0.3`` kg. A value with more than six decimal places is
+refused rather than rounded, so nothing is silently lost.
+
+Units: each item is counted in one base unit. A quantity in another unit converts to
+it through the item's own units (``reel: 5000`` means one reel is 5000 base units) or
+through the built-in metric families below (g/kg/mg, mm/cm/m, ml/l, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from mfgctl.errors import InvalidInput
+
+SCALE = 1_000_000
+PLACES = 6
+# Largest quantity accepted: keeps micro-units inside SQLite's 64-bit integers even
+# when a million of them are summed.
+MAX_VALUE = Decimal(10) ** 12
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+# Built-in conversions: unit -> (family, size in the family's reference unit).
+STANDARD_UNITS: dict[str, tuple[str, Decimal]] = {
+    "mg": ("mass", Decimal("0.001")),
+    "g": ("mass", Decimal(1)),
+    "kg": ("mass", Decimal(1000)),
+    "t": ("mass", Decimal(1000000)),
+    "um": ("length", Decimal("0.001")),
+    "mm": ("length", Decimal(1)),
+    "cm": ("length", Decimal(10)),
+    "m": ("length", Decimal(1000)),
+    "km": ("length", Decimal(1000000)),
+    "ul": ("volume", Decimal("0.001")),
+    "ml": ("volume", Decimal(1)),
+    "l": ("volume", Decimal(1000)),
+    "s": ("time", Decimal(1)),
+    "min": ("time", Decimal(60)),
+    "h": ("time", Decimal(3600)),
+}
+
+
+def parse_decimal(value: object, *, what: str = "quantity") -> Decimal:
+    """Parse a plain decimal number (``12``, ``0.35``, ``-4``) from text or a number.
+
+    Refuses exponent notation, NaN, Infinity, binary floats with inexact text, and
+    anything else that is not a plain decimal, naming ``what`` in the message.
+    """
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} must be a number, not {str(value).lower()}")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidInput(f"{what} must be a finite number, not {value}")
+        text = format(value, "f")
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        # YAML gives floats for 0.35; their shortest repr is the text the user wrote.
+        text = repr(value)
+        if "e" in text or "E" in text or text in ("nan", "inf", "-inf"):
+            raise InvalidInput(f"{what} {text!r} is not a plain decimal number")
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise InvalidInput(f"{what} must be a number, not {type(value).__name__}")
+    if not _NUMBER.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InvalidInput(f"{what} {shown!r} is not a plain decimal number (like 12 or 0.35)")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as e:  # pragma: no cover - the regex admits only valid text
+        raise InvalidInput(f"{what} {text!r} is not a number") from e
+    if abs(number) >= MAX_VALUE:
+        raise InvalidInput(f"{what} {text} is too large (limit {MAX_VALUE:,})")
+    if number != number.quantize(Decimal(1).scaleb(-PLACES), rounding="ROUND_DOWN"):
+        raise InvalidInput(f"{what} {text} has more than {PLACES} decimal places")
+    return number
+
+
+def parse_qty(
+    value: object, *, what: str = "quantity", allow_zero: bool = False, allow_negative: bool = False
+) -> Decimal:
+    """Parse a quantity; by default it must be greater than zero."""
+    number = parse_decimal(value, what=what)
+    if number < 0 and not allow_negative:
+        raise InvalidInput(f"{what} must not be negative, got {fmt(number)}")
+    if number == 0 and not allow_zero:
+        raise InvalidInput(f"{what} must be greater than zero")
+    return number
+
+
+def to_micro(number: Decimal, *, what: str = "quantity") -> int:
+    """Decimal -> integer micro-units; refuses values that would lose digits."""
+    scaled = number * SCALE
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput(f"{what} {fmt(number)} has more than {PLACES} decimal places")
+    return int(scaled)
+
+
+def from_micro(value: int | None) -> Decimal | None:
+    """Integer micro-units -> Decimal (None stays None)."""
+    if value is None:
+        return None
+    # Exact: the quotient keeps its ideal exponent (350000 -> 0.35, 5e9 -> 5000).
+    return Decimal(value) / SCALE
+
+
+def dec(value: int | None) -> Decimal:
+    """Like from_micro, but None counts as zero (for sums)."""
+    return from_micro(value or 0)  # type: ignore[return-value]
+
+
+def fmt(number: Decimal | int | None) -> str:
+    """Plain text for a number: no exponent, no trailing zeros (``1E+2`` -> ``100``)."""
+    if number is None:
+        return ""
+    if isinstance(number, int):
+        return str(number)
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def unit_factor(unit: str, base_unit: str, item_units: dict[str, Decimal]) -> Decimal | None:
+    """How many base units one ``unit`` is, or None if it cannot convert.
+
+    Units compare case-insensitively. The item's own units win over the built-in ones.
+    """
+    u, base = unit.strip().lower(), base_unit.strip().lower()
+    if u == base:
+        return Decimal(1)
+    own = {k.lower(): v for k, v in item_units.items()}
+    if u in own:
+        return own[u]
+    if u in STANDARD_UNITS and base in STANDARD_UNITS:
+        fam_u, size_u = STANDARD_UNITS[u]
+        fam_b, size_b = STANDARD_UNITS[base]
+        if fam_u == fam_b:
+            return size_u / size_b
+    # A unit the item defines as a multiple of another unit of the same family.
+    return None
+
+
+def parse_unit(value: object, *, what: str = "unit") -> str:
+    """A unit name: letters, digits, and a few symbols; 1-16 characters."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_./%-]{0,15}", value):
+        raise InvalidInput(
+            f"{what} {value!r} is not a valid unit name "
+            "(letters, digits, '_', '.', '/', '%', '-'; up to 16 characters)"
+        )
+    return value

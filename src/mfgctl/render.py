@@ -1,0 +1,179 @@
+"""Turn rows into output: a Rich table, JSON, CSV, Markdown or plain text.
+
+Knows nothing of the domain: a row is a dict whose keys are snake_case column names
+and whose values are text, numbers (Decimal is printed exactly), booleans or None.
+Data goes to stdout; notes go to stderr. Rich is imported only for tables and trees;
+JSON, CSV and plain text are printed without it, so scripts get plain bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from enum import StrEnum
+from typing import IO, Any
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    plain = "plain"
+
+
+def text(value: Any) -> str:
+    """A cell as text: exact decimals, yes/no for booleans, empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        out = format(value.normalize(), "f")
+        return "0" if out == "-0" else out
+    if isinstance(value, list | tuple):
+        return ", ".join(text(v) for v in value)
+    return str(value)
+
+
+def to_json(value: Any, indent: int = 0) -> str:
+    """JSON in which a Decimal is an exact number (``0.35``, never ``0.35000000000000003``)."""
+    pad = "  " * (indent + 1)
+    if isinstance(value, Decimal):
+        return text(value)
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        inner = ", ".join(
+            f"{json.dumps(str(k))}: {to_json(v, indent + 1)}" for k, v in value.items()
+        )
+        return "{" + inner + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        if indent == 0:
+            return "[\n" + ",\n".join(pad + to_json(v, indent + 1) for v in value) + "\n]"
+        return "[" + ", ".join(to_json(v, indent + 1) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def color_allowed(stream: IO[str]) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def console(stream: IO[str] | None = None):  # -> rich.console.Console, imported lazily
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    if stream.isatty():
+        return Console(file=stream, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    # Not a terminal: no colour codes, and wide enough that no column is wrapped.
+    return Console(file=stream, color_system=None, width=400, highlight=False, soft_wrap=False)
+
+
+def note(message: str) -> None:
+    """A message for the user (not data): stderr, never markup-interpreted."""
+    print(message, file=sys.stderr)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: Format = Format.table,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    stream: IO[str] | None = None,
+) -> None:
+    """Print rows in the chosen format. Columns default to the first row's keys."""
+    out = stream or sys.stdout
+    cols = list(columns or (rows[0].keys() if rows else []))
+    if fmt is Format.json:
+        out.write(to_json([{c: r.get(c) for c in cols} for r in rows]) + "\n")
+        return
+    if not rows and fmt in (Format.table, Format.markdown):
+        note("No rows")
+        return
+    if fmt is Format.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(cols)
+        writer.writerows([[text(r.get(c)) for c in cols] for r in rows])
+    elif fmt is Format.plain:
+        out.write("\t".join(cols) + "\n")
+        for r in rows:
+            out.write("\t".join(text(r.get(c)).replace("\t", " ") for c in cols) + "\n")
+    elif fmt is Format.markdown:
+        from tabulate import tabulate
+
+        numeric = [
+            bool(rows) and all(_is_number(r.get(c)) or r.get(c) is None for r in rows) for c in cols
+        ]
+        body = [[text(r.get(c)) for c in cols] for r in rows]
+        align = ["right" if n else "left" for n in numeric]
+        out.write(
+            tabulate(body, headers=cols, tablefmt="github", colalign=align, disable_numparse=True)
+            + "\n"
+        )
+    else:
+        _rich_table(rows, cols, title, out)
+
+
+def _rich_table(
+    rows: Sequence[Mapping[str, Any]], cols: list[str], title: str | None, out: IO[str]
+) -> None:
+    from rich.table import Table
+
+    # A title is for people: leave it out when the output goes to a pipe or file.
+    table = Table(title=title if out.isatty() else None, header_style="bold", title_justify="left")
+    for c in cols:
+        numeric = any(_is_number(r.get(c)) for r in rows)
+        table.add_column(c.replace("_", " "), justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*(_escape(text(r.get(c))) for c in cols))
+    console(out).print(table)
+
+
+def _escape(value: str) -> Any:
+    # Cells are plain text: "[A1]" is a lot code, not Rich markup.
+    from rich.text import Text
+
+    return Text(value)
+
+
+def emit_tree(
+    root: Mapping[str, Any], fmt: Format, *, label: Any, children: str = "children"
+) -> None:
+    """A tree (nested dicts with a ``children`` list): a Rich tree, or JSON as it is.
+
+    ``label`` turns one node into its one-line text. Other formats print the tree as
+    indented plain lines.
+    """
+    if fmt is Format.json:
+        sys.stdout.write(to_json(root, indent=1) + "\n")
+        return
+    if fmt is Format.table:
+        from rich.text import Text
+        from rich.tree import Tree
+
+        def grow(node: Mapping[str, Any], branch: Any) -> None:
+            for child in node.get(children, ()):
+                grow(child, branch.add(Text(label(child))))
+
+        tree = Tree(Text(label(root)))
+        grow(root, tree)
+        console().print(tree)
+        return
+
+    def lines(node: Mapping[str, Any], depth: int) -> Iterable[str]:
+        yield "  " * depth + label(node)
+        for child in node.get(children, ()):
+            yield from lines(child, depth + 1)
+
+    sys.stdout.write("\n".join(lines(root, 0)) + "\n")
