@@ -31,10 +31,14 @@ DEFAULT_PATH = "mfgctl.db"
 
 
 def busy_timeout_s() -> float:
+    """Seconds a command waits for another writer (``MFGCTL_BUSY_TIMEOUT``, default 10)."""
+    from decimal import Decimal, InvalidOperation
+
     try:
-        return max(0.0, float(os.environ.get("MFGCTL_BUSY_TIMEOUT", "10")))
-    except ValueError:
-        return 10.0
+        seconds = Decimal(os.environ.get("MFGCTL_BUSY_TIMEOUT", "10"))
+    except InvalidOperation:
+        return 10
+    return int(seconds * 1000) / 1000 if seconds.is_finite() and seconds >= 0 else 10
 
 
 def schema_sql() -> str:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from mfgctl import __version__
-from mfgctl.cli import bom, item, location, misc, stock
+from mfgctl.cli import bom, io, item, location, misc, stock
 from mfgctl.cli._common import State
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(bom.app, name="bom")
 app.add_typer(location.app, name="location")
 app.add_typer(stock.app, name="stock")
 misc.register(app)
+io.register(app)
 
 
 def _version(value: bool) -> None:

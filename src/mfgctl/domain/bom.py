@@ -1,0 +1,394 @@
+"""Bills of materials: multi-level, with revisions.
+
+A BOM *revision* of an item lists the *lines* that make ``output_qty`` base units of
+it: child item, quantity per output quantity (in a unit convertible to the child's base
+unit), scrap % (inflates the quantity: ``qty * (1 + scrap/100)``), a fixed quantity per
+order for setup losses, ordered substitutes, an optional phantom flag (the child is
+not stocked: its own BOM is passed through) and a reference designator or note.
+
+One revision per item is active; old revisions stay for history and for orders made
+with them. A revision, once stored, is never rewritten: a changed BOM becomes a new
+revision (see ``save``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import codes, items
+from mfgctl.errors import InvalidInput, NotFound
+
+LINE_KEYS = (
+    "item",
+    "qty",
+    "unit",
+    "scrap_pct",
+    "fixed_qty",
+    "substitutes",
+    "phantom",
+    "refdes",
+    "note",
+)
+BOM_KEYS = ("item", "revision", "output_qty", "active", "note", "lines")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One BOM line; ``qty`` and ``fixed_qty`` are in ``unit``."""
+
+    item: str
+    qty: Decimal
+    unit: str
+    scrap_pct: Decimal = Decimal(0)
+    fixed_qty: Decimal = Decimal(0)
+    substitutes: tuple[str, ...] = ()
+    phantom: bool = False
+    refdes: str | None = None
+    note: str | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        """What makes two lines the same (codes and units compared case-insensitively)."""
+        return (
+            self.item.upper(),
+            self.qty,
+            self.unit.lower(),
+            self.scrap_pct,
+            self.fixed_qty,
+            tuple(s.upper() for s in self.substitutes),
+            self.phantom,
+            self.refdes or None,
+            self.note or None,
+        )
+
+    def to_fields(self) -> dict[str, Any]:
+        """Import/export keys, leaving out defaults."""
+        out: dict[str, Any] = {"item": self.item, "qty": self.qty, "unit": self.unit}
+        if self.scrap_pct:
+            out["scrap_pct"] = self.scrap_pct
+        if self.fixed_qty:
+            out["fixed_qty"] = self.fixed_qty
+        if self.substitutes:
+            out["substitutes"] = list(self.substitutes)
+        if self.phantom:
+            out["phantom"] = True
+        if self.refdes:
+            out["refdes"] = self.refdes
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A BOM revision of ``item``: ``lines`` make ``output_qty`` base units of it."""
+
+    item: str
+    revision: str
+    output_qty: Decimal
+    lines: tuple[Line, ...]
+    active: bool = True
+    note: str | None = None
+    created_at: str | None = field(default=None, compare=False)
+    id: int = field(default=0, compare=False)
+
+    def same_content(self, other: Revision) -> bool:
+        return self.output_qty == other.output_qty and [ln.key() for ln in self.lines] == [
+            ln.key() for ln in other.lines
+        ]
+
+    def to_fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"item": self.item, "revision": self.revision}
+        if self.output_qty != 1:
+            out["output_qty"] = self.output_qty
+        if not self.active:
+            out["active"] = False
+        if self.note:
+            out["note"] = self.note
+        out["lines"] = [ln.to_fields() for ln in self.lines]
+        return out
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def _bool(value: object, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise InvalidInput(f"{what} must be true or false, not {value!r}")
+
+
+def parse_line(raw: Mapping[str, Any], *, where: str = "") -> Line:
+    """A BOM line from import keys (see LINE_KEYS); validates values, not references."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"{where}a BOM line must be a mapping with item, qty, unit")
+    unknown = [k for k in raw if k not in LINE_KEYS]
+    if unknown:
+        raise InvalidInput(
+            f"{where}{unknown[0]}: unknown BOM line key (known: {', '.join(LINE_KEYS)})"
+        )
+    for key in ("item", "qty"):
+        if key not in raw:
+            raise InvalidInput(f"{where}{key}: missing")
+    subs = raw.get("substitutes") or []
+    if isinstance(subs, str):
+        subs = [subs]
+    if not isinstance(subs, list):
+        raise InvalidInput(f"{where}substitutes: must be a list of item codes")
+    scrap = q.parse_qty(raw.get("scrap_pct", 0), what=f"{where}scrap_pct", allow_zero=True)
+    if scrap >= 100:
+        raise InvalidInput(f"{where}scrap_pct: {q.fmt(scrap)} must be below 100")
+    unit = raw.get("unit")
+    return Line(
+        item=codes.code(raw["item"], what=f"{where}item"),
+        qty=q.parse_qty(raw["qty"], what=f"{where}qty"),
+        unit=q.parse_unit(unit, what=f"{where}unit") if unit is not None else "",
+        scrap_pct=scrap,
+        fixed_qty=q.parse_qty(raw.get("fixed_qty", 0), what=f"{where}fixed_qty", allow_zero=True),
+        substitutes=tuple(
+            codes.code(s, what=f"{where}substitutes[{i}]") for i, s in enumerate(subs)
+        ),
+        phantom=_bool(raw.get("phantom", False), f"{where}phantom"),
+        refdes=codes.text(raw.get("refdes"), what=f"{where}refdes", limit=2000, required=False),
+        note=codes.text(raw.get("note"), what=f"{where}note", limit=500, required=False),
+    )
+
+
+def revision_code(value: object, *, what: str = "revision") -> str:
+    return codes.code(value, what=what)
+
+
+# -- data access -----------------------------------------------------------------------
+
+_REVISIONS = """
+    SELECT b.id, i.code AS item, b.revision, b.output_qty, b.active, b.note, b.created_at
+      FROM bom AS b JOIN item AS i ON i.id = b.item_id
+"""
+_LINES = """
+    SELECT l.id, l.bom_id, c.code AS item, l.qty, l.unit, l.scrap_pct, l.fixed_qty, l.phantom,
+           l.refdes, l.note
+      FROM bom_line AS l JOIN item AS c ON c.id = l.child_id
+"""
+_SUBSTITUTES = """
+    SELECT s.line_id, i.code FROM bom_substitute AS s JOIN item AS i ON i.id = s.item_id
+     ORDER BY s.line_id, s.position
+"""
+
+
+def _load(db: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[Revision]:
+    revs = db.execute(f"{_REVISIONS} WHERE {where} ORDER BY i.code, b.id", params).fetchall()
+    if not revs:
+        return []
+    ids = {r["id"] for r in revs}
+    subs: dict[int, list[str]] = {}
+    for line_id, code in db.execute(_SUBSTITUTES):
+        subs.setdefault(line_id, []).append(code)
+    lines: dict[int, list[Line]] = {}
+    for r in db.execute(f"{_LINES} ORDER BY l.bom_id, l.position"):
+        if r["bom_id"] in ids:
+            lines.setdefault(r["bom_id"], []).append(
+                Line(
+                    item=r["item"],
+                    qty=q.dec(r["qty"]),
+                    unit=r["unit"],
+                    scrap_pct=q.dec(r["scrap_pct"]),
+                    fixed_qty=q.dec(r["fixed_qty"]),
+                    substitutes=tuple(subs.get(r["id"], ())),
+                    phantom=bool(r["phantom"]),
+                    refdes=r["refdes"],
+                    note=r["note"],
+                )
+            )
+    return [
+        Revision(
+            item=r["item"],
+            revision=r["revision"],
+            output_qty=q.dec(r["output_qty"]),
+            lines=tuple(lines.get(r["id"], ())),
+            active=bool(r["active"]),
+            note=r["note"],
+            created_at=r["created_at"],
+            id=r["id"],
+        )
+        for r in revs
+    ]
+
+
+def revisions(db: sqlite3.Connection, item: str | None = None) -> list[Revision]:
+    """Every revision (of one item, or of all), oldest first per item."""
+    if item is None:
+        return _load(db, "1", ())
+    return _load(db, "i.code = ?", (items.get(db, item).code,))
+
+
+def active_revisions(db: sqlite3.Connection) -> dict[str, Revision]:
+    """The active revision of every item that has one, keyed by upper-cased item code."""
+    return {r.item.upper(): r for r in _load(db, "b.active = 1", ())}
+
+
+def get_revision(db: sqlite3.Connection, item: str, revision: str | None = None) -> Revision:
+    """One revision of an item's BOM: the active one unless ``revision`` is named."""
+    it = items.get(db, item)
+    if revision is None:
+        found = _load(db, "b.item_id = ? AND b.active = 1", (it.id,))
+        if not found:
+            known = [r.revision for r in _load(db, "b.item_id = ?", (it.id,))]
+            hint = f" (revisions: {', '.join(known)})" if known else ""
+            raise NotFound(f"{it.code} has no active BOM{hint}")
+        return found[0]
+    found = _load(db, "b.item_id = ? AND b.revision = ?", (it.id, str(revision).strip()))
+    if not found:
+        raise NotFound(f"{it.code} has no BOM revision {str(revision).strip()!r}")
+    return found[0]
+
+
+def next_revision(name: str, taken: set[str]) -> str:
+    """The revision after ``name`` that is not taken: B -> C, Z -> AA, 3 -> 4, A1 -> A2."""
+    upper_taken = {t.upper() for t in taken}
+    candidate = name
+    while True:
+        candidate = _increment(candidate)
+        if candidate.upper() not in upper_taken:
+            return candidate
+
+
+def _increment(name: str) -> str:
+    m = re.fullmatch(r"(.*?)(\d+)", name)
+    if m:
+        return f"{m.group(1)}{int(m.group(2)) + 1}"
+    m = re.fullmatch(r"(.*?)([A-Za-z]+)", name)
+    if m:
+        letters = list(m.group(2))
+        i = len(letters) - 1
+        while i >= 0:
+            lower = letters[i].islower()
+            if letters[i].upper() != "Z":
+                letters[i] = chr(ord(letters[i]) + 1)
+                break
+            letters[i] = "a" if lower else "A"
+            i -= 1
+        else:
+            letters.insert(0, "a" if letters[0].islower() else "A")
+        return m.group(1) + "".join(letters)
+    return f"{name}.2"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What ``save`` did: ``unchanged``, ``added``, ``activated`` or ``new_revision`` (``revision`` says
+    which name was stored; it differs from the requested one when a changed BOM was
+    given an existing revision name)."""
+
+    item: str
+    action: str
+    revision: str
+    requested: str
+
+
+def check_references(db: sqlite3.Connection, rev: Revision, *, where: str = "") -> None:
+    """Every item of the revision exists and every line's unit converts."""
+    parent = items.get(db, rev.item)
+    q.to_micro(rev.output_qty, what=f"{where}output_qty")
+    for n, line in enumerate(rev.lines):
+        at = f"{where}lines[{n}]."
+        child = items.find(db, line.item)
+        if child is None:
+            raise InvalidInput(f"{at}item: unknown item {line.item!r}")
+        if child.id == parent.id:
+            raise InvalidInput(f"{at}item: {parent.code} cannot contain itself")
+        child.factor(line.unit or None)
+        for s in line.substitutes:
+            if items.find(db, s) is None:
+                raise InvalidInput(f"{at}substitutes: unknown item {s!r}")
+        q.to_micro(line.qty, what=f"{at}qty")
+        q.to_micro(line.fixed_qty, what=f"{at}fixed_qty")
+
+
+def save(db: sqlite3.Connection, rev: Revision) -> SaveResult:
+    """Store a BOM revision, never rewriting a stored one.
+
+    * the named revision exists with the same lines: unchanged (made active again if
+      it was not and ``rev.active``: ``activated``);
+    * the item's active revision has the same lines: unchanged (the file's revision
+      was stored under a new name by an earlier import);
+    * the named revision does not exist: added under that name;
+    * otherwise the BOM changed: stored as the next free revision (B -> C).
+
+    A stored revision becomes the active one unless ``rev.active`` is false. Cycles
+    are not checked here: ``validate`` finds them across the whole database.
+    """
+    parent = items.get(db, rev.item)
+    check_references(db, rev)
+    # A line without a unit is in the child's base unit: say so before comparing.
+    rev = replace(
+        rev,
+        lines=tuple(
+            ln if ln.unit else replace(ln, unit=items.get(db, ln.item).unit) for ln in rev.lines
+        ),
+    )
+    existing = {r.revision.upper(): r for r in _load(db, "b.item_id = ?", (parent.id,))}
+    named = existing.get(rev.revision.upper())
+    active = next((r for r in existing.values() if r.active), None)
+    if named is not None and named.same_content(rev):
+        if rev.active and not named.active:
+            # The file names an older revision as current again: make it active.
+            db.execute("UPDATE bom SET active = 0 WHERE item_id = ? AND active = 1", (parent.id,))
+            db.execute("UPDATE bom SET active = 1 WHERE id = ?", (named.id,))
+            return SaveResult(parent.code, "activated", named.revision, rev.revision)
+        return SaveResult(parent.code, "unchanged", named.revision, rev.revision)
+    if active is not None and active.same_content(rev):
+        return SaveResult(parent.code, "unchanged", active.revision, rev.revision)
+    name = rev.revision
+    action = "added"
+    if named is not None:
+        name = next_revision(rev.revision, {r.revision for r in existing.values()})
+        action = "new_revision"
+    if rev.active:
+        db.execute("UPDATE bom SET active = 0 WHERE item_id = ? AND active = 1", (parent.id,))
+    cur = db.execute(
+        "INSERT INTO bom (item_id, revision, output_qty, active, created_at, note) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (parent.id, name, q.to_micro(rev.output_qty), int(rev.active), timefmt.now(), rev.note),
+    )
+    bom_id = cur.lastrowid
+    for position, line in enumerate(rev.lines, start=1):
+        child = items.get(db, line.item)
+        lc = db.execute(
+            "INSERT INTO bom_line (bom_id, position, child_id, qty, unit, scrap_pct, fixed_qty, "
+            "phantom, refdes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                bom_id,
+                position,
+                child.id,
+                q.to_micro(line.qty),
+                line.unit,
+                q.to_micro(line.scrap_pct),
+                q.to_micro(line.fixed_qty),
+                int(line.phantom),
+                line.refdes,
+                line.note,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO bom_substitute (line_id, position, item_id) VALUES (?, ?, ?)",
+            [
+                (lc.lastrowid, n, items.get(db, s).id)
+                for n, s in enumerate(line.substitutes, start=1)
+            ],
+        )
+    return SaveResult(parent.code, action, name, rev.revision)
+
+
+def activate(db: sqlite3.Connection, item: str, revision: str) -> Revision:
+    """Make ``revision`` the item's active BOM revision."""
+    rev = get_revision(db, item, revision)
+    it = items.get(db, item)
+    db.execute("UPDATE bom SET active = 0 WHERE item_id = ? AND active = 1", (it.id,))
+    db.execute("UPDATE bom SET active = 1 WHERE id = ?", (rev.id,))
+    return get_revision(db, item, revision)

@@ -1,0 +1,69 @@
+"""Shared fixtures: a temporary database, the CLI through Typer's runner, and a dump
+of the database to prove that a refused command changed nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from mfgctl import db as dbmod
+from mfgctl.cli import app
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the test database lives; MFGCTL_DB and MFGCTL_USER point the CLI at it."""
+    path = tmp_path / "test.db"
+    monkeypatch.setenv("MFGCTL_DB", str(path))
+    monkeypatch.setenv("MFGCTL_USER", "tester")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return path
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(db_path: Path) -> Cli:
+    """Run ``mfgctl ARGS...``; an unexpected Python exception fails the test loudly."""
+    runner = CliRunner()
+
+    def run(*args: object, input: str | None = None) -> Result:
+        result = runner.invoke(app, [str(a) for a in args], input=input)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    return run
+
+
+@pytest.fixture
+def initdb(cli: Cli, db_path: Path) -> Path:
+    """An empty, initialised database."""
+    r = cli("init")
+    assert r.exit_code == 0, r.stderr
+    return db_path
+
+
+@pytest.fixture
+def conn(initdb: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the initialised test database, for domain-level tests.
+
+    Domain calls that write must run inside ``with dbmod.transaction(conn):``.
+    """
+    c = dbmod.connect(initdb)
+    yield c
+    c.close()
+
+
+def dump(path: Path) -> str:
+    """Every row and schema object of a database as SQL text (compare before/after)."""
+    c = sqlite3.connect(path)
+    try:
+        return "\n".join(c.iterdump())
+    finally:
+        c.close()
