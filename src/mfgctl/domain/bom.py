@@ -281,9 +281,11 @@ def _increment(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SaveResult:
-    """What ``save`` did: ``unchanged``, ``added``, ``activated`` or ``new_revision`` (``revision`` says
-    which name was stored; it differs from the requested one when a changed BOM was
-    given an existing revision name)."""
+    """What ``save`` did: ``unchanged``, ``added``, ``activated`` or ``new_revision``.
+
+    ``revision`` is the name stored; it differs from ``requested`` when a changed BOM
+    was given an existing revision name.
+    """
 
     item: str
     action: str
