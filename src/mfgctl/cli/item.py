@@ -41,15 +41,29 @@ FIELD_OPTIONS: list[tuple[str, Any, str]] = [
 ]
 
 
+_QTY_KEYS = {"moq", "max_order_qty", "order_multiple", "safety_stock", "fixed_order_qty"}
+
+
+def _metavar(key: str) -> str | None:
+    if key.endswith("_days"):
+        return "DAYS"
+    if key in _QTY_KEYS:
+        return "QTY"
+    return {"cost": "MONEY", "planning_reviewed": "DATE", "units": "NAME=FACTOR"}.get(key, "TEXT")
+
+
 def _option(key: str, kind: Any, help: str) -> Any:
     flag = "--" + key.replace("_", "-")
-    decl = f"{flag}/--no-{flag[2:]}" if kind is bool else flag
-    return Annotated[kind | None, typer.Option(decl, help=help, show_default=False)]
+    if kind is bool:
+        option = typer.Option(f"{flag}/--no-{flag[2:]}", help=help, show_default=False)
+    else:
+        option = typer.Option(flag, help=help, show_default=False, metavar=_metavar(key))
+    return Annotated[kind | None, option]
 
 
 def with_item_options(fn: Callable[..., None]) -> Callable[..., None]:
     """Give a command ``fn(..., **fields)`` one keyword option per item field."""
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, eval_str=True)
     params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
     params += [
         inspect.Parameter(
