@@ -103,6 +103,17 @@ class Revision:
             ln.key() for ln in other.lines
         ]
 
+    def as_row(self) -> dict[str, Any]:
+        """The revision as one row of ``bom list``."""
+        return {
+            "item": self.item,
+            "revision": self.revision,
+            "active": self.active,
+            "output_qty": self.output_qty,
+            "lines": len(self.lines),
+            "created": timefmt.local(self.created_at),
+        }
+
     def to_fields(self) -> dict[str, Any]:
         out: dict[str, Any] = {"item": self.item, "revision": self.revision}
         if self.output_qty != 1:
