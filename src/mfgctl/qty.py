@@ -24,7 +24,8 @@ PLACES = 6
 # when a million of them are summed.
 MAX_VALUE = Decimal(10) ** 12
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# ASCII digits only: \d would also accept full-width and Arabic-Indic digits.
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 # Built-in conversions: unit -> (family, size in the family's reference unit).
 STANDARD_UNITS: dict[str, tuple[str, Decimal]] = {
@@ -100,6 +101,10 @@ def to_micro(number: Decimal, *, what: str = "quantity") -> int:
     scaled = number * SCALE
     if scaled != scaled.to_integral_value():
         raise InvalidInput(f"{what} {fmt(number)} has more than {PLACES} decimal places")
+    # A converted quantity (999999999999 reel of 5000) can pass parse_qty's limit and
+    # still overflow SQLite's 64-bit integers: refuse it here, readably.
+    if abs(number) >= MAX_VALUE:
+        raise InvalidInput(f"{what} {fmt(number)} is too large (limit {MAX_VALUE:,})")
     return int(scaled)
 
 

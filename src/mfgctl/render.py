@@ -73,8 +73,12 @@ def console(stream: IO[str] | None = None):  # -> rich.console.Console, imported
     from rich.console import Console
 
     stream = stream or sys.stdout
+    if stream.isatty() and not os.environ.get("NO_COLOR"):
+        return Console(file=stream, highlight=False)
     if stream.isatty():
-        return Console(file=stream, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+        # NO_COLOR: Rich's own no_color still writes bold and underline codes;
+        # without a colour system it writes none at all.
+        return Console(file=stream, color_system=None, highlight=False)
     # Not a terminal: no colour codes, and wide enough that no column is wrapped.
     return Console(file=stream, color_system=None, width=400, highlight=False, soft_wrap=False)
 
@@ -98,7 +102,9 @@ def emit(
     if fmt is Format.json:
         out.write(to_json([{c: r.get(c) for c in cols} for r in rows]) + "\n")
         return
-    if not rows and fmt in (Format.table, Format.markdown):
+    if not rows and (fmt in (Format.table, Format.markdown) or not cols):
+        # CSV and plain still print their header line when the columns are known,
+        # so a script reading them sees the same shape with or without rows.
         note("No rows")
         return
     if fmt is Format.csv:

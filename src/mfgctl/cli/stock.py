@@ -70,7 +70,12 @@ def report_cmd(
             include_zero=all_,
         )
     title = f"Stock as of {as_of}" if as_of else "Stock by status"
-    emit([r.as_row(by_lot=by_lot) for r in rows], fmt, title=title)
+    emit(
+        [r.as_row(by_lot=by_lot) for r in rows],
+        fmt,
+        columns=reports.StockRow.columns(by_lot=by_lot),
+        title=title,
+    )
 
 
 @app.command("receive")
@@ -242,4 +247,4 @@ def history_cmd(
     """An item's moves in effective-date order, with the running in-house balance."""
     with session(ctx, write=False) as db:
         rows = reports.history(db, item, location=location, lot=lot, since=since, as_of=as_of)
-    emit(rows, fmt, title=f"History of {item.strip()}")
+    emit(rows, fmt, columns=reports.HISTORY_COLUMNS, title=f"History of {item.strip()}")

@@ -428,8 +428,9 @@ def _write_units(db: sqlite3.Connection, item_id: int, units: dict[str, Decimal]
 
 def insert(db: sqlite3.Connection, item: Item) -> Item:
     """Store a new, already validated item."""
-    if find(db, item.code) is not None:
-        raise RuleViolation(f"item {item.code} already exists (use item update to change it)")
+    existing = find(db, item.code)
+    if existing is not None:
+        raise RuleViolation(f"item {existing.code} already exists (use item update to change it)")
     marks = ", ".join("?" * len(_values(item)))
     cur = db.execute(f"INSERT INTO item ({_COLUMNS}) VALUES ({marks})", _values(item))
     _write_units(db, cur.lastrowid, item.units)  # type: ignore[arg-type]

@@ -64,6 +64,15 @@ def place(db: sqlite3.Connection, location: str, status: str | None = "available
     return Place(locations.get_internal(db, location), parse_status(status or "available"))
 
 
+def real_place(db: sqlite3.Connection, location: str, status: str | None = "available") -> Place:
+    """A real, active location with a status; refuses a virtual place.
+
+    For operations on physical stock (receive, count, adjust): receiving "into"
+    CUSTOMER or counting SUPPLIER would post a move that no shelf holds.
+    """
+    return Place(locations.get_internal(db, location), parse_status(status or "available"))
+
+
 def virtual(db: sqlite3.Connection, code: str) -> Place:
     return Place(locations.virtual(db, code))
 
@@ -155,10 +164,11 @@ def ensure_lot(
 def in_house(db: sqlite3.Connection, item: Item, lot: Lot) -> Decimal:
     """How much of a lot is at real locations, in any status."""
     row = db.execute(
-        "SELECT total(qty) FROM balance WHERE item_id = ? AND lot_id = ? AND status IS NOT NULL",
+        "SELECT ifnull(sum(qty), 0) FROM balance "
+        "WHERE item_id = ? AND lot_id = ? AND status IS NOT NULL",
         (item.id, lot.id),
     ).fetchone()
-    return q.dec(int(row[0]))
+    return q.dec(row[0])
 
 
 # -- balances and posting ----------------------------------------------------------------
@@ -171,6 +181,62 @@ def balance(db: sqlite3.Connection, item: Item, where: Place, lot: Lot | None = 
         (item.id, where.location.id, where.status, lot.id if lot else None),
     ).fetchone()
     return q.dec(row[0] if row else 0)
+
+
+# One place's moves of an item (and lot), as signed changes, in ledger order.
+_PLACE_DELTAS = """
+    SELECT seq, effective_at,
+           (CASE WHEN to_location_id = :loc AND to_status IS :status THEN qty ELSE 0 END)
+         - (CASE WHEN from_location_id = :loc AND from_status IS :status THEN qty ELSE 0 END)
+           AS delta
+      FROM move
+     WHERE item_id = :item AND lot_id IS :lot
+       AND ((to_location_id = :loc AND to_status IS :status)
+            OR (from_location_id = :loc AND from_status IS :status))
+"""
+_BALANCE_AT = f"SELECT ifnull(sum(delta), 0) FROM ({_PLACE_DELTAS}) WHERE effective_at <= :at"
+_DELTAS_AFTER = f"""
+    SELECT delta FROM ({_PLACE_DELTAS} AND effective_at > :at) ORDER BY effective_at, seq
+"""
+
+
+def _place_params(item: Item, where: Place, lot: Lot | None, at: str) -> dict[str, Any]:
+    return {
+        "item": item.id,
+        "loc": where.location.id,
+        "status": where.status,
+        "lot": lot.id if lot else None,
+        "at": at,
+    }
+
+
+def balance_at(
+    db: sqlite3.Connection, item: Item, where: Place, at: str, lot: Lot | None = None
+) -> Decimal:
+    """The balance of a place as of a stored moment (moves effective at or before it)."""
+    params = _place_params(item, where, lot, at)
+    return q.dec(db.execute(_BALANCE_AT, params).fetchone()[0])
+
+
+def _moves_after(db: sqlite3.Connection, item: Item, at: str) -> bool:
+    """Whether any move of the item is effective after ``at`` (index-only lookup)."""
+    row = db.execute(
+        "SELECT 1 FROM move WHERE item_id = ? AND effective_at > ? LIMIT 1", (item.id, at)
+    ).fetchone()
+    return row is not None
+
+
+def lowest_from(
+    db: sqlite3.Connection, item: Item, where: Place, at: str, lot: Lot | None = None
+) -> Decimal:
+    """The lowest balance of a place from a stored moment on: the most a move
+    back-dated to that moment can take out without making a later balance negative."""
+    params = _place_params(item, where, lot, at)
+    running = low = db.execute(_BALANCE_AT, params).fetchone()[0]
+    for (delta,) in db.execute(_DELTAS_AFTER, params):
+        running += delta
+        low = min(low, running)
+    return q.dec(low)
 
 
 def _bump(
@@ -234,6 +300,17 @@ def post(
                 f"not enough {item.code}{lot_text} at {source.label}: "
                 f"need {q.fmt(qty)} {item.unit}, have {q.fmt(have)}"
             )
+        if effective_at is not None and _moves_after(db, item, effective_at):
+            # Back-dated: the stock must have been there then and stay there until now,
+            # or the ledger would show negative stock for some past day.
+            low = lowest_from(db, item, source, effective_at, lot)
+            if low < qty:
+                lot_text = f" lot {lot.code}" if lot else ""
+                raise RuleViolation(
+                    f"not enough {item.code}{lot_text} at {source.label} on "
+                    f"{timefmt.local(effective_at)}: need {q.fmt(qty)} {item.unit}, but the "
+                    f"balance from then on falls to {q.fmt(low)}"
+                )
     stamp = timefmt.now()
     cur = db.execute(
         "INSERT INTO move (item_id, lot_id, qty, from_location_id, from_status, to_location_id, "

@@ -11,7 +11,7 @@ orders (their virtual places), not counted in ``physical``. The report reads the
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -67,6 +67,11 @@ class StockRow:
     rework: Decimal
     wip: Decimal
     on_order: Decimal
+
+    @staticmethod
+    def columns(*, by_lot: bool = False) -> list[str]:
+        """The report's columns, in order (known even when there are no rows)."""
+        return [f.name for f in fields(StockRow) if by_lot or f.name != "lot"]
 
     def as_row(self, *, by_lot: bool = False) -> dict[str, Any]:
         row = asdict(self)
@@ -156,6 +161,10 @@ def stock(
     return rows
 
 
+HISTORY_COLUMNS = (
+    "seq", "effective_at", "kind", "lot", "from", "to", "qty", "change", "balance",
+    "user", "reason", "ref",
+)  # fmt: skip
 _HISTORY = """
     SELECT m.seq, m.effective_at, m.kind, lt.code AS lot, m.qty,
            fl.code AS from_code, fl.kind AS from_kind, m.from_status,

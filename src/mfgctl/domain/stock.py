@@ -70,7 +70,7 @@ def receive(
     _lot_rules(it, lot, serials)
     if status is None:
         status = "pending_inspection" if it.inspect_on_receipt else "available"
-    target = ledger.place(db, location, status)
+    target = ledger.real_place(db, location, status)
     unit_cost = None
     if cost is not None:
         unit_cost = q.parse_qty(cost, what="cost", allow_zero=True) / it.factor(unit)
@@ -161,13 +161,18 @@ def count(
     it = items.get(db, item)
     counted = it.to_base(q.parse_qty(qty, what="counted quantity", allow_zero=True), unit)
     q.to_micro(counted, what="counted quantity")
-    where = ledger.place(db, location, status)
+    where = ledger.real_place(db, location, status)
     lot_row = _tracked_lot(db, it, lot, create=counted > 0)
     if it.tracking == "serial" and counted > 1:
         raise InvalidInput(f"{it.code} is serial-tracked: a serial counts 0 or 1")
     note = codes.text(note, what="note", required=False)
-    expected = ledger.balance(db, it, where, lot_row)
     effective_at = ledger.effective(when)
+    # A back-dated count is compared with what the ledger said on that day, not today:
+    # moves since then are real and must not be undone by the correction.
+    if when is None:
+        expected = ledger.balance(db, it, where, lot_row)
+    else:
+        expected = ledger.balance_at(db, it, where, effective_at, lot_row)
     move = None
     diff = counted - expected
     if diff:
@@ -230,8 +235,10 @@ def adjust(
     """An explicit correction with a mandatory reason: ``direction`` is ``add`` or ``remove``."""
     it = items.get(db, item)
     amount = _quantity(it, qty, unit)
+    if direction not in ("add", "remove"):
+        raise InvalidInput(f"direction must be add or remove, not {direction!r}")
     why = codes.text(reason, what="reason")
-    where = ledger.place(db, location, status)
+    where = ledger.real_place(db, location, status)
     lot_row = _tracked_lot(db, it, lot, create=direction == "add")
     if it.tracking == "serial" and lot_row is not None:
         if amount != 1:
