@@ -2,8 +2,227 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any
+
 import typer
+
+from mfgctl.cli._common import FormatOpt, ItemArg, done, session
+from mfgctl.render import Format, emit, emit_tree, text
 
 app = typer.Typer(
     help="Bills of materials: show, where-used, explode, diff, validate.", no_args_is_help=True
 )
+
+CHECK_FAILED = 4  # the same exit code as `mfgctl check`
+
+RevisionOpt = Annotated[
+    str | None,
+    typer.Option("--revision", "-r", help="BOM revision (default: the active one)."),
+]
+RevArg = Annotated[str, typer.Argument(help="BOM revision.", show_default=False)]
+
+TREE_COLUMNS = (
+    "level",
+    "item",
+    "name",
+    "qty",
+    "unit",
+    "qty_per",
+    "line_unit",
+    "scrap_pct",
+    "fixed_qty",
+    "phantom",
+    "substitutes",
+    "revision",
+    "refdes",
+    "note",
+)
+LIST_COLUMNS = ("item", "revision", "active", "output_qty", "lines", "created")
+EXPLODE_COLUMNS = ("item", "name", "type", "make_or_buy", "unit", "qty", "level")
+USAGE_COLUMNS = (
+    "level",
+    "parent",
+    "parent_name",
+    "revision",
+    "item",
+    "qty_per",
+    "per",
+    "unit",
+    "phantom",
+)
+DIFF_COLUMNS = ("change", "item", "field", "old", "new")
+PROBLEM_COLUMNS = ("check", "subject", "message")
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    item: Annotated[
+        str | None, typer.Argument(help="Only this item's revisions.", show_default=False)
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List BOM revisions: item, revision, active, output quantity, lines, created."""
+    from mfgctl.domain import bom
+
+    with session(ctx, write=False) as db:
+        found = bom.revisions(db, item)
+    emit([r.as_row() for r in found], fmt, columns=LIST_COLUMNS)
+
+
+def _label(node: Mapping[str, Any]) -> str:
+    """One line of the tree: item, name, requirement, then the line as written."""
+    head = f"{node['item']} {node['name']}  {text(node['qty'])} {node['unit']}"
+    if node["level"] == 0:
+        return f"{head}  (revision {node['revision']}, makes {text(node['output_qty'])})"
+    details = [f"per: {text(node['qty_per'])} {node['line_unit']}"]
+    if node["scrap_pct"]:
+        details.append(f"scrap {text(node['scrap_pct'])}%")
+    if node["fixed_qty"]:
+        details.append(f"fixed {text(node['fixed_qty'])} {node['line_unit']}")
+    if node["substitutes"]:
+        details.append(f"substitutes: {', '.join(node['substitutes'])}")
+    if node["refdes"]:
+        details.append(f"refdes {node['refdes']}")
+    if node["note"]:
+        details.append(f"note: {node['note']}")
+    if node["revision"]:
+        details.append(f"rev {node['revision']}")
+    mark = "  [phantom]" if node["phantom"] else ""
+    return f"{head}{mark}  ({'; '.join(details)})"
+
+
+def _flatten(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for child in node["children"]:
+        yield child
+        yield from _flatten(child)
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    revision: RevisionOpt = None,
+    qty: Annotated[
+        str | None,
+        typer.Option(
+            "--qty", "-q", help="Quantity of ITEM to show (default: the BOM's output quantity)."
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show a BOM as an indented tree through every level, with quantities and units.
+
+    Children are expanded through their active revisions. Each line shows what QTY of
+    ITEM needs of it in its base unit (scrap and fixed quantity included), then the
+    line as written; phantoms and substitutes are marked.
+    """
+    from mfgctl import qty as q
+    from mfgctl.domain import bomtree
+
+    with session(ctx, write=False) as db:
+        amount = None if qty is None else q.parse_qty(qty, what="--qty")
+        root = bomtree.tree(db, item, qty=amount, revision=revision)
+    if fmt in (Format.table, Format.json):
+        emit_tree(root, fmt, label=_label)
+        return
+    emit([dict(n) for n in _flatten(root)], fmt, columns=TREE_COLUMNS)
+
+
+@app.command("where-used")
+def where_used_cmd(ctx: typer.Context, item: ItemArg, fmt: FormatOpt = Format.table) -> None:
+    """List every active BOM that uses ITEM, and the BOMs above them, at every level.
+
+    Level 1 rows use ITEM directly; a level 2 row uses the parent above it, and so on.
+    qty_per is the line's quantity (in unit) per the parent's output quantity (per).
+    """
+    from mfgctl.domain import bomtree
+
+    with session(ctx, write=False) as db:
+        uses = bomtree.where_used(db, item)
+    emit([u.as_row() for u in uses], fmt, columns=USAGE_COLUMNS)
+
+
+@app.command("explode")
+def explode_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    qty: Annotated[
+        str,
+        typer.Option("--qty", "-q", help="Quantity of ITEM to make, in its base unit."),
+    ],
+    revision: RevisionOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Total requirements of every item at every level to make QTY of ITEM.
+
+    Scrap and fixed quantities are included; an item used in several places appears
+    once with its total, at its low-level code (the deepest level it occurs at).
+    Phantoms are passed through: their components appear in their place.
+    """
+    from mfgctl import qty as q
+    from mfgctl.domain import bomtree
+
+    with session(ctx, write=False) as db:
+        amount = q.parse_qty(qty, what="--qty")
+        rows = bomtree.explode(db, item, amount, revision=revision)
+    emit([r.as_row() for r in rows], fmt, columns=EXPLODE_COLUMNS)
+
+
+@app.command("diff")
+def diff_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    rev1: RevArg,
+    rev2: RevArg,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Compare two BOM revisions of ITEM: lines added, removed and changed.
+
+    Lines are matched by child item; a changed line gets one row per changed field,
+    old -> new.
+    """
+    from mfgctl.domain import bomcheck
+
+    with session(ctx, write=False) as db:
+        changes = bomcheck.diff(db, item, rev1, rev2)
+    if not changes and fmt in (Format.table, Format.markdown):
+        done(f"no differences between revisions {rev1} and {rev2} of {item}")
+        return
+    emit([c.as_row() for c in changes], fmt, columns=DIFF_COLUMNS)
+
+
+@app.command("activate")
+def activate_cmd(
+    ctx: typer.Context, item: ItemArg, revision: RevArg, fmt: FormatOpt = Format.table
+) -> None:
+    """Make REVISION the active BOM of ITEM (refused if it would close a BOM cycle)."""
+    from mfgctl.domain import bomtree
+
+    with session(ctx) as db:
+        rev = bomtree.activate(db, item, revision)
+    emit([rev.as_row()], fmt, columns=LIST_COLUMNS)
+    done(f"{rev.item}: revision {rev.revision} is now the active BOM")
+
+
+@app.command("validate")
+def validate_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """Check every active BOM and report all problems; exit 4 if any is found.
+
+    Finds cycles (named as a path A -> B -> A), units that cannot convert to the
+    child's base unit, non-positive quantities, deactivated items in active BOMs,
+    make items without an active BOM, and phantom lines whose child has no active BOM.
+    """
+    from mfgctl.domain import bomcheck
+
+    with session(ctx, write=False) as db:
+        problems = bomcheck.validate(db)
+    if problems:
+        emit([p.as_row() for p in problems], fmt, columns=PROBLEM_COLUMNS)
+        n = len(problems)
+        done(f"bom validate: {n} problem{'s' if n != 1 else ''} found")
+        raise typer.Exit(CHECK_FAILED)
+    if fmt is Format.json:
+        emit([], fmt)
+    done("bom validate: no problems found")

@@ -394,3 +394,10 @@ def tree(
 def where_used(db: sqlite3.Connection, item: str) -> list[Usage]:
     """Every active BOM using ``item``, at every level (see ``Structure.where_used``)."""
     return load(db).where_used(items.get(db, item).code)
+
+
+def activate(db: sqlite3.Connection, item: str, revision: str) -> Revision:
+    """Make ``revision`` the item's active BOM, unless that would close a BOM cycle."""
+    rev = bom.get_revision(db, item, revision)
+    load(db).levels(rev.item, rev)
+    return bom.activate(db, item, revision)
