@@ -187,35 +187,42 @@ _LINES = """
       FROM bom_line AS l JOIN item AS c ON c.id = l.child_id
 """
 _SUBSTITUTES = """
-    SELECT s.line_id, i.code FROM bom_substitute AS s JOIN item AS i ON i.id = s.item_id
-     ORDER BY s.line_id, s.position
+    SELECT s.line_id, i.code
+      FROM bom_substitute AS s JOIN item AS i ON i.id = s.item_id
+      JOIN bom_line AS l ON l.id = s.line_id
 """
+# The revisions selected by a _load condition, to read only their lines.
+_SELECTED = "SELECT b.id FROM bom AS b JOIN item AS i ON i.id = b.item_id WHERE"
 
 
 def _load(db: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[Revision]:
     revs = db.execute(f"{_REVISIONS} WHERE {where} ORDER BY i.code, b.id", params).fetchall()
     if not revs:
         return []
-    ids = {r["id"] for r in revs}
+    selected = f"l.bom_id IN ({_SELECTED} {where})"
     subs: dict[int, list[str]] = {}
-    for line_id, code in db.execute(_SUBSTITUTES):
+    for line_id, code in db.execute(
+        f"{_SUBSTITUTES} WHERE {selected} ORDER BY s.line_id, s.position", params
+    ):
         subs.setdefault(line_id, []).append(code)
     lines: dict[int, list[Line]] = {}
-    for r in db.execute(f"{_LINES} ORDER BY l.bom_id, l.position"):
-        if r["bom_id"] in ids:
-            lines.setdefault(r["bom_id"], []).append(
-                Line(
-                    item=r["item"],
-                    qty=q.dec(r["qty"]),
-                    unit=r["unit"],
-                    scrap_pct=q.dec(r["scrap_pct"]),
-                    fixed_qty=q.dec(r["fixed_qty"]),
-                    substitutes=tuple(subs.get(r["id"], ())),
-                    phantom=bool(r["phantom"]),
-                    refdes=r["refdes"],
-                    note=r["note"],
-                )
+    cur = db.execute(f"{_LINES} WHERE {selected} ORDER BY l.bom_id, l.position", params)
+    cur.row_factory = None  # plain tuples: this loop reads every line of a BOM set
+    micro = Decimal(q.SCALE)
+    for line_id, bom_id, child, qty, unit, scrap, fixed, phantom, refdes, note in cur:
+        lines.setdefault(bom_id, []).append(
+            Line(
+                item=child,
+                qty=Decimal(qty) / micro,
+                unit=unit,
+                scrap_pct=Decimal(scrap) / micro,
+                fixed_qty=Decimal(fixed) / micro,
+                substitutes=tuple(subs.get(line_id, ())),
+                phantom=bool(phantom),
+                refdes=refdes,
+                note=note,
             )
+        )
     return [
         Revision(
             item=r["item"],

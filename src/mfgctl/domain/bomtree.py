@@ -30,7 +30,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -157,6 +157,10 @@ class Structure:
 
     items: Mapping[str, items.Item]
     boms: Mapping[str, Revision]
+    # Base units per (child, unit) met so far: a cache, not part of the structure.
+    _factors: dict[tuple[str, str], Decimal] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def item(self, code: str) -> items.Item:
         found = self.items.get(code.upper())
@@ -208,11 +212,14 @@ class Structure:
         """Per line: base units per output_qty with scrap, and the fixed base units."""
         out = []
         for line in rev.lines:
-            child = self.item(line.item)
-            try:
-                f = child.factor(line.unit or None)
-            except InvalidInput as e:
-                raise InvalidInput(f"BOM {rev.item} revision {rev.revision}: {e}") from None
+            key = (line.item.upper(), line.unit.lower())
+            f = self._factors.get(key)
+            if f is None:
+                try:
+                    f = self.item(line.item).factor(line.unit or None)
+                except InvalidInput as e:
+                    raise InvalidInput(f"BOM {rev.item} revision {rev.revision}: {e}") from None
+                self._factors[key] = f
             rate = line.qty * f * (100 + line.scrap_pct) / 100
             out.append((line, rate, line.fixed_qty * f))
         return out
@@ -369,26 +376,32 @@ def load(db: sqlite3.Connection) -> Structure:
     )
 
 
-def _revision(db: sqlite3.Connection, item: str, revision: str | None) -> Revision | None:
-    return None if revision is None else bom.get_revision(db, item, revision)
+def _root(
+    db: sqlite3.Connection, item: str, revision: str | None
+) -> tuple[Structure, str, Revision]:
+    """The structure, the item's code and the revision to walk (named or active)."""
+    code = items.get(db, item).code
+    s = load(db)
+    if revision is not None:
+        return s, code, bom.get_revision(db, code, revision)
+    rev = s.boms.get(code.upper())
+    return s, code, rev if rev is not None else bom.get_revision(db, code)
 
 
 def explode(
     db: sqlite3.Connection, item: str, qty: Decimal, *, revision: str | None = None
 ) -> list[Requirement]:
     """Total requirements to make ``qty`` base units of ``item`` (see ``Structure.explode``)."""
-    root = items.get(db, item)
-    rev = _revision(db, item, revision) or bom.get_revision(db, item)
-    return load(db).explode(root.code, qty, rev)
+    s, code, rev = _root(db, item, revision)
+    return s.explode(code, qty, rev)
 
 
 def tree(
     db: sqlite3.Connection, item: str, *, qty: Decimal | None = None, revision: str | None = None
 ) -> dict[str, Any]:
     """The BOM of ``item`` as a nested tree (see ``Structure.tree``)."""
-    root = items.get(db, item)
-    rev = _revision(db, item, revision) or bom.get_revision(db, item)
-    return load(db).tree(root.code, qty, rev)
+    s, code, rev = _root(db, item, revision)
+    return s.tree(code, qty, rev)
 
 
 def where_used(db: sqlite3.Connection, item: str) -> list[Usage]:
