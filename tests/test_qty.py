@@ -14,7 +14,14 @@ from mfgctl.errors import InvalidInput
 
 @pytest.mark.parametrize(
     ("typed", "value"),
-    [("12", "12"), ("0.35", "0.35"), (" 7 ", "7"), (".5", "0.5"), ("+3", "3"), ("0.000001", "1E-6")],
+    [
+        ("12", "12"),
+        ("0.35", "0.35"),
+        (" 7 ", "7"),
+        (".5", "0.5"),
+        ("+3", "3"),
+        ("0.000001", "1E-6"),
+    ],
 )
 def test_plain_decimals_are_read_exactly(typed: str, value: str) -> None:
     assert q.parse_qty(typed) == Decimal(value)
@@ -32,7 +39,7 @@ def test_plain_decimals_are_read_exactly(typed: str, value: str) -> None:
         ("1_000", "not a plain decimal number"),
         ("1,5", "not a plain decimal number"),
         ("", "not a plain decimal number"),
-        ("１２", "not a plain decimal number"),  # full-width digits
+        ("\uff11\uff12", "not a plain decimal number"),  # full-width digits 12
         ("0.0000001", "more than 6 decimal places"),
         ("1000000000000", "too large"),
         ("-1", "must not be negative"),
