@@ -88,3 +88,36 @@ def mem_rev(parent: str, lines: list[bommod.Line], output_qty: object = 1) -> bo
     return bommod.Revision(
         item=parent, revision="A", output_qty=Decimal(str(output_qty)), lines=tuple(lines)
     )
+
+
+def layered_bom_set(
+    conn: sqlite3.Connection, sizes: list[int], per_bom: int = 20
+) -> tuple[str, int]:
+    """A BOM set level by level: ``sizes[k]`` items at level k, the last level bought.
+
+    Each make item has up to ``per_bom`` lines (1.5 pcs, 2 % scrap) to items of the next
+    level, spread so that every item is used. Returns the top item and the line count.
+    """
+    codes = [[f"L{lv}-{n}" for n in range(size)] for lv, size in enumerate(sizes)]
+    last = len(sizes) - 1
+    for lv, level_codes in enumerate(codes):
+        for c in level_codes:
+            items.insert(
+                conn,
+                items.build(
+                    c,
+                    {"name": c, "type": "component", "unit": "pcs"}
+                    | {"make_or_buy": "buy" if lv == last else "make"},
+                ),
+            )
+    n_lines = 0
+    for lv in range(last):
+        below = codes[lv + 1]
+        for k, parent in enumerate(codes[lv]):
+            children = sorted({below[(k * per_bom + j) % len(below)] for j in range(per_bom)})
+            lines = tuple(
+                bommod.Line(c, Decimal("1.5"), "pcs", scrap_pct=Decimal(2)) for c in children
+            )
+            bommod.save(conn, bommod.Revision(parent, "A", Decimal(1), lines))
+            n_lines += len(lines)
+    return codes[0][0], n_lines

@@ -17,9 +17,10 @@ item used at several levels has its whole requirement before its own lines are e
 its fixed quantities count once. A phantom line's child is not required itself: its
 own lines are exploded in its place, once per parent that uses it.
 
-Arithmetic is exact Decimal (60 significant digits). Only an ``output_qty`` whose
-division does not terminate (3, 7, ...) gives a quantity with more than six decimal
-places; such a total is rounded *up* to the micro-unit, so a requirement is never short.
+Arithmetic is exact Decimal (60 significant digits): quantities are reported exactly,
+however many decimal places they have. Only a quantity that went through an inexact
+step, a division by an ``output_qty`` that does not terminate (3, 7, ...), is rounded
+*up* to the micro-unit (0.000001, what the ledger can hold), so it is never short.
 
 A BOM cycle (A -> B -> A) would make a walk loop forever: every walk checks first and
 raises ``BomCycle`` naming the cycle.
@@ -31,7 +32,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, Inexact, localcontext
 from typing import Any
 
 from mfgctl.domain import bom, items
@@ -54,9 +55,9 @@ class BomCycle(RuleViolation):
         )
 
 
-def tidy(value: Decimal) -> Decimal:
-    """A computed quantity as reported: exact, or rounded up to the micro-unit."""
-    if value.as_tuple().exponent >= -6:  # type: ignore[operator]
+def tidy(value: Decimal, inexact: bool) -> Decimal:
+    """A computed quantity as reported: exact, or if ``inexact`` rounded up to 0.000001."""
+    if not inexact:
         return value
     # Drop the last-digit noise of a non-terminating division, then round up.
     with localcontext(prec=PRECISION):
@@ -237,31 +238,41 @@ class Structure:
         level = self.levels(root, revision)
         key = root.upper()
         real: dict[str, Decimal] = defaultdict(Decimal)
-        passes: dict[str, list[Decimal]] = defaultdict(list)
-        with localcontext(prec=PRECISION):
+        rough: set[str] = set()  # totals that went through an inexact step
+        passes: dict[str, list[tuple[Decimal, bool]]] = defaultdict(list)
+        with localcontext(prec=PRECISION) as ctx:
             real[key] = qty
             for code in sorted(level, key=level.__getitem__):
                 rev = boms.get(code)
                 if rev is None:
                     continue
-                orders = [real[code]] if code in real else []
+                orders = [(real[code], code in rough)] if code in real else []
                 orders += passes.pop(code, [])
                 rates = self._rates(rev)
-                for parent_qty in orders:
+                for parent_qty, parent_rough in orders:
                     for line, rate, fixed in rates:
                         child = line.item.upper()
+                        ctx.clear_flags()
                         need = parent_qty * rate / rev.output_qty + fixed
                         if line.phantom and child in boms:
-                            passes[child].append(need)
-                        else:
-                            real[child] += need
+                            passes[child].append((need, parent_rough or ctx.flags[Inexact]))
+                            continue
+                        real[child] += need
+                        if parent_rough or ctx.flags[Inexact]:
+                            rough.add(child)
         del real[key]
         rows = []
         for code, total in real.items():
             it = self.items[code]
             rows.append(
                 Requirement(
-                    it.code, it.name, it.type, it.make_or_buy, it.unit, tidy(total), level[code]
+                    it.code,
+                    it.name,
+                    it.type,
+                    it.make_or_buy,
+                    it.unit,
+                    tidy(total, code in rough),
+                    level[code],
                 )
             )
         return sorted(rows, key=lambda r: (r.level, r.item.upper()))
@@ -283,17 +294,19 @@ class Structure:
         self.levels(root, revision)
         amount = top.output_qty if qty is None else qty
 
-        def grow(rev: Revision, parent_qty: Decimal, depth: int) -> list[dict[str, Any]]:
+        def grow(rev: Revision, parent_qty: Decimal, rough: bool, depth: int) -> list[dict]:
             nodes = []
             for line, rate, fixed in self._rates(rev):
                 child = self.items[line.item.upper()]
                 sub = boms.get(child.code.upper())
+                ctx.clear_flags()
                 need = parent_qty * rate / rev.output_qty + fixed
+                inexact = rough or ctx.flags[Inexact]
                 nodes.append(
                     {
                         "item": child.code,
                         "name": child.name,
-                        "qty": tidy(need),
+                        "qty": tidy(need, inexact),
                         "unit": child.unit,
                         "qty_per": line.qty,
                         "line_unit": line.unit,
@@ -305,13 +318,13 @@ class Structure:
                         "note": line.note,
                         "level": depth,
                         "revision": sub.revision if sub else None,
-                        "children": grow(sub, need, depth + 1) if sub else [],
+                        "children": grow(sub, need, inexact, depth + 1) if sub else [],
                     }
                 )
             return nodes
 
-        with localcontext(prec=PRECISION):
-            children = grow(top, amount, 1)
+        with localcontext(prec=PRECISION) as ctx:
+            children = grow(top, amount, False, 1)
         return {
             "item": it.code,
             "name": it.name,
