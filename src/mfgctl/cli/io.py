@@ -2,8 +2,86 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from mfgctl.cli._common import FormatOpt, done, fail, session, user
+from mfgctl.errors import MfgError
+from mfgctl.render import Format, emit, note
+
+FilesArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="YAML files with items:, boms:, locations: and stock: (all validated together).",
+        show_default=False,
+        metavar="FILE.yaml...",
+    ),
+]
+
+
+def import_cmd(
+    ctx: typer.Context,
+    files: FilesArg,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would be added or changed; write nothing."),
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import items, BOMs, locations and opening stock from YAML: all or nothing.
+
+    Every record is validated first and every problem is reported with its file, line
+    and field; then everything is written in one transaction. Re-importing a file
+    changes nothing; a changed BOM is stored as a new revision.
+    """
+    from mfgctl import importer
+
+    try:
+        documents = importer.read_files(files)
+    except MfgError as e:
+        fail(e)
+    with session(ctx) as db:
+        result = importer.run(db, documents, user=user(ctx), dry_run=dry_run)
+    emit(result.summary(), fmt, title="Dry run: would import" if dry_run else "Imported")
+    if dry_run:
+        for c in result.changed:
+            verb = {"added": "add", "changed": "change"}.get(c.action, c.action.replace("_", " "))
+            detail = f" ({c.detail})" if c.detail else ""
+            note(f"would {verb} {c.kind} {c.key}{detail}")
+        note("Dry run: nothing was written")
+        return
+    for message in result.notes():
+        note(f"Note: {message}")
+    total = len(result.changed)
+    done(f"Imported {len(files)} file{'s' if len(files) != 1 else ''}: {total} records written")
+
+
+def export_cmd(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of stdout.", metavar="FILE"),
+    ] = None,
+) -> None:
+    """Export locations, items, BOM revisions and stock as YAML that `import` reads back."""
+    from mfgctl import importer
+
+    with session(ctx, write=False) as db:
+        text = importer.export(db)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        fail(MfgError(f"cannot write {output}: {e.strerror or e}"))
+    done(f"Exported to {output}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the import and export commands to the root app."""
+    app.command("import")(import_cmd)
+    app.command("export")(export_cmd)
