@@ -86,11 +86,19 @@ def connect(path: str | Path) -> sqlite3.Connection:
         raise DatabaseUnusable(f"no database at {path}: {hint}")
     if path.is_dir():
         raise DatabaseUnusable(f"{path} is a directory, not a database file")
+    db = None
     try:
         db = _open(path)
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.Error as e:
+        if db is not None:
+            db.close()
+        mapped = map_sqlite_error(e, path)
+        if isinstance(mapped, DatabaseBusy):
+            # Another process holds an exclusive lock (a rollback-journal commit or a
+            # migration): that is "try again", not "unusable".
+            raise mapped from e
         raise DatabaseUnusable(f"{path} is not an mfgctl database ({e})") from e
     if app_id != APPLICATION_ID:
         db.close()
@@ -101,6 +109,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
             f"{path} was written by a newer mfgctl (schema {version}, this one knows "
             f"{SCHEMA_VERSION}): upgrade mfgctl"
         )
+    if version < 1:
+        db.close()
+        raise DatabaseUnusable(f"{path} has no mfgctl schema version: it was never set up")
     if version < SCHEMA_VERSION:
         try:
             with transaction(db, path):
@@ -127,6 +138,14 @@ def create(path: str | Path) -> sqlite3.Connection:
     if not path.parent.is_dir():
         raise DatabaseUnusable(f"cannot create {path}: directory {path.parent} does not exist")
     try:
+        # Exclusive create: if another process made the file meanwhile, it is theirs.
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except FileExistsError:
+        raise MfgError(f"{path} already exists: not touching it (use another --db path)") from None
+    except OSError as e:
+        raise DatabaseUnusable(f"cannot create {path}: {e.strerror}") from e
+    db = None
+    try:
         db = _open(path)
         db.execute("PRAGMA journal_mode = WAL")
         db.executescript(
@@ -134,7 +153,12 @@ def create(path: str | Path) -> sqlite3.Connection:
             f"PRAGMA application_id = {APPLICATION_ID};\n" + schema_sql() + "\nCOMMIT;"
         )
     except sqlite3.Error as e:
-        raise map_sqlite_error(e, path) from e
+        # Leave no half-made file behind: a second `init` would refuse to touch it.
+        if db is not None:
+            db.close()
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise DatabaseUnusable(f"cannot create {path}: {e}") from e
     return db
 
 
