@@ -118,7 +118,16 @@ def connect(path: str | Path) -> sqlite3.Connection:
                 # Another process may have upgraded it while we waited for the lock.
                 current = db.execute("PRAGMA user_version").fetchone()[0]
                 if current < SCHEMA_VERSION:
-                    upgrade(db, current)
+                    try:
+                        upgrade(db, current)
+                    except sqlite3.Error as e:
+                        mapped = map_sqlite_error(e, path)
+                        if isinstance(mapped, DatabaseBusy | DatabaseUnusable):
+                            raise mapped from e
+                        raise DatabaseUnusable(
+                            f"cannot upgrade {path} from schema {current} to {SCHEMA_VERSION} "
+                            f"({e}); it was left unchanged"
+                        ) from e
         except BaseException:
             db.close()
             raise

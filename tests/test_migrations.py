@@ -1,0 +1,124 @@
+"""A database made by an older mfgctl upgrades itself when a command opens it: once, in
+one transaction, with its data intact, ending with exactly the schema of a new one."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from conftest import Cli, dump
+
+from mfgctl.migrations import SCHEMA_VERSION, STEPS
+
+V1 = Path(__file__).parent / "schemas" / "v1.sql"
+
+
+def make_v1(path: Path) -> None:
+    """A version-1 database with some stock in it, as mfgctl 1 would have left it:
+    100 microphones received from SUPPLIER into STORES/available."""
+    with sqlite3.connect(path) as c:
+        c.executescript(V1.read_text(encoding="utf-8"))
+        c.execute(
+            "INSERT INTO item (code, name, type, unit, make_or_buy) "
+            "VALUES ('MIC-100', 'Microphone', 'component', 'pcs', 'buy')"
+        )
+        c.execute(
+            "INSERT INTO move (item_id, qty, from_location_id, to_location_id, to_status, kind, "
+            "effective_at, recorded_at, user) VALUES (1, 100000000, "
+            "(SELECT id FROM location WHERE code = 'SUPPLIER'), "
+            "(SELECT id FROM location WHERE code = 'STORES'), 'available', 'receipt', "
+            "'2026-01-05T08:00:00.000000Z', '2026-01-05T08:00:00.000000Z', 'old')"
+        )
+        c.executemany(
+            "INSERT INTO balance (item_id, location_id, status, qty) "
+            "VALUES (1, (SELECT id FROM location WHERE code = ?), ?, ?)",
+            [("STORES", "available", 100_000_000), ("SUPPLIER", None, -100_000_000)],
+        )
+    c.close()
+
+
+def schema(path: Path) -> set[tuple[str, str, str, str]]:
+    """Every schema object, its SQL with comments and layout normalised."""
+
+    def norm(sql: str | None) -> str:
+        text = re.sub(r"--[^\n]*", "", sql or "")
+        text = re.sub(r"\s+", " ", text)
+        return re.sub(r"\s*([(),])\s*", r"\1", text).strip()
+
+    with sqlite3.connect(path) as c:
+        rows = c.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    c.close()
+    return {(t, n, tbl, norm(sql)) for t, n, tbl, sql in rows}
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as c:
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+    c.close()
+    return version
+
+
+def test_the_frozen_v1_schema_is_version_1_without_stock_count(tmp_path: Path) -> None:
+    make_v1(tmp_path / "v1.db")
+    assert user_version(tmp_path / "v1.db") == 1
+    names = {name for _, name, _, _ in schema(tmp_path / "v1.db")}
+    assert "move" in names and "stock_count" not in names
+
+
+def test_every_version_has_a_step_with_a_reason() -> None:
+    assert sorted(STEPS) == list(range(2, SCHEMA_VERSION + 1))
+    assert all(step.__doc__ and "Why" in step.__doc__ for step in STEPS.values())
+
+
+def test_a_command_upgrades_a_v1_database_to_the_fresh_schema(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    make_v1(db_path)
+    old_rows = [line for line in dump(db_path).splitlines() if line.startswith("INSERT")]
+
+    r = cli("stock", "-f", "json")  # a read-only command is enough to upgrade
+
+    assert r.exit_code == 0, r.stderr
+    assert [(row["item"], row["available"]) for row in json.loads(r.stdout)] == [("MIC-100", 100)]
+    assert user_version(db_path) == SCHEMA_VERSION
+    new_rows = [line for line in dump(db_path).splitlines() if line.startswith("INSERT")]
+    assert new_rows == old_rows  # every row kept, nothing added
+
+    fresh = tmp_path / "fresh.db"
+    assert cli("--db", fresh, "init").exit_code == 0
+    assert schema(db_path) == schema(fresh)
+
+
+def test_an_upgraded_database_works(cli: Cli, db_path: Path) -> None:
+    make_v1(db_path)
+    r = cli("stock", "count", "MIC-100", "98", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)[0]["expected"] == 100
+    assert cli("check").exit_code == 0
+    history = json.loads(cli("stock", "history", "MIC-100", "-f", "json").stdout)
+    assert [(h["user"], h["balance"]) for h in history] == [("old", 100), ("tester", 98)]
+
+
+def test_a_failed_upgrade_leaves_the_database_at_its_old_version(cli: Cli, db_path: Path) -> None:
+    make_v1(db_path)
+    with sqlite3.connect(db_path) as c:  # something in the way of the version-2 step
+        c.execute("CREATE TABLE stock_count (x TEXT)")
+    c.close()
+    before = dump(db_path)
+    r = cli("stock")
+    assert r.exit_code == 6
+    assert r.stderr.startswith(f"Error: cannot upgrade {db_path} from schema 1 to 2")
+    assert "it was left unchanged" in r.stderr
+    assert dump(db_path) == before
+    assert user_version(db_path) == 1
+
+
+def test_an_mfgctl_file_without_a_version_is_refused(cli: Cli, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as c:
+        c.execute("PRAGMA application_id = 1296451395")
+    c.close()
+    r = cli("stock")
+    assert r.exit_code == 6
+    assert "has no mfgctl schema version" in r.stderr
