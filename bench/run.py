@@ -1,0 +1,480 @@
+"""mfgctl benchmarks: start-up, the stock report, and a large import, against targets.
+
+Run ``make bench`` (or ``.venv/bin/python bench/run.py``). It builds what it needs in
+bench/out/ (kept between runs and rebuilt when the generator or schema.sql changes),
+times each command as a subprocess with ``time.perf_counter`` (median of several runs
+after a warm-up; hyperfine is not needed), reads each run's peak memory from
+``os.wait4``, prints a table with PASS/MISS per target and writes it to
+bench/RESULTS.md. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402  (bench/generate.py, next to this file)
+
+# The targets of the issue.
+STARTUP_FACTOR = 12  # `mfgctl stock` on the sample within 12x a bare `python -c pass`
+IMPORT_LIMIT_S = 3.0  # the 40,000-line BOM import
+STOCK_LIMIT_S = 0.5  # the stock report on a million moves
+# Modules `mfgctl stock` must not import (slow, and not needed for the report).
+MUST_NOT_IMPORT = ("sqlite_utils", "tabulate", "yaml", "pydantic")
+
+
+@dataclass
+class Measurement:
+    name: str
+    argv: list[str]
+    times: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+    target: str = ""
+    ok: bool | None = None  # None: no target
+    skipped: str = ""  # why it was not measured
+    floor_kb: int = 0  # the measuring process's own peak: no RSS reads lower
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.rss_kb) / 1024
+
+
+# -- running and timing ----------------------------------------------------------------
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("MFGCTL_DB", "MFGCTL_DEBUG", "PYTHONPROFILEIMPORTTIME", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
+    env["MFGCTL_USER"] = "bench"
+    return env
+
+
+def run_once(argv: Sequence[str]) -> None:
+    """Run a command (untimed); fail loudly on a non-zero exit."""
+    r = capture(argv)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}: {r.stderr.strip()[-2000:]}")
+
+
+def measure(
+    name: str,
+    argv: list[str],
+    *,
+    runs: int,
+    warmup: int = 1,
+    remove: Sequence[Path] = (),
+    setup: Sequence[Sequence[str]] = (),
+) -> Measurement:
+    """Median of ``runs`` timed runs after ``warmup`` untimed ones, with each run's peak
+    RSS. bench/spawn.py does the runs (see there why); before each, untimed, it deletes
+    the ``remove`` files and runs the ``setup`` commands (e.g. a fresh database)."""
+    job = {
+        "argv": argv,
+        "runs": runs,
+        "warmup": warmup,
+        "remove": [str(p) for p in remove],
+        "setup": [list(a) for a in setup],
+        "env": child_env(),
+    }
+    r = subprocess.run(
+        [sys.executable, str(HERE / "spawn.py")],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(r.stdout)
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    m = Measurement(name, argv, times=result["times"], rss_kb=result["rss_kb"])
+    m.floor_kb = result["floor_kb"]
+    shown = " ".join(Path(a).name if "/" in a else a for a in argv)
+    print(f"  {name}: median {fmt_s(m.median)} ({shown})", file=sys.stderr)
+    return m
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def capture(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, env=child_env())
+
+
+# -- what the benchmarks need ----------------------------------------------------------
+
+
+def fingerprint(*paths: Path, extra: str = "") -> str:
+    h = hashlib.sha256(extra.encode())
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes() if p.exists() else b"-")
+    return h.hexdigest()[:16]
+
+
+def remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class Builds:
+    """Build products in bench/out/, reused while their inputs' fingerprint holds."""
+
+    def __init__(self, mfgctl: str, *, rebuild: bool) -> None:
+        self.mfgctl = mfgctl
+        self.rebuild = rebuild
+        self.stamps_path = OUT / "stamps.json"
+        self.stamps = {}
+        if self.stamps_path.exists() and not rebuild:
+            self.stamps = json.loads(self.stamps_path.read_text())
+        self._plant: generate.Plant | None = None
+
+    def _fresh(self, path: Path, stamp: str) -> bool:
+        return path.exists() and self.stamps.get(path.name) == stamp
+
+    def _done(self, path: Path, stamp: str) -> None:
+        self.stamps[path.name] = stamp
+        self.stamps_path.write_text(json.dumps(self.stamps, indent=2) + "\n")
+
+    @property
+    def plant(self) -> generate.Plant:
+        if self._plant is None:
+            self._plant = generate.plant()
+        return self._plant
+
+    def plant_yaml(self) -> Path:
+        path = OUT / "plant.yaml"
+        stamp = fingerprint(HERE / "generate.py")
+        if not self._fresh(path, stamp):
+            print("building plant.yaml (10,000 items, 40,000 BOM lines)...", file=sys.stderr)
+            generate.write_yaml(self.plant, path)
+            n_items, n_lines = generate.validate_yaml(path)
+            print(f"  {n_items} items, {n_lines} BOM lines, valid", file=sys.stderr)
+            self._done(path, stamp)
+        return path
+
+    def moves_db(self) -> Path:
+        path = OUT / "moves.db"
+        stamp = fingerprint(HERE / "generate.py", ROOT / "schema.sql")
+        if not self._fresh(path, stamp):
+            print("building moves.db (1,000,000 moves; about 15 s)...", file=sys.stderr)
+            remove_db(path)
+            t = generate.build_moves_db(path, self.plant, mfgctl=self.mfgctl)
+            print("  " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()), file=sys.stderr)
+            self._done(path, stamp)
+        return path
+
+    def sample_db(self, sample_files: list[Path]) -> Path:
+        """Always rebuilt: it is small, and the importer may have changed."""
+        path = OUT / "sample.db"
+        remove_db(path)
+        for argv in (
+            [self.mfgctl, "--db", str(path), "init"],
+            [self.mfgctl, "--db", str(path), "import", *map(str, sample_files)],
+        ):
+            r = capture(argv)
+            if r.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}: {r.stderr.strip()}")
+        return path
+
+
+def importer_missing(mfgctl: str) -> str:
+    """Why `mfgctl import` cannot be benchmarked yet ("" when it can)."""
+    r = capture([mfgctl, "import", "--help"])
+    if r.returncode != 0:
+        return "`mfgctl import` does not exist yet (`mfgctl import --help` fails)"
+    if not sorted((ROOT / "sample_data").glob("*.yaml")):
+        return "sample_data/*.yaml does not exist yet"
+    return ""
+
+
+# -- start-up analysis -------------------------------------------------------------------
+
+_IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+@dataclass
+class ModuleCost:
+    name: str
+    depth: int
+    self_us: float
+    cumulative_us: float
+
+
+def import_costs(python: str, db: Path, runs: int) -> tuple[list[ModuleCost], float]:
+    """``python -X importtime -m mfgctl --db DB stock``: each module's median cost over
+    ``runs`` runs, in first-import order, and the median wall time of those runs."""
+    samples: dict[str, list[tuple[int, int, int]]] = {}
+    order: list[str] = []
+    walls = []
+    argv = [python, "-X", "importtime", "-m", "mfgctl", "--db", str(db), "stock"]
+    for _ in range(runs + 1):  # the first one warms the caches
+        start = time.perf_counter()
+        r = capture(argv)
+        walls.append(time.perf_counter() - start)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}: {r.stderr[-2000:]}")
+        for m in _IMPORTTIME.finditer(r.stderr):
+            name = m.group(4)
+            if name not in samples:
+                samples[name] = []
+                order.append(name)
+            samples[name].append((int(m.group(1)), int(m.group(2)), len(m.group(3)) // 2))
+    costs = []
+    for name in order:
+        s = samples[name][1:] or samples[name]
+        costs.append(
+            ModuleCost(
+                name,
+                s[0][2],
+                statistics.median(x[0] for x in s),
+                statistics.median(x[1] for x in s),
+            )
+        )
+    return costs, statistics.median(walls[1:])
+
+
+def import_report(costs: list[ModuleCost], wall: float) -> list[str]:
+    top_level = [c for c in costs if c.depth == 0]
+    total = sum(c.cumulative_us for c in top_level)
+    lines = [
+        f"`python -X importtime -m mfgctl --db sample.db stock`: {len(costs)} modules, "
+        f"{total / 1000:.0f} ms of imports (the instrumented run takes {fmt_s(wall)}; "
+        "importtime inflates small modules). Median of the runs, in ms:",
+        "",
+        "| module | cumulative | self | imported by |",
+        "|---|---:|---:|---|",
+    ]
+    parents: dict[str, str] = {}
+    # importtime lists a module after its children: the parent is the next line up a level.
+    for i, c in enumerate(costs):
+        for later in costs[i + 1 :]:
+            if later.depth < c.depth:
+                parents[c.name] = later.name
+                break
+    interesting = sorted(
+        (c for c in costs if c.cumulative_us >= 3000 or c.name.split(".")[0] in MUST_NOT_IMPORT),
+        key=lambda c: -c.cumulative_us,
+    )
+    for c in interesting[:30]:
+        lines.append(
+            f"| {c.name} | {c.cumulative_us / 1000:.1f} | {c.self_us / 1000:.1f} "
+            f"| {parents.get(c.name, '(top)')} |"
+        )
+    forbidden = sorted({c.name for c in costs if c.name.split(".")[0] in MUST_NOT_IMPORT})
+    lines.append("")
+    if forbidden:
+        lines.append(f"**`stock` imports modules it must not:** {', '.join(forbidden)}.")
+    else:
+        lines.append(f"`stock` imports none of {', '.join(MUST_NOT_IMPORT)}.")
+    return lines
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f"{pages / 2**30:.1f} GiB"
+    except (ValueError, OSError, AttributeError):
+        memory = "?"
+    commit = capture(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]).stdout.strip()
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores (nproc), {cpu}, {memory} RAM",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "sqlite": sqlite3.sqlite_version,
+        "commit": commit or "?",
+    }
+
+
+def table(measurements: list[Measurement]) -> list[str]:
+    lines = [
+        "| benchmark | median | min | max | runs | peak RSS | target | result |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for m in measurements:
+        if m.skipped:
+            lines.append(f"| {m.name} | - | - | - | 0 | - | {m.target} | SKIPPED: {m.skipped} |")
+            continue
+        result = "" if m.ok is None else ("PASS" if m.ok else "**MISS**")
+        lines.append(
+            f"| {m.name} | {fmt_s(m.median)} | {fmt_s(min(m.times))} | {fmt_s(max(m.times))} "
+            f"| {len(m.times)} | {m.peak_mb:.0f} MB | {m.target} | {result} |"
+        )
+    floor = max((m.floor_kb for m in measurements if not m.skipped), default=0) / 1024
+    lines.append("")
+    lines.append(
+        "Each figure: the median of `runs` timed runs after a warm-up; wall time of the "
+        "whole process (start-up included), output to /dev/null. Peak RSS: "
+        f"`ru_maxrss` of each run from `os.wait4`; it cannot read below the {floor:.0f} MB "
+        "of the small process that starts the runs (bench/spawn.py)."
+    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--runs", type=int, default=5, help="timed runs of the big-database reports (default 5)"
+    )
+    ap.add_argument(
+        "--quick-runs",
+        type=int,
+        default=25,
+        help="timed runs of the start-up benchmarks (default 25: they take milliseconds)",
+    )
+    ap.add_argument("--import-runs", type=int, default=5, help="timed runs of the import")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild everything in bench/out/")
+    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write")
+    ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = ap.parse_args(argv)
+    runs = max(args.runs, 1)
+    quick = max(args.quick_runs, 1)
+
+    python = sys.executable
+    mfgctl = str(Path(python).parent / "mfgctl")
+    if not Path(mfgctl).exists():
+        mfgctl = shutil.which("mfgctl") or sys.exit("mfgctl is not installed next to this python")
+    OUT.mkdir(exist_ok=True)
+    builds = Builds(mfgctl, rebuild=args.rebuild)
+    missing = importer_missing(mfgctl)
+    if missing:
+        print(f"NOTE: {missing}: skipping the sample and import benchmarks", file=sys.stderr)
+    plant_yaml = builds.plant_yaml()
+    moves_db = builds.moves_db()
+    sample_db = None
+    if not missing:
+        sample_files = sorted((ROOT / "sample_data").glob("*.yaml"))
+        try:
+            sample_db = builds.sample_db(sample_files)
+        except RuntimeError as e:
+            missing = f"importing sample_data failed ({e})"
+            print(f"NOTE: {missing}", file=sys.stderr)
+
+    print("measuring...", file=sys.stderr)
+    results: list[Measurement] = []
+    bare = measure("`python -c pass` (venv)", [python, "-c", "pass"], runs=quick, warmup=3)
+    results.append(bare)
+    results.append(measure("`mfgctl --version`", [mfgctl, "--version"], runs=quick, warmup=3))
+
+    limit = STARTUP_FACTOR * bare.median
+    target = f"< {STARTUP_FACTOR}x python = {fmt_s(limit)}"
+    if sample_db is not None:
+        m = measure(
+            "`mfgctl stock`, sample",
+            [mfgctl, "--db", str(sample_db), "stock"],
+            runs=quick,
+            warmup=3,
+        )
+        m.target, m.ok = target, m.median <= limit
+    else:
+        m = Measurement("`mfgctl stock`, sample", [], target=target, skipped=missing)
+    results.append(m)
+
+    import_db = OUT / "import.db"
+    fresh_db = {
+        "remove": [Path(f"{import_db}{s}") for s in ("", "-wal", "-shm", "-journal")],
+        "setup": [[mfgctl, "--db", str(import_db), "init"]],
+    }
+    target = f"< {IMPORT_LIMIT_S:g} s"
+    name = "`mfgctl import plant.yaml` (10,000 items, 40,000 BOM lines)"
+    if not missing:
+        argv = [mfgctl, "--db", str(import_db), "import", str(plant_yaml)]
+        m = measure(name, argv, runs=max(args.import_runs, 1), **fresh_db)
+        m.target, m.ok = target, m.median < IMPORT_LIMIT_S
+        with sqlite3.connect(import_db) as db:
+            counts = [
+                db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("item", "bom_line")
+            ]
+        if counts != [10_000, 40_000]:
+            print(f"WARNING: the import stored {counts} items/BOM lines", file=sys.stderr)
+        remove_db(import_db)
+    else:
+        m = Measurement(name, [], target=target, skipped=missing)
+    results.append(m)
+
+    target = f"< {STOCK_LIMIT_S:g} s"
+    for label, extra in (("table", []), ("csv", ["--format", "csv"])):
+        argv = [mfgctl, "--db", str(moves_db), "stock", *extra]
+        m = measure(f"`mfgctl stock` {label}, 1,000,000 moves", argv, runs=runs)
+        m.target, m.ok = target, m.median < STOCK_LIMIT_S
+        results.append(m)
+    out = capture([mfgctl, "--db", str(moves_db), "stock", "--format", "csv"]).stdout
+    print(f"  (the report lists {out.count(chr(10)) - 1} items)", file=sys.stderr)
+
+    print("start-up analysis (python -X importtime)...", file=sys.stderr)
+    probe_db = sample_db
+    if probe_db is None:
+        probe_db = OUT / "empty.db"
+        remove_db(probe_db)
+        run_once([mfgctl, "--db", str(probe_db), "init"])
+    costs, wall = import_costs(python, probe_db, runs=min(runs, 5))
+    startup = import_report(costs, wall)
+    if sample_db is None:
+        startup[0] = startup[0].replace("sample.db", "empty.db (no sample yet)")
+
+    info = machine()
+    lines = [
+        "# mfgctl benchmark results",
+        "",
+        f"- Date: {info['date']}; commit {info['commit']}",
+        f"- Machine: {info['machine']}; {info['os']}",
+        f"- {info['python']}, SQLite {info['sqlite']}",
+        "- Made by `make bench` (bench/run.py); see bench/README.md for what each one measures.",
+        "",
+        *([f"Not measured: {missing}.", ""] if missing else []),
+        *table(results),
+        "",
+        "## Start-up: what `mfgctl stock` imports",
+        "",
+        *startup,
+        "",
+    ]
+    text = "\n".join(lines)
+    print()
+    print(text)
+    if not args.no_write:
+        args.results.write_text(text)
+        print(f"wrote {args.results.relative_to(ROOT)}", file=sys.stderr)
+    missed = [m.name for m in results if m.ok is False]
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
