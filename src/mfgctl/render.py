@@ -121,10 +121,11 @@ def emit(
         numeric = [
             bool(rows) and all(_is_number(r.get(c)) or r.get(c) is None for r in rows) for c in cols
         ]
-        body = [[text(r.get(c)) for c in cols] for r in rows]
+        # A "|" inside a cell would end it: Markdown escapes it as "\|".
+        body = [[text(r.get(c)).replace("|", "\\|") for c in cols] for r in rows]
         align = ["right" if n else "left" for n in numeric]
         out.write(
-            tabulate(body, headers=cols, tablefmt="github", colalign=align, disable_numparse=True)
+            tabulate(body, headers=cols, tablefmt="pipe", colalign=align, disable_numparse=True)
             + "\n"
         )
     else:
