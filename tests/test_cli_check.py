@@ -1,0 +1,95 @@
+"""``mfgctl check``, ``init`` and ``--version``: proving the stock figures, and the
+commands that exist before there is any stock."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import Cli
+
+from mfgctl import __version__
+
+
+@pytest.fixture
+def stocked(cli: Cli, initdb: Path) -> Path:
+    cli("item", "add", "SOLDER", "--name", "Solder", "--type", "raw", "--unit", "kg",
+        "--make-or-buy", "buy")  # fmt: skip
+    cli("location", "add", "QC")
+    cli("stock", "receive", "SOLDER", "5")
+    cli("stock", "move", "SOLDER", "2", "--from", "STORES", "--to", "QC")
+    cli("stock", "count", "SOLDER", "2.5")
+    return initdb
+
+
+def tamper(path: Path, sql: str) -> None:
+    """What a stray script or a bug could do behind mfgctl's back."""
+    with sqlite3.connect(path) as c:
+        c.execute(sql)
+    c.close()
+
+
+def test_version(cli: Cli) -> None:
+    r = cli("--version")
+    assert (r.exit_code, r.stdout) == (0, f"mfgctl {__version__}\n")
+
+
+def test_version_needs_no_database(cli: Cli, db_path: Path) -> None:
+    assert cli("--version").exit_code == 0
+    assert not db_path.exists()
+
+
+def test_check_of_a_consistent_database(cli: Cli, stocked: Path) -> None:
+    r = cli("check")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "check: no problems found\n")
+    r = cli("check", "-f", "json")
+    assert (r.exit_code, r.stdout) == (0, "[]\n")
+
+
+def test_check_of_an_empty_database(cli: Cli, initdb: Path) -> None:
+    assert cli("check").exit_code == 0
+
+
+def test_check_finds_a_balance_that_drifted(cli: Cli, stocked: Path) -> None:
+    tamper(stocked, "UPDATE balance SET qty = qty + 500000 WHERE status = 'available' "
+                    "AND location_id = (SELECT id FROM location WHERE code = 'QC')")  # fmt: skip
+    r = cli("check", "-f", "json")
+    assert r.exit_code == 4
+    assert json.loads(r.stdout) == [
+        {"check": "zero_sum", "subject": "SOLDER", "message": "balances sum to 0.5, not 0"},
+        {
+            "check": "balance",
+            "subject": "SOLDER at QC/available lot -",
+            "message": "balance table says 2.5, ledger says 2",
+        },
+    ]
+
+
+def test_check_lists_every_problem_as_a_table(cli: Cli, stocked: Path) -> None:
+    tamper(stocked, "UPDATE balance SET qty = qty + 1 WHERE status IS NULL")
+    r = cli("check")
+    assert r.exit_code == 4
+    assert r.stdout.count("balance table says") == 2  # SUPPLIER and ADJUSTMENT
+    assert "zero_sum" in r.stdout
+
+
+def test_check_finds_a_missing_balance_row(cli: Cli, stocked: Path) -> None:
+    tamper(stocked, "DELETE FROM balance WHERE location_id = "
+                    "(SELECT id FROM location WHERE code = 'QC')")  # fmt: skip
+    r = cli("check", "-f", "plain")
+    assert r.exit_code == 4
+    assert "SOLDER at QC/available lot -\tbalance table says 0, ledger says 2" in r.stdout
+
+
+def test_check_needs_a_database(cli: Cli, db_path: Path) -> None:
+    r = cli("check")
+    assert r.exit_code == 6
+    assert "no database at" in r.stderr
+
+
+def test_init_then_every_read_command_works_on_an_empty_database(cli: Cli, initdb: Path) -> None:
+    for args in (("item", "list"), ("location", "list"), ("stock",), ("check",)):
+        r = cli(*args)
+        assert r.exit_code == 0, (args, r.stderr)
