@@ -120,6 +120,7 @@ _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _TIMESTAMP = yaml.constructor.SafeConstructor()
+_DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
 _MERGE = object()  # the ``<<`` key
 _PY_TAG = re.compile(r"tag:yaml\.org,2002:python/")
 _SCALAR_TAGS = {
@@ -457,7 +458,8 @@ class _At:
         """A domain message (which names ``prefix + field``) as ``file:line: field: text``."""
         rec = self.record if rec is None else rec
         prefix = f"{self.path}." if prefix is None else prefix
-        text = str(error)
+        # Values as the user wrote them: 2.5, not Decimal('2.5').
+        text = _DECIMAL_REPR.sub(r"\1", str(error))
         line = getattr(rec, "line", self.line)
         if not text.startswith(prefix):
             return f"{self.file}:{line}: {prefix.rstrip('.')}: {text}"

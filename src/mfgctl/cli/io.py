@@ -63,7 +63,9 @@ def export_cmd(
     ctx: typer.Context,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file instead of stdout.", metavar="FILE"),
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", metavar="FILE"
+        ),
     ] = None,
 ) -> None:
     """Export locations, items, BOM revisions and stock as YAML that `import` reads back."""
