@@ -239,6 +239,18 @@ class _Builder:
             cls = type(ev)
             line = ev.start_mark.line + 1
             if cls is scalar_event:
+                if stack and stack[-1][1] is self and type(stack[-1][0]) is Record:
+                    # A key: always the text as written (``yes:`` stays "yes"), except a
+                    # plain ``<<``, the merge key. Tags on keys are checked all the same.
+                    frame = stack[-1]
+                    if ev.tag is not None and ev.tag not in ("!", _STR):
+                        self.scalar(ev, line)
+                    plain = ev.tag is None and ev.implicit[0]
+                    frame[1] = _MERGE if plain and ev.value == "<<" else ev.value
+                    frame[2] = line
+                    if ev.anchor:
+                        anchors[ev.anchor] = ev.value
+                    continue
                 if ev.tag is None and ev.anchor is None and ev.implicit[0]:
                     value = cache.get(ev.value, self)
                     if value is self:
@@ -247,22 +259,16 @@ class _Builder:
                     value = self.scalar(ev, line)
                     if ev.anchor:
                         anchors[ev.anchor] = value
-                # The common cases inline: a text key, or a scalar value, in a mapping.
+                # The common case inline: a scalar value in a mapping.
                 if stack and value is not _MERGE:
                     frame = stack[-1]
                     container = frame[0]
-                    if type(container) is Record:
-                        key = frame[1]
-                        if key is self:
-                            if type(value) is str:
-                                frame[1] = value
-                                frame[2] = line
-                                continue
-                        elif key is not _MERGE and key not in container:
-                            container[key] = value
-                            container.lines[key] = frame[2]
-                            frame[1] = self
-                            continue
+                    key = frame[1]
+                    if type(container) is Record and key is not _MERGE and key not in container:
+                        container[key] = value
+                        container.lines[key] = frame[2]
+                        frame[1] = self
+                        continue
                 self.add(stack, root, value, line)
             elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 mapping = cls is yaml.MappingStartEvent
@@ -306,14 +312,12 @@ class _Builder:
             container.append("<<" if value is _MERGE else value)
             container.lines.append(line)
             return
-        if frame[1] is self:  # a key
+        if frame[1] is self:  # a key that is not a plain scalar: a container or an alias
             if isinstance(value, Record | Seq):
                 self.problem(line, "a mapping or list cannot be a key")
                 value = ("<complex key>", line)
-            elif isinstance(value, date | datetime | Decimal) or value is None:
+            elif value is not _MERGE:
                 value = "" if value is None else str(value)
-            elif isinstance(value, bool | int):
-                value = str(value).lower() if isinstance(value, bool) else str(value)
             frame[1] = value
             frame[2] = line
             return
