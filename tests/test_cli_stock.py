@@ -207,8 +207,9 @@ def test_a_count_posts_only_the_difference(cli: Cli, shop: Path) -> None:
 
 def test_a_count_above_the_books_adds_stock(cli: Cli, shop: Path) -> None:
     cli("stock", "receive", "SOLDER", "1")
-    [result] = json.loads(cli("stock", "count", "SOLDER", "1.25", "-f", "json").stdout)
-    assert result["difference"] == 0.25
+    r = cli("stock", "count", "SOLDER", "1.25", "-f", "json")
+    [result] = json.loads(r.stdout, parse_float=Decimal)
+    assert result["difference"] == Decimal("0.25")
     assert report(cli)["SOLDER"]["physical"] == Decimal("1.25")
 
 
