@@ -391,3 +391,10 @@ def test_bad_moves_are_refused_and_change_nothing(
 def test_a_move_without_from_is_a_usage_error(cli: Cli, shop: Path) -> None:
     err = refused(cli, shop, "stock", "move", "MIC-100", "1", "--to", "QC", code=2)
     assert "--from" in err
+
+
+def test_a_total_beyond_what_the_database_can_hold_is_refused_readably(cli: Cli, shop: Path):
+    for _ in range(9):
+        assert cli("stock", "receive", "MIC-100", "999999999999").exit_code == 0
+    err = refused(cli, shop, "stock", "receive", "MIC-100", "999999999999")
+    assert "would exceed the largest quantity" in err

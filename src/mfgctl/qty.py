@@ -20,8 +20,9 @@ from mfgctl.errors import InvalidInput
 
 SCALE = 1_000_000
 PLACES = 6
-# Largest quantity accepted: keeps micro-units inside SQLite's 64-bit integers even
-# when a million of them are summed.
+# Largest single quantity accepted (10^18 micro-units). SQLite's 64-bit integers hold
+# about nine of them in one balance; a total beyond that is refused by the database and
+# reported by db.map_sqlite_error as too large, never wrapped or rounded.
 MAX_VALUE = Decimal(10) ** 12
 
 # ASCII digits only: \d would also accept full-width and Arabic-Indic digits.
