@@ -387,6 +387,13 @@ def main(argv: list[str] | None = None) -> int:
             missing = f"importing sample_data failed ({e})"
             print(f"NOTE: {missing}", file=sys.stderr)
 
+    load_before = os.getloadavg()
+    if load_before[0] > 0.5:
+        print(
+            f"WARNING: load average {load_before[0]:.2f}: other processes compete for the "
+            "CPU and the figures will be slower and noisier",
+            file=sys.stderr,
+        )
     print("measuring...", file=sys.stderr)
     results: list[Measurement] = []
     bare = measure("`python -c pass` (venv)", [python, "-c", "pass"], runs=quick, warmup=3)
@@ -450,12 +457,17 @@ def main(argv: list[str] | None = None) -> int:
         startup[0] = startup[0].replace("sample.db", "empty.db (no sample yet)")
 
     info = machine()
+    load_after = os.getloadavg()
+    busy = max(load_before[0], load_after[0]) > 0.5
     lines = [
         "# mfgctl benchmark results",
         "",
         f"- Date: {info['date']}; commit {info['commit']}",
         f"- Machine: {info['machine']}; {info['os']}",
         f"- {info['python']}, SQLite {info['sqlite']}",
+        f"- Load average (1 min) before/after the runs: {load_before[0]:.2f} / "
+        f"{load_after[0]:.2f}"
+        + (" (**busy machine**: other processes competed for the CPU)" if busy else ""),
         "- Made by `make bench` (bench/run.py); see bench/README.md for what each one measures.",
         "",
         *([f"Not measured: {missing}.", ""] if missing else []),
