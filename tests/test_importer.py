@@ -366,3 +366,10 @@ def test_the_cli_dump_helper_sees_imported_rows(initdb):
         importer.run(c, docs(PARTS), user="tester")
     c.close()
     assert dump(initdb) != before
+
+
+def test_a_null_lot_for_a_lot_tracked_item_is_refused_before_writing(conn):
+    problems = problems_of(conn, PARTS + "stock:\n  - {item: SLD-1, qty: 1, lot: null}\n")
+    assert problems == [
+        "t.yaml:9: stock[0].lot: missing: SLD-1 is lot-tracked, give the lot number"
+    ]

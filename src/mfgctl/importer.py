@@ -592,7 +592,7 @@ class _Import:
             self._item(at)
         for at in self.sections["boms"]:
             self._bom(at)
-        if self.boms and not self.problems:
+        if self.boms:
             self._cycles()
         for at in self.sections["stock"]:
             self._opening(at)
@@ -913,7 +913,7 @@ class _Import:
                 self.problems.append(
                     at.say(f"{item.code} is lot-tracked: give lot, not serials", "serials")
                 )
-            elif not lot and "lot" not in rec:
+            elif lot is None and rec.get("lot") is None:
                 self.problems.append(
                     at.say(f"missing: {item.code} is lot-tracked, give the lot number", "lot")
                 )
@@ -922,7 +922,7 @@ class _Import:
                 self.problems.append(
                     at.say(f"{item.code} is serial-tracked: give serials, not lot", "lot")
                 )
-            elif not serials and "serials" not in rec:
+            elif not serials and rec.get("serials") is None:
                 self.problems.append(
                     at.say(f"missing: {item.code} is serial-tracked, list its serials", "serials")
                 )
