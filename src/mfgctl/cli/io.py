@@ -17,7 +17,7 @@ FilesArg = Annotated[
     typer.Argument(
         help="YAML files with items:, boms:, locations: and stock: (all validated together).",
         show_default=False,
-        metavar="FILE.yaml...",
+        metavar="FILE...",
     ),
 ]
 
