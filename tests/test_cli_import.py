@@ -614,3 +614,16 @@ def test_random_item_fields_import_exactly_or_are_refused(fields):
         stored = dump(db)
         assert runner.invoke(app, ["--db", str(db), "import", str(g)]).exit_code == 0
         assert dump(db) == stored
+
+
+def test_dry_run_of_a_changed_bom_names_the_new_revision(cli, initdb, tmp_path):
+    assert cli("import", write(tmp_path, "a.yaml", ITEMS + BOMS)).exit_code == 0
+    before = dump(initdb)
+    changed = write(tmp_path, "b.yaml", ITEMS + BOMS.replace("qty: 0.35", "qty: 0.4"))
+    r = cli("import", "--dry-run", changed)
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "would add bom PCBA-1 rev B (new revision: the file's revision A differs from the "
+        "stored one)"
+    ) in r.stderr
+    assert dump(initdb) == before

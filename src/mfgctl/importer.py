@@ -232,45 +232,51 @@ class _Builder:
         get_event = parser.get_event
         scalar_event = yaml.ScalarEvent
         cache = self.cache
+        record = Record
         while True:
             ev = get_event()
             if ev is None:
                 break
             cls = type(ev)
-            line = ev.start_mark.line + 1
             if cls is scalar_event:
-                if stack and stack[-1][1] is self and type(stack[-1][0]) is Record:
+                tag = ev.tag
+                value = ev.value
+                frame = stack[-1] if stack else None
+                if frame is not None and frame[1] is self and type(frame[0]) is record:
                     # A key: always the text as written (``yes:`` stays "yes"), except a
                     # plain ``<<``, the merge key. Tags on keys are checked all the same.
-                    frame = stack[-1]
-                    if ev.tag is not None and ev.tag not in ("!", _STR):
+                    line = ev.start_mark.line + 1
+                    if tag is not None and tag != "!" and tag != _STR:
                         self.scalar(ev, line)
-                    plain = ev.tag is None and ev.implicit[0]
-                    frame[1] = _MERGE if plain and ev.value == "<<" else ev.value
+                    if value == "<<" and tag is None and ev.implicit[0]:
+                        value = _MERGE
+                    frame[1] = value
                     frame[2] = line
                     if ev.anchor:
                         anchors[ev.anchor] = ev.value
                     continue
-                if ev.tag is None and ev.anchor is None and ev.implicit[0]:
-                    value = cache.get(ev.value, self)
-                    if value is self:
-                        value = cache[ev.value] = _resolve_plain(ev.value)
+                if tag is None and ev.implicit[0] and ev.anchor is None:
+                    found = cache.get(value, self)
+                    if found is self:
+                        found = cache[value] = _resolve_plain(value)
+                    value = found
                 else:
-                    value = self.scalar(ev, line)
+                    value = self.scalar(ev, ev.start_mark.line + 1)
                     if ev.anchor:
                         anchors[ev.anchor] = value
                 # The common case inline: a scalar value in a mapping.
-                if stack and value is not _MERGE:
-                    frame = stack[-1]
+                if frame is not None and value is not _MERGE:
                     container = frame[0]
                     key = frame[1]
-                    if type(container) is Record and key is not _MERGE and key not in container:
+                    if type(container) is record and key is not _MERGE and key not in container:
                         container[key] = value
                         container.lines[key] = frame[2]
                         frame[1] = self
                         continue
-                self.add(stack, root, value, line)
-            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                self.add(stack, root, value, ev.start_mark.line + 1)
+                continue
+            line = ev.start_mark.line + 1
+            if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 mapping = cls is yaml.MappingStartEvent
                 default = "tag:yaml.org,2002:map" if mapping else "tag:yaml.org,2002:seq"
                 if ev.tag not in (None, "!", default):
@@ -404,6 +410,7 @@ class Change:
     key: str
     action: str
     detail: str = ""
+    note: str = ""
 
     def as_row(self) -> dict[str, str]:
         return {"kind": self.kind, "key": self.key, "action": self.action, "detail": self.detail}
@@ -431,7 +438,7 @@ class Result:
 
     def notes(self) -> list[str]:
         """A line for each BOM stored under another revision name than the file's."""
-        return [c.detail for c in self.changes if c.action == "new_revision"]
+        return [c.note for c in self.changes if c.note]
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -1234,11 +1241,13 @@ def _past_date(value: object, what: str) -> str:
 
 def _bom_change(result: bom.SaveResult) -> Change:
     if result.action == "new_revision":
-        detail = (
+        detail = f"new revision: the file's revision {result.requested} differs from the stored one"
+        note = (
             f"BOM {result.item}: revision {result.requested} differs from the stored one; "
             f"stored as new revision {result.revision}"
         )
-    elif result.action == "activated":
+        return Change("bom", f"{result.item} rev {result.revision}", result.action, detail, note)
+    if result.action == "activated":
         detail = f"revision {result.revision} made active again"
     elif result.requested.upper() != result.revision.upper():
         detail = f"same as stored revision {result.revision}"

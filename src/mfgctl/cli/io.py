@@ -48,7 +48,7 @@ def import_cmd(
     emit(result.summary(), fmt, title="Dry run: would import" if dry_run else "Imported")
     if dry_run:
         for c in result.changed:
-            verb = {"added": "add", "changed": "change"}.get(c.action, c.action.replace("_", " "))
+            verb = {"changed": "change", "activated": "activate"}.get(c.action, "add")
             detail = f" ({c.detail})" if c.detail else ""
             note(f"would {verb} {c.kind} {c.key}{detail}")
         note("Dry run: nothing was written")
