@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import dump
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mfgctl import db as dbmod
 from mfgctl import importer
@@ -373,3 +375,29 @@ def test_a_null_lot_for_a_lot_tracked_item_is_refused_before_writing(conn):
     assert problems == [
         "t.yaml:9: stock[0].lot: missing: SLD-1 is lot-tracked, give the lot number"
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1
+    ).filter(str.isprintable)
+)
+def test_any_printable_text_is_exported_so_that_it_reads_back_the_same(value):
+    (doc,), problems = importer.parse(
+        f"a: {importer._flow(value)}\nb: [{importer._flow(value)}]\n", "t"
+    )
+    assert problems == []
+    assert doc.data["a"] == value and doc.data["b"] == [value]
+
+
+def test_the_export_reads_back_as_the_data_it_was_made_from(conn):
+    run(
+        conn,
+        PARTS
+        + "boms:\n  - {item: EM-1, lines: [{item: WIRE-1, qty: 0.25, note: 'a: b, c'}]}\n"
+        + "stock:\n  - {item: SLD-1, qty: 1.5, lot: 'L#1(x)', expires: 2030-01-01}\n",
+    )
+    (doc,), problems = importer.parse(importer.export(conn), "export.yaml")
+    assert problems == []
+    assert doc.data == importer.export_data(conn)

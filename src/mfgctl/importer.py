@@ -1309,20 +1309,57 @@ class _Flow(dict):  # type: ignore[type-arg]
     """A mapping written on one line: ``{code: MIC-100, name: ...}``."""
 
 
-_Dumper: Any = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {})
+# A string may be written plain when it cannot be mistaken for YAML syntax or for
+# another type (PyYAML's own resolver decides the latter); otherwise it is single-quoted.
+_PLAIN_TEXT = re.compile(r"[^\W][^:,\[\]{}]*(?<! )")
 
 
-def _represent_decimal(dumper: Any, value: Decimal) -> Any:
-    text = q.fmt(value)
-    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
-    return dumper.represent_scalar(tag, text)
+def _text(value: str) -> str:
+    if (
+        _PLAIN_TEXT.fullmatch(value)
+        and " #" not in value
+        and value.isprintable()
+        and not any(r.match(value) for _, r in _IMPLICIT.get(value[0], ()))
+    ):
+        return value
+    return "'" + value.replace("'", "''") + "'"
 
 
-_Dumper.add_representer(Decimal, _represent_decimal)
-_Dumper.add_representer(
-    _Flow,
-    lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True),
-)
+def _flow(value: Any) -> str:
+    """One value in YAML flow style: exact numbers, dates, quoted text where needed."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return q.fmt(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return _text(str(value))
+
+
+def _emit(data: dict[str, list[Any]]) -> Iterable[str]:
+    """Block style for sections and BOMs, one flow mapping per line for records."""
+    for section, records in data.items():
+        yield f"{section}:\n"
+        for rec in records:
+            if isinstance(rec, _Flow):
+                yield f"- {_flow(rec)}\n"
+                continue
+            lead = "- "
+            for key, value in rec.items():
+                if isinstance(value, list) and value and isinstance(value[0], dict):
+                    yield f"{lead}{key}:\n"
+                    yield from (f"  - {_flow(v)}\n" for v in value)
+                else:
+                    yield f"{lead}{key}: {_flow(value)}\n"
+                lead = "  "
 
 
 def _item_fields(item: Item) -> dict[str, Any]:
@@ -1382,12 +1419,4 @@ def export(db: sqlite3.Connection) -> str:
     header = "# mfgctl export: import it with `mfgctl import FILE`\n"
     if not data:
         return header + "{}\n"
-    body = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100_000,
-    )
-    return header + body
+    return header + "".join(_emit(data))
