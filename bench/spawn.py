@@ -1,10 +1,13 @@
 """Time a command N times and read each run's peak memory, from a small process.
 
 bench/run.py starts this file as ``python bench/spawn.py`` with a JSON job on stdin:
-``{"argv": [...], "runs": 5, "warmup": 1, "remove": [...], "setup": [[...], ...],
-"env": {...}}``: before every run, untimed, the files in ``remove`` are deleted and the
-``setup`` commands run (a fresh database for an import, say). It prints one JSON line:
-``{"times": [...], "rss_kb": [...], "floor_kb": N}`` or ``{"error": "..."}``.
+``{"argvs": [[...], ...], "runs": 5, "warmup": 1, "remove": [...], "setup": [[...], ...],
+"env": {...}}``. Each round runs every command of ``argvs`` once, in turn, so that
+commands compared with each other (``mfgctl stock`` against a bare ``python -c pass``)
+see the same machine load. Before every run, untimed, the files in ``remove`` are
+deleted and the ``setup`` commands run (a fresh database for an import, say). It prints
+one JSON line: ``{"times": [[...], ...], "rss_kb": [[...], ...], "floor_kb": N}`` (one
+list per command) or ``{"error": "..."}``.
 
 Why a separate process: Linux carries a process's peak RSS across ``exec``, and a child
 forked (or vforked) from a big parent starts with the parent's peak. The benchmark
@@ -48,23 +51,25 @@ def _high_water_kb():
 def main():
     job = json.loads(sys.stdin.read())
     env = job.get("env") or dict(os.environ)
-    result = {"times": [], "rss_kb": []}
+    argvs = job["argvs"]
+    result = {"times": [[] for _ in argvs], "rss_kb": [[] for _ in argvs]}
     err_path = f"/tmp/mfgctl-bench-{os.getpid()}.err"
     err_fd = os.open(err_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     os.unlink(err_path)
     try:
         for n in range(job.get("warmup", 1) + job["runs"]):
-            for path in job.get("remove", []):
-                if os.path.exists(path):
-                    os.unlink(path)
-            for argv in job.get("setup", []):
-                _spawn(argv, env, err_fd)
-            os.ftruncate(err_fd, 0)
-            os.lseek(err_fd, 0, os.SEEK_SET)
-            elapsed, rss = _spawn(job["argv"], env, err_fd)
-            if n >= job.get("warmup", 1):
-                result["times"].append(elapsed)
-                result["rss_kb"].append(rss)
+            for i, argv in enumerate(argvs):
+                for path in job.get("remove", []):
+                    if os.path.exists(path):
+                        os.unlink(path)
+                for setup in job.get("setup", []):
+                    _spawn(setup, env, err_fd)
+                os.ftruncate(err_fd, 0)
+                os.lseek(err_fd, 0, os.SEEK_SET)
+                elapsed, rss = _spawn(argv, env, err_fd)
+                if n >= job.get("warmup", 1):
+                    result["times"][i].append(elapsed)
+                    result["rss_kb"][i].append(rss)
     except (OSError, RuntimeError) as e:
         result = {"error": str(e)}
     result["floor_kb"] = _high_water_kb()
