@@ -401,3 +401,16 @@ def test_the_export_reads_back_as_the_data_it_was_made_from(conn):
     (doc,), problems = importer.parse(importer.export(conn), "export.yaml")
     assert problems == []
     assert doc.data == importer.export_data(conn)
+
+
+def test_lines_that_differ_only_in_a_type_are_each_validated(conn):
+    problems = problems_of(
+        conn,
+        PARTS + "boms:\n  - {item: EM-1, lines: [{item: WIRE-1, qty: 1, phantom: true},"
+        " {item: SLD-1, qty: 1, phantom: 1}, {item: 'bad code', qty: 1, phantom: true}]}\n",
+    )
+    assert problems == [
+        "t.yaml:9: boms[0].lines[1].phantom: must be true or false, not 1",
+        "t.yaml:9: boms[0].lines[2].item: 'bad code' may only contain letters A-Z, digits "
+        "and . _ / + # - (no spaces)",
+    ]

@@ -546,6 +546,7 @@ class _Import:
         self.items: dict[str, _Item] = {}
         self.boms: list[_Bom] = []
         self.boms_of: dict[str, list[_Bom]] = {}
+        self.line_cache: dict[tuple[Any, ...], bom.Line] = {}
         self.stock: list[_Opening] = []
         self.db_items = {_upper(i.code): i for i in items.all_items(db)}
         for doc in documents:
@@ -735,7 +736,7 @@ class _Import:
                 )
                 continue
             try:
-                lines.append(bom.parse_line(raw, where=prefix))
+                lines.append(self._parse_line(raw, prefix))
                 line_recs.append(raw)
             except InvalidInput as e:
                 problems.append(at.explain(e, prefix, raw))
@@ -794,6 +795,29 @@ class _Import:
         entry = _Bom(rev, at)
         self.boms.append(entry)
         siblings.append(entry)
+
+    def _parse_line(self, raw: Record, prefix: str) -> bom.Line:
+        """``bom.parse_line``, remembering lines that differ only in their item.
+
+        A big BOM file repeats the same qty/unit/scrap over and over; parse_line reads
+        the item code on its own (``codes.code``), so a line equal to an earlier valid
+        one except for the item needs only its item code checked. Lines with
+        substitutes always go through parse_line (a rule may relate them to the item).
+        """
+        if "item" not in raw or "substitutes" in raw:
+            return bom.parse_line(raw, where=prefix)
+        try:
+            # The type too: True == 1 and 2 == Decimal("2.0"), but they read differently.
+            key = tuple((k, type(v), v) for k, v in raw.items() if k != "item")
+            hash(key)
+        except TypeError:
+            return bom.parse_line(raw, where=prefix)
+        known = self.line_cache.get(key)
+        if known is None:
+            line = bom.parse_line(raw, where=prefix)
+            self.line_cache[key] = line
+            return line
+        return replace(known, item=codes.code(raw["item"], what=f"{prefix}item"))
 
     def _cycles(self) -> None:
         """Refuse cycles in the graph of the database's active BOMs plus the imported ones."""
