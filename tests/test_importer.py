@@ -414,3 +414,16 @@ def test_lines_that_differ_only_in_a_type_are_each_validated(conn):
         "t.yaml:9: boms[0].lines[2].item: 'bad code' may only contain letters A-Z, digits "
         "and . _ / + # - (no spaces)",
     ]
+
+
+def test_without_libyaml_the_python_parser_gives_the_same_data(monkeypatch):
+    import yaml
+
+    text = PARTS + "boms:\n  - {item: EM-1, lines: [{item: WIRE-1, qty: 0.25}]}\n"
+    with_c = docs(text)
+    monkeypatch.setattr(importer, "_new_parser", lambda t: yaml.SafeLoader(t))
+    without = docs(text)
+    assert [d.data for d in without] == [d.data for d in with_c]
+    assert without[0].data["boms"][0].line == 9
+    _, problems = importer.parse("a: [\n", "t.yaml")
+    assert problems and problems[0].startswith("t.yaml:2: malformed YAML")
