@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 
 from mfgctl import qty as q
-from mfgctl.domain import bom, codes, items, ledger, locations, stock
+from mfgctl.domain import bom, bomtree, codes, items, ledger, locations, stock
 from mfgctl.domain.items import Item
 from mfgctl.errors import ImportInvalid, InvalidInput, MfgError
 from mfgctl.timefmt import parse_date
@@ -839,39 +839,19 @@ class _Import:
             else:
                 graph[code] = graph.get(code, set()) | children
         names = {k: (self._find_item(k) or Item(k, "", "", "", "buy")).code for k in graph}
-        white, grey, black = 0, 1, 2
-        color: dict[str, int] = {}
+        sorted_graph = {k: sorted(v) for k, v in graph.items()}
         reported: set[frozenset[str]] = set()
-        for start in imported:
-            if color.get(start, white) != white:
+        for cycle in bomtree.find_cycles(sorted_graph, imported):
+            if frozenset(cycle) in reported:
                 continue
-            path: list[str] = [start]
-            iters = [iter(sorted(graph.get(start, ())))]
-            color[start] = grey
-            while iters:
-                child = next(iters[-1], None)
-                if child is None:
-                    color[path.pop()] = black
-                    iters.pop()
-                    continue
-                state = color.get(child, white)
-                if state == white:
-                    color[child] = grey
-                    path.append(child)
-                    iters.append(iter(sorted(graph.get(child, ()))))
-                elif state == grey:
-                    cycle = [*path[path.index(child) :], child]
-                    key = frozenset(cycle)
-                    if key in reported:
-                        continue
-                    reported.add(key)
-                    owner = next((imported[c] for c in cycle if c in imported), None)
-                    shown = " -> ".join(names.get(c, c) for c in cycle)
-                    message = f"BOM cycle: {shown} (an item cannot contain itself)"
-                    if owner is not None:
-                        self.problems.append(owner.at.say(message, "lines"))
-                    else:  # pragma: no cover - stored BOMs are acyclic
-                        self.problems.append(message)
+            reported.add(frozenset(cycle))
+            owner = next((imported[c] for c in cycle if c in imported), None)
+            shown = " -> ".join(names.get(c, c) for c in cycle)
+            message = f"BOM cycle: {shown} (an item cannot contain itself)"
+            if owner is not None:
+                self.problems.append(owner.at.say(message, "lines"))
+            else:  # pragma: no cover - stored BOMs are acyclic
+                self.problems.append(message)
 
     # -- opening stock
 
