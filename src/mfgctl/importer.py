@@ -13,6 +13,11 @@ everything is written in the caller's one transaction, in the order locations, i
 BOMs, stock. Every problem found is reported (``ImportInvalid``), each naming the
 file, the line and the field: ``items.yaml:14: items[3].lead_time_days: must be ...``.
 
+Defaults: a BOM without ``revision`` is revision ``A``, ``output_qty`` 1, ``active``
+true; a line without ``unit`` is in the child's base unit. Opening stock goes to
+``STORES``, into ``pending_inspection`` if the item is inspected on receipt, else
+``available``; a lot-tracked item needs ``lot``, a serial-tracked one ``serials``.
+
 Importing is idempotent: a record equal to what is stored changes nothing. A changed
 item is updated; a changed BOM becomes a new revision (``bom.save``); an opening
 balance already posted with the same quantity is left alone, and one posted with a
@@ -63,7 +68,6 @@ STOCK_KEYS = (
 )
 DEFAULT_REVISION = "A"
 DEFAULT_LOCATION = "STORES"
-# Virtual places that stock may never be put into by an import.
 _STR = "tag:yaml.org,2002:str"
 
 
