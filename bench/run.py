@@ -294,9 +294,26 @@ def import_report(costs: list[ModuleCost], wall: float) -> list[str]:
     for c in interesting[:30]:
         lines.append(
             f"| {c.name} | {c.cumulative_us / 1000:.1f} | {c.self_us / 1000:.1f} "
-            f"| {parents.get(c.name, '(top)')} |"
+            f"| {parents.get(c.name, '(top level)')} |"
         )
     forbidden = sorted({c.name for c in costs if c.name.split(".")[0] in MUST_NOT_IMPORT})
+    # Charge each module (stdlib ones included) to the nearest package that imported it.
+    packages = ("typer", "rich", "mfgctl", "shellingham")
+    by_package: dict[str, float] = {}
+    for c in costs:
+        name = c.name
+        while name.split(".")[0] not in packages and name in parents:
+            name = parents[name]
+        top = name.split(".")[0]
+        key = top if top in packages else "other (stdlib at top level)"
+        by_package[key] = by_package.get(key, 0) + c.self_us
+    ranked = sorted(by_package.items(), key=lambda kv: -kv[1])
+    lines.append("")
+    lines.append(
+        "Self times charged to the package that imported them (stdlib modules included): "
+        + ", ".join(f"{k} {v / 1000:.1f} ms" for k, v in ranked)
+        + ". `runpy` and `importlib.util` come from `-m` only."
+    )
     lines.append("")
     if forbidden:
         lines.append(f"**`stock` imports modules it must not:** {', '.join(forbidden)}.")
