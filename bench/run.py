@@ -350,6 +350,38 @@ def machine() -> dict[str, str]:
     }
 
 
+class CpuWatch:
+    """How much CPU other processes took while the benchmarks ran: the machine's busy
+    time (/proc/stat) minus this process's and its children's own CPU time."""
+
+    def __init__(self) -> None:
+        self.start = (time.perf_counter(), self._busy(), self._ours())
+
+    @staticmethod
+    def _busy() -> float:
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return 0.0
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _ours() -> float:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def others(self) -> float:
+        """Cores used by other processes on average since this watch started."""
+        t0, busy0, ours0 = self.start
+        wall = time.perf_counter() - t0
+        other = (self._busy() - busy0) - (self._ours() - ours0)
+        return max(other, 0.0) / wall if wall > 0 else 0.0
+
+
 def table(measurements: list[Measurement]) -> list[str]:
     lines = [
         "| benchmark | median | min | max | runs | peak RSS | target | result |",
@@ -416,13 +448,13 @@ def main(argv: list[str] | None = None) -> int:
             missing = f"importing sample_data failed ({e})"
             print(f"NOTE: {missing}", file=sys.stderr)
 
-    load_before = os.getloadavg()
-    if load_before[0] > 0.5:
+    if os.getloadavg()[0] > 0.5:
         print(
-            f"WARNING: load average {load_before[0]:.2f}: other processes compete for the "
-            "CPU and the figures will be slower and noisier",
+            f"WARNING: load average {os.getloadavg()[0]:.2f}: if other processes compete "
+            "for the CPU, the figures will be slower and noisier",
             file=sys.stderr,
         )
+    cpu = CpuWatch()
     print("measuring...", file=sys.stderr)
     results: list[Measurement] = []
     # The start-up benchmarks run in turn, round after round: the 12x ratio then compares
@@ -486,17 +518,20 @@ def main(argv: list[str] | None = None) -> int:
         imports_md[0] = imports_md[0].replace("sample.db", "empty.db (no sample yet)")
 
     info = machine()
-    load_after = os.getloadavg()
-    busy = max(load_before[0], load_after[0]) > 0.5
+    others = cpu.others()
     lines = [
         "# mfgctl benchmark results",
         "",
         f"- Date: {info['date']}; commit {info['commit']}",
         f"- Machine: {info['machine']}; {info['os']}",
         f"- {info['python']}, SQLite {info['sqlite']}",
-        f"- Load average (1 min) before/after the runs: {load_before[0]:.2f} / "
-        f"{load_after[0]:.2f}"
-        + (" (**busy machine**: other processes competed for the CPU)" if busy else ""),
+        f"- Other processes used {others:.2f} of {os.cpu_count()} cores on average while it "
+        "ran"
+        + (
+            " (**busy machine**: figures slower and noisier than on a quiet one)"
+            if others > 0.2
+            else ""
+        ),
         "- Made by `make bench` (bench/run.py); see bench/README.md for what each one measures.",
         "",
         *([f"Not measured: {missing}.", ""] if missing else []),
