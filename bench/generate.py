@@ -125,6 +125,8 @@ def plant(n_items: int = N_ITEMS, n_lines: int = N_LINES, seed: int = SEED) -> P
             )
         by_level.append(row)
     made = [it for row in by_level[:-1] for it in row]
+    if n_lines < 2 * len(made):
+        raise ValueError(f"{n_lines} lines is too few: every one of {len(made)} BOMs gets 2")
     # Spread n_lines over the made items: every BOM gets at least 2 lines.
     counts = [2] * len(made)
     for _ in range(n_lines - 2 * len(made)):
@@ -135,6 +137,7 @@ def plant(n_items: int = N_ITEMS, n_lines: int = N_LINES, seed: int = SEED) -> P
         # Mostly the next level down, sometimes further (a screw straight into a product).
         weights = [8 if i == 0 else 1 for i in range(len(deeper))]
         chosen: dict[str, Item] = {}
+        count = min(count, sum(len(row) for row in deeper))
         while len(chosen) < count:
             child = rng.choice(rng.choices(deeper, weights)[0])
             chosen.setdefault(child.code, child)
