@@ -231,7 +231,8 @@ def test_a_wrongly_typed_value_names_file_line_and_field(cli, initdb, tmp_path):
         initdb,
         f,
         contains=[
-            "Error: items.yaml:7: items[0].lead_time_days: must be a whole number of days, not 2.5"
+            "Error: items.yaml:7: items[0].lead_time_days: must be a whole number of days "
+            "(0-99999), not 2.5"
         ],
     )
 
@@ -627,3 +628,32 @@ def test_dry_run_of_a_changed_bom_names_the_new_revision(cli, initdb, tmp_path):
         "stored one)"
     ) in r.stderr
     assert dump(initdb) == before
+
+
+def test_a_deactivated_item_with_stock_survives_the_round_trip(cli, initdb, tmp_path):
+    assert cli("import", *SAMPLE).exit_code == 0
+    assert cli("item", "update", "CLN-TOOL", "--no-active").exit_code == 0
+    first = cli("export")
+    exported = write(tmp_path, "export.yaml", first.stdout)
+    other = tmp_path / "fresh.db"
+    assert cli("--db", other, "init").exit_code == 0
+    r = cli("--db", other, "import", exported)
+    assert r.exit_code == 0, r.stderr
+    assert cli("--db", other, "export").stdout == first.stdout
+    # Still deactivated: a new receipt is refused.
+    r = cli("--db", other, "stock", "receive", "CLN-TOOL", "5")
+    assert r.exit_code == 1 and "deactivated" in r.stderr
+
+
+def test_a_number_as_a_name_is_taken_as_its_text(cli, initdb, tmp_path):
+    f = write(tmp_path, "n.yaml", "items:\n  - {code: X1, name: 1.50, type: raw, unit: g, "
+              "make_or_buy: buy}\n")  # fmt: skip
+    assert cli("import", f).exit_code == 0
+    assert json.loads(cli("item", "show", "X1", "-f", "json").stdout)[0]["name"] == "1.50"
+
+
+def test_a_fractional_lead_time_names_the_value_as_written(cli, initdb, tmp_path):
+    f = write(tmp_path, "n.yaml", "items:\n  - {code: X1, name: x, type: raw, unit: g, "
+              "make_or_buy: buy, lead_time_days: 2.5}\n")  # fmt: skip
+    r = refused(cli, initdb, f, contains=["lead_time_days", "not 2.5"])
+    assert "Decimal(" not in r.stderr

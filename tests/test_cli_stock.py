@@ -398,3 +398,14 @@ def test_a_total_beyond_what_the_database_can_hold_is_refused_readably(cli: Cli,
         assert cli("stock", "receive", "MIC-100", "999999999999").exit_code == 0
     err = refused(cli, shop, "stock", "receive", "MIC-100", "999999999999")
     assert "would exceed the largest quantity" in err
+
+
+def test_a_cost_per_reel_that_is_not_exact_per_piece_is_refused(cli: Cli, shop: Path):
+    err = refused(
+        cli, shop, "stock", "receive", "MIC-100", "1", "--unit", "reel", "--cost", "0.001"
+    )
+    assert "cost 0.001 per reel" in err and "give the cost per pcs" in err
+    r = cli("stock", "receive", "MIC-100", "1", "--unit", "reel", "--cost", "4250")
+    assert r.exit_code == 0, r.stderr
+    with sqlite3.connect(shop) as c:
+        assert c.execute("SELECT unit_cost FROM move").fetchone()[0] == 850000  # 0.85 exactly

@@ -875,9 +875,7 @@ class _Import:
         if item is None:
             self.problems.append(at.say(f"unknown item {code!r}", "item"))
             return
-        if not item.active:
-            self.problems.append(at.say(f"item {item.code} is deactivated", "item"))
-            return
+        # A deactivated item may still hold stock: its opening balance is accepted.
 
         def check(key: str, fn: Any) -> Any:
             if key not in rec or rec[key] is None:

@@ -8,6 +8,7 @@ name, a CSV cell or a label printer, and cannot be mistaken for SQL or markup.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from mfgctl.errors import InvalidInput
 
@@ -50,9 +51,10 @@ def text(value: object, *, what: str, limit: int = 200, required: bool = True) -
         if required:
             raise InvalidInput(f"{what} must not be empty")
         return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
-    result = str(value).strip()
+    # A name like 1.5 reaches us from YAML as a number: take it as the text written.
+    result = (format(value, "f") if isinstance(value, Decimal) else str(value)).strip()
     if len(result) > limit:
         raise InvalidInput(f"{what} is longer than {limit} characters")
     if any(ch in result for ch in "\n\r\x00") or not result.isprintable():

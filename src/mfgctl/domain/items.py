@@ -111,11 +111,10 @@ def _choice(options: tuple[str, ...]) -> Callable[[object, str], str]:
 
 
 def _days(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidInput(f"{what} must be a whole number of days, not {value!r}")
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 5:
-        raise InvalidInput(f"{what} must be a whole number of days (0-99999), not {value!r}")
+    text = str(value).strip() if isinstance(value, int | str | Decimal) else ""
+    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or len(text) > 5:
+        shown = q.fmt(value) if isinstance(value, Decimal) else repr(value)
+        raise InvalidInput(f"{what} must be a whole number of days (0-99999), not {shown}")
     return int(text)
 
 
@@ -352,9 +351,17 @@ def _from_row(row: sqlite3.Row, units: dict[str, Decimal]) -> Item:
 
 def _units_of(db: sqlite3.Connection, item_ids: list[int] | None = None) -> dict[int, dict]:
     units: dict[int, dict[str, Decimal]] = {}
-    for row in db.execute("SELECT item_id, unit, factor FROM item_unit ORDER BY item_id, unit"):
-        if item_ids is None or row[0] in item_ids:
-            units.setdefault(row[0], {})[row[1]] = q.dec(row[2])
+    if item_ids is None:
+        rows = db.execute("SELECT item_id, unit, factor FROM item_unit ORDER BY item_id, unit")
+    else:
+        marks = ", ".join("?" * len(item_ids))
+        rows = db.execute(
+            f"SELECT item_id, unit, factor FROM item_unit WHERE item_id IN ({marks}) "
+            "ORDER BY item_id, unit",
+            item_ids,
+        )
+    for item_id, unit, factor in rows:
+        units.setdefault(item_id, {})[unit] = q.dec(factor)
     return units
 
 

@@ -64,7 +64,8 @@ def receive(
 
     ``source`` is SUPPLIER for purchases and OPENING for opening balances.
     """
-    it = items.get(db, item, active=True)
+    # An opening balance may belong to a deactivated item (stock it still holds).
+    it = items.get(db, item, active=source != "OPENING")
     amount = _quantity(it, qty, unit)
     serials = [codes.lot_code(s, what="serial") for s in serials or []]
     _lot_rules(it, lot, serials)
@@ -73,8 +74,13 @@ def receive(
     target = ledger.real_place(db, location, status)
     unit_cost = None
     if cost is not None:
-        unit_cost = q.parse_qty(cost, what="cost", allow_zero=True) / it.factor(unit)
-        unit_cost = unit_cost.quantize(Decimal("0.000001"))
+        given = q.parse_qty(cost, what="cost", allow_zero=True)
+        unit_cost = given / it.factor(unit)
+        if unit_cost != unit_cost.quantize(Decimal(1).scaleb(-q.PLACES)):
+            raise InvalidInput(
+                f"cost {q.fmt(given)} per {unit} is {unit_cost:.9f}... per {it.unit}, more "
+                f"than {q.PLACES} decimal places: give the cost per {it.unit} instead"
+            )
     effective_at = ledger.effective(when)
     origin = ledger.virtual(db, source)
     ref = codes.text(ref, what="reference", required=False)
