@@ -20,11 +20,19 @@ def _commands() -> list[tuple[str, ...]]:
     def walk(cmd: typer.core.TyperGroup | typer.core.TyperCommand, path: tuple[str, ...]) -> None:
         if path:
             found.append(path)
-        for name, sub in sorted(getattr(cmd, "commands", {}).items()):
-            walk(sub, (*path, name))
+        if isinstance(cmd, typer.core.TyperGroup):  # groups load lazily: ask, don't peek
+            for name in sorted(cmd.list_commands(None)):  # type: ignore[arg-type]
+                walk(cmd.get_command(None, name), (*path, name))  # type: ignore[arg-type]
 
     walk(typer.main.get_command(app), ())
     return found
+
+
+def _command(path: tuple[str, ...]) -> typer.core.TyperCommand:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.get_command(None, name)  # type: ignore[attr-defined,arg-type]
+    return command
 
 
 COMMANDS = _commands()
@@ -41,8 +49,6 @@ def test_command_has_help_and_is_in_the_readme(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage: mfgctl " + " ".join(path) in result.output
-    command = typer.main.get_command(app)
-    for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
+    command = _command(path)
     assert (command.help or "").strip(), f"mfgctl {' '.join(path)} has no help text"
     assert f"mfgctl {' '.join(path)}" in README, f"README does not document mfgctl {' '.join(path)}"

@@ -20,7 +20,6 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 from mfgctl.errors import DatabaseBusy, DatabaseUnusable, MfgError
@@ -43,6 +42,8 @@ def busy_timeout_s() -> float:
 
 def schema_sql() -> str:
     """The DDL of a new database: schema.sql shipped in the package (or the source tree)."""
+    from importlib import resources  # only `init` needs it: keep it off start-up
+
     packaged = resources.files("mfgctl").joinpath("schema.sql")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")

@@ -2,6 +2,11 @@
 
 Command modules parse arguments, call one domain function inside a session, and
 render the result. They hold no SQL and no business rules.
+
+Command groups are loaded lazily (Click's "lazy group" pattern): ``mfgctl stock``
+imports and builds only the ``stock`` group, not every group's options and domain
+modules. That keeps start-up within budget as the tool grows; ``--help`` and
+completion still list every group.
 """
 
 from __future__ import annotations
@@ -14,21 +19,43 @@ from typing import Annotated
 import typer
 
 from mfgctl import __version__
-from mfgctl.cli import bom, io, item, location, misc, stock
+from mfgctl.cli import io, misc
 from mfgctl.cli._common import State
+
+# Command group -> the module whose ``app`` (a Typer sub-app) implements it.
+GROUPS = {
+    "item": "mfgctl.cli.item",
+    "bom": "mfgctl.cli.bom",
+    "location": "mfgctl.cli.location",
+    "stock": "mfgctl.cli.stock",
+}
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root command: builds a group's command only when it is asked for."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [*super().list_commands(ctx), *GROUPS]
+
+    def get_command(self, ctx: typer.Context, name: str) -> typer.core.TyperCommand | None:
+        if name not in GROUPS:
+            return super().get_command(ctx, name)
+        import importlib
+
+        command = typer.main.get_command(importlib.import_module(GROUPS[name]).app)
+        command.name = name
+        return command
+
 
 app = typer.Typer(
     name="mfgctl",
+    cls=LazyGroup,
     help="Inventory and production control for a small manufacturing shop, on one SQLite file.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(item.app, name="item")
-app.add_typer(bom.app, name="bom")
-app.add_typer(location.app, name="location")
-app.add_typer(stock.app, name="stock")
 misc.register(app)
 io.register(app)
 

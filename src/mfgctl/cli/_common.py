@@ -45,6 +45,16 @@ QtyArg = Annotated[
 ]
 
 
+def group(help: str, **options: object) -> typer.Typer:
+    """A command group's Typer app, with the settings every group shares.
+
+    Plain-text help (as the root's): help stays fast and clean when piped.
+    """
+    options.setdefault("no_args_is_help", True)
+    options.setdefault("add_completion", False)  # completion belongs to the root command
+    return typer.Typer(help=help, rich_markup_mode=None, **options)  # type: ignore[arg-type]
+
+
 @dataclass
 class State:
     """Global options, resolved once by the root callback."""

@@ -7,12 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, ItemArg, done, session
+from mfgctl.cli._common import FormatOpt, ItemArg, done, group, session
 from mfgctl.render import Format, emit, emit_tree, text
 
-app = typer.Typer(
-    help="Bills of materials: show, where-used, explode, diff, validate.", no_args_is_help=True
-)
+app = group("Bills of materials: show, where-used, explode, diff, validate.")
 
 CHECK_FAILED = 4  # the same exit code as `mfgctl check`
 

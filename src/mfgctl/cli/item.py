@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, ItemArg, done, session
+from mfgctl.cli._common import FormatOpt, ItemArg, done, group, session
 from mfgctl.domain import items
 from mfgctl.render import Format, emit, text
 
-app = typer.Typer(help="Items: codes, units, make/buy and planning data.", no_args_is_help=True)
+app = group("Items: codes, units, make/buy and planning data.")
 
 # One --option per item field; the option name is the import key with dashes.
 # (key, type, help). The domain validates every value, as it does for YAML imports.

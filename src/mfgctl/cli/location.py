@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, done, session
+from mfgctl.cli._common import FormatOpt, done, group, session
 from mfgctl.domain import locations
 from mfgctl.render import Format, emit
 
-app = typer.Typer(help="Stock locations.", no_args_is_help=True)
+app = group("Stock locations.")
 
 
 @app.command("add")

@@ -16,6 +16,7 @@ from mfgctl.cli._common import (
     RefOpt,
     StatusOpt,
     UnitOpt,
+    group,
     session,
     user,
 )
@@ -23,9 +24,10 @@ from mfgctl.domain import reports
 from mfgctl.domain import stock as ops
 from mfgctl.render import Format, emit
 
-app = typer.Typer(
-    help="Stock by status (run without a subcommand), and stock movements.",
+app = group(
+    "Stock by status (run without a subcommand), and stock movements.",
     invoke_without_command=True,
+    no_args_is_help=False,
 )
 
 AsOfOpt = Annotated[
