@@ -135,16 +135,52 @@ def emit(
 def _rich_table(
     rows: Sequence[Mapping[str, Any]], cols: list[str], title: str | None, out: IO[str]
 ) -> None:
+    headers = [c.replace("_", " ") for c in cols]
+    right = [any(_is_number(r.get(c)) for r in rows) for c in cols]
+    cells = [[text(r.get(c)) for c in cols] for r in rows]
+    if not out.isatty() and _box_table(headers, right, cells, out):
+        return
     from rich.table import Table
 
-    # A title is for people: leave it out when the output goes to a pipe or file.
-    table = Table(title=title if out.isatty() else None, header_style="bold", title_justify="left")
-    for c in cols:
-        numeric = any(_is_number(r.get(c)) for r in rows)
-        table.add_column(c.replace("_", " "), justify="right" if numeric else "left")
-    for r in rows:
-        table.add_row(*(_escape(text(r.get(c))) for c in cols))
+    table = Table(title=title, header_style="bold", title_justify="left")
+    for header, numeric in zip(headers, right, strict=True):
+        table.add_column(header, justify="right" if numeric else "left")
+    for row in cells:
+        table.add_row(*(_escape(v) for v in row))
     console(out).print(table)
+
+
+def _box_table(headers: list[str], right: list[bool], cells: list[list[str]], out: IO[str]) -> bool:
+    """Write the table Rich would draw off a terminal (no colour, no title), fast.
+
+    Rich takes seconds for a 10,000-row report; this takes milliseconds and gives the
+    same bytes. Only for trimmed ASCII text, where a character's width is 1; returns False
+    (and writes nothing) otherwise, and the caller lets Rich draw the table.
+    """
+
+    def simple(value: str) -> bool:  # Rich trims outer spaces; let it handle those cells
+        return value.isascii() and value == value.strip()
+
+    if not all(simple(h) for h in headers) or not all(simple(v) for r in cells for v in r):
+        return False
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
+
+    def rule(left: str, fill: str, cross: str, end: str) -> str:
+        return left + cross.join(fill * (w + 2) for w in widths) + end + "\n"
+
+    def line(values: list[str], bar: str) -> str:
+        padded = (
+            v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)
+        )
+        return bar + bar.join(f" {v} " for v in padded) + bar + "\n"
+
+    parts = [rule("┏", "━", "┳", "┓"), line(headers, "┃"), rule("┡", "━", "╇", "┩")]
+    parts.extend(line(row, "│") for row in cells)
+    parts.append(rule("└", "─", "┴", "┘"))
+    out.write("".join(parts))
+    return True
 
 
 def _escape(value: str) -> Any:
