@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 
 from mfgctl import qty as q
-from mfgctl.domain import bom, bomtree, codes, items, ledger, locations, stock
+from mfgctl.domain import bom, bomtree, codes, items, ledger, locations, reports, stock
 from mfgctl.domain.items import Item
 from mfgctl.errors import ImportInvalid, InvalidInput, MfgError
 from mfgctl.timefmt import parse_date
@@ -985,12 +985,14 @@ class _Import:
             detail = f"name {loc.name!r}" if loc.action == "changed" else ""
             changes.append(Change("location", loc.code, loc.action, detail))
         self._stop()
+        # New codes were checked against the database and each other during validation.
+        added = [e for e in self.items.values() if e.action == "added"]
+        for entry, stored in zip(
+            added, items.insert_many(db, [e.item for e in added]), strict=True
+        ):
+            entry.item = stored
         for entry in self.items.values():
-            if entry.action == "added":
-                stored = self._guard(entry.at, lambda e=entry: items.insert(db, e.item))
-                if stored is not None:
-                    entry.item = stored
-            elif entry.action == "changed":
+            if entry.action == "changed":
                 self._guard(entry.at, lambda e=entry: items.store_update(db, e.old, e.item))
             changes.append(Change("item", entry.item.code, entry.action, ", ".join(entry.changed)))
         self._stop()
@@ -1036,7 +1038,7 @@ class _Import:
         if fresh:
             ids = {code: i.id for code, i in self.db_items.items()}
             ids.update({code: e.item.id for code, e in self.items.items()})
-            _insert_revisions(db, fresh, ids)
+            bom.insert_revisions(db, fresh, ids)
         return changes
 
     def _with_units(self, rev: bom.Revision) -> bom.Revision:
@@ -1065,14 +1067,19 @@ class _Import:
         db = self.db
         item = items.get(db, o.item.code)
         loc = locations.get(db, o.location)
-        posted = _opening_qty
+
+        def posted(item_id: int, location_id: int, status: str, lot_id: int | None) -> Decimal:
+            return stock.opening_qty(
+                db, item_id=item_id, location_id=location_id, status=status, lot_id=lot_id
+            )
+
         if item.tracking == "serial":
             new = []
             for s in o.serials:
                 lot = ledger.find_lot(db, item, s)
                 if lot is None:
                     new.append(s)
-                elif posted(db, item.id, loc.id, o.status, lot.id) != 1:
+                elif posted(item.id, loc.id, o.status, lot.id) != 1:
                     raise InvalidInput(
                         f"serial {lot.code} of {item.code} already exists outside this "
                         "opening balance: leave it out, or correct stock with stock adjust"
@@ -1096,7 +1103,7 @@ class _Import:
         lot = ledger.find_lot(db, item, o.lot) if o.lot else None
         before = Decimal(0)
         if lot is not None or not o.lot:
-            before = posted(db, item.id, loc.id, o.status, lot.id if lot else None)
+            before = posted(item.id, loc.id, o.status, lot.id if lot else None)
         if before:
             if before == o.qty:
                 return "unchanged"
@@ -1129,20 +1136,6 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "stock": STOCK_KEYS,
 }
 
-# Opening balances already posted for an item at one place (status) and lot.
-_OPENING_QTY = """
-    SELECT total(qty) FROM move
-     WHERE kind = 'opening' AND item_id = ? AND to_location_id = ? AND to_status = ?
-       AND lot_id IS ?
-"""
-
-
-def _opening_qty(
-    db: sqlite3.Connection, item_id: int, location_id: int, status: str, lot_id: int | None
-) -> Decimal:
-    row = db.execute(_OPENING_QTY, (item_id, location_id, status, lot_id)).fetchone()
-    return q.dec(int(row[0]))
-
 
 def _same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None:
     """The stored revision ``bom.save`` would call unchanged for ``rev``, if any."""
@@ -1153,69 +1146,6 @@ def _same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None
     if active is not None and active.same_content(rev):
         return active.revision
     return None
-
-
-_INSERT_BOM = (
-    "INSERT INTO bom (item_id, revision, output_qty, active, created_at, note) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
-_INSERT_LINE = (
-    "INSERT INTO bom_line (id, bom_id, position, child_id, qty, unit, scrap_pct, fixed_qty, "
-    "phantom, refdes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_SUBSTITUTE = "INSERT INTO bom_substitute (line_id, position, item_id) VALUES (?, ?, ?)"
-
-
-def _insert_revisions(
-    db: sqlite3.Connection, revs: list[bom.Revision], ids: dict[str, int]
-) -> None:
-    """Insert first revisions of items that have no BOM yet, in bulk.
-
-    The same rows ``bom.save`` writes for its ``added`` case (references were checked
-    during validation), with one ``executemany`` per table.
-    """
-    from mfgctl import timefmt
-
-    now = timefmt.now()
-    next_line = db.execute("SELECT ifnull(max(id), 0) + 1 FROM bom_line").fetchone()[0]
-    lines: list[tuple[Any, ...]] = []
-    subs: list[tuple[int, int, int]] = []
-    micro = q.to_micro
-    for rev in revs:
-        cur = db.execute(
-            _INSERT_BOM,
-            (
-                ids[_upper(rev.item)],
-                rev.revision,
-                micro(rev.output_qty),
-                int(rev.active),
-                now,
-                rev.note,
-            ),
-        )
-        bom_id = cur.lastrowid
-        for position, ln in enumerate(rev.lines, start=1):
-            lines.append(
-                (
-                    next_line,
-                    bom_id,
-                    position,
-                    ids[_upper(ln.item)],
-                    micro(ln.qty),
-                    ln.unit,
-                    micro(ln.scrap_pct) if ln.scrap_pct else 0,
-                    micro(ln.fixed_qty) if ln.fixed_qty else 0,
-                    int(ln.phantom),
-                    ln.refdes,
-                    ln.note,
-                )
-            )
-            subs.extend(
-                (next_line, n, ids[_upper(s)]) for n, s in enumerate(ln.substitutes, start=1)
-            )
-            next_line += 1
-    db.executemany(_INSERT_LINE, lines)
-    db.executemany(_INSERT_SUBSTITUTE, subs)
 
 
 def _status(value: object, what: str) -> str:
@@ -1299,17 +1229,6 @@ def run(
 
 # -- export --------------------------------------------------------------------------------
 
-_EXPORT_STOCK = """
-    SELECT i.code AS item, l.code AS location, b.status, lt.code AS lot,
-           ifnull(lt.serial, 0) AS serial, lt.expires_on, b.qty
-      FROM balance AS b
-      JOIN item AS i ON i.id = b.item_id
-      JOIN location AS l ON l.id = b.location_id
-      LEFT JOIN lot AS lt ON lt.id = b.lot_id
-     WHERE l.kind = 'internal' AND b.status IS NOT NULL AND b.qty <> 0
-     ORDER BY i.code COLLATE NOCASE, l.code COLLATE NOCASE, b.status, lt.code COLLATE NOCASE
-"""
-
 
 class _Flow(dict):  # type: ignore[type-arg]
     """A mapping written on one line: ``{code: MIC-100, name: ...}``."""
@@ -1391,8 +1310,8 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
         boms.append(out)
     data["boms"] = boms
     entries: list[dict[str, Any]] = []
-    for r in db.execute(_EXPORT_STOCK):
-        expires = date.fromisoformat(r["expires_on"]) if r["expires_on"] else None
+    for r in reports.balances_for_export(db):
+        expires = r["expires"]
         if r["serial"]:
             last = entries[-1] if entries else None
             if (
@@ -1411,7 +1330,7 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
             entry = _Flow(item=r["item"], location=r["location"], status=r["status"])
             if r["lot"] is not None:
                 entry["lot"] = r["lot"]
-            entry["qty"] = q.dec(r["qty"])
+            entry["qty"] = r["qty"]
         if expires is not None:
             entry["expires"] = expires
         entries.append(entry)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -330,6 +330,76 @@ def check_references(db: sqlite3.Connection, rev: Revision, *, where: str = "") 
         q.to_micro(line.fixed_qty, what=f"{at}fixed_qty")
 
 
+_INSERT_BOM = (
+    "INSERT INTO bom (item_id, revision, output_qty, active, created_at, note) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_LINE = (
+    "INSERT INTO bom_line (id, bom_id, position, child_id, qty, unit, scrap_pct, fixed_qty, "
+    "phantom, refdes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SUBSTITUTE = "INSERT INTO bom_substitute (line_id, position, item_id) VALUES (?, ?, ?)"
+
+
+def insert_revisions(
+    db: sqlite3.Connection, revs: Sequence[Revision], ids: Mapping[str, int] | None = None
+) -> None:
+    """Write revisions as given: name, active flag, lines; the one writer of BOM rows.
+
+    The caller has checked the references (``check_references``), given every line its
+    unit and made room for an active revision (one active per item). Lines and
+    substitutes go in with one ``executemany`` each, so thousands of lines stay fast.
+
+    Args:
+        ids: item id by upper-cased code for every item the revisions name; looked up
+            when not given.
+    """
+    if ids is None:
+        named = {c for r in revs for ln in r.lines for c in (ln.item, *ln.substitutes)}
+        ids = {c.strip().upper(): items.get(db, c).id for c in {*named, *(r.item for r in revs)}}
+    now = timefmt.now()
+    next_line = db.execute("SELECT ifnull(max(id), 0) + 1 FROM bom_line").fetchone()[0]
+    lines: list[tuple[Any, ...]] = []
+    subs: list[tuple[int, int, int]] = []
+    micro = q.to_micro
+    for rev in revs:
+        cur = db.execute(
+            _INSERT_BOM,
+            (
+                ids[rev.item.strip().upper()],
+                rev.revision,
+                micro(rev.output_qty),
+                int(rev.active),
+                now,
+                rev.note,
+            ),
+        )
+        bom_id = cur.lastrowid
+        for position, ln in enumerate(rev.lines, start=1):
+            lines.append(
+                (
+                    next_line,
+                    bom_id,
+                    position,
+                    ids[ln.item.strip().upper()],
+                    micro(ln.qty),
+                    ln.unit,
+                    micro(ln.scrap_pct) if ln.scrap_pct else 0,
+                    micro(ln.fixed_qty) if ln.fixed_qty else 0,
+                    int(ln.phantom),
+                    ln.refdes,
+                    ln.note,
+                )
+            )
+            subs.extend(
+                (next_line, n, ids[s.strip().upper()])
+                for n, s in enumerate(ln.substitutes, start=1)
+            )
+            next_line += 1
+    db.executemany(_INSERT_LINE, lines)
+    db.executemany(_INSERT_SUBSTITUTE, subs)
+
+
 def save(db: sqlite3.Connection, rev: Revision) -> SaveResult:
     """Store a BOM revision, never rewriting a stored one.
 
@@ -371,37 +441,7 @@ def save(db: sqlite3.Connection, rev: Revision) -> SaveResult:
         action = "new_revision"
     if rev.active:
         db.execute("UPDATE bom SET active = 0 WHERE item_id = ? AND active = 1", (parent.id,))
-    cur = db.execute(
-        "INSERT INTO bom (item_id, revision, output_qty, active, created_at, note) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (parent.id, name, q.to_micro(rev.output_qty), int(rev.active), timefmt.now(), rev.note),
-    )
-    bom_id = cur.lastrowid
-    for position, line in enumerate(rev.lines, start=1):
-        child = items.get(db, line.item)
-        lc = db.execute(
-            "INSERT INTO bom_line (bom_id, position, child_id, qty, unit, scrap_pct, fixed_qty, "
-            "phantom, refdes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                bom_id,
-                position,
-                child.id,
-                q.to_micro(line.qty),
-                line.unit,
-                q.to_micro(line.scrap_pct),
-                q.to_micro(line.fixed_qty),
-                int(line.phantom),
-                line.refdes,
-                line.note,
-            ),
-        )
-        db.executemany(
-            "INSERT INTO bom_substitute (line_id, position, item_id) VALUES (?, ?, ?)",
-            [
-                (lc.lastrowid, n, items.get(db, s).id)
-                for n, s in enumerate(line.substitutes, start=1)
-            ],
-        )
+    insert_revisions(db, [replace(rev, item=parent.code, revision=name)])
     return SaveResult(parent.code, action, name, rev.revision)
 
 

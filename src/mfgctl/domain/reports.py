@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass, fields
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -236,3 +237,37 @@ def history(
             }
         )
     return rows
+
+
+# Stock at real locations, one row per item, location, status and lot.
+_EXPORT_STOCK = """
+    SELECT i.code AS item, l.code AS location, b.status, lt.code AS lot,
+           ifnull(lt.serial, 0) AS serial, lt.expires_on, b.qty
+      FROM balance AS b
+      JOIN item AS i ON i.id = b.item_id
+      JOIN location AS l ON l.id = b.location_id
+      LEFT JOIN lot AS lt ON lt.id = b.lot_id
+     WHERE l.kind = 'internal' AND b.status IS NOT NULL AND b.qty <> 0
+     ORDER BY i.code COLLATE NOCASE, l.code COLLATE NOCASE, b.status, lt.code COLLATE NOCASE
+"""
+
+
+def balances_for_export(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every non-zero balance at a real location, as an export writes opening stock.
+
+    Ordered by item, location, status and lot (codes case-insensitively). Each row has
+    ``item``, ``location``, ``status``, ``lot`` (None if untracked), ``serial`` (the
+    lot is a serial number), ``expires`` (a date or None) and ``qty`` (base unit).
+    """
+    return [
+        {
+            "item": r["item"],
+            "location": r["location"],
+            "status": r["status"],
+            "lot": r["lot"],
+            "serial": bool(r["serial"]),
+            "expires": date.fromisoformat(r["expires_on"]) if r["expires_on"] else None,
+            "qty": q.dec(r["qty"]),
+        }
+        for r in db.execute(_EXPORT_STOCK)
+    ]

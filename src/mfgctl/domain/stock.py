@@ -313,3 +313,22 @@ def opening_when(value: object) -> str | None:
     if value is None:
         return None
     return timefmt.parse_date(value, what="date").isoformat()
+
+
+# Opening balances already posted for an item at one place (status) and lot.
+_OPENING_QTY = """
+    SELECT total(qty) FROM move
+     WHERE kind = 'opening' AND item_id = ? AND to_location_id = ? AND to_status = ?
+       AND lot_id IS ?
+"""
+
+
+def opening_qty(
+    db: sqlite3.Connection, *, item_id: int, location_id: int, status: str, lot_id: int | None
+) -> Decimal:
+    """The opening stock already posted for an item at one place, status and lot (or none).
+
+    An import posts each opening balance once: this is what it compares a re-import with.
+    """
+    row = db.execute(_OPENING_QTY, (item_id, location_id, status, lot_id)).fetchone()
+    return q.dec(int(row[0]))
