@@ -17,6 +17,7 @@ from mfgctl import db as dbmod
 from mfgctl import importer
 from mfgctl.domain import bom, items, reports
 from mfgctl.errors import ImportInvalid
+from mfgctl.importer import exporter, yamlread
 
 PARTS = """\
 items:
@@ -385,7 +386,7 @@ def test_a_null_lot_for_a_lot_tracked_item_is_refused_before_writing(conn):
 )
 def test_any_printable_text_is_exported_so_that_it_reads_back_the_same(value):
     (doc,), problems = importer.parse(
-        f"a: {importer._flow(value)}\nb: [{importer._flow(value)}]\n", "t"
+        f"a: {exporter._flow(value)}\nb: [{exporter._flow(value)}]\n", "t"
     )
     assert problems == []
     assert doc.data["a"] == value and doc.data["b"] == [value]
@@ -421,7 +422,7 @@ def test_without_libyaml_the_python_parser_gives_the_same_data(monkeypatch):
 
     text = PARTS + "boms:\n  - {item: EM-1, lines: [{item: WIRE-1, qty: 0.25}]}\n"
     with_c = docs(text)
-    monkeypatch.setattr(importer, "_new_parser", lambda t: yaml.SafeLoader(t))
+    monkeypatch.setattr(yamlread, "_new_parser", lambda t: yaml.SafeLoader(t))
     without = docs(text)
     assert [d.data for d in without] == [d.data for d in with_c]
     assert without[0].data["boms"][0].line == 9

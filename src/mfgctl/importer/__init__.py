@@ -1,0 +1,56 @@
+"""YAML import and export: items, BOMs, locations and opening stock.
+
+An import is one or more YAML files, each holding one or more documents. A document is
+a mapping with any of four sections, each a list of records::
+
+    locations: [{code: QC, name: Incoming inspection}]
+    items:     [{code: MIC-100, name: MEMS microphone, type: component, unit: pcs, ...}]
+    boms:      [{item: HD-200, revision: A, lines: [{item: MIC-100, qty: 2, unit: pcs}]}]
+    stock:     [{item: MIC-100, qty: 5000, location: STORES, lot: L2401}]
+
+All files are read and every record is validated before anything is written; then
+everything is written in the caller's one transaction, in the order locations, items,
+BOMs, stock. Every problem found is reported (``ImportInvalid``), each naming the
+file, the line and the field: ``items.yaml:14: items[3].lead_time_days: must be ...``.
+
+Defaults: a BOM without ``revision`` is revision ``A``, ``output_qty`` 1, ``active``
+true; a line without ``unit`` is in the child's base unit. Opening stock goes to
+``STORES``, into ``pending_inspection`` if the item is inspected on receipt, else
+``available``; a lot-tracked item needs ``lot``, a serial-tracked one ``serials``.
+
+Importing is idempotent: a record equal to what is stored changes nothing. A changed
+item is updated; a changed BOM becomes a new revision (``bom.save``); an opening
+balance already posted with the same quantity is left alone, and one posted with a
+different quantity is refused (stock is corrected with ``stock count``/``adjust``).
+
+Modules: ``yamlread`` reads YAML into plain data with line numbers; ``load`` validates
+and writes (with ``boms`` and ``opening`` for those sections, ``records`` for messages
+and results); ``exporter`` writes the database back in the same format, so export ->
+import into a new database -> export gives the same text.
+"""
+
+from mfgctl.importer.boms import DEFAULT_REVISION
+from mfgctl.importer.exporter import export, export_data
+from mfgctl.importer.load import LOCATION_KEYS, run
+from mfgctl.importer.opening import DEFAULT_LOCATION, STOCK_KEYS
+from mfgctl.importer.records import KINDS, SECTIONS, Change, Result
+from mfgctl.importer.yamlread import Document, Record, Seq, parse, read_files
+
+__all__ = [
+    "DEFAULT_LOCATION",
+    "DEFAULT_REVISION",
+    "KINDS",
+    "LOCATION_KEYS",
+    "SECTIONS",
+    "STOCK_KEYS",
+    "Change",
+    "Document",
+    "Record",
+    "Result",
+    "Seq",
+    "export",
+    "export_data",
+    "parse",
+    "read_files",
+    "run",
+]

@@ -1,0 +1,137 @@
+"""Export: the database's locations, items, BOM revisions and stock as import YAML.
+
+The same format the importer reads, with keys in a fixed order and defaults left out,
+so export -> import into a new database -> export gives the same text. Numbers are
+written exactly; text is quoted only where YAML would read it as something else.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl.domain import bom, items, locations, reports
+from mfgctl.domain.items import Item
+from mfgctl.importer.yamlread import IMPLICIT
+
+
+class _Flow(dict):  # type: ignore[type-arg]
+    """A mapping written on one line: ``{code: MIC-100, name: ...}``."""
+
+
+# A string may be written plain when it cannot be mistaken for YAML syntax or for
+# another type (PyYAML's own resolver decides the latter); otherwise it is single-quoted.
+_PLAIN_TEXT = re.compile(r"[^\W][^:,\[\]{}]*(?<! )")
+
+
+def _text(value: str) -> str:
+    if (
+        _PLAIN_TEXT.fullmatch(value)
+        and " #" not in value
+        and value.isprintable()
+        and not any(r.match(value) for _, r in IMPLICIT.get(value[0], ()))
+    ):
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _flow(value: Any) -> str:
+    """One value in YAML flow style: exact numbers, dates, quoted text where needed."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return q.fmt(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return _text(str(value))
+
+
+def _emit(data: dict[str, list[Any]]) -> Iterable[str]:
+    """Block style for sections and BOMs, one flow mapping per line for records."""
+    for section, records in data.items():
+        yield f"{section}:\n"
+        for rec in records:
+            if isinstance(rec, _Flow):
+                yield f"- {_flow(rec)}\n"
+                continue
+            lead = "- "
+            for key, value in rec.items():
+                if isinstance(value, list) and value and isinstance(value[0], dict):
+                    yield f"{lead}{key}:\n"
+                    yield from (f"  - {_flow(v)}\n" for v in value)
+                else:
+                    yield f"{lead}{key}: {_flow(value)}\n"
+                lead = "  "
+
+
+def _item_fields(item: Item) -> dict[str, Any]:
+    out = items.to_fields(item)
+    if "planning_reviewed" in out:
+        out["planning_reviewed"] = date.fromisoformat(out["planning_reviewed"])
+    if "units" in out:
+        out["units"] = _Flow(out["units"])
+    return _Flow(out)
+
+
+def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
+    """Everything an import takes, as plain data in the import format."""
+    data: dict[str, list[Any]] = {}
+    data["locations"] = [
+        _Flow(code=loc.code, name=loc.name) for loc in locations.list_locations(db) if loc.active
+    ]
+    data["items"] = [_item_fields(i) for i in items.all_items(db)]
+    boms = []
+    for rev in bom.revisions(db):
+        out = rev.to_fields()
+        out["lines"] = [_Flow(ln) for ln in out["lines"]]
+        boms.append(out)
+    data["boms"] = boms
+    entries: list[dict[str, Any]] = []
+    for r in reports.balances_for_export(db):
+        expires = r["expires"]
+        if r["serial"]:
+            last = entries[-1] if entries else None
+            if (
+                last is not None
+                and "serials" in last
+                and (last["item"], last["location"], last["status"], last.get("expires"))
+                == (r["item"], r["location"], r["status"], expires)
+            ):
+                last["serials"].append(r["lot"])
+                last["qty"] += 1
+                continue
+            entry = _Flow(item=r["item"], location=r["location"], status=r["status"])
+            entry["serials"] = [r["lot"]]
+            entry["qty"] = 1
+        else:
+            entry = _Flow(item=r["item"], location=r["location"], status=r["status"])
+            if r["lot"] is not None:
+                entry["lot"] = r["lot"]
+            entry["qty"] = r["qty"]
+        if expires is not None:
+            entry["expires"] = expires
+        entries.append(entry)
+    data["stock"] = entries
+    return {k: v for k, v in data.items() if v}
+
+
+def export(db: sqlite3.Connection) -> str:
+    """The database's locations, items, BOM revisions and stock as import YAML."""
+    data = export_data(db)
+    header = "# mfgctl export: import it with `mfgctl import FILE`\n"
+    if not data:
+        return header + "{}\n"
+    return header + "".join(_emit(data))
