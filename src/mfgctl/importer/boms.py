@@ -226,13 +226,13 @@ class Boms:
                 fresh.append(rev)
                 changes.append(Change("bom", f"{rev.item} rev {rev.revision}", "added"))
                 continue
-            same = same_as_stored(rev, revs)
+            same = _same_as_stored(rev, revs)
             if same is not None:
                 result = bom.SaveResult(rev.item, "unchanged", same, rev.revision)
             else:
                 result = self.guard(b.at, lambda rev=rev: bom.save(db, rev))
             if result is not None:
-                changes.append(change_of(result))
+                changes.append(_change_of(result))
         if fresh:
             bom.insert_revisions(db, fresh, self.item_ids())
         return changes
@@ -248,7 +248,7 @@ class Boms:
         return replace(rev, lines=lines)
 
 
-def same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None:
+def _same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None:
     """The stored revision ``bom.save`` would call unchanged for ``rev``, if any."""
     named = next((r for r in stored if r.revision.upper() == rev.revision.upper()), None)
     if named is not None and named.same_content(rev):
@@ -259,7 +259,8 @@ def same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None:
     return None
 
 
-def change_of(result: bom.SaveResult) -> Change:
+def _change_of(result: bom.SaveResult) -> Change:
+    """The change a ``bom.save`` result reports, with a note when the revision was renamed."""
     if result.action == "new_revision":
         detail = f"new revision: the file's revision {result.requested} differs from the stored one"
         note = (
