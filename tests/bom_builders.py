@@ -65,6 +65,43 @@ def bom(
     )
 
 
+def hd_shop(conn: sqlite3.Connection, *, kit_refdes: str | None = None) -> None:
+    """The small shop of test_bom.py and test_cli_bom.py, but for PACK's BOM.
+
+    HD (rev A) holds a PCB that makes 10, a phantom KIT (whose R1 line may carry a
+    reference designator), screws with scrap, solder in grams of an item counted in kg
+    and a box with a fixed quantity per order.
+    """
+    for code in ("HD", "PCB", "KIT", "PACK"):
+        item(conn, code, make=True)
+    for code in ("R1", "R2", "SCREW", "BOX"):
+        item(conn, code)
+    item(conn, "SOLDER", unit="kg", type="raw")
+    bom(
+        conn,
+        "PCB",
+        [
+            line("R1", 30, scrap_pct="10", substitutes=["R2"]),
+            line("SOLDER", 50, "g", fixed_qty="100"),
+            line("SCREW", 20),
+        ],
+        output_qty=10,
+    )
+    r1 = line("R1", 1, refdes=kit_refdes) if kit_refdes else line("R1", 1)
+    bom(conn, "KIT", [line("SCREW", 2), r1])
+    bom(
+        conn,
+        "HD",
+        [
+            line("PCB", 1),
+            line("KIT", 1, phantom=True),
+            line("SCREW", 4, scrap_pct="5"),
+            line("SOLDER", 2, "g"),
+            line("BOX", 1, fixed_qty="2"),
+        ],
+    )
+
+
 def mem_item(code: str, *, unit: str = "pcs", make: bool = False, **kw: Any) -> items.Item:
     return items.Item(
         code=code,

@@ -1,10 +1,12 @@
-"""Shared fixtures: a temporary database, the CLI through Typer's runner, and a dump
-of the database to prove that a refused command changed nothing."""
+"""Shared fixtures and helpers: a temporary database, the CLI through Typer's runner, a
+dump of the database to prove that a refused command changed nothing, and dates
+relative to today."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,26 @@ def dump(path: Path) -> str:
         return "\n".join(c.iterdump())
     finally:
         c.close()
+
+
+def refused(cli: Cli, path: Path, *args: object, code: int = 1, one_line: bool = True) -> str:
+    """Run ``mfgctl ARGS...``, which must be refused; return its stderr.
+
+    It must exit with ``code``, print nothing on stdout and leave the database at
+    ``path`` exactly as it was. A refusal (exit 1) starts with ``Error: `` and is one
+    line, unless ``one_line`` is false (an import lists every problem).
+    """
+    before = dump(path)
+    r = cli(*args)
+    assert r.exit_code == code, (r.stdout, r.stderr)
+    assert r.stdout == ""
+    if code == 1:
+        assert r.stderr.startswith("Error: "), r.stderr
+        assert not one_line or r.stderr.count("\n") == 1, r.stderr
+    assert dump(path) == before
+    return r.stderr
+
+
+def day(offset: int) -> str:
+    """A local date relative to today, as a user types it."""
+    return (date.today() + timedelta(days=offset)).isoformat()

@@ -23,6 +23,7 @@ from fractions import Fraction
 import pytest
 from bom_builders import (
     bom,
+    hd_shop,
     item,
     layered_bom_set,
     line,
@@ -46,33 +47,7 @@ D = Decimal
 @pytest.fixture
 def shop(conn: sqlite3.Connection) -> sqlite3.Connection:
     with dbmod.transaction(conn):
-        for code in ("HD", "PCB", "KIT", "PACK"):
-            item(conn, code, make=True)
-        for code in ("R1", "R2", "SCREW", "BOX"):
-            item(conn, code)
-        item(conn, "SOLDER", unit="kg", type="raw")
-        bom(
-            conn,
-            "PCB",
-            [
-                line("R1", 30, scrap_pct="10", substitutes=["R2"]),
-                line("SOLDER", 50, "g", fixed_qty="100"),
-                line("SCREW", 20),
-            ],
-            output_qty=10,
-        )
-        bom(conn, "KIT", [line("SCREW", 2), line("R1", 1, refdes="R7")])
-        bom(
-            conn,
-            "HD",
-            [
-                line("PCB", 1),
-                line("KIT", 1, phantom=True),
-                line("SCREW", 4, scrap_pct="5"),
-                line("SOLDER", 2, "g"),
-                line("BOX", 1, fixed_qty="2"),
-            ],
-        )
+        hd_shop(conn, kit_refdes="R7")
         bom(conn, "PACK", [line("HD", 10)])
     return conn
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bom_builders import bom, item, line
-from conftest import Cli, dump
+from bom_builders import bom, hd_shop, item, line
+from conftest import Cli, dump, refused
 
 from mfgctl import db as dbmod
 from mfgctl.domain import items
@@ -26,33 +26,7 @@ COMMANDS = ("list", "show", "where-used", "explode", "diff", "activate", "valida
 @pytest.fixture
 def shop(conn: sqlite3.Connection, initdb: Path) -> Path:
     with dbmod.transaction(conn):
-        for code in ("HD", "PCB", "KIT", "PACK"):
-            item(conn, code, make=True)
-        for code in ("R1", "R2", "SCREW", "BOX"):
-            item(conn, code)
-        item(conn, "SOLDER", unit="kg", type="raw")
-        bom(
-            conn,
-            "PCB",
-            [
-                line("R1", 30, scrap_pct="10", substitutes=["R2"]),
-                line("SOLDER", 50, "g", fixed_qty="100"),
-                line("SCREW", 20),
-            ],
-            output_qty=10,
-        )
-        bom(conn, "KIT", [line("SCREW", 2), line("R1", 1)])
-        bom(
-            conn,
-            "HD",
-            [
-                line("PCB", 1),
-                line("KIT", 1, phantom=True),
-                line("SCREW", 4, scrap_pct="5"),
-                line("SOLDER", 2, "g"),
-                line("BOX", 1, fixed_qty="2"),
-            ],
-        )
+        hd_shop(conn)
         bom(conn, "HD", [line("PCB", 1), line("BOX", 2)], revision="B", active=False)
         bom(conn, "PACK", [line("HD", 10)])
     return initdb
@@ -256,26 +230,27 @@ def test_validate_reports_every_problem_and_exits_4(
 def test_bad_input_is_one_error_line_and_changes_nothing(
     cli: Cli, shop: Path, args: tuple[str, ...], message: str
 ) -> None:
-    before = dump(shop)
-    r = cli("bom", *args)
-    assert r.exit_code == 1
-    assert r.stdout == ""
-    assert r.stderr.splitlines() == [r.stderr.strip()]
-    assert r.stderr.startswith(message)
-    assert dump(shop) == before
+    err = refused(cli, shop, "bom", *args)
+    assert err.splitlines() == [err.strip()]
+    assert err.startswith(message)
 
 
 def test_explode_needs_a_quantity(cli: Cli, shop: Path) -> None:
     assert cli("bom", "explode", "HD").exit_code == 2
 
 
-def test_a_cycle_is_named_instead_of_looping(
-    cli: Cli, shop: Path, conn: sqlite3.Connection
-) -> None:
+def pcb_rev_b_with_subx(conn: sqlite3.Connection, lines: list, *, active: bool = True) -> None:
+    """Add SUBX, made of one PCB, and PCB revision B of ``lines``: a cycle once B is active."""
     with dbmod.transaction(conn):
         item(conn, "SUBX", make=True)
         bom(conn, "SUBX", [line("PCB", 1)])
-        bom(conn, "PCB", [line("R1", 3), line("SUBX", 1)], revision="B")
+        bom(conn, "PCB", lines, revision="B", active=active)
+
+
+def test_a_cycle_is_named_instead_of_looping(
+    cli: Cli, shop: Path, conn: sqlite3.Connection
+) -> None:
+    pcb_rev_b_with_subx(conn, [line("R1", 3), line("SUBX", 1)])
     for args in (("show", "HD"), ("explode", "HD", "-q", "1"), ("where-used", "R1")):
         r = cli("bom", *args)
         assert r.exit_code == 1
@@ -288,12 +263,6 @@ def test_a_cycle_is_named_instead_of_looping(
 def test_activating_a_revision_that_closes_a_cycle_is_refused(
     cli: Cli, shop: Path, conn: sqlite3.Connection
 ) -> None:
-    with dbmod.transaction(conn):
-        item(conn, "SUBX", make=True)
-        bom(conn, "SUBX", [line("PCB", 1)])
-        bom(conn, "PCB", [line("SUBX", 1)], revision="B", active=False)
-    before = dump(shop)
-    r = cli("bom", "activate", "PCB", "B")
-    assert r.exit_code == 1
-    assert r.stderr.startswith("Error: BOM cycle: PCB -> SUBX -> PCB")
-    assert dump(shop) == before
+    pcb_rev_b_with_subx(conn, [line("SUBX", 1)], active=False)
+    err = refused(cli, shop, "bom", "activate", "PCB", "B")
+    assert err.startswith("Error: BOM cycle: PCB -> SUBX -> PCB")

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import tempfile
 import textwrap
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import dump
+from conftest import dump, refused
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -58,20 +59,23 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return Path(name)
 
 
-def errors(result) -> list[str]:
-    return [ln for ln in result.stderr.splitlines() if ln.startswith("Error: ")]
+def errors(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("Error: ")]
 
 
-def refused(cli, initdb, *files, contains: list[str]):
-    """Import must fail with exit 1, print each expected text, and change nothing."""
-    before = dump(initdb)
-    r = cli("import", *files)
-    assert r.exit_code == 1, r.stdout + r.stderr
-    for text in contains:
-        assert text in r.stderr, r.stderr
-    assert "nothing was written" in r.stderr
-    assert dump(initdb) == before
-    return r
+@pytest.fixture
+def refuses(cli, initdb) -> Callable[..., str]:
+    """``refuses(FILE..., contains=[TEXT...])``: the import must be refused, print each
+    text, and change nothing; returns its stderr."""
+
+    def check(*files: Path, contains: list[str]) -> str:
+        err = refused(cli, initdb, "import", *files, one_line=False)
+        for text in contains:
+            assert text in err, err
+        assert "nothing was written" in err
+        return err
+
+    return check
 
 
 def stock_of(cli, item: str) -> dict:
@@ -159,7 +163,7 @@ def test_export_writes_exact_numbers_and_leaves_defaults_out(cli, initdb, tmp_pa
 # -- all or nothing -------------------------------------------------------------------------
 
 
-def test_an_import_failing_on_its_last_record_leaves_nothing_behind(cli, initdb, tmp_path):
+def test_an_import_failing_on_its_last_record_leaves_nothing_behind(tmp_path, refuses):
     items = write(tmp_path, "items.yaml", ITEMS)
     boms = write(tmp_path, "boms.yaml", BOMS)
     stock = write(
@@ -172,18 +176,16 @@ def test_an_import_failing_on_its_last_record_leaves_nothing_behind(cli, initdb,
           - {item: MIC-100, qty: 10, lot: L2, location: NOWHERE}
         """,
     )
-    r = refused(
-        cli,
-        initdb,
+    err = refuses(
         items,
         boms,
         stock,
         contains=["stock.yaml:4: stock[2].location: unknown location 'NOWHERE'"],
     )
-    assert len(errors(r)) == 2  # the problem, then the summary line
+    assert len(errors(err)) == 2  # the problem, then the summary line
 
 
-def test_a_write_time_refusal_also_rolls_everything_back(cli, initdb, tmp_path):
+def test_a_write_time_refusal_also_rolls_everything_back(cli, tmp_path, refuses):
     # Valid on its own, refused only when posting: the opening balance differs from
     # the one imported before, so the items and BOMs of this import must not stay.
     first = write(tmp_path, "a.yaml", ITEMS + "stock:\n  - {item: SLD-1, qty: 2}\n")
@@ -195,9 +197,7 @@ def test_a_write_time_refusal_also_rolls_everything_back(cli, initdb, tmp_path):
         + BOMS
         + "stock:\n  - {item: SLD-1, qty: 3}\n",
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         second,
         contains=["b.yaml:", "stock[0]", "already imported as 2 kg", "stock count"],
     )
@@ -206,13 +206,13 @@ def test_a_write_time_refusal_also_rolls_everything_back(cli, initdb, tmp_path):
 # -- refusals: file, line and field ---------------------------------------------------------
 
 
-def test_malformed_yaml_names_file_and_line(cli, initdb, tmp_path):
+def test_malformed_yaml_names_file_and_line(tmp_path, refuses):
     f = write(tmp_path, "bad.yaml", "items:\n  - {code: A, name: [unclosed\n  - x\n")
-    r = refused(cli, initdb, f, contains=["bad.yaml:", "malformed YAML"])
-    assert len(errors(r)) == 2
+    err = refuses(f, contains=["bad.yaml:", "malformed YAML"])
+    assert len(errors(err)) == 2
 
 
-def test_a_wrongly_typed_value_names_file_line_and_field(cli, initdb, tmp_path):
+def test_a_wrongly_typed_value_names_file_line_and_field(tmp_path, refuses):
     f = write(
         tmp_path,
         "items.yaml",
@@ -226,9 +226,7 @@ def test_a_wrongly_typed_value_names_file_line_and_field(cli, initdb, tmp_path):
             lead_time_days: 2.5
         """,
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=[
             "Error: items.yaml:7: items[0].lead_time_days: must be a whole number of days "
@@ -237,7 +235,7 @@ def test_a_wrongly_typed_value_names_file_line_and_field(cli, initdb, tmp_path):
     )
 
 
-def test_every_problem_is_reported_not_only_the_first(cli, initdb, tmp_path):
+def test_every_problem_is_reported_not_only_the_first(tmp_path, refuses):
     f = write(
         tmp_path,
         "items.yaml",
@@ -249,9 +247,7 @@ def test_every_problem_is_reported_not_only_the_first(cli, initdb, tmp_path):
           - {item: A-1, lines: [{item: A-2, qty: zero}]}
         """,
     )
-    r = refused(
-        cli,
-        initdb,
+    err = refuses(
         f,
         contains=[
             "items.yaml:2: items[0].type: must be one of",
@@ -261,10 +257,10 @@ def test_every_problem_is_reported_not_only_the_first(cli, initdb, tmp_path):
             "4 problems",
         ],
     )
-    assert len(errors(r)) == 5
+    assert len(errors(err)) == 5
 
 
-def test_unknown_keys_are_refused(cli, initdb, tmp_path):
+def test_unknown_keys_are_refused(tmp_path, refuses):
     f = write(
         tmp_path,
         "items.yaml",
@@ -282,9 +278,7 @@ def test_unknown_keys_are_refused(cli, initdb, tmp_path):
         widgets: []
         """,
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=[
             "items.yaml:7: items[0].colour: unknown key",
@@ -294,32 +288,30 @@ def test_unknown_keys_are_refused(cli, initdb, tmp_path):
     )
 
 
-def test_duplicate_codes_are_refused_whatever_their_case(cli, initdb, tmp_path):
+def test_duplicate_codes_are_refused_whatever_their_case(tmp_path, refuses):
     a = write(tmp_path, "a.yaml", ITEMS)
     b = write(
         tmp_path,
         "b.yaml",
         "items:\n  - {code: ' mic-100 ', name: Again, type: raw, unit: pcs, make_or_buy: buy}\n",
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         a,
         b,
         contains=["b.yaml:2: items[0].code: item mic-100 is given twice (first at a.yaml:2)"],
     )
 
 
-def test_a_duplicate_key_in_one_mapping_is_refused(cli, initdb, tmp_path):
+def test_a_duplicate_key_in_one_mapping_is_refused(tmp_path, refuses):
     f = write(
         tmp_path,
         "items.yaml",
         "items:\n  - code: A-1\n    name: One\n    name: Two\n",
     )
-    refused(cli, initdb, f, contains=["items.yaml:4: key 'name' is given twice"])
+    refuses(f, contains=["items.yaml:4: key 'name' is given twice"])
 
 
-def test_a_bom_cycle_is_refused_and_named(cli, initdb, tmp_path):
+def test_a_bom_cycle_is_refused_and_named(tmp_path, refuses):
     f = write(
         tmp_path,
         "boms.yaml",
@@ -332,51 +324,43 @@ boms:
     lines: [{item: PCBA-1, qty: 1}]
 """,
     )
-    refused(
-        cli, initdb, f, contains=["boms.yaml:9: boms[0].lines: BOM cycle: PCBA-1 -> HD-1 -> PCBA-1"]
-    )
+    refuses(f, contains=["boms.yaml:9: boms[0].lines: BOM cycle: PCBA-1 -> HD-1 -> PCBA-1"])
 
 
-def test_a_cycle_through_a_stored_bom_is_refused(cli, initdb, tmp_path):
+def test_a_cycle_through_a_stored_bom_is_refused(cli, tmp_path, refuses):
     assert cli("import", write(tmp_path, "a.yaml", ITEMS + BOMS)).exit_code == 0
     f = write(
         tmp_path,
         "b.yaml",
         "boms:\n  - item: SLD-1\n    lines:\n      - {item: HD-1, qty: 1}\n",
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=["b.yaml:3: boms[0].lines: BOM cycle: SLD-1 -> HD-1 -> PCBA-1 -> SLD-1"],
     )
 
 
-def test_a_unit_that_cannot_convert_is_refused(cli, initdb, tmp_path):
+def test_a_unit_that_cannot_convert_is_refused(tmp_path, refuses):
     f = write(
         tmp_path,
         "boms.yaml",
         ITEMS + "boms:\n  - item: PCBA-1\n    lines:\n      - {item: SLD-1, qty: 3, unit: cm}\n",
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=["boms.yaml:10: boms[0].lines[0].unit: unit 'cm' cannot convert to SLD-1"],
     )
 
 
-def test_a_missing_lot_for_a_lot_tracked_item_is_refused(cli, initdb, tmp_path):
+def test_a_missing_lot_for_a_lot_tracked_item_is_refused(tmp_path, refuses):
     f = write(tmp_path, "s.yaml", ITEMS + "stock:\n  - {item: MIC-100, qty: 100}\n")
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=["s.yaml:8: stock[0].lot: missing: MIC-100 is lot-tracked, give the lot number"],
     )
 
 
-def test_python_tags_are_refused(cli, initdb, tmp_path):
+def test_python_tags_are_refused(tmp_path, refuses):
     f = write(
         tmp_path,
         "evil.yaml",
@@ -386,9 +370,7 @@ def test_python_tags_are_refused(cli, initdb, tmp_path):
             name: !!python/object/apply:os.system ["echo pwned > /tmp/pwned"]
         """,
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=[
             "evil.yaml:3: YAML tag !!python/object/apply:os.system is not allowed",
@@ -406,15 +388,13 @@ def test_python_tags_are_refused(cli, initdb, tmp_path):
         ("麦克风", "麦克风"),
     ],
 )
-def test_sql_metacharacters_and_non_ascii_in_codes_are_refused(cli, initdb, tmp_path, code, shown):
+def test_sql_metacharacters_and_non_ascii_in_codes_are_refused(tmp_path, code, shown, refuses):
     f = write(
         tmp_path,
         "items.yaml",
         f"items:\n  - {{code: {code}, name: x, type: raw, unit: pcs, make_or_buy: buy}}\n",
     )
-    refused(
-        cli,
-        initdb,
+    refuses(
         f,
         contains=[f"items.yaml:2: items[0].code: {shown!r} may only contain letters A-Z"],
     )
@@ -431,8 +411,8 @@ def test_non_ascii_names_are_kept_exactly(cli, initdb, tmp_path):
     assert "name: 'Mikrofon Ø2,5 \u2013 größer; DROP TABLE item'" in cli("export").stdout
 
 
-def test_a_file_that_does_not_exist_is_reported(cli, initdb, tmp_path):
-    refused(cli, initdb, tmp_path / "missing.yaml", contains=["missing.yaml: cannot read"])
+def test_a_file_that_does_not_exist_is_reported(tmp_path, refuses):
+    refuses(tmp_path / "missing.yaml", contains=["missing.yaml: cannot read"])
 
 
 # -- dry run, revisions, opening balances ---------------------------------------------------
@@ -652,8 +632,8 @@ def test_a_number_as_a_name_is_taken_as_its_text(cli, initdb, tmp_path):
     assert json.loads(cli("item", "show", "X1", "-f", "json").stdout)[0]["name"] == "1.50"
 
 
-def test_a_fractional_lead_time_names_the_value_as_written(cli, initdb, tmp_path):
+def test_a_fractional_lead_time_names_the_value_as_written(tmp_path, refuses):
     f = write(tmp_path, "n.yaml", "items:\n  - {code: X1, name: x, type: raw, unit: g, "
               "make_or_buy: buy, lead_time_days: 2.5}\n")  # fmt: skip
-    r = refused(cli, initdb, f, contains=["lead_time_days", "not 2.5"])
-    assert "Decimal(" not in r.stderr
+    err = refuses(f, contains=["lead_time_days", "not 2.5"])
+    assert "Decimal(" not in err

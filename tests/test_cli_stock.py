@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, dump
-
-
-def day(offset: int) -> str:
-    """A local date relative to today, as a user types it."""
-    return (date.today() + timedelta(days=offset)).isoformat()
+from conftest import Cli, day, refused
 
 
 @pytest.fixture
@@ -51,18 +45,6 @@ def report(cli: Cli, *args: str) -> dict[str, dict]:
 def moves(path: Path) -> int:
     with sqlite3.connect(path) as c:
         return c.execute("SELECT count(*) FROM move").fetchone()[0]
-
-
-def refused(cli: Cli, path: Path, *args: object, code: int = 1) -> str:
-    """Run a command that must be refused; return its stderr after checking the rules."""
-    before = dump(path)
-    r = cli(*args)
-    assert r.exit_code == code, (r.stdout, r.stderr)
-    assert r.stdout == ""
-    if code == 1:
-        assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1, r.stderr
-    assert dump(path) == before
-    return r.stderr
 
 
 # -- receive ----------------------------------------------------------------------------

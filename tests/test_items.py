@@ -106,3 +106,34 @@ def test_deactivated_items_are_refused_where_activity_matters(conn: sqlite3.Conn
     assert items.get(conn, "MIC-100").active is False
     with pytest.raises(RuleViolation, match="MIC-100 is deactivated"):
         items.get(conn, "MIC-100", active=True)
+
+
+def test_insert_many_stores_what_insert_stores(conn: sqlite3.Connection) -> None:
+    new = [
+        items.build("MIC-100", {**MIC, "units": {"reel": 5000}}),
+        items.build("SOLDER", {**MIC, "type": "raw", "unit": "kg"}),
+    ]
+    with dbmod.transaction(conn):
+        items.add(conn, "CAP-1", MIC)
+        stored = items.insert_many(conn, new)
+    assert [(i.code, i.id) for i in stored] == [("MIC-100", 2), ("SOLDER", 3)]
+    assert items.get(conn, "mic-100") == stored[0]
+    assert items.get(conn, "SOLDER") == stored[1]
+    assert items.insert_many(conn, []) == []
+
+
+@pytest.mark.parametrize(
+    "codes, message",
+    [
+        (["NEW-1", "cap-1"], "item CAP-1 already exists"),
+        (["NEW-1", "new-1"], "item new-1 is given twice"),
+    ],
+)
+def test_insert_many_refuses_codes_taken_in_any_case(
+    conn: sqlite3.Connection, codes: list[str], message: str
+) -> None:
+    with dbmod.transaction(conn):
+        items.add(conn, "CAP-1", MIC)
+    with pytest.raises(RuleViolation, match=message), dbmod.transaction(conn):
+        items.insert_many(conn, [items.build(c, MIC) for c in codes])
+    assert [i.code for i in items.all_items(conn)] == ["CAP-1"]

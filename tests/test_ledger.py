@@ -7,11 +7,11 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import day
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +19,6 @@ from mfgctl import db as dbmod
 from mfgctl.domain import checks, items, ledger, locations, reports
 from mfgctl.domain import stock as ops
 from mfgctl.errors import InvalidInput, MfgError, RuleViolation
-
-
-def day(offset: int) -> str:
-    return (date.today() + timedelta(days=offset)).isoformat()
 
 
 def add_items(conn: sqlite3.Connection) -> None:

@@ -4,21 +4,16 @@ effective dates (back-dated and same-moment moves, ``--as-of``, ``--since``)."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, day
 
 COLUMNS = [
     "item", "name", "type", "unit", "physical", "available", "reserved", "free",
     "pending_inspection", "awaiting_release", "blocked", "rejected", "rework", "wip", "on_order",
 ]  # fmt: skip
-
-
-def day(offset: int) -> str:
-    return (date.today() + timedelta(days=offset)).isoformat()
 
 
 def ok(cli: Cli, *args: str) -> str:
