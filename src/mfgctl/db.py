@@ -195,6 +195,21 @@ def transaction(db: sqlite3.Connection, path: str | Path = "") -> Iterator[sqlit
 
 
 @contextmanager
+def rolled_back(db: sqlite3.Connection, name: str = "trial") -> Iterator[sqlite3.Connection]:
+    """Run writes inside a savepoint and undo them at the end, whatever happens.
+
+    For dry runs: the caller's code does exactly what a real run would do (inside the
+    command's transaction), and nothing of it remains.
+    """
+    db.execute(f"SAVEPOINT {name}")
+    try:
+        yield db
+    finally:
+        db.execute(f"ROLLBACK TO {name}")
+        db.execute(f"RELEASE {name}")
+
+
+@contextmanager
 def snapshot(db: sqlite3.Connection, path: str | Path = "") -> Iterator[sqlite3.Connection]:
     """A read transaction: every query of a report sees the same committed state."""
     try:

@@ -11,7 +11,7 @@ orders (their virtual places), not counted in ``physical``. The report reads the
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -75,10 +75,12 @@ class StockRow:
         return [f.name for f in fields(StockRow) if by_lot or f.name != "lot"]
 
     def as_row(self, *, by_lot: bool = False) -> dict[str, Any]:
-        row = asdict(self)
-        if not by_lot:
-            del row["lot"]
-        return row
+        # Not dataclasses.asdict: it deep-copies every Decimal, which was most of the
+        # time of a 10,000-row report.
+        return {name: getattr(self, name) for name in _COLUMNS[by_lot]}
+
+
+_COLUMNS = {by_lot: StockRow.columns(by_lot=by_lot) for by_lot in (False, True)}
 
 
 def stock(

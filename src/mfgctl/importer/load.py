@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mfgctl.db import rolled_back
 from mfgctl.domain import codes, items, locations
 from mfgctl.domain.bom import BOM_KEYS
 from mfgctl.domain.items import Item
@@ -276,10 +277,6 @@ def run(
     job.stop()
     if not dry_run:
         return Result(tuple(job.write(user)))
-    db.execute("SAVEPOINT import_dry_run")
-    try:
+    with rolled_back(db, "import_dry_run"):
         changes = job.write(user)
-    finally:
-        db.execute("ROLLBACK TO import_dry_run")
-        db.execute("RELEASE import_dry_run")
     return Result(tuple(changes), dry_run=True)
