@@ -14,12 +14,13 @@ through the built-in metric families below (g/kg/mg, mm/cm/m, ml/l, ...).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from mfgctl.errors import InvalidInput
 
 SCALE = 1_000_000
 PLACES = 6
+_STEP = Decimal(1).scaleb(-PLACES)
 # Largest single quantity accepted (10^18 micro-units). SQLite's 64-bit integers hold
 # about nine of them in one balance; a total beyond that is refused by the database and
 # reported by db.map_sqlite_error as too large, never wrapped or rounded.
@@ -56,31 +57,30 @@ def parse_decimal(value: object, *, what: str = "quantity") -> Decimal:
     """
     if isinstance(value, bool):
         raise InvalidInput(f"{what} must be a number, not {str(value).lower()}")
-    if isinstance(value, Decimal):
-        if not value.is_finite():
+    if isinstance(value, Decimal | int):
+        # Already exact (the YAML reader gives Decimal and int): no text round trip.
+        if isinstance(value, Decimal) and not value.is_finite():
             raise InvalidInput(f"{what} must be a finite number, not {value}")
-        text = format(value, "f")
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        # YAML gives floats for 0.35; their shortest repr is the text the user wrote.
-        text = repr(value)
-        if "e" in text or "E" in text or text in ("nan", "inf", "-inf"):
-            raise InvalidInput(f"{what} {text!r} is not a plain decimal number")
-    elif isinstance(value, str):
-        text = value.strip()
+        number = Decimal(value)
+        # Text only for messages; an exponent of 1e99999 must not become 100,000 digits.
+        text = str(number) if abs(number.adjusted()) > 40 else fmt(number)
     else:
-        raise InvalidInput(f"{what} must be a number, not {type(value).__name__}")
-    if not _NUMBER.fullmatch(text):
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        raise InvalidInput(f"{what} {shown!r} is not a plain decimal number (like 12 or 0.35)")
-    try:
+        if isinstance(value, float):
+            # A float from Python code: its shortest repr is the text that was meant.
+            text = repr(value)
+            if "e" in text or "E" in text or text in ("nan", "inf", "-inf"):
+                raise InvalidInput(f"{what} {text!r} is not a plain decimal number")
+        elif isinstance(value, str):
+            text = value.strip()
+        else:
+            raise InvalidInput(f"{what} must be a number, not {type(value).__name__}")
+        if not _NUMBER.fullmatch(text):
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise InvalidInput(f"{what} {shown!r} is not a plain decimal number (like 12 or 0.35)")
         number = Decimal(text)
-    except InvalidOperation as e:  # pragma: no cover - the regex admits only valid text
-        raise InvalidInput(f"{what} {text!r} is not a number") from e
     if abs(number) >= MAX_VALUE:
         raise InvalidInput(f"{what} {text} is too large (limit {MAX_VALUE:,})")
-    if number != number.quantize(Decimal(1).scaleb(-PLACES), rounding="ROUND_DOWN"):
+    if number != number.quantize(_STEP, rounding="ROUND_DOWN"):
         raise InvalidInput(f"{what} {text} has more than {PLACES} decimal places")
     return number
 
