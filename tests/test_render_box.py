@@ -18,6 +18,7 @@ class Pipe(io.StringIO):
 
 def rich_drawn(rows: list[dict]) -> str:
     from rich.table import Table
+    from rich.text import Text
 
     out = Pipe()
     cols = list(rows[0])
@@ -26,7 +27,7 @@ def rich_drawn(rows: list[dict]) -> str:
         numeric = any(isinstance(r[c], Decimal) for r in rows)
         table.add_column(c.replace("_", " "), justify="right" if numeric else "left")
     for r in rows:
-        table.add_row(*(render.text(r[c]) for c in cols))
+        table.add_row(*(Text(render.text(r[c])) for c in cols))  # text, not markup
     render.console(out).print(table)
     return out.getvalue()
 
@@ -54,3 +55,11 @@ def test_non_ascii_cells_are_drawn_by_rich_with_their_real_width() -> None:
     render.emit(rows, render.Format.table, stream=out)
     assert out.getvalue() == rich_drawn(rows)
     assert "Mikrofon für Hörgeräte 中" in out.getvalue()
+
+
+def test_markdown_aligns_an_empty_text_column_left() -> None:
+    out = Pipe()
+    render.emit([{"qty": Decimal(2), "reason": None}], render.Format.markdown, stream=out)
+    separator = out.getvalue().splitlines()[1]
+    assert separator.startswith("|") and separator.split("|")[1].endswith(":")
+    assert separator.split("|")[2].startswith(":")

@@ -119,7 +119,9 @@ def emit(
         from tabulate import tabulate
 
         numeric = [
-            bool(rows) and all(_is_number(r.get(c)) or r.get(c) is None for r in rows) for c in cols
+            any(_is_number(r.get(c)) for r in rows)
+            and all(_is_number(r.get(c)) or r.get(c) is None for r in rows)
+            for c in cols
         ]
         # A "|" inside a cell would end it: Markdown escapes it as "\|".
         body = [[text(r.get(c)).replace("|", "\\|") for c in cols] for r in rows]
