@@ -63,3 +63,18 @@ def test_markdown_aligns_an_empty_text_column_left() -> None:
     separator = out.getvalue().splitlines()[1]
     assert separator.startswith("|") and separator.split("|")[1].endswith(":")
     assert separator.split("|")[2].startswith(":")
+
+
+class Terminal(Pipe):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_report_on_a_terminal_is_written_directly(monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    rows = [{"item": f"I-{n}", "qty": Decimal(n)} for n in range(render.RICH_MAX_ROWS + 1)]
+    out = Terminal()
+    render.emit(rows, render.Format.table, stream=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == len(rows) + 4  # top rule, header, header rule, rows, bottom rule
+    assert lines[3] == "│ I-0   │   0 │"

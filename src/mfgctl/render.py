@@ -17,6 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any
 
+RICH_MAX_ROWS = 500
+
 
 class Format(StrEnum):
     table = "table"
@@ -140,7 +142,9 @@ def _rich_table(
     headers = [c.replace("_", " ") for c in cols]
     right = [any(_is_number(r.get(c)) for r in rows) for c in cols]
     cells = [[text(r.get(c)) for c in cols] for r in rows]
-    if not out.isatty() and _box_table(headers, right, cells, out):
+    # Rich fits a table to the terminal, but takes about a second per 1,000 rows; a long
+    # report (and any output to a pipe or file) is written directly instead.
+    if (not out.isatty() or len(cells) > RICH_MAX_ROWS) and _box_table(headers, right, cells, out):
         return
     from rich.table import Table
 
