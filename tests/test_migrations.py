@@ -122,3 +122,36 @@ def test_an_mfgctl_file_without_a_version_is_refused(cli: Cli, db_path: Path) ->
     r = cli("stock")
     assert r.exit_code == 6
     assert "has no mfgctl schema version" in r.stderr
+
+
+def structure(path: Path) -> dict[str, object]:
+    """Tables as sqlite-utils introspects them: columns (name, type, not null, default,
+    primary key), foreign keys, indexes and triggers. It complements the SQL-text
+    comparison above with what SQLite itself reports about each table."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    try:
+        return {
+            table.name: (
+                [(c.name, c.type, c.notnull, c.default_value, c.is_pk) for c in table.columns],
+                sorted((fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys),
+                sorted((i.name, tuple(i.columns), i.unique) for i in table.indexes),
+                sorted(t.name for t in table.triggers),
+                table.strict,
+            )
+            for table in db.tables
+        }
+    finally:
+        db.conn.close()
+
+
+def test_an_upgraded_database_has_the_structure_of_a_fresh_one(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    make_v1(db_path)
+    assert cli("stock").exit_code == 0  # any command upgrades it
+    fresh = tmp_path / "fresh.db"
+    assert cli("--db", fresh, "init").exit_code == 0
+    assert structure(db_path) == structure(fresh)
+    assert "stock_count" in structure(db_path)
