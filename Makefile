@@ -11,10 +11,14 @@ DEMO_DB ?= demo.db
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install when the project's metadata changes; the stamp file records it.
+# Re-install when the project's metadata changes; the stamp files record it.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e .
 	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
@@ -22,14 +26,14 @@ demo: $(VENV)/.installed
 	$(BIN)/mfgctl --db $(DEMO_DB) import sample_data/*.yaml
 	$(BIN)/mfgctl --db $(DEMO_DB) stock
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
 test: lint
 	$(BIN)/pytest
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed-test
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
