@@ -197,4 +197,106 @@ CREATE TABLE stock_count (
 ) STRICT;
 CREATE INDEX stock_count_item ON stock_count (item_id, counted_at);
 
-PRAGMA user_version = 2;
+-- Production orders (schema version 3): make `qty` of an item by `due_on` with one BOM
+-- revision. Each order is its own virtual place (a `production` location): stock
+-- consumed into it is its WIP, output comes out of it.
+CREATE TABLE production_order (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    bom_id      INTEGER NOT NULL REFERENCES bom (id),
+    qty         INTEGER NOT NULL CHECK (qty > 0),
+    due_on      TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'planned'
+        CHECK (state IN ('planned', 'released', 'in_progress', 'completed', 'closed',
+                         'cancelled')),
+    priority    INTEGER NOT NULL DEFAULT 0,
+    ref         TEXT,
+    location_id INTEGER NOT NULL UNIQUE REFERENCES location (id),
+    created_at  TEXT NOT NULL,
+    note        TEXT
+) STRICT;
+CREATE INDEX production_order_state ON production_order (state, due_on);
+CREATE INDEX production_order_item ON production_order (item_id, state);
+
+-- The order's own frozen copy of its material requirements, taken at release: later
+-- BOM changes never alter an order under way. `qty` is for the whole order, in the
+-- component's base unit, scrap and fixed quantities included; `substitutes` is a JSON
+-- list of item codes in order of preference.
+CREATE TABLE order_material (
+    order_id    INTEGER NOT NULL REFERENCES production_order (id),
+    position    INTEGER NOT NULL,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    qty         INTEGER NOT NULL CHECK (qty > 0),
+    substitutes TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(substitutes)),
+    PRIMARY KEY (order_id, position)
+) STRICT, WITHOUT ROWID;
+
+-- Every state change of an order: the order's history.
+CREATE TABLE order_event (
+    id          INTEGER PRIMARY KEY,
+    order_id    INTEGER NOT NULL REFERENCES production_order (id),
+    at          TEXT NOT NULL,
+    user        TEXT NOT NULL,
+    from_state  TEXT,
+    to_state    TEXT NOT NULL,
+    note        TEXT
+) STRICT;
+CREATE INDEX order_event_order ON order_event (order_id, id);
+
+-- A claim on available stock at one location (and lot) for a reference: a production
+-- order, a customer order, a transfer. `remaining` is what the claim still holds
+-- (consumption and cancellation lower it); an open claim past `until_on` stops counting.
+CREATE TABLE reservation (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    location_id INTEGER NOT NULL REFERENCES location (id),
+    lot_id      INTEGER REFERENCES lot (id),
+    qty         INTEGER NOT NULL CHECK (qty > 0),
+    remaining   INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= qty),
+    ref         TEXT NOT NULL,
+    order_id    INTEGER REFERENCES production_order (id),
+    priority    INTEGER NOT NULL DEFAULT 0,
+    until_on    TEXT,
+    state       TEXT NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'consumed', 'cancelled')),
+    created_at  TEXT NOT NULL,
+    user        TEXT NOT NULL
+) STRICT;
+CREATE INDEX reservation_open ON reservation (item_id, location_id, lot_id)
+    WHERE state = 'open';
+CREATE INDEX reservation_ref ON reservation (ref, state);
+CREATE INDEX reservation_order ON reservation (order_id) WHERE order_id IS NOT NULL;
+
+-- A quality decision on stock: who, when, result, note, measurements, and the move
+-- that carried it out (from_status -> to_status at one location).
+CREATE TABLE inspection (
+    id           INTEGER PRIMARY KEY,
+    item_id      INTEGER NOT NULL REFERENCES item (id),
+    lot_id       INTEGER REFERENCES lot (id),
+    location_id  INTEGER NOT NULL REFERENCES location (id),
+    qty          INTEGER NOT NULL CHECK (qty > 0),
+    result       TEXT NOT NULL
+        CHECK (result IN ('pass', 'fail', 'rework', 'hold', 'unblock')),
+    from_status  TEXT NOT NULL,
+    to_status    TEXT NOT NULL,
+    note         TEXT,
+    measurements TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(measurements)),
+    user         TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    move_seq     INTEGER REFERENCES move (seq)
+) STRICT;
+CREATE INDEX inspection_lot ON inspection (item_id, lot_id, at);
+
+-- Release criteria signed off for a lot or serial of a finished item.
+CREATE TABLE release_signoff (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    lot_id      INTEGER NOT NULL REFERENCES lot (id),
+    criterion   TEXT NOT NULL,
+    note        TEXT,
+    user        TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    UNIQUE (item_id, lot_id, criterion)
+) STRICT;
+
+PRAGMA user_version = 3;

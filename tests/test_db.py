@@ -13,6 +13,7 @@ import pytest
 from conftest import Cli, dump
 
 from mfgctl import db as dbmod
+from mfgctl.migrations import SCHEMA_VERSION
 
 ITEM = ("item", "add", "SOLDER", "--name", "Solder", "--type", "raw", "--unit", "kg",
         "--make-or-buy", "buy")  # fmt: skip
@@ -90,7 +91,7 @@ def test_a_database_from_a_newer_mfgctl(cli: Cli, initdb: Path) -> None:
     before = dump(initdb)
     r = cli("stock")
     assert r.exit_code == 6
-    assert "written by a newer mfgctl (schema 99, this one knows 2): upgrade mfgctl" in (
+    assert f"written by a newer mfgctl (schema 99, this one knows {SCHEMA_VERSION}): upgrade" in (
         one_error_line(r.stderr)
     )
     assert dump(initdb) == before
@@ -137,11 +138,11 @@ def test_a_read_only_database_refuses_writes_but_reports(cli: Cli, initdb: Path)
 def test_init_creates_an_empty_database_in_wal_mode(cli: Cli, db_path: Path) -> None:
     r = cli("init")
     assert r.exit_code == 0
-    assert r.stderr == f"Created mfgctl database {db_path} (schema version 2)\n"
+    assert r.stderr == f"Created mfgctl database {db_path} (schema version {SCHEMA_VERSION})\n"
     with sqlite3.connect(db_path) as c:
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert c.execute("PRAGMA application_id").fetchone()[0] == dbmod.APPLICATION_ID
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert c.execute("SELECT count(*) FROM item").fetchone()[0] == 0
 
 

@@ -109,7 +109,7 @@ def test_a_failed_upgrade_leaves_the_database_at_its_old_version(cli: Cli, db_pa
     before = dump(db_path)
     r = cli("stock")
     assert r.exit_code == 6
-    assert r.stderr.startswith(f"Error: cannot upgrade {db_path} from schema 1 to 2")
+    assert r.stderr.startswith(f"Error: cannot upgrade {db_path} from schema 1 to {SCHEMA_VERSION}")
     assert "it was left unchanged" in r.stderr
     assert dump(db_path) == before
     assert user_version(db_path) == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -41,9 +41,133 @@ def _v2_stock_count(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX stock_count_item ON stock_count (item_id, counted_at)")
 
 
+_V3_PRODUCTION = (
+    """
+        CREATE TABLE production_order (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            bom_id      INTEGER NOT NULL REFERENCES bom (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            due_on      TEXT NOT NULL,
+            state       TEXT NOT NULL DEFAULT 'planned'
+                CHECK (state IN ('planned', 'released', 'in_progress', 'completed', 'closed',
+                                 'cancelled')),
+            priority    INTEGER NOT NULL DEFAULT 0,
+            ref         TEXT,
+            location_id INTEGER NOT NULL UNIQUE REFERENCES location (id),
+            created_at  TEXT NOT NULL,
+            note        TEXT
+        ) STRICT
+    """,
+    """
+        CREATE INDEX production_order_state ON production_order (state, due_on)
+    """,
+    """
+        CREATE INDEX production_order_item ON production_order (item_id, state)
+    """,
+    """
+        CREATE TABLE order_material (
+            order_id    INTEGER NOT NULL REFERENCES production_order (id),
+            position    INTEGER NOT NULL,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            substitutes TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(substitutes)),
+            PRIMARY KEY (order_id, position)
+        ) STRICT, WITHOUT ROWID
+    """,
+    """
+        CREATE TABLE order_event (
+            id          INTEGER PRIMARY KEY,
+            order_id    INTEGER NOT NULL REFERENCES production_order (id),
+            at          TEXT NOT NULL,
+            user        TEXT NOT NULL,
+            from_state  TEXT,
+            to_state    TEXT NOT NULL,
+            note        TEXT
+        ) STRICT
+    """,
+    """
+        CREATE INDEX order_event_order ON order_event (order_id, id)
+    """,
+    """
+        CREATE TABLE reservation (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            location_id INTEGER NOT NULL REFERENCES location (id),
+            lot_id      INTEGER REFERENCES lot (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            remaining   INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= qty),
+            ref         TEXT NOT NULL,
+            order_id    INTEGER REFERENCES production_order (id),
+            priority    INTEGER NOT NULL DEFAULT 0,
+            until_on    TEXT,
+            state       TEXT NOT NULL DEFAULT 'open'
+                CHECK (state IN ('open', 'consumed', 'cancelled')),
+            created_at  TEXT NOT NULL,
+            user        TEXT NOT NULL
+        ) STRICT
+    """,
+    """
+        CREATE INDEX reservation_open ON reservation (item_id, location_id, lot_id)
+        WHERE state = 'open'
+    """,
+    """
+        CREATE INDEX reservation_ref ON reservation (ref, state)
+    """,
+    """
+        CREATE INDEX reservation_order ON reservation (order_id) WHERE order_id IS NOT NULL
+    """,
+    """
+        CREATE TABLE inspection (
+            id           INTEGER PRIMARY KEY,
+            item_id      INTEGER NOT NULL REFERENCES item (id),
+            lot_id       INTEGER REFERENCES lot (id),
+            location_id  INTEGER NOT NULL REFERENCES location (id),
+            qty          INTEGER NOT NULL CHECK (qty > 0),
+            result       TEXT NOT NULL
+                CHECK (result IN ('pass', 'fail', 'rework', 'hold', 'unblock')),
+            from_status  TEXT NOT NULL,
+            to_status    TEXT NOT NULL,
+            note         TEXT,
+            measurements TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(measurements)),
+            user         TEXT NOT NULL,
+            at           TEXT NOT NULL,
+            move_seq     INTEGER REFERENCES move (seq)
+        ) STRICT
+    """,
+    """
+        CREATE INDEX inspection_lot ON inspection (item_id, lot_id, at)
+    """,
+    """
+        CREATE TABLE release_signoff (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            lot_id      INTEGER NOT NULL REFERENCES lot (id),
+            criterion   TEXT NOT NULL,
+            note        TEXT,
+            user        TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            UNIQUE (item_id, lot_id, criterion)
+        ) STRICT
+    """,
+)
+
+
+def _v3_production(db: sqlite3.Connection) -> None:
+    """v3: production orders, their frozen materials and history, reservations,
+    inspection records and release sign-offs.
+
+    Why: the production flow needs stock to be claimed (reserved) before it is used,
+    orders to keep their own copy of the BOM, and every quality decision recorded.
+    """
+    for statement in _V3_PRODUCTION:
+        db.execute(statement)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
+    3: _v3_production,
 }
 
 
