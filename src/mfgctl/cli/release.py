@@ -1,0 +1,93 @@
+"""``mfgctl release``: sign off release criteria and release finished goods.
+
+``mfgctl release LOT`` is short for ``mfgctl release lot LOT``: the group runs ``lot``
+when its first word is not one of its commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mfgctl.cli._common import FormatOpt, done, group, session, user
+from mfgctl.cli.inspect import DefaultGroup
+from mfgctl.render import Format, emit
+
+
+class ReleaseGroup(DefaultGroup):
+    default_command = "lot"
+
+
+app = group(
+    "Release finished goods: mfgctl release LOT [--item I] [--location LOC] (short for "
+    "mfgctl release lot ...) moves a lot from awaiting_release to available once every "
+    "release criterion is met; mfgctl release check signs one off; mfgctl release status "
+    "lists the lots waiting.",
+    cls=ReleaseGroup,
+)
+
+LotArg = Annotated[str, typer.Argument(help="Lot or serial number.", show_default=False)]
+ItemOpt = Annotated[
+    str | None,
+    typer.Option("--item", "-i", help="The item (needed only when several items have the lot)."),
+]
+
+
+@app.command("lot")
+def lot_cmd(
+    ctx: typer.Context,
+    lot: LotArg,
+    item: ItemOpt = None,
+    location: Annotated[
+        str | None,
+        typer.Option("--location", "-l", help="Only the stock at this location (default: all)."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Release a lot: its awaiting_release stock becomes available, when every criterion is met."""
+    from mfgctl.domain import release
+
+    with session(ctx) as db:
+        moves = release.release(db, lot=lot, item=item, user=user(ctx), location=location)
+    emit([m.as_row() for m in moves], fmt)
+
+
+@app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    lot: LotArg,
+    criterion: Annotated[
+        str, typer.Argument(help="A criterion of the item's release_criteria.", show_default=False)
+    ],
+    item: ItemOpt = None,
+    note: Annotated[str | None, typer.Option("--note", help="Remark stored with it.")] = None,
+) -> None:
+    """Sign off one release criterion of a lot or serial."""
+    from mfgctl.domain import release
+
+    with session(ctx) as db:
+        signed = release.sign_off(db, lot=lot, criterion=criterion, item=item, user=user(ctx),
+                                  note=note)  # fmt: skip
+        _, unmet = release.met_criteria(db, *release.find_lot(db, signed.lot, signed.item))
+    left = f"still unmet: {', '.join(unmet)}" if unmet else "every criterion is met"
+    done(f"Signed off {signed.criterion} for {signed.item} lot {signed.lot}; {left}")
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    item: Annotated[str | None, typer.Option("--item", "-i", help="Only this item.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every lot waiting in awaiting_release, with its met and unmet criteria."""
+    from mfgctl.domain import release
+
+    with session(ctx, write=False) as db:
+        rows = [w.as_row() for w in release.waiting(db, item=item)]
+    emit(
+        rows,
+        fmt,
+        columns=["item", "lot", "qty", "locations", "met", "unmet", "releasable"],
+        title="Awaiting release",
+    )
