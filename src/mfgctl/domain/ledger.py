@@ -15,6 +15,7 @@ agree. ``seq`` orders the ledger; ``effective_at`` may be back-dated.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -239,6 +240,42 @@ def lowest_from(
     return q.dec(low)
 
 
+# Open reservations that still count (not past their `until_on`) at one key.
+_RESERVED = """
+    SELECT ifnull(sum(remaining), 0), group_concat(DISTINCT ref)
+      FROM reservation
+     WHERE state = 'open' AND remaining > 0 AND item_id = :item AND location_id = :loc
+       AND lot_id IS :lot AND (until_on IS NULL OR until_on >= :today)
+       AND id NOT IN (SELECT value FROM json_each(:excluding))
+"""
+
+
+def reserved(
+    db: sqlite3.Connection,
+    item_id: int,
+    location_id: int,
+    lot_id: int | None,
+    *,
+    excluding: Collection[int] = (),
+) -> tuple[Decimal, list[str]]:
+    """What open, unexpired reservations hold of an item at a location (and lot), and
+    their references. ``excluding`` leaves out those reservations (their own use)."""
+    import json
+
+    row = db.execute(
+        _RESERVED,
+        {
+            "item": item_id,
+            "loc": location_id,
+            "lot": lot_id,
+            "today": date.today().isoformat(),
+            "excluding": json.dumps(sorted(excluding)),
+        },
+    ).fetchone()
+    refs = sorted(row[1].split(",")) if row[1] else []
+    return q.dec(row[0]), refs
+
+
 def _bump(
     db: sqlite3.Connection, item_id: int, where: Place, lot_id: int | None, delta: int
 ) -> None:
@@ -280,11 +317,17 @@ def post(
     ref: str | None = None,
     effective_at: str | None = None,
     unit_cost: Decimal | None = None,
+    using_reservations: Collection[int] = (),
 ) -> Move:
     """Write one move and its two balance changes. The caller holds the transaction.
 
+    A move out of ``available`` may not leave less there than open reservations hold
+    (free stock never goes below zero). ``using_reservations`` names reservations whose
+    claim this move itself uses (consuming them): their stock may be taken.
+
     Raises:
-        RuleViolation: the source is a real place without that much stock.
+        RuleViolation: the source is a real place without that much stock, or the
+            stock it would take is reserved for something else.
     """
     micro = q.to_micro(qty)
     if micro <= 0:
@@ -300,6 +343,19 @@ def post(
                 f"not enough {item.code}{lot_text} at {source.label}: "
                 f"need {q.fmt(qty)} {item.unit}, have {q.fmt(have)}"
             )
+        if source.status == "available":
+            lot_id = lot.id if lot else None
+            held, refs = reserved(
+                db, item.id, source.location.id, lot_id, excluding=using_reservations
+            )
+            if have - qty < held:
+                lot_text = f" lot {lot.code}" if lot else ""
+                raise RuleViolation(
+                    f"{item.code}{lot_text} at {source.label} is reserved for "
+                    f"{', '.join(refs)}: need {q.fmt(qty)} {item.unit}, have {q.fmt(have)}, "
+                    f"reserved {q.fmt(held)}, free {q.fmt(have - held)}; cancel a reservation "
+                    f"first (mfgctl reserve list --item {item.code})"
+                )
         if effective_at is not None and _moves_after(db, item, effective_at):
             # Back-dated: the stock must have been there then and stay there until now,
             # or the ledger would show negative stock for some past day.

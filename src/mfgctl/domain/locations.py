@@ -9,6 +9,7 @@ balances come from ``OPENING``. A production order is a ``production`` place (it
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -17,6 +18,13 @@ from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 KINDS = ("internal", "supplier", "customer", "production", "scrap", "adjustment", "opening")
 VIRTUAL = {"SUPPLIER", "CUSTOMER", "SCRAP", "ADJUSTMENT", "OPENING"}
+# Production order N is the place ORDER-N (its WIP): no real location may take such a code.
+ORDER_PLACE = re.compile(r"ORDER-[0-9]+", re.IGNORECASE)
+
+
+def order_place_code(order_id: int) -> str:
+    """The code of production order ``order_id``'s own place."""
+    return f"ORDER-{order_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,11 @@ def list_locations(db: sqlite3.Connection, *, include_virtual: bool = False) -> 
 def add(db: sqlite3.Connection, code: str, name: str | None = None) -> Location:
     """Create a real (internal) location."""
     loc_code = codes.code(code, what="location code")
+    if ORDER_PLACE.fullmatch(loc_code):
+        raise InvalidInput(
+            f"location code {loc_code} is kept for production orders (ORDER-<number> is an "
+            "order's own place); choose another code"
+        )
     loc_name = codes.text(name, what="location name", required=False) or loc_code
     existing = find(db, loc_code)
     if existing is not None:

@@ -1,0 +1,452 @@
+"""Production orders: make a quantity of an item by a date with one BOM revision.
+
+An order is bound to a BOM revision when it is created (the item's active one, or a
+named one) and has its own virtual ``production`` place, ``ORDER-<id>``: stock consumed
+into it is its WIP. Its life is a state machine held as data (``TRANSITIONS``)::
+
+    planned -> released -> in_progress -> completed -> closed
+    planned | released -> cancelled
+
+Every change is recorded in ``order_event`` (the order's history). Releasing freezes
+the material requirements into ``order_material``, so later BOM changes never alter an
+order under way, and reserves them. Materials are the components the order itself
+consumes: the lines of its BOM revision for the order quantity, scrap and fixed
+quantities included, with phantom lines passed through to their own components (at
+every depth). A make item on an ordinary line is consumed as it is (made by its own
+order), not exploded.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import bom, bomtree, codes, items, locations, reservations
+from mfgctl.domain.bom import Revision
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+
+STATES = ("planned", "released", "in_progress", "completed", "closed", "cancelled")
+TRANSITIONS = frozenset(
+    {
+        ("planned", "released"),
+        ("released", "in_progress"),
+        ("in_progress", "completed"),
+        ("completed", "closed"),
+        ("planned", "cancelled"),
+        ("released", "cancelled"),
+    }
+)
+# How a message says that an order reaches each state.
+PAST = {
+    "released": "released",
+    "in_progress": "started",
+    "completed": "completed",
+    "closed": "closed",
+    "cancelled": "cancelled",
+}
+DONE = ("completed", "closed", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    item: str
+    name: str
+    unit: str
+    revision: str
+    bom_id: int
+    qty: Decimal
+    due_on: str
+    state: str
+    priority: int
+    ref: str | None
+    location: str
+    created_at: str
+
+    @property
+    def late(self) -> bool:
+        return self.state not in DONE and self.due_on < reservations.today()
+
+    @property
+    def reference(self) -> str:
+        """The reference its reservations carry (and its place's code)."""
+        return self.location
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "order": self.id,
+            "item": self.item,
+            "name": self.name,
+            "qty": self.qty,
+            "unit": self.unit,
+            "revision": self.revision,
+            "due": self.due_on,
+            "state": self.state,
+            "late": self.late,
+            "priority": self.priority,
+            "ref": self.ref,
+            "place": self.location,
+            "created_at": timefmt.local(self.created_at),
+        }
+
+
+ORDER_COLUMNS = [
+    "order", "item", "name", "qty", "unit", "revision", "due", "state", "late",
+    "priority", "ref", "place", "created_at",
+]  # fmt: skip
+MATERIAL_COLUMNS = [
+    "position", "item", "name", "unit", "required", "reserved", "consumed", "free", "short",
+    "substitutes",
+]  # fmt: skip
+HISTORY_COLUMNS = ["at", "user", "from_state", "to_state", "note"]
+
+_SELECT = """
+    SELECT o.id, i.code AS item, i.name, i.unit, b.revision, o.bom_id, o.qty, o.due_on,
+           o.state, o.priority, o.ref, l.code AS location, o.created_at
+      FROM production_order AS o
+      JOIN item AS i ON i.id = o.item_id
+      JOIN bom AS b ON b.id = o.bom_id
+      JOIN location AS l ON l.id = o.location_id
+"""
+
+
+def _from_row(r: sqlite3.Row) -> Order:
+    return Order(
+        id=r["id"],
+        item=r["item"],
+        name=r["name"],
+        unit=r["unit"],
+        revision=r["revision"],
+        bom_id=r["bom_id"],
+        qty=q.dec(r["qty"]),
+        due_on=r["due_on"],
+        state=r["state"],
+        priority=r["priority"],
+        ref=r["ref"],
+        location=r["location"],
+        created_at=r["created_at"],
+    )
+
+
+def parse_id(value: object) -> int:
+    """An order number as typed: ``12`` or ``ORDER-12``."""
+    text = str(value).strip()
+    if text.upper().startswith("ORDER-"):
+        text = text[6:]
+    if not text.isascii() or not text.isdigit() or int(text) <= 0:
+        raise InvalidInput(f"order {str(value).strip()!r} is not an order number (like 12)")
+    return int(text)
+
+
+def get(db: sqlite3.Connection, order: object) -> Order:
+    order_id = parse_id(order)
+    row = db.execute(f"{_SELECT} WHERE o.id = ?", (order_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no production order {order_id} (see mfgctl order list)")
+    return _from_row(row)
+
+
+def list_orders(
+    db: sqlite3.Connection,
+    *,
+    state: str | None = None,
+    item: str | None = None,
+    late: bool = False,
+) -> list[Order]:
+    """Orders by due date, optionally one state, one item, or only late ones."""
+    if state is not None:
+        state = state.strip().lower().replace("-", "_")
+        if state not in STATES:
+            raise InvalidInput(f"--state must be one of {', '.join(STATES)}; got {state!r}")
+    item_id = items.get(db, item).id if item else None
+    rows = db.execute(
+        f"{_SELECT} WHERE (:state IS NULL OR o.state = :state) "
+        "AND (:item IS NULL OR o.item_id = :item) ORDER BY o.due_on, o.priority DESC, o.id",
+        {"state": state, "item": item_id},
+    )
+    found = [_from_row(r) for r in rows]
+    return [o for o in found if o.late] if late else found
+
+
+# -- the state machine -------------------------------------------------------------------
+
+
+def _event(
+    db: sqlite3.Connection,
+    order_id: int,
+    source: str | None,
+    target: str,
+    user: str,
+    note: str | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO order_event (order_id, at, user, from_state, to_state, note) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (order_id, timefmt.now(), user, source, target, note),
+    )
+
+
+def transition(
+    db: sqlite3.Connection, order: Order, target: str, *, user: str, note: str | None = None
+) -> Order:
+    """Move an order to ``target`` if ``TRANSITIONS`` allows it, and record the event.
+
+    Raises:
+        RuleViolation: the transition is not allowed from the order's current state.
+    """
+    if (order.state, target) not in TRANSITIONS:
+        allowed = sorted(PAST[t] for s, t in TRANSITIONS if s == order.state)
+        hint = (
+            f" (a {order.state} order can only be {' or '.join(allowed)})"
+            if allowed
+            else f" (a {order.state} order is finished)"
+        )
+        raise RuleViolation(
+            f"order {order.id} is {order.state}: it cannot be {PAST.get(target, target)}{hint}"
+        )
+    db.execute("UPDATE production_order SET state = ? WHERE id = ?", (target, order.id))
+    _event(db, order.id, order.state, target, user, note)
+    return get(db, order.id)
+
+
+# -- materials ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    position: int
+    item: items.Item
+    qty: Decimal
+    substitutes: tuple[str, ...]
+
+
+def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> list[Material]:
+    """The components an order of ``qty`` consumes with revision ``rev``.
+
+    Uses bomtree's exact explosion on a structure that holds only ``rev`` and the BOMs
+    of phantoms reached through phantom lines: an ordinary make line is a leaf.
+    """
+    full = bomtree.load(db)
+    keep: dict[str, Revision] = {rev.item.upper(): rev}
+    substitutes: dict[str, tuple[str, ...]] = {}
+    todo = [rev]
+    while todo:
+        current = todo.pop()
+        for line in current.lines:
+            key = line.item.upper()
+            substitutes.setdefault(key, line.substitutes)
+            if line.phantom and key in full.boms and key not in keep:
+                keep[key] = full.boms[key]
+                todo.append(full.boms[key])
+    structure = bomtree.Structure(items=full.items, boms=keep)
+    rows = structure.explode(rev.item, qty, rev)  # raises BomCycle before we walk again
+    # Order: as the revision's lines list them (phantom components after them).
+    first_seen: dict[str, int] = {}
+    queue, walked = [rev], {rev.item.upper()}
+    while queue:
+        current = queue.pop(0)
+        for line in current.lines:
+            key = line.item.upper()
+            first_seen.setdefault(key, len(first_seen))
+            if line.phantom and key in keep and key not in walked:
+                walked.add(key)
+                queue.append(keep[key])
+    rows.sort(key=lambda r: first_seen.get(r.item.upper(), len(first_seen)))
+    return [
+        Material(n, full.items[r.item.upper()], r.qty, substitutes.get(r.item.upper(), ()))
+        for n, r in enumerate(rows, start=1)
+    ]
+
+
+def materials(db: sqlite3.Connection, order: Order) -> list[Material]:
+    """The order's material requirements: frozen ones once released, else from its BOM."""
+    frozen = db.execute(
+        "SELECT position, item_id, qty, substitutes FROM order_material WHERE order_id = ? "
+        "ORDER BY position",
+        (order.id,),
+    ).fetchall()
+    if frozen:
+        by_id = {it.id: it for it in items.all_items(db)}
+        return [Material(r[0], by_id[r[1]], q.dec(r[2]), tuple(json.loads(r[3]))) for r in frozen]
+    rev = bom.get_revision(db, order.item, order.revision)
+    return explode_materials(db, rev, order.qty)
+
+
+def _freeze(db: sqlite3.Connection, order: Order, mats: list[Material]) -> None:
+    db.executemany(
+        "INSERT INTO order_material (order_id, position, item_id, qty, substitutes) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [
+            (order.id, m.position, m.item.id, q.to_micro(m.qty), json.dumps(list(m.substitutes)))
+            for m in mats
+        ],
+    )
+
+
+def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
+    """Per material: required, reserved for this order, consumed, free stock, short.
+
+    ``short`` is what is missing even if every free unit were taken:
+    required - consumed - reserved - free, never below zero.
+    """
+    held = reservations.reserved_for_order(db, order.id)
+    rows = []
+    for m in materials(db, order):
+        reserved = held.get(m.item.id, Decimal(0))
+        consumed = Decimal(0)  # consumption arrives with the production slice
+        free = reservations.free_qty(db, m.item)
+        short = max(m.qty - consumed - reserved - free, Decimal(0))
+        rows.append(
+            {
+                "position": m.position,
+                "item": m.item.code,
+                "name": m.item.name,
+                "unit": m.item.unit,
+                "required": m.qty,
+                "reserved": reserved,
+                "consumed": consumed,
+                "free": free,
+                "short": short,
+                "substitutes": list(m.substitutes),
+            }
+        )
+    return rows
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def create(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    due: object,
+    user: str,
+    revision: str | None = None,
+    ref: str | None = None,
+    priority: int = 0,
+    unit: str | None = None,
+) -> Order:
+    """A new ``planned`` order for a make item, bound to its active BOM (or ``revision``).
+
+    Raises:
+        RuleViolation: a buy item, or an inactive item.
+        NotFound: unknown item, no active BOM, unknown revision.
+    """
+    it = items.get(db, item, active=True)
+    if it.make_or_buy != "make":
+        raise RuleViolation(
+            f"{it.code} is a buy item: production orders are for make items "
+            f"(change it with mfgctl item update {it.code} --make-or-buy make)"
+        )
+    amount = it.to_base(q.parse_qty(qty), unit)
+    micro = q.to_micro(amount, what=f"quantity in {it.unit}")
+    due_on = timefmt.parse_date(due, what="--due").isoformat()
+    reference = codes.text(ref, what="--ref", required=False)
+    try:
+        rev = bom.get_revision(db, it.code, revision)
+    except NotFound as e:
+        raise NotFound(f"{e}: give {it.code} a BOM before ordering it (mfgctl import)") from None
+    if not rev.lines:
+        raise RuleViolation(f"{it.code} BOM revision {rev.revision} has no lines")
+    # Explode now: a BOM cycle or bad unit is refused at creation, not at release.
+    explode_materials(db, rev, amount)
+    order_id = db.execute("SELECT ifnull(max(id), 0) + 1 FROM production_order").fetchone()[0]
+    code = locations.order_place_code(order_id)
+    if locations.find(db, code) is not None:
+        raise RuleViolation(f"a location {code} already exists: rename it before ordering")
+    loc = db.execute(
+        "INSERT INTO location (code, name, kind) VALUES (?, ?, 'production')",
+        (code, f"Production order {order_id}: {it.code}"),
+    ).lastrowid
+    db.execute(
+        "INSERT INTO production_order (id, item_id, bom_id, qty, due_on, state, priority, ref, "
+        "location_id, created_at) VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)",
+        (order_id, it.id, rev.id, micro, due_on, priority, reference, loc, timefmt.now()),
+    )
+    _event(db, order_id, None, "planned", user)
+    return get(db, order_id)
+
+
+def _needs(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
+    held = reservations.reserved_for_order(db, order.id)
+    return [
+        reservations.Need(m.position, m.item, m.qty, Decimal(0), held.get(m.item.id, Decimal(0)))
+        for m in materials(db, order)
+    ]
+
+
+def reserve(
+    db: sqlite3.Connection, order: object, *, user: str, partial: bool = False
+) -> tuple[Order, reservations.OrderReservation]:
+    """Reserve what a released (or started) order still lacks; all or nothing unless
+    ``partial``.
+
+    Raises:
+        RuleViolation: the order is not released or in progress.
+        reservations.Shortage: something is short and not ``partial``.
+    """
+    found = get(db, order)
+    if found.state not in ("released", "in_progress"):
+        hint = f" first (mfgctl order release {found.id})" if found.state == "planned" else ""
+        raise RuleViolation(
+            f"order {found.id} is {found.state}: only a released order reserves stock{hint}"
+        )
+    result = reservations.reserve_needs(
+        db,
+        order_id=found.id,
+        ref=found.reference,
+        priority=found.priority,
+        needs=_needs(db, found),
+        user=user,
+        partial=partial,
+    )
+    return found, result
+
+
+def release(
+    db: sqlite3.Connection, order: object, *, user: str, partial: bool = False
+) -> tuple[Order, reservations.OrderReservation]:
+    """Release a planned order: freeze its materials and reserve them.
+
+    Without ``partial``, a shortage refuses the release (nothing changes); with it,
+    the order is released and what is free is reserved.
+    """
+    released = transition(db, get(db, order), "released", user=user)
+    _freeze(db, released, materials(db, released))
+    return reserve(db, released.id, user=user, partial=partial)
+
+
+def cancel(
+    db: sqlite3.Connection, order: object, *, user: str, note: str | None = None
+) -> tuple[Order, list[reservations.Reservation]]:
+    """Cancel a planned or released order and release every reservation it holds."""
+    found = get(db, order)
+    cancelled = transition(
+        db, found, "cancelled", user=user, note=codes.text(note, what="note", required=False)
+    )
+    return cancelled, reservations.cancel_for_order(db, found.id)
+
+
+def history(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
+    rows = db.execute(
+        "SELECT at, user, from_state, to_state, note FROM order_event WHERE order_id = ? "
+        "ORDER BY id",
+        (order.id,),
+    )
+    return [
+        {
+            "at": timefmt.local(r["at"]),
+            "user": r["user"],
+            "from_state": r["from_state"],
+            "to_state": r["to_state"],
+            "note": r["note"],
+        }
+        for r in rows
+    ]

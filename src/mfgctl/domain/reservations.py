@@ -1,0 +1,484 @@
+"""Reservations: claims on ``available`` stock for a reference.
+
+A reservation holds a quantity of an item at one real location (and lot) for a
+reference: a production order (``ORDER-12``, with its ``order_id``) or anything else
+(a customer order, a transfer). *Free* stock is available minus what open reservations
+hold; it never goes below zero, because every reservation is checked and written in
+the caller's one ``BEGIN IMMEDIATE`` transaction, and ``ledger.post`` refuses a move
+out of ``available`` that would leave less than is reserved there.
+
+An open reservation past its ``until_on`` date (inclusive) is *expired*: it stops
+counting and is listed as expired. Cancelling sets ``remaining`` to 0; consumption
+(later) lowers it.
+
+Picking: stock is reserved first-expired (lot ``expires_on``, lots without a date
+last), then first-in (lot ``created_at``, then the first move that brought the item
+to the location), all or nothing unless partial.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import codes, items, ledger, locations
+from mfgctl.domain.items import Item
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+
+ORDER_REF = re.compile(r"ORDER-[0-9]+", re.IGNORECASE)
+
+
+def today() -> str:
+    """Today's local date as stored in ``until_on``: a claim counts through that day."""
+    return date.today().isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One reservation row; ``status`` is its state, or ``expired`` for an open one
+    past its date."""
+
+    id: int
+    item: str
+    unit: str
+    location: str
+    lot: str | None
+    qty: Decimal
+    remaining: Decimal
+    ref: str
+    order_id: int | None
+    priority: int
+    until_on: str | None
+    status: str
+    created_at: str
+    user: str
+
+    @property
+    def counts(self) -> bool:
+        return self.status == "open" and self.remaining > 0
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "item": self.item,
+            "location": self.location,
+            "lot": self.lot,
+            "qty": self.qty,
+            "remaining": self.remaining,
+            "unit": self.unit,
+            "ref": self.ref,
+            "order": self.order_id,
+            "priority": self.priority,
+            "until": self.until_on,
+            "status": self.status,
+            "created_at": timefmt.local(self.created_at),
+            "user": self.user,
+        }
+
+
+COLUMNS = [
+    "id", "item", "location", "lot", "qty", "remaining", "unit", "ref", "order",
+    "priority", "until", "status", "created_at", "user",
+]  # fmt: skip
+
+_SELECT = """
+    SELECT r.id, i.code AS item, i.unit, l.code AS location, lt.code AS lot, r.qty,
+           r.remaining, r.ref, r.order_id, r.priority, r.until_on, r.created_at, r.user,
+           CASE WHEN r.state = 'open' AND r.until_on IS NOT NULL AND r.until_on < :today
+                THEN 'expired' ELSE r.state END AS status
+      FROM reservation AS r
+      JOIN item AS i ON i.id = r.item_id
+      JOIN location AS l ON l.id = r.location_id
+      LEFT JOIN lot AS lt ON lt.id = r.lot_id
+"""
+
+
+def _from_row(r: sqlite3.Row) -> Reservation:
+    return Reservation(
+        id=r["id"],
+        item=r["item"],
+        unit=r["unit"],
+        location=r["location"],
+        lot=r["lot"],
+        qty=q.dec(r["qty"]),
+        remaining=q.dec(r["remaining"]),
+        ref=r["ref"],
+        order_id=r["order_id"],
+        priority=r["priority"],
+        until_on=r["until_on"],
+        status=r["status"],
+        created_at=r["created_at"],
+        user=r["user"],
+    )
+
+
+# -- free stock ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """Available stock of an item at one location and lot, with what is reserved."""
+
+    location_id: int
+    location: str
+    lot_id: int | None
+    lot: str | None
+    available: Decimal
+    reserved: Decimal
+
+    @property
+    def free(self) -> Decimal:
+        return self.available - self.reserved
+
+
+# Available stock of an item at real locations, per location and lot, in picking order:
+# first-expired (no date last), then first-in (lot created, then first move in).
+_AVAILABLE = """
+    SELECT b.location_id, l.code AS location, b.lot_id, lt.code AS lot, b.qty,
+           (SELECT ifnull(sum(r.remaining), 0) FROM reservation AS r
+             WHERE r.state = 'open' AND r.item_id = b.item_id
+               AND r.location_id = b.location_id AND r.lot_id IS b.lot_id
+               AND (r.until_on IS NULL OR r.until_on >= :today)) AS reserved
+      FROM balance AS b
+      JOIN location AS l ON l.id = b.location_id
+      LEFT JOIN lot AS lt ON lt.id = b.lot_id
+     WHERE b.item_id = :item AND b.status = 'available' AND b.qty > 0
+       AND l.kind = 'internal' AND l.active = 1
+       AND (:location IS NULL OR b.location_id = :location)
+       AND (:lot IS NULL OR b.lot_id = :lot)
+     ORDER BY lt.expires_on IS NULL, lt.expires_on, lt.created_at,
+              (SELECT min(m.seq) FROM move AS m
+                WHERE m.item_id = b.item_id AND m.to_location_id = b.location_id
+                  AND m.to_status = 'available' AND m.lot_id IS b.lot_id),
+              l.code
+"""
+
+
+def available_stock(
+    db: sqlite3.Connection, item: Item, *, location_id: int | None = None, lot_id: int | None = None
+) -> list[Stock]:
+    """The item's available stock per location and lot, in picking order."""
+    params = {"item": item.id, "location": location_id, "lot": lot_id, "today": today()}
+    return [
+        Stock(
+            r["location_id"],
+            r["location"],
+            r["lot_id"],
+            r["lot"],
+            q.dec(r["qty"]),
+            q.dec(r["reserved"]),
+        )
+        for r in db.execute(_AVAILABLE, params)
+    ]
+
+
+def free_qty(db: sqlite3.Connection, item: Item) -> Decimal:
+    """Free stock of an item over every real location and lot."""
+    return sum((s.free for s in available_stock(db, item)), Decimal(0))
+
+
+def pick(stock: Sequence[Stock], qty: Decimal) -> list[tuple[Stock, Decimal]]:
+    """Take ``qty`` from free stock in the given (picking) order; may fall short."""
+    taken: list[tuple[Stock, Decimal]] = []
+    left = qty
+    for s in stock:
+        if left <= 0:
+            break
+        take = min(s.free, left)
+        if take > 0:
+            taken.append((s, take))
+            left -= take
+    return taken
+
+
+# -- writing ---------------------------------------------------------------------------
+
+_INSERT = """
+    INSERT INTO reservation (item_id, location_id, lot_id, qty, remaining, ref, order_id,
+                             priority, until_on, state, created_at, user)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
+"""
+
+
+def _insert(
+    db: sqlite3.Connection,
+    item: Item,
+    s: Stock,
+    amount: Decimal,
+    *,
+    ref: str,
+    user: str,
+    order_id: int | None = None,
+    priority: int = 0,
+    until_on: str | None = None,
+) -> int:
+    micro = q.to_micro(amount)
+    cur = db.execute(
+        _INSERT,
+        (
+            item.id,
+            s.location_id,
+            s.lot_id,
+            micro,
+            micro,
+            ref,
+            order_id,
+            priority,
+            until_on,
+            timefmt.now(),
+            user,
+        ),
+    )
+    return cur.lastrowid  # type: ignore[return-value]
+
+
+def get(db: sqlite3.Connection, reservation_id: int) -> Reservation:
+    row = db.execute(f"{_SELECT} WHERE r.id = :id", {"id": reservation_id, "today": today()})
+    found = row.fetchone()
+    if found is None:
+        raise NotFound(f"no reservation {reservation_id} (see mfgctl reserve list)")
+    return _from_row(found)
+
+
+def reserve(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    ref: str,
+    user: str,
+    unit: str | None = None,
+    priority: int = 0,
+    until: str | None = None,
+    lot: str | None = None,
+    location: str | None = None,
+) -> list[Reservation]:
+    """Reserve ``qty`` of an item for ``ref`` (not a production order), all or nothing.
+
+    The stock is picked first-expired, first-in over the real locations (or only
+    ``location``, only ``lot``); one reservation per location and lot it comes from.
+
+    Raises:
+        RuleViolation: not enough free stock (nothing is reserved).
+    """
+    it = items.get(db, item)
+    amount = it.to_base(q.parse_qty(qty), unit)
+    q.to_micro(amount, what=f"quantity in {it.unit}")
+    reference = codes.text(ref, what="--for reference", limit=80)
+    assert reference is not None
+    if ORDER_REF.fullmatch(reference):
+        raise InvalidInput(
+            f"--for {reference} names a production order: reserve its materials with "
+            f"mfgctl reserve {reference.split('-')[1]}"
+        )
+    until_on = None
+    if until is not None:
+        until_on = timefmt.parse_date(until, what="--until").isoformat()
+        if until_on < today():
+            raise InvalidInput(f"--until {until_on} is in the past")
+    loc = locations.get_internal(db, location) if location else None
+    lot_row = None
+    if lot:
+        if it.tracking == "none":
+            raise InvalidInput(f"{it.code} is not lot- or serial-tracked: leave out --lot")
+        lot_row = ledger.get_lot(db, it, lot)
+    stock = available_stock(
+        db, it, location_id=loc.id if loc else None, lot_id=lot_row.id if lot_row else None
+    )
+    taken = pick(stock, amount)
+    got = sum((t for _s, t in taken), Decimal(0))
+    if got < amount:
+        where = (f" lot {lot_row.code}" if lot_row else "") + (f" at {loc.code}" if loc else "")
+        available = sum((s.available for s in stock), Decimal(0))
+        raise RuleViolation(
+            f"not enough free {it.code}{where} to reserve for {reference}: need "
+            f"{q.fmt(amount)} {it.unit}, free {q.fmt(got)} (available {q.fmt(available)}, "
+            f"reserved {q.fmt(available - got)}); nothing was reserved"
+        )
+    ids = [
+        _insert(db, it, s, t, ref=reference, user=user, priority=priority, until_on=until_on)
+        for s, t in taken
+    ]
+    return [get(db, i) for i in ids]
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What an order still needs reserved of one material."""
+
+    position: int
+    item: Item
+    required: Decimal
+    consumed: Decimal
+    reserved: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        return max(self.required - self.consumed - self.reserved, Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReservation:
+    """The outcome of reserving an order: new reservations, and per material the
+    quantity still short (0 when fully reserved)."""
+
+    created: list[Reservation]
+    short: dict[str, Decimal]
+
+
+class Shortage(RuleViolation):
+    """Reserving an order found materials short; ``rows`` is the shortage table."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        super().__init__(message)
+
+
+def reserve_needs(
+    db: sqlite3.Connection,
+    *,
+    order_id: int,
+    ref: str,
+    priority: int,
+    needs: Sequence[Need],
+    user: str,
+    partial: bool,
+) -> OrderReservation:
+    """Reserve what each need still lacks, all or nothing unless ``partial``.
+
+    Raises:
+        Shortage: something is short and not ``partial`` (nothing is reserved).
+    """
+    plans = []
+    shortage_rows = []
+    for need in needs:
+        stock = available_stock(db, need.item)
+        taken = pick(stock, need.open)
+        got = sum((t for _s, t in taken), Decimal(0))
+        plans.append((need, taken, need.open - got))
+        if got < need.open:
+            shortage_rows.append(
+                {
+                    "item": need.item.code,
+                    "unit": need.item.unit,
+                    "required": need.required,
+                    "reserved": need.reserved,
+                    "to_reserve": need.open,
+                    "free": got,
+                    "short": need.open - got,
+                }
+            )
+    if shortage_rows and not partial:
+        listed = ", ".join(f"{r['item']} {q.fmt(r['short'])} {r['unit']}" for r in shortage_rows)
+        raise Shortage(
+            f"order {order_id} is short of {listed}; nothing was reserved (receive the "
+            f"stock, or reserve what is free with --partial)",
+            shortage_rows,
+        )
+    created = []
+    for need, taken, _short in plans:
+        for s, t in taken:
+            created.append(
+                _insert(
+                    db, need.item, s, t, ref=ref, user=user, order_id=order_id, priority=priority
+                )
+            )
+    return OrderReservation(
+        [get(db, i) for i in created], {n.item.code: short for n, _t, short in plans}
+    )
+
+
+def _json(values: list[int]) -> str:
+    import json
+
+    return json.dumps(values)
+
+
+def reserved_for_order(db: sqlite3.Connection, order_id: int) -> dict[int, Decimal]:
+    """Per item id, what open, unexpired reservations of an order hold."""
+    rows = db.execute(
+        "SELECT item_id, sum(remaining) FROM reservation WHERE order_id = ? AND state = 'open' "
+        "AND (until_on IS NULL OR until_on >= ?) GROUP BY item_id",
+        (order_id, today()),
+    )
+    return {item_id: q.dec(total) for item_id, total in rows}
+
+
+# -- listing and cancelling ---------------------------------------------------------------
+
+
+def list_reservations(
+    db: sqlite3.Connection,
+    *,
+    item: str | None = None,
+    ref: str | None = None,
+    order_id: int | None = None,
+    include_closed: bool = False,
+) -> list[Reservation]:
+    """Open and expired reservations (also cancelled and consumed with ``include_closed``)."""
+    item_id = items.get(db, item).id if item else None
+    sql = (
+        f"{_SELECT} WHERE (:item IS NULL OR r.item_id = :item) "
+        "AND (:ref IS NULL OR r.ref = :ref COLLATE NOCASE) "
+        "AND (:order IS NULL OR r.order_id = :order) "
+        "AND (:all OR r.state = 'open') ORDER BY r.id"
+    )
+    params = {
+        "item": item_id,
+        "ref": ref.strip() if ref else None,
+        "order": order_id,
+        "all": int(include_closed),
+        "today": today(),
+    }
+    return [_from_row(r) for r in db.execute(sql, params)]
+
+
+def _cancel(db: sqlite3.Connection, ids: list[int]) -> None:
+    db.execute(
+        "UPDATE reservation SET state = 'cancelled', remaining = 0 "
+        "WHERE id IN (SELECT value FROM json_each(?))",
+        (_json(ids),),
+    )
+
+
+def cancel(
+    db: sqlite3.Connection,
+    *,
+    reservation_id: int | None = None,
+    ref: str | None = None,
+    order_id: int | None = None,
+) -> list[Reservation]:
+    """Cancel one reservation, or every open one of a reference or of an order.
+
+    Returns the reservations as they were before cancelling (what was released).
+
+    Raises:
+        NotFound: no such reservation, or nothing open for the reference/order.
+        RuleViolation: the reservation is already cancelled or consumed.
+    """
+    if reservation_id is not None:
+        found = get(db, reservation_id)
+        if found.status in ("cancelled", "consumed"):
+            raise RuleViolation(f"reservation {found.id} is already {found.status}")
+        targets = [found]
+    else:
+        targets = list_reservations(db, ref=ref, order_id=order_id)
+        if not targets:
+            what = f"reference {ref.strip()}" if ref else f"order {order_id}"
+            raise NotFound(f"no open reservation for {what} (see mfgctl reserve list)")
+    _cancel(db, [r.id for r in targets])
+    return targets
+
+
+def cancel_for_order(db: sqlite3.Connection, order_id: int) -> list[Reservation]:
+    """Cancel every open reservation of an order (none is fine)."""
+    targets = list_reservations(db, order_id=order_id)
+    _cancel(db, [r.id for r in targets])
+    return targets
