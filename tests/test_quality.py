@@ -239,3 +239,18 @@ def test_records_filter_by_item_lot_and_date(shop: sqlite3.Connection) -> None:
     assert [r.result for r in quality.records(shop, item="MIC-100", lot="m1")] == ["pass", "fail"]
     assert quality.records(shop, item="CAP-10") == []
     assert quality.records(shop, since="2999-01-01") == []
+
+
+def test_holding_reserved_stock_is_refused_by_the_ledger(shop: sqlite3.Connection) -> None:
+    from mfgctl.domain import reservations
+
+    decide(shop, "MIC-100", "pass", lot="M1")
+    with dbmod.transaction(shop):
+        reservations.reserve(shop, item="MIC-100", qty="400", ref="SO-1", user="t")
+    before = ledger.all_moves(shop)
+    with pytest.raises(RuleViolation, match="reserved for SO-1"):
+        decide(shop, "MIC-100", "hold", lot="M1")
+    assert ledger.all_moves(shop) == before
+    assert quality.records(shop, item="MIC-100")[-1].result == "pass"
+    decide(shop, "MIC-100", "hold", lot="M1", qty="100")  # the free part may be held
+    assert bal(shop, "MIC-100", "blocked") == 100
