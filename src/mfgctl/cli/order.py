@@ -1,0 +1,148 @@
+"""``mfgctl order``: production orders (create, release, list, show, cancel)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, RefOpt, UnitOpt, done, group, session
+from mfgctl.cli._common import user as user_of
+from mfgctl.domain import orders
+from mfgctl.domain.reservations import Shortage
+from mfgctl.qty import fmt as fmt_q
+from mfgctl.render import Format, emit, to_json
+
+app = group("Production orders: make an item by a date with one BOM revision.")
+
+OrderArg = Annotated[str, typer.Argument(help="Order number (12 or ORDER-12).", show_default=False)]
+PartialOpt = Annotated[
+    bool,
+    typer.Option("--partial", help="Reserve what is free even if something is short."),
+]
+SHORTAGE_COLUMNS = ["item", "unit", "required", "reserved", "to_reserve", "free", "short"]
+
+
+def _sections(sections: list[tuple[str, list[dict], list[str]]], fmt: Format) -> None:
+    """Several tables one after another (JSON: one object with a key per table)."""
+    if fmt is Format.json:
+        body = {name: [{c: r.get(c) for c in cols} for r in rows] for name, rows, cols in sections}
+        sys.stdout.write(to_json(body) + "\n")
+        return
+    for n, (name, rows, cols) in enumerate(sections):
+        if n:
+            sys.stdout.write("\n")
+        if fmt in (Format.table, Format.plain):
+            sys.stdout.write(f"{name.capitalize()}\n")
+        emit(rows, fmt, columns=cols, title=name.capitalize())
+
+
+def _print_shortage(e: Shortage, fmt: Format) -> None:
+    """A refused reservation's shortage table, on stderr (stdout stays empty)."""
+    emit(e.rows, fmt, columns=SHORTAGE_COLUMNS, stream=sys.stderr)
+
+
+@app.command("create")
+def create_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    qty: QtyArg,
+    due: Annotated[str, typer.Option("--due", help="Due date (YYYY-MM-DD).", show_default=False)],
+    revision: Annotated[
+        str | None, typer.Option("--revision", help="BOM revision (default: the active one).")
+    ] = None,
+    ref: RefOpt = None,
+    priority: Annotated[int, typer.Option("--priority", help="Higher is more urgent.")] = 0,
+    unit: UnitOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Create a planned order; prints it and its material requirements (free, reserved,
+    short)."""
+    with session(ctx) as db:
+        order = orders.create(
+            db,
+            item=item,
+            qty=qty,
+            due=due,
+            user=user_of(ctx),
+            revision=revision,
+            ref=ref,
+            priority=priority,
+            unit=unit,
+        )
+        mats = orders.material_rows(db, order)
+    _sections(
+        [
+            ("order", [order.as_row()], orders.ORDER_COLUMNS),
+            ("materials", mats, orders.MATERIAL_COLUMNS),
+        ],
+        fmt,
+    )
+    done(f"Created order {order.id} ({order.state}): {fmt_q(order.qty)} {order.unit} {order.item}")
+
+
+@app.command("release")
+def release_cmd(
+    ctx: typer.Context, order: OrderArg, partial: PartialOpt = False, fmt: FormatOpt = Format.table
+) -> None:
+    """Release a planned order: freeze its materials and reserve them.
+
+    If anything is short the release is refused and the shortage table printed (on
+    stderr), unless --partial: then it is released and what is free is reserved."""
+    with session(ctx) as db:
+        try:
+            found, result = orders.release(db, order, user=user_of(ctx), partial=partial)
+        except Shortage as e:
+            _print_shortage(e, fmt)
+            raise
+        mats = orders.material_rows(db, found)
+    emit(mats, fmt, columns=orders.MATERIAL_COLUMNS, title=f"Order {found.id} materials")
+    short = [f"{k} {fmt_q(v)}" for k, v in result.short.items() if v > 0]
+    tail = f"; still short: {', '.join(short)}" if short else "; all materials reserved"
+    done(f"Released order {found.id}: {len(result.created)} reservations{tail}")
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    state: Annotated[str | None, typer.Option("--state", help="Only orders in this state.")] = None,
+    item: Annotated[str | None, typer.Option("--item", "-i", help="Only this item.")] = None,
+    late: Annotated[
+        bool, typer.Option("--late", help="Only orders past their due date and not done.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List production orders by due date."""
+    with session(ctx, write=False) as db:
+        rows = [o.as_row() for o in orders.list_orders(db, state=state, item=item, late=late)]
+    emit(rows, fmt, columns=orders.ORDER_COLUMNS, title="Production orders")
+
+
+@app.command("show")
+def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table) -> None:
+    """One order: header, materials (required, reserved, consumed, short) and history."""
+    with session(ctx, write=False) as db:
+        found = orders.get(db, order)
+        mats = orders.material_rows(db, found)
+        events = orders.history(db, found)
+    _sections(
+        [
+            ("order", [found.as_row()], orders.ORDER_COLUMNS),
+            ("materials", mats, orders.MATERIAL_COLUMNS),
+            ("history", events, orders.HISTORY_COLUMNS),
+        ],
+        fmt,
+    )
+
+
+@app.command("cancel")
+def cancel_cmd(
+    ctx: typer.Context,
+    order: OrderArg,
+    note: Annotated[str | None, typer.Option("--note", help="Why, kept in the history.")] = None,
+) -> None:
+    """Cancel a planned or released order; every reservation it holds is released."""
+    with session(ctx) as db:
+        found, released = orders.cancel(db, order, user=user_of(ctx), note=note)
+    done(f"Cancelled order {found.id}; released {len(released)} reservations")
