@@ -71,7 +71,7 @@ def check_cmd(
                                   note=note)  # fmt: skip
         _, unmet = release.met_criteria(db, *release.find_lot(db, signed.lot, signed.item))
     left = f"still unmet: {', '.join(unmet)}" if unmet else "every criterion is met"
-    done(f"Signed off {signed.criterion} for {signed.item} lot {signed.lot}; {left}")
+    done(f"Signed off {signed.criterion} for {signed.label}; {left}")
 
 
 @app.command("status")

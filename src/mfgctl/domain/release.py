@@ -68,6 +68,12 @@ class Signoff:
     note: str | None
     user: str
     at: str
+    serial: bool = False
+
+    @property
+    def label(self) -> str:
+        """``HS-1 lot H1`` or ``HD-200 serial S-1``, for messages."""
+        return f"{self.item} {'serial' if self.serial else 'lot'} {self.lot}"
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -143,7 +149,7 @@ def sign_off(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (it.id, lot_row.id, name, note, user, stamp),
     )
-    return Signoff(it.code, lot_row.code, name, note, user, stamp)
+    return Signoff(it.code, lot_row.code, name, note, user, stamp, lot_row.serial)
 
 
 def release(
