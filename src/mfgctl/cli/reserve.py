@@ -40,10 +40,16 @@ app = group(
 def add_cmd(
     ctx: typer.Context,
     target: Annotated[
-        str, typer.Argument(help="An order number (12 or ORDER-12), or an item code.")
+        str,
+        typer.Argument(
+            help="An order number (12 or ORDER-12), or an item code.", metavar="ORDER|ITEM"
+        ),
     ],
     qty: Annotated[
-        str | None, typer.Argument(help="Quantity (only with an item code).", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Quantity (only with an item code).", metavar="[QTY]", show_default=False
+        ),
     ] = None,
     ref: Annotated[
         str | None,
