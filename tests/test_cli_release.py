@@ -10,16 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import Cli, refused
 
-from mfgctl.cli import GROUPS
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The inspect and release groups, wired in as cli/__init__.py will once the README
-    documents them (tests/test_cli_help.py requires that of every command)."""
-    monkeypatch.setitem(GROUPS, "inspect", "mfgctl.cli.inspect")
-    monkeypatch.setitem(GROUPS, "release", "mfgctl.cli.release")
-
 
 @pytest.fixture
 def shop(cli: Cli, initdb: Path) -> Path:

@@ -13,14 +13,6 @@ from bom_builders import hd_shop
 from conftest import Cli, day, dump, refused
 
 from mfgctl import db as dbmod
-from mfgctl.cli import GROUPS
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The order and reserve groups, whether or not the root app lists them yet."""
-    monkeypatch.setitem(GROUPS, "order", "mfgctl.cli.order")
-    monkeypatch.setitem(GROUPS, "reserve", "mfgctl.cli.reserve")
 
 
 @pytest.fixture

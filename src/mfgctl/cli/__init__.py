@@ -28,6 +28,10 @@ GROUPS = {
     "bom": "mfgctl.cli.bom",
     "location": "mfgctl.cli.location",
     "stock": "mfgctl.cli.stock",
+    "order": "mfgctl.cli.order",
+    "reserve": "mfgctl.cli.reserve",
+    "inspect": "mfgctl.cli.inspect",
+    "release": "mfgctl.cli.release",
 }
 
 

@@ -13,29 +13,12 @@ import typer
 from mfgctl.cli._common import FormatOpt, ItemArg, group, session, user
 from mfgctl.render import Format, emit
 
-
-class DefaultGroup(typer.core.TyperGroup):
-    """A command group with a default command: ``group ARGS`` runs ``group DEFAULT ARGS``
-    unless ARGS starts with one of the group's commands (or is just --help)."""
-
-    default_command = ""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = [self.default_command, *args]
-        return super().parse_args(ctx, args)  # type: ignore[arg-type, no-any-return]
-
-
-class InspectGroup(DefaultGroup):
-    default_command = "decide"
-
-
 app = group(
     "Quality decisions on stock: mfgctl inspect ITEM (--pass | --fail | --rework | "
     "--reworked | --hold | --unblock) [--lot L | --serial S] [--location LOC] [--qty Q] "
     "[--note TEXT] [--measure NAME=VALUE ...] (short for mfgctl inspect decide ...), "
     "and mfgctl inspect list.",
-    cls=InspectGroup,
+    default="decide",
 )
 
 DECISION_FLAGS = ("pass", "fail", "rework", "reworked", "hold", "unblock")

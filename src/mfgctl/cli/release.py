@@ -11,20 +11,14 @@ from typing import Annotated
 import typer
 
 from mfgctl.cli._common import FormatOpt, done, group, session, user
-from mfgctl.cli.inspect import DefaultGroup
 from mfgctl.render import Format, emit
-
-
-class ReleaseGroup(DefaultGroup):
-    default_command = "lot"
-
 
 app = group(
     "Release finished goods: mfgctl release LOT [--item I] [--location LOC] (short for "
     "mfgctl release lot ...) moves a lot from awaiting_release to available once every "
     "release criterion is met; mfgctl release check signs one off; mfgctl release status "
     "lists the lots waiting.",
-    cls=ReleaseGroup,
+    default="lot",
 )
 
 LotArg = Annotated[str, typer.Argument(help="Lot or serial number.", show_default=False)]

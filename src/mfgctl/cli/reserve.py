@@ -21,18 +21,9 @@ from mfgctl.render import Format, emit
 SHORTAGE_COLUMNS = ["item", "unit", "required", "reserved", "to_reserve", "free", "short"]
 
 
-class DefaultToAdd(typer.core.TyperGroup):
-    """``reserve X ...`` means ``reserve add X ...`` unless X is a subcommand."""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
-            args = ["add", *args]
-        return super().parse_args(ctx, args)
-
-
 app = group(
     "Reservations: claims on available stock (reserve ORDER, or reserve ITEM QTY --for REF).",
-    cls=DefaultToAdd,
+    default="add",
 )
 
 
