@@ -36,6 +36,7 @@ CREATE TABLE item (
     release_criteria        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(release_criteria)),
     planning_reviewed_on    TEXT,
     active                  INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    serial_pattern          TEXT,  -- v4: how completion numbers serials, e.g. HD200-{yyyy}-{seq:05}
     CHECK (lot_sizing <> 'fixed' OR fixed_order_qty IS NOT NULL),
     CHECK (lot_sizing <> 'period' OR period_days IS NOT NULL),
     CHECK (max_order_qty IS NULL OR moq IS NULL OR max_order_qty >= moq)
@@ -299,4 +300,46 @@ CREATE TABLE release_signoff (
     UNIQUE (item_id, lot_id, criterion)
 ) STRICT;
 
-PRAGMA user_version = 3;
+-- Routings (schema version 4): the ordered stages an item goes through when it is made
+-- (assembly, calibration, acoustic test, QC, cleaning, labeling, packaging), each with
+-- an optional work centre and its times in minutes (setup once per order, run per unit),
+-- in millionths of a minute like every other quantity.
+CREATE TABLE routing_stage (
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    position    INTEGER NOT NULL CHECK (position > 0),
+    name        TEXT NOT NULL COLLATE NOCASE,
+    workcenter  TEXT,
+    setup_min   INTEGER NOT NULL DEFAULT 0 CHECK (setup_min >= 0),
+    run_min     INTEGER NOT NULL DEFAULT 0 CHECK (run_min >= 0),
+    PRIMARY KEY (item_id, position),
+    UNIQUE (item_id, name)
+) STRICT;
+
+-- An order's own copy of its item's routing, taken at release, with the progress made:
+-- `good` units have passed the stage, `rejected` units failed at it.
+CREATE TABLE order_stage (
+    order_id    INTEGER NOT NULL REFERENCES production_order (id),
+    position    INTEGER NOT NULL CHECK (position > 0),
+    name        TEXT NOT NULL COLLATE NOCASE,
+    workcenter  TEXT,
+    setup_min   INTEGER NOT NULL DEFAULT 0 CHECK (setup_min >= 0),
+    run_min     INTEGER NOT NULL DEFAULT 0 CHECK (run_min >= 0),
+    good        INTEGER NOT NULL DEFAULT 0 CHECK (good >= 0),
+    rejected    INTEGER NOT NULL DEFAULT 0 CHECK (rejected >= 0),
+    PRIMARY KEY (order_id, position)
+) STRICT, WITHOUT ROWID;
+
+-- Every recorded progress at a stage: the history behind order_stage's totals.
+CREATE TABLE stage_event (
+    id          INTEGER PRIMARY KEY,
+    order_id    INTEGER NOT NULL REFERENCES production_order (id),
+    position    INTEGER NOT NULL,
+    good        INTEGER NOT NULL CHECK (good >= 0),
+    rejected    INTEGER NOT NULL CHECK (rejected >= 0),
+    reason      TEXT,
+    user        TEXT NOT NULL,
+    at          TEXT NOT NULL
+) STRICT;
+CREATE INDEX stage_event_order ON stage_event (order_id, position);
+
+PRAGMA user_version = 4;

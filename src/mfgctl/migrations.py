@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -164,10 +164,69 @@ def _v3_production(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_V4_ROUTINGS = (
+    """
+        ALTER TABLE item ADD COLUMN serial_pattern TEXT
+    """,
+    """
+        CREATE TABLE routing_stage (
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            position    INTEGER NOT NULL CHECK (position > 0),
+            name        TEXT NOT NULL COLLATE NOCASE,
+            workcenter  TEXT,
+            setup_min   INTEGER NOT NULL DEFAULT 0 CHECK (setup_min >= 0),
+            run_min     INTEGER NOT NULL DEFAULT 0 CHECK (run_min >= 0),
+            PRIMARY KEY (item_id, position),
+            UNIQUE (item_id, name)
+        ) STRICT
+    """,
+    """
+        CREATE TABLE order_stage (
+            order_id    INTEGER NOT NULL REFERENCES production_order (id),
+            position    INTEGER NOT NULL CHECK (position > 0),
+            name        TEXT NOT NULL COLLATE NOCASE,
+            workcenter  TEXT,
+            setup_min   INTEGER NOT NULL DEFAULT 0 CHECK (setup_min >= 0),
+            run_min     INTEGER NOT NULL DEFAULT 0 CHECK (run_min >= 0),
+            good        INTEGER NOT NULL DEFAULT 0 CHECK (good >= 0),
+            rejected    INTEGER NOT NULL DEFAULT 0 CHECK (rejected >= 0),
+            PRIMARY KEY (order_id, position)
+        ) STRICT, WITHOUT ROWID
+    """,
+    """
+        CREATE TABLE stage_event (
+            id          INTEGER PRIMARY KEY,
+            order_id    INTEGER NOT NULL REFERENCES production_order (id),
+            position    INTEGER NOT NULL,
+            good        INTEGER NOT NULL CHECK (good >= 0),
+            rejected    INTEGER NOT NULL CHECK (rejected >= 0),
+            reason      TEXT,
+            user        TEXT NOT NULL,
+            at          TEXT NOT NULL
+        ) STRICT
+    """,
+    """
+        CREATE INDEX stage_event_order ON stage_event (order_id, position)
+    """,
+)
+
+
+def _v4_routings(db: sqlite3.Connection) -> None:
+    """v4: routings (an item's stages), each order's stages with their progress, and a
+    serial-number pattern on items.
+
+    Why: work-in-progress is visible only stage by stage, and completion of a
+    serial-tracked item needs to number its serials.
+    """
+    for statement in _V4_ROUTINGS:
+        db.execute(statement)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
+    4: _v4_routings,
 }
 
 
