@@ -1,4 +1,5 @@
-"""``mfgctl order``: production orders (create, release, list, show, cancel)."""
+"""``mfgctl order``: production orders (create, release, start, complete, close, list, show,
+cancel)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, RefOpt, UnitOpt, done, group, session
 from mfgctl.cli._common import user as user_of
-from mfgctl.domain import orders
+from mfgctl.domain import orders, production
 from mfgctl.domain.reservations import Shortage
 from mfgctl.qty import fmt as fmt_q
 from mfgctl.render import Format, emit, to_json
@@ -22,6 +23,7 @@ PartialOpt = Annotated[
     typer.Option("--partial", help="Reserve what is free even if something is short."),
 ]
 SHORTAGE_COLUMNS = ["item", "unit", "required", "reserved", "to_reserve", "free", "short"]
+MOVE_COLUMNS = ["seq", "item", "lot", "qty", "from", "to", "kind", "reason", "ref"]
 
 
 def _sections(sections: list[tuple[str, list[dict], list[str]]], fmt: Format) -> None:
@@ -146,3 +148,107 @@ def cancel_cmd(
     with session(ctx) as db:
         found, released = orders.cancel(db, order, user=user_of(ctx), note=note)
     done(f"Cancelled order {found.id}; released {len(released)} reservations")
+
+
+@app.command("start")
+def start_cmd(ctx: typer.Context, order: OrderArg) -> None:
+    """Start a released order (released -> in_progress)."""
+    with session(ctx) as db:
+        found = production.start(db, order, user=user_of(ctx))
+    done(f"Started order {found.id} ({found.state})")
+
+
+@app.command("complete")
+def complete_cmd(
+    ctx: typer.Context,
+    order: OrderArg,
+    qty: Annotated[
+        str, typer.Option("--qty", help="Good units completed (0 with --scrap only).")
+    ] = "0",
+    scrap: Annotated[
+        str | None, typer.Option("--scrap", help="Units of output scrapped.", show_default=False)
+    ] = None,
+    lot: Annotated[
+        str | None, typer.Option("--lot", help="Lot of the output (lot-tracked items).")
+    ] = None,
+    serial: Annotated[
+        list[str] | None,
+        typer.Option("--serial", help="Serial of one unit of output (repeat for each unit)."),
+    ] = None,
+    auto_serials: Annotated[
+        bool,
+        typer.Option("--auto-serials", help="Number serials from the item's serial pattern."),
+    ] = False,
+    location: Annotated[
+        str, typer.Option("--location", "-l", help="Where the output goes.")
+    ] = "STORES",
+    final: Annotated[
+        bool, typer.Option("--final", help="Mark the order completed even if output is short.")
+    ] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why output was scrapped.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Complete output of a started order into stock: pending_inspection if the item is
+    inspected on receipt, else awaiting_release if it has release criteria, else available.
+
+    The components used for that output are relieved from the order's WIP. The order
+    becomes completed when completed + scrapped output reaches its quantity (or --final)."""
+    with session(ctx) as db:
+        result = production.complete(
+            db,
+            order,
+            qty=qty,
+            user=user_of(ctx),
+            scrap=scrap,
+            lot=lot,
+            serials=serial or [],
+            auto_serials=auto_serials,
+            location=location,
+            final=final,
+            reason=reason,
+        )
+    moves = [m.as_row() for m in result.moves]
+    emit(moves, fmt, columns=MOVE_COLUMNS, title=f"Order {result.order.id} moves")
+    lots = f" ({', '.join(result.lots)})" if result.lots else ""
+    scrapped = f", {fmt_q(result.scrapped)} scrapped" if result.scrapped else ""
+    done(
+        f"Completed {fmt_q(result.good)} {result.order.unit} {result.order.item}{lots} into "
+        f"{location.upper()}/{result.status}{scrapped}; order {result.order.id} is "
+        f"{result.order.state}"
+    )
+
+
+@app.command("close")
+def close_cmd(
+    ctx: typer.Context,
+    order: OrderArg,
+    return_unconsumed: Annotated[
+        bool,
+        typer.Option(
+            "--return-unconsumed",
+            help="Return what is left in the order's WIP to stock (else it is used up).",
+        ),
+    ] = False,
+    location: Annotated[
+        str, typer.Option("--location", "-l", help="Where returned stock goes (available).")
+    ] = "STORES",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Close a completed order: free its reservations, return or use up its leftover
+    WIP, and print its yield and consumption variance per component."""
+    with session(ctx) as db:
+        result = production.close(
+            db, order, user=user_of(ctx), return_unconsumed=return_unconsumed, location=location
+        )
+    emit(
+        result.variance,
+        fmt,
+        columns=production.VARIANCE_COLUMNS,
+        title=f"Order {result.order.id} consumption variance",
+    )
+    done(
+        f"Closed order {result.order.id}: yield {fmt_q(result.yield_pct)}% "
+        f"({fmt_q(result.good)} of {fmt_q(result.order.qty)} {result.order.unit}); "
+        f"freed {len(result.freed)} reservations, returned {len(result.returned)} moves "
+        f"of WIP to stock"
+    )

@@ -10,6 +10,7 @@ output, so one definition below validates all three.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -54,6 +55,7 @@ class Item:
     release_criteria: tuple[str, ...] = ()
     planning_reviewed: str | None = None
     active: bool = True
+    serial_pattern: str | None = None
     id: int = 0
 
     @property
@@ -174,6 +176,23 @@ def _criteria(value: object, what: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _serial_pattern(value: object, what: str) -> str | None:
+    """How completion numbers serials: text with ``{yyyy}``, ``{yy}``, ``{mm}`` and one
+    ``{seq}`` or ``{seq:05}`` (zero-padded to 5), e.g. ``HD200-{yyyy}-{seq:05}``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = codes.text(value, what=what)
+    assert text is not None
+    rest = re.sub(r"\{(yyyy|yy|mm|seq(:0?[0-9]+)?)\}", "", text)
+    if "{" in rest or "}" in rest:
+        raise InvalidInput(
+            f"{what} {text!r}: only {{yyyy}}, {{yy}}, {{mm}} and {{seq:05}} may be used"
+        )
+    if len(re.findall(r"\{seq(:0?[0-9]+)?\}", text)) != 1:
+        raise InvalidInput(f"{what} {text!r} needs exactly one {{seq}} (like {{seq:05}})")
+    return text
+
+
 def _date_text(value: object, what: str) -> str | None:
     return None if value is None else parse_date(value, what=what).isoformat()
 
@@ -201,6 +220,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "release_criteria": _criteria,
     "planning_reviewed": _date_text,
     "active": _bool,
+    "serial_pattern": _serial_pattern,
 }
 KEYS = ("code", *PARSERS)
 REQUIRED = ("name", "type", "unit", "make_or_buy")
@@ -286,7 +306,7 @@ _COLUMNS = (
     "code, name, type, unit, make_or_buy, method, tracking, purchase_lead_time_days, "
     "mfg_lead_time_days, moq, max_order_qty, order_multiple, safety_stock, lot_sizing, "
     "fixed_order_qty, period_days, std_cost, inspect_on_receipt, release_criteria, "
-    "planning_reviewed_on, active"
+    "planning_reviewed_on, active, serial_pattern"
 )
 _SELECT = f"SELECT id, {_COLUMNS} FROM item"
 
@@ -317,6 +337,7 @@ def _values(item: Item) -> tuple[Any, ...]:
         json.dumps(list(item.release_criteria)),
         item.planning_reviewed,
         int(item.active),
+        item.serial_pattern,
     )
 
 
@@ -346,6 +367,7 @@ def _from_row(row: sqlite3.Row, units: dict[str, Decimal]) -> Item:
         release_criteria=tuple(json.loads(row["release_criteria"])),
         planning_reviewed=row["planning_reviewed_on"],
         active=bool(row["active"]),
+        serial_pattern=row["serial_pattern"],
     )
 
 

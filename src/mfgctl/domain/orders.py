@@ -100,8 +100,8 @@ ORDER_COLUMNS = [
     "priority", "ref", "place", "created_at",
 ]  # fmt: skip
 MATERIAL_COLUMNS = [
-    "position", "item", "name", "unit", "required", "reserved", "consumed", "free", "short",
-    "substitutes",
+    "position", "item", "name", "unit", "required", "reserved", "consumed", "variance", "free",
+    "short", "substitutes",
 ]  # fmt: skip
 HISTORY_COLUMNS = ["at", "user", "from_state", "to_state", "note"]
 
@@ -289,16 +289,25 @@ def _freeze(db: sqlite3.Connection, order: Order, mats: list[Material]) -> None:
 
 
 def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
-    """Per material: required, reserved for this order, consumed, free stock, short.
+    """Per material: required, reserved for this order, consumed, variance, free, short.
 
+    ``consumed`` is what the order used (consumed and scrapped for it, less returns);
+    ``variance`` is consumed minus the requirement for the output made so far (completed
+    and scrapped output; 0 before any output is made, a negative number is under-use).
     ``short`` is what is missing even if every free unit were taken:
     required - consumed - reserved - free, never below zero.
     """
+    from mfgctl.domain import production  # production builds on this module
+
     held = reservations.reserved_for_order(db, order.id)
+    used = production.consumed(db, order)
+    required_now = {r["item"]: r["required"] for r in production.variance_rows(db, order)}
     rows = []
     for m in materials(db, order):
         reserved = held.get(m.item.id, Decimal(0))
-        consumed = Decimal(0)  # consumption arrives with the production slice
+        consumed = used.get(m.item.id, Decimal(0))
+        made_req = required_now.get(m.item.code, Decimal(0))
+        variance = consumed - made_req if made_req else Decimal(0)
         free = reservations.free_qty(db, m.item)
         short = max(m.qty - consumed - reserved - free, Decimal(0))
         rows.append(
@@ -310,6 +319,7 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
                 "required": m.qty,
                 "reserved": reserved,
                 "consumed": consumed,
+                "variance": variance,
                 "free": free,
                 "short": short,
                 "substitutes": list(m.substitutes),
@@ -375,9 +385,18 @@ def create(
 
 
 def _needs(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
+    from mfgctl.domain import production  # production builds on this module
+
     held = reservations.reserved_for_order(db, order.id)
+    used = production.consumed(db, order)
     return [
-        reservations.Need(m.position, m.item, m.qty, Decimal(0), held.get(m.item.id, Decimal(0)))
+        reservations.Need(
+            m.position,
+            m.item,
+            m.qty,
+            used.get(m.item.id, Decimal(0)),
+            held.get(m.item.id, Decimal(0)),
+        )
         for m in materials(db, order)
     ]
 
@@ -420,6 +439,9 @@ def release(
     """
     released = transition(db, get(db, order), "released", user=user)
     _freeze(db, released, materials(db, released))
+    from mfgctl.domain import stages  # stages imports this module
+
+    stages.freeze(db, released.id)  # the routing, frozen like the materials
     return reserve(db, released.id, user=user, partial=partial)
 
 

@@ -1,0 +1,796 @@
+"""Production: an order's materials consumed into its WIP, output completed into stock,
+and the order closed with its yield and consumption variance.
+
+Double entry, with the order's own place ``ORDER-<id>`` as its WIP account:
+
+- *consume* (kind ``consume``): a component moves from stock (``available``) into
+  ``ORDER-<id>``. The order's own reservations are taken first (their ``remaining``
+  lowered, ``consumed`` at 0), then free stock, first-expired first-in.
+- *scrap* (kind ``scrap``): a component leaves the order's WIP (or stock, for the order)
+  for ``SCRAP``, with a reason.
+- *complete*: the product is made: it comes into ``ORDER-<id>`` from the virtual place
+  ``CONVERSION`` (kind ``make``) and moves out of it into stock (kind ``output``; scrapped
+  output goes to ``SCRAP``). The components used for that output are used up: their share
+  of WIP moves from ``ORDER-<id>`` to ``CONVERSION`` (kind ``relieve``), the frozen
+  requirement for the output made, never more than the WIP holds.
+- *close*: what is left in the order's WIP is returned to stock (kind ``return``) when
+  asked, else used up into ``CONVERSION`` too; leftover reservations are freed.
+
+``CONVERSION`` is where materials turn into products: its balance per item is what has
+been used up (components, positive) and made (products, negative). Every item's ledger
+still sums to zero and the order's place holds exactly its WIP. ``CONVERSION`` is an
+``adjustment``-kind virtual place because the schema's kinds have no better fit (and a
+``production`` one would count as WIP in the stock report).
+
+Every move carries the order's place code as its ``ref``: the order's consumed lots and
+its output can always be traced.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl.domain import codes, items, ledger, locations, orders, reservations
+from mfgctl.domain.items import Item
+from mfgctl.domain.ledger import Lot, Move, Place
+from mfgctl.domain.orders import Order
+from mfgctl.errors import InvalidInput, RuleViolation
+
+CONVERSION = "CONVERSION"
+MICRO = Decimal(1).scaleb(-q.PLACES)
+
+
+def _micro(value: Decimal) -> Decimal:
+    return value.quantize(MICRO, rounding=ROUND_HALF_UP)
+
+
+# -- places ------------------------------------------------------------------------------
+
+
+def _conversion(db: sqlite3.Connection) -> Place:
+    """The virtual place where materials are used up into products (created once)."""
+    found = locations.find(db, CONVERSION)
+    if found is None:
+        cur = db.execute(
+            "INSERT INTO location (code, name, kind) VALUES (?, ?, 'adjustment')",
+            (CONVERSION, "Production conversion (virtual): materials used up, products made"),
+        )
+        found = locations.Location(cur.lastrowid, CONVERSION, "", "adjustment")  # type: ignore[arg-type]
+    elif found.internal or found.kind == "production":
+        raise RuleViolation(
+            f"location {found.code} is a {found.kind} location, but mfgctl needs that code for "
+            "its production conversion place: rename the location first"
+        )
+    return Place(found)
+
+
+def _wip(db: sqlite3.Connection, order: Order) -> Place:
+    return Place(locations.get(db, order.location))
+
+
+def _lot_by_id(db: sqlite3.Connection, lot_id: int | None) -> Lot | None:
+    if lot_id is None:
+        return None
+    r = db.execute(
+        "SELECT id, code, serial, expires_on FROM lot WHERE id = ?", (lot_id,)
+    ).fetchone()
+    return Lot(r[0], r[1], bool(r[2]), r[3])
+
+
+# -- what an order has consumed, made and holds --------------------------------------------
+
+# Per item, the net quantity an order used: consumed into its WIP (or scrapped straight from
+# stock for it), less what was returned from its WIP to stock.
+_CONSUMED = """
+    SELECT m.item_id,
+           sum(CASE WHEN m.kind = 'consume' AND m.to_location_id = :loc THEN m.qty
+                    WHEN m.kind = 'scrap' AND m.from_status IS NOT NULL THEN m.qty
+                    WHEN m.kind = 'return' AND m.from_location_id = :loc THEN -m.qty
+                    ELSE 0 END)
+      FROM move AS m
+     WHERE m.ref = :ref AND m.kind IN ('consume', 'scrap', 'return')
+     GROUP BY m.item_id
+"""
+# The order's output: good units into stock, scrapped units out of its place.
+_OUTPUT = """
+    SELECT ifnull(sum(CASE WHEN kind = 'output' THEN qty ELSE 0 END), 0),
+           ifnull(sum(CASE WHEN kind = 'scrap' AND from_location_id = :loc THEN qty ELSE 0 END), 0)
+      FROM move WHERE ref = :ref AND item_id = :item AND kind IN ('output', 'scrap')
+"""
+_WIP_LOTS = """
+    SELECT lot_id, qty FROM balance
+     WHERE item_id = ? AND location_id = ? AND status IS NULL AND qty > 0
+     ORDER BY lot_id IS NULL, lot_id
+"""
+
+
+def consumed(db: sqlite3.Connection, order: Order) -> dict[int, Decimal]:
+    """Per item id, what the order has used (consumed and scrapped for it, less returns)."""
+    loc = locations.get(db, order.location)
+    rows = db.execute(_CONSUMED, {"ref": order.reference, "loc": loc.id})
+    return {item_id: q.dec(total) for item_id, total in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    good: Decimal
+    scrapped: Decimal
+
+    @property
+    def made(self) -> Decimal:
+        return self.good + self.scrapped
+
+
+def output(db: sqlite3.Connection, order: Order) -> Output:
+    """What the order has completed: good units into stock, and scrapped units."""
+    loc = locations.get(db, order.location)
+    product = items.get(db, order.item)
+    good, scrapped = db.execute(
+        _OUTPUT, {"ref": order.reference, "loc": loc.id, "item": product.id}
+    ).fetchone()
+    return Output(q.dec(good), q.dec(scrapped))
+
+
+def wip_lots(db: sqlite3.Connection, order: Order, item: Item) -> list[tuple[Lot | None, Decimal]]:
+    """What the order's place holds of an item, per lot."""
+    loc = locations.get(db, order.location)
+    return [
+        (_lot_by_id(db, lot_id), q.dec(amount))
+        for lot_id, amount in db.execute(_WIP_LOTS, (item.id, loc.id))
+    ]
+
+
+def wip_qty(db: sqlite3.Connection, order: Order, item: Item) -> Decimal:
+    return sum((n for _lot, n in wip_lots(db, order, item)), Decimal(0))
+
+
+# -- the state machine -------------------------------------------------------------------
+
+
+def start(db: sqlite3.Connection, order: object, *, user: str) -> Order:
+    """Start a released order (released -> in_progress)."""
+    found = order if isinstance(order, Order) else orders.get(db, order)
+    return orders.transition(db, found, "in_progress", user=user)
+
+
+def _running(db: sqlite3.Connection, order: object, *, user: str, doing: str) -> Order:
+    """The order, started if it was only released; refused in any other state."""
+    found = orders.get(db, order)
+    if found.state == "released":
+        return start(db, found, user=user)
+    if found.state != "in_progress":
+        hint = (
+            f" (release it first: mfgctl order release {found.id})"
+            if found.state == "planned"
+            else ""
+        )
+        raise RuleViolation(
+            f"order {found.id} is {found.state}: only a released or started order can {doing}{hint}"
+        )
+    return found
+
+
+# -- consumption -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    """One planned move out of stock: from a reservation of the order, or free stock."""
+
+    location: str
+    lot_id: int | None
+    qty: Decimal
+    reservation: int | None = None
+
+
+_ORDER_RESERVATIONS = """
+    SELECT r.id, r.location_id, l.code, r.lot_id, r.remaining
+      FROM reservation AS r
+      JOIN location AS l ON l.id = r.location_id
+      LEFT JOIN lot AS lt ON lt.id = r.lot_id
+     WHERE r.order_id = :order AND r.item_id = :item AND r.state = 'open' AND r.remaining > 0
+       AND (r.until_on IS NULL OR r.until_on >= :today)
+       AND (:location IS NULL OR r.location_id = :location)
+       AND (:lot IS NULL OR r.lot_id = :lot)
+     ORDER BY lt.expires_on IS NULL, lt.expires_on, r.id
+"""
+
+
+def _not_available_note(db: sqlite3.Connection, item: Item, lot: Lot | None) -> str:
+    rows = db.execute(
+        "SELECT status, sum(qty) FROM balance WHERE item_id = ? AND status IS NOT NULL "
+        "AND status <> 'available' AND qty > 0 AND (? IS NULL OR lot_id = ?) GROUP BY status "
+        "ORDER BY status",
+        (item.id, lot.id if lot else None, lot.id if lot else None),
+    ).fetchall()
+    if not rows:
+        return ""
+    listed = ", ".join(f"{q.fmt(q.dec(n))} {st}" for st, n in rows)
+    return f"; not available: {listed}"
+
+
+def plan_takes(
+    db: sqlite3.Connection,
+    order: Order,
+    item: Item,
+    amount: Decimal,
+    *,
+    location: locations.Location | None = None,
+    lot: Lot | None = None,
+) -> list[Take]:
+    """Where ``amount`` of ``item`` comes from: the order's reservations first, then free
+    available stock (first-expired, first-in).
+
+    Raises:
+        RuleViolation: not enough reserved and free available stock (nothing moved).
+    """
+    params = {
+        "order": order.id,
+        "item": item.id,
+        "today": reservations.today(),
+        "location": location.id if location else None,
+        "lot": lot.id if lot else None,
+    }
+    takes: list[Take] = []
+    left = amount
+    reserved_total = Decimal(0)
+    for rid, _loc_id, loc_code, lot_id, remaining in db.execute(_ORDER_RESERVATIONS, params):
+        have = q.dec(remaining)
+        reserved_total += have
+        if left > 0:
+            take = min(have, left)
+            takes.append(Take(loc_code, lot_id, take, rid))
+            left -= take
+    stock = reservations.available_stock(
+        db, item, location_id=location.id if location else None, lot_id=lot.id if lot else None
+    )
+    free_total = sum((s.free for s in stock), Decimal(0))
+    for s, take in reservations.pick(stock, left):
+        takes.append(Take(s.location, s.lot_id, take))
+        left -= take
+    if left > 0:
+        where = (f" lot {lot.code}" if lot else "") + (f" at {location.code}" if location else "")
+        raise RuleViolation(
+            f"not enough available {item.code}{where} for order {order.id}: need "
+            f"{q.fmt(amount)} {item.unit}, reserved for the order {q.fmt(reserved_total)}, "
+            f"free {q.fmt(free_total)}{_not_available_note(db, item, lot)}; nothing was "
+            f"consumed (receive or release the stock, or consume less)"
+        )
+    return takes
+
+
+def _post_takes(
+    db: sqlite3.Connection,
+    order: Order,
+    item: Item,
+    takes: Sequence[Take],
+    *,
+    target: Place,
+    kind: str,
+    user: str,
+    reason: str | None = None,
+) -> list[Move]:
+    moves = []
+    for t in takes:
+        source = ledger.real_place(db, t.location, "available")
+        lot = _lot_by_id(db, t.lot_id)
+        moves.append(
+            ledger.post(
+                db,
+                item=item,
+                qty=t.qty,
+                source=source,
+                target=target,
+                kind=kind,
+                user=user,
+                lot=lot,
+                reason=reason,
+                ref=order.reference,
+                using_reservations=[t.reservation] if t.reservation else (),
+            )
+        )
+        if t.reservation is not None:
+            db.execute(
+                "UPDATE reservation SET remaining = remaining - ?, "
+                "state = CASE WHEN remaining - ? = 0 THEN 'consumed' ELSE state END "
+                "WHERE id = ?",
+                (q.to_micro(t.qty), q.to_micro(t.qty), t.reservation),
+            )
+    return moves
+
+
+def _share(required: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    return _micro(required * part / whole)
+
+
+def backflush(
+    db: sqlite3.Connection, order: object, *, user: str, qty: object = None
+) -> tuple[Order, list[Move]]:
+    """Consume every material of an order into its WIP: for ``qty`` of output (each
+    material's frozen requirement in proportion), or else what each still lacks.
+
+    A released order is started. All or nothing: a material short of available stock
+    refuses the whole backflush.
+    """
+    found = _running(db, order, user=user, doing="consume materials")
+    used = consumed(db, found)
+    plans: list[tuple[Item, list[Take]]] = []
+    if qty is not None:
+        product = items.get(db, found.item)
+        amount = q.parse_qty(qty, what="--qty")
+        q.to_micro(amount, what=f"--qty in {product.unit}")
+    for m in orders.materials(db, found):
+        if qty is not None:
+            need = _share(m.qty, amount, found.qty)
+        else:
+            need = max(m.qty - used.get(m.item.id, Decimal(0)), Decimal(0))
+        if need > 0:
+            plans.append((m.item, plan_takes(db, found, m.item, need)))
+    if not plans:
+        raise RuleViolation(
+            f"order {found.id} has consumed all its materials already; record more with "
+            f"mfgctl consume {found.id} --item ITEM --qty Q"
+        )
+    wip = _wip(db, found)
+    moves: list[Move] = []
+    for it, takes in plans:
+        moves += _post_takes(db, found, it, takes, target=wip, kind="consume", user=user)
+    return found, moves
+
+
+def _material_item(db: sqlite3.Connection, order: Order, item: str) -> Item:
+    it = items.get(db, item)
+    for m in orders.materials(db, order):
+        if m.item.id == it.id or it.code.upper() in (s.upper() for s in m.substitutes):
+            return it
+    names = ", ".join(m.item.code for m in orders.materials(db, order))
+    raise RuleViolation(
+        f"{it.code} is not a material of order {order.id} nor a substitute of one "
+        f"(materials: {names})"
+    )
+
+
+def consume_item(
+    db: sqlite3.Connection,
+    order: object,
+    *,
+    item: str,
+    user: str,
+    qty: object = None,
+    scrap: object = None,
+    reason: str | None = None,
+    lot: str | None = None,
+    location: str | None = None,
+    from_stock: bool = False,
+    unit: str | None = None,
+) -> tuple[Order, list[Move]]:
+    """Record the actual use of one component (``qty``) and/or its scrap (``scrap``).
+
+    Use may be more or less than the frozen requirement. Scrap goes to ``SCRAP`` with a
+    reason, out of the order's WIP, or out of stock with ``from_stock``.
+    """
+    if qty is None and scrap is None:
+        raise InvalidInput("give --qty (used) or --scrap (scrapped), or both")
+    found = _running(db, order, user=user, doing="consume materials")
+    it = _material_item(db, found, item)
+    loc = locations.get_internal(db, location) if location else None
+    lot_row = None
+    if lot:
+        if it.tracking == "none":
+            raise InvalidInput(f"{it.code} is not lot- or serial-tracked: leave out --lot")
+        lot_row = ledger.get_lot(db, it, lot)
+    why = codes.text(reason, what="--reason", required=False)
+    if scrap is not None and not why:
+        raise InvalidInput(f"scrap of {it.code} needs a --reason (say why it was scrapped)")
+    wip = _wip(db, found)
+    moves: list[Move] = []
+    if qty is not None:
+        amount = it.to_base(q.parse_qty(qty, what="--qty"), unit)
+        q.to_micro(amount, what=f"--qty in {it.unit}")
+        takes = plan_takes(db, found, it, amount, location=loc, lot=lot_row)
+        moves += _post_takes(db, found, it, takes, target=wip, kind="consume", user=user)
+    if scrap is not None:
+        amount = it.to_base(q.parse_qty(scrap, what="--scrap"), unit)
+        q.to_micro(amount, what=f"--scrap in {it.unit}")
+        bin_ = ledger.virtual(db, "SCRAP")
+        if from_stock:
+            takes = plan_takes(db, found, it, amount, location=loc, lot=lot_row)
+            moves += _post_takes(
+                db, found, it, takes, target=bin_, kind="scrap", user=user, reason=why
+            )
+        else:
+            moves += _take_from_wip(
+                db, found, it, amount, target=bin_, kind="scrap", user=user, reason=why, lot=lot_row
+            )
+    return found, moves
+
+
+def _take_from_wip(
+    db: sqlite3.Connection,
+    order: Order,
+    item: Item,
+    amount: Decimal,
+    *,
+    target: Place,
+    kind: str,
+    user: str,
+    reason: str | None = None,
+    lot: Lot | None = None,
+) -> list[Move]:
+    held = [
+        (lt, n) for lt, n in wip_lots(db, order, item) if lot is None or (lt and lt.id == lot.id)
+    ]
+    total = sum((n for _lt, n in held), Decimal(0))
+    if total < amount:
+        lot_text = f" lot {lot.code}" if lot else ""
+        raise RuleViolation(
+            f"order {order.id} holds only {q.fmt(total)} {item.unit} of {item.code}{lot_text} "
+            f"in its WIP ({order.location}), not {q.fmt(amount)}; consume it first, or scrap "
+            "from stock with --from-stock"
+        )
+    source = _wip(db, order)
+    moves, left = [], amount
+    for lt, n in held:
+        if left <= 0:
+            break
+        take = min(n, left)
+        moves.append(
+            ledger.post(
+                db,
+                item=item,
+                qty=take,
+                source=source,
+                target=target,
+                kind=kind,
+                user=user,
+                lot=lt,
+                reason=reason,
+                ref=order.reference,
+            )
+        )
+        left -= take
+    return moves
+
+
+# -- completion ----------------------------------------------------------------------------
+
+_SEQ = re.compile(r"\{seq(?::0?(\d+))?\}")
+
+
+def _dates(pattern: str, today: date) -> str:
+    text = pattern.replace("{yyyy}", f"{today.year:04d}").replace("{yy}", f"{today.year % 100:02d}")
+    return text.replace("{mm}", f"{today.month:02d}")
+
+
+def format_serial(pattern: str, seq: int, today: date) -> str:
+    """A serial from an item's pattern: ``{yyyy}``, ``{yy}``, ``{mm}``, ``{seq:05}``."""
+    return _SEQ.sub(lambda m: f"{seq:0{int(m.group(1) or 0)}d}", _dates(pattern, today))
+
+
+def _serial_regex(pattern: str, today: date) -> re.Pattern[str]:
+    """A regex matching the serials a pattern gives today; group 1 is the sequence."""
+    # split() with one group gives [text, width, text, ...]: each width becomes (\d+).
+    pieces = _SEQ.split(_dates(pattern, today))
+    regex = "".join(re.escape(p) if n % 2 == 0 else r"(\d+)" for n, p in enumerate(pieces))
+    return re.compile(regex, re.IGNORECASE)
+
+
+def next_serials(db: sqlite3.Connection, item: Item, count: int, *, today: date) -> list[str]:
+    """``count`` new serials from the item's pattern, numbered after the highest in use."""
+    pattern = item.serial_pattern
+    if not pattern:
+        raise RuleViolation(
+            f"{item.code} has no serial pattern: give --serial for each unit, or set one with "
+            f"mfgctl item update {item.code} --serial-pattern '{item.code}-{{yyyy}}-{{seq:05}}'"
+        )
+    if not _SEQ.search(pattern):
+        raise RuleViolation(f"{item.code} serial pattern {pattern!r} has no {{seq}} part")
+    regex = _serial_regex(pattern, today)
+    top = 0
+    for (code,) in db.execute("SELECT code FROM lot WHERE item_id = ?", (item.id,)):
+        m = regex.fullmatch(code)
+        if m:
+            top = max(top, int(m.group(1)))
+    return [format_serial(pattern, top + n, today) for n in range(1, count + 1)]
+
+
+def output_status(item: Item) -> str:
+    """Where finished output lands: inspection first, then release, else available."""
+    if item.inspect_on_receipt:
+        return "pending_inspection"
+    if item.release_criteria:
+        return "awaiting_release"
+    return "available"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    order: Order
+    good: Decimal
+    scrapped: Decimal
+    status: str
+    lots: list[str]
+    moves: list[Move]
+
+
+def complete(
+    db: sqlite3.Connection,
+    order: object,
+    *,
+    qty: object,
+    user: str,
+    scrap: object = None,
+    lot: str | None = None,
+    serials: Sequence[str] = (),
+    auto_serials: bool = False,
+    location: str = "STORES",
+    final: bool = False,
+    reason: str | None = None,
+) -> Completion:
+    """Complete ``qty`` good units (and ``scrap`` scrapped ones) of an in-progress order.
+
+    The output comes out of the order's place into stock (see ``output_status``); the
+    components' frozen requirement for the units made is relieved from the WIP (never
+    more than it holds). The order is ``completed`` when its output reaches its quantity,
+    or with ``final``.
+    """
+    found = orders.get(db, order)
+    if found.state != "in_progress":
+        hint = {
+            "released": f" (start it: mfgctl order start {found.id})",
+            "planned": f" (release and start it first: mfgctl order release {found.id})",
+        }.get(found.state, "")
+        raise RuleViolation(
+            f"order {found.id} is {found.state}: only a started order can complete output{hint}"
+        )
+    product = items.get(db, found.item)
+    good = product.to_base(q.parse_qty(qty, what="--qty", allow_zero=True), None)
+    if good:
+        q.to_micro(good, what=f"--qty in {product.unit}")
+    bad = Decimal(0)
+    if scrap is not None:
+        bad = q.parse_qty(scrap, what="--scrap")
+        q.to_micro(bad, what=f"--scrap in {product.unit}")
+    if good + bad <= 0:
+        raise InvalidInput("give a --qty (or --scrap) greater than zero")
+    done = output(db, found)
+    left = found.qty - done.made
+    if good + bad > left:
+        raise RuleViolation(
+            f"order {found.id} has {q.fmt(left)} {product.unit} of {product.code} left to "
+            f"complete ({q.fmt(done.good)} completed, {q.fmt(done.scrapped)} scrapped of "
+            f"{q.fmt(found.qty)}): cannot complete {q.fmt(good + bad)}"
+        )
+    why = codes.text(reason, what="--reason", required=False)
+    if bad and not why:
+        why = "scrapped at completion"
+    # Which lots (serials) the good output gets.
+    lot_codes: list[str] = []
+    if product.tracking == "serial":
+        if lot:
+            raise InvalidInput(f"{product.code} is serial-tracked: give --serial, not --lot")
+        if good != good.to_integral_value():
+            raise InvalidInput(f"{product.code} is serial-tracked: complete whole units")
+        if auto_serials and serials:
+            raise InvalidInput("give --serial or --auto-serials, not both")
+        if auto_serials:
+            lot_codes = next_serials(db, product, int(good), today=date.today())
+        else:
+            lot_codes = [codes.lot_code(s, what="serial") for s in serials]
+            if len(lot_codes) != good:
+                raise InvalidInput(
+                    f"{product.code} is serial-tracked: --qty {q.fmt(good)} needs as many "
+                    f"serials, got {len(lot_codes)} (or use --auto-serials)"
+                )
+            seen: set[str] = set()
+            for s in lot_codes:
+                if s.upper() in seen:
+                    raise InvalidInput(f"serial {s} is given twice")
+                seen.add(s.upper())
+                if ledger.find_lot(db, product, s) is not None:
+                    raise RuleViolation(f"serial {s} of {product.code} already exists")
+    elif product.tracking == "lot":
+        if serials or auto_serials:
+            raise InvalidInput(f"{product.code} is lot-tracked: give --lot, not serials")
+        if not lot:
+            raise InvalidInput(f"{product.code} is lot-tracked: give --lot for the output")
+        lot_codes = [lot]
+    elif lot or serials or auto_serials:
+        raise InvalidInput(
+            f"{product.code} is not lot- or serial-tracked: leave out --lot/--serial"
+        )
+    status = output_status(product)
+    target = ledger.real_place(db, location, status)
+    conv, wip = _conversion(db), _wip(db, found)
+    moves: list[Move] = []
+    post = dict(item=product, user=user, ref=found.reference)
+
+    def make_and_move(amount: Decimal, lot_row: Lot | None, to: Place, kind: str) -> None:
+        moves.append(
+            ledger.post(db, qty=amount, source=conv, target=wip, kind="make", lot=lot_row, **post)
+        )  # type: ignore[arg-type]
+        moves.append(
+            ledger.post(
+                db,
+                qty=amount,
+                source=wip,
+                target=to,
+                kind=kind,
+                lot=lot_row,
+                reason=why if kind == "scrap" else None,
+                **post,
+            )  # type: ignore[arg-type]
+        )
+
+    if good:
+        if product.tracking == "serial":
+            for s in lot_codes:
+                make_and_move(Decimal(1), ledger.ensure_lot(db, product, s), target, "output")
+        else:
+            lot_row = ledger.ensure_lot(db, product, lot_codes[0]) if lot_codes else None
+            make_and_move(good, lot_row, target, "output")
+    if bad:
+        bin_ = ledger.virtual(db, "SCRAP")
+        if product.tracking == "serial":
+            if bad != bad.to_integral_value():
+                raise InvalidInput(f"{product.code} is serial-tracked: scrap whole units")
+            # Scrapped units get serials of their own, so the ledger stays per serial.
+            for _n in range(int(bad)):
+                code = f"{found.reference}-SCRAP-{_next_scrap_no(db, product, found)}"
+                make_and_move(Decimal(1), ledger.ensure_lot(db, product, code), bin_, "scrap")
+        else:
+            lot_row = ledger.ensure_lot(db, product, lot_codes[0]) if lot_codes else None
+            make_and_move(bad, lot_row, bin_, "scrap")
+    moves += _relieve(db, found, good + bad, user=user)
+    after = output(db, found)
+    current = orders.get(db, found.id)
+    if final or after.made >= found.qty:
+        current = orders.transition(
+            db,
+            current,
+            "completed",
+            user=user,
+            note=(
+                f"{q.fmt(after.good)} good, {q.fmt(after.scrapped)} scrapped of {q.fmt(found.qty)}"
+            ),
+        )
+    return Completion(current, good, bad, status, lot_codes, moves)
+
+
+def _next_scrap_no(db: sqlite3.Connection, product: Item, order: Order) -> int:
+    prefix = f"{order.reference}-SCRAP-"
+    n = db.execute(
+        "SELECT count(*) FROM lot WHERE item_id = ? AND code LIKE ? || '%'", (product.id, prefix)
+    ).fetchone()[0]
+    return int(n) + 1
+
+
+def _relieve(db: sqlite3.Connection, order: Order, made: Decimal, *, user: str) -> list[Move]:
+    """Use up the components' share of WIP for ``made`` units of output."""
+    conv = _conversion(db)
+    moves: list[Move] = []
+    for m in orders.materials(db, order):
+        share = min(_share(m.qty, made, order.qty), wip_qty(db, order, m.item))
+        if share > 0:
+            moves += _take_from_wip(
+                db, order, m.item, share, target=conv, kind="relieve", user=user
+            )
+    return moves
+
+
+# -- closing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    order: Order
+    yield_pct: Decimal
+    good: Decimal
+    variance: list[dict[str, Any]]
+    returned: list[Move]
+    used_up: list[Move]
+    freed: list[reservations.Reservation]
+
+
+VARIANCE_COLUMNS = ["item", "unit", "required", "consumed", "variance", "returned", "used_up"]
+
+
+def variance_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
+    """Per material: requirement for the output made, consumed, and the difference."""
+    made = output(db, order).made
+    used = consumed(db, order)
+    rows = []
+    for m in orders.materials(db, order):
+        required = _share(m.qty, made, order.qty)
+        actual = used.get(m.item.id, Decimal(0))
+        rows.append(
+            {
+                "item": m.item.code,
+                "unit": m.item.unit,
+                "required": required,
+                "consumed": actual,
+                "variance": actual - required,
+            }
+        )
+    return rows
+
+
+def close(
+    db: sqlite3.Connection,
+    order: object,
+    *,
+    user: str,
+    return_unconsumed: bool = False,
+    location: str = "STORES",
+) -> Closing:
+    """Close a completed order: free its reservations, return its leftover WIP to stock
+    (``return_unconsumed``) or use it up, and record its yield and consumption variance."""
+    found = orders.get(db, order)
+    if found.state != "completed":
+        orders.transition(db, found, "closed", user=user)  # raises with the state's message
+    target = ledger.real_place(db, location, "available") if return_unconsumed else None
+    freed = reservations.cancel_for_order(db, found.id)
+    returned: list[Move] = []
+    used_up: list[Move] = []
+    conv = _conversion(db)
+    wip = _wip(db, found)
+    per_item: dict[str, tuple[Decimal, Decimal]] = {}
+    for m in orders.materials(db, found):
+        back = up = Decimal(0)
+        for lt, n in wip_lots(db, found, m.item):
+            if target is not None:
+                returned.append(
+                    ledger.post(
+                        db,
+                        item=m.item,
+                        qty=n,
+                        source=wip,
+                        target=target,
+                        kind="return",
+                        user=user,
+                        lot=lt,
+                        ref=found.reference,
+                        reason="unconsumed at close",
+                    )
+                )
+                back += n
+            else:
+                used_up.append(
+                    ledger.post(
+                        db,
+                        item=m.item,
+                        qty=n,
+                        source=wip,
+                        target=conv,
+                        kind="relieve",
+                        user=user,
+                        lot=lt,
+                        ref=found.reference,
+                        reason="left in WIP at close",
+                    )
+                )
+                up += n
+        per_item[m.item.code] = (back, up)
+    made = output(db, found)
+    pct = _micro(made.good * 100 / found.qty).normalize()
+    rows = variance_rows(db, found)
+    for r in rows:
+        r["returned"], r["used_up"] = per_item.get(r["item"], (Decimal(0), Decimal(0)))
+    listed = ", ".join(f"{r['item']} {_signed(r['variance'])}" for r in rows if r["variance"])
+    note = (
+        f"yield {q.fmt(pct)}% ({q.fmt(made.good)} of {q.fmt(found.qty)} {found.unit}); "
+        f"variance: {listed or 'none'}"
+    )
+    closed = orders.transition(db, found, "closed", user=user, note=note)
+    return Closing(closed, pct, made.good, rows, returned, used_up, freed)
+
+
+def _signed(value: Decimal) -> str:
+    return f"+{q.fmt(value)}" if value > 0 else q.fmt(value)
