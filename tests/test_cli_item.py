@@ -52,6 +52,7 @@ def test_add_then_show_every_field(cli: Cli, initdb: Path) -> None:
             "release_criteria": [],
             "planning_reviewed": None,
             "active": True,
+            "serial_pattern": None,
         }
     ]
 
