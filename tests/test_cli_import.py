@@ -92,7 +92,7 @@ def stock_of(cli, item: str) -> dict:
 def test_sample_data_imports_and_the_stock_report_shows_its_numbers(cli, initdb):
     r = cli("import", *SAMPLE, "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert [row["added"] for row in json.loads(r.stdout)] == [2, 38, 10, 35]
+    assert [row["added"] for row in json.loads(r.stdout)] == [2, 38, 10, 3, 35]
     mic = stock_of(cli, "MIC-100")
     # 2 reels of 5000 in stores + 400 line-side available; a lot in quarantine; a recall.
     assert Decimal(str(mic["available"])) == 10400
@@ -119,6 +119,7 @@ def test_reimporting_the_sample_changes_nothing(cli, initdb):
         "location": 3,
         "item": 38,
         "bom": 10,
+        "routing": 3,
         "stock": 35,
     }
     assert dump(initdb) == before
@@ -503,7 +504,7 @@ def test_multiple_documents_and_files_are_one_import(cli, initdb, tmp_path):
     b = write(tmp_path, "b.yaml", "---\n" + BOMS + "---\nlocations:\n  - {code: QC}\n")
     r = cli("import", b, a, "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert [row["added"] for row in json.loads(r.stdout)] == [1, 4, 2, 0]
+    assert [row["added"] for row in json.loads(r.stdout)] == [1, 4, 2, 0, 0]
 
 
 # -- property: random item fields import exactly or are refused cleanly ---------------------
@@ -637,3 +638,73 @@ def test_a_fractional_lead_time_names_the_value_as_written(tmp_path, refuses):
               "make_or_buy: buy, lead_time_days: 2.5}\n")  # fmt: skip
     err = refuses(f, contains=["lead_time_days", "not 2.5"])
     assert "Decimal(" not in err
+
+
+# -- routings ------------------------------------------------------------------------------
+
+ROUTINGS = """\
+routings:
+  - item: HD-1
+    stages:
+      - {name: assembly, workcenter: ASSY, setup_min: 15, run_min: 12}
+      - {name: qc, run_min: 2.5}
+"""
+
+
+def test_routings_import_export_and_reimport(cli, initdb, tmp_path):
+    f = write(tmp_path, "a.yaml", ITEMS + BOMS + ROUTINGS)
+    r = cli("import", f, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)[3] == {"kind": "routing", "added": 1, "changed": 0, "unchanged": 0}
+    out = cli("export").stdout
+    assert (
+        "routings:\n- item: HD-1\n  stages:\n"
+        "  - {name: assembly, workcenter: ASSY, setup_min: 15, run_min: 12}\n"
+        "  - {name: qc, run_min: 2.5}\n"
+    ) in out
+    before = dump(initdb)
+    again = cli("import", f, "--format", "json")
+    assert json.loads(again.stdout)[3] == {
+        "kind": "routing", "added": 0, "changed": 0, "unchanged": 1,
+    }  # fmt: skip
+    assert dump(initdb) == before
+    changed = write(
+        tmp_path, "b.yaml", ITEMS + BOMS + ROUTINGS.replace("run_min: 2.5", "run_min: 3")
+    )
+    r = cli("import", changed)
+    assert r.exit_code == 0, r.stderr
+    shown = json.loads(cli("routing", "show", "HD-1", "-f", "json").stdout)
+    assert shown[1]["run_min"] == 3
+
+
+def test_bad_routings_refuse_the_whole_import(cli, initdb, tmp_path, refuses):
+    bad = (
+        ROUTINGS
+        + """\
+  - item: MIC-100
+    stages:
+      - {name: a}
+  - item: PCBA-1
+    stages:
+      - {name: a}
+      - {name: b, setup_min: -1}
+      - {name: c, colour: red}
+      - {name: A}
+  - item: NOPE
+    stages: []
+"""
+    )
+    f = write(tmp_path, "r.yaml", ITEMS + BOMS + bad)
+    err = refuses(
+        f,
+        contains=[
+            "r.yaml:21: routings[1].item: MIC-100 is a buy item: only make items have routings",
+            "r.yaml:27: routings[2].stages[1].setup_min: must not be negative, got -1",
+            "r.yaml:28: routings[2].stages[2].colour: unknown key (known: name, workcenter, "
+            "setup_min, run_min)",
+            "r.yaml:29: routings[2].stages[3].name: stage A is given twice (first as stages[0])",
+            "r.yaml:30: routings[3].item: unknown item 'NOPE'",
+            "r.yaml:31: routings[3].stages: must be a non-empty list of stages",
+        ],
+    )
+    assert "import refused: 6 problems" in err

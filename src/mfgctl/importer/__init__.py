@@ -1,16 +1,18 @@
 """YAML import and export: items, BOMs, locations and opening stock.
 
 An import is one or more YAML files, each holding one or more documents. A document is
-a mapping with any of four sections, each a list of records::
+a mapping with any of five sections, each a list of records::
 
     locations: [{code: QC, name: Incoming inspection}]
     items:     [{code: MIC-100, name: MEMS microphone, type: component, unit: pcs, ...}]
     boms:      [{item: HD-200, revision: A, lines: [{item: MIC-100, qty: 2, unit: pcs}]}]
+    routings:  [{item: HD-200, stages: [{name: assembly, workcenter: ASSY, setup_min: 15,
+                                         run_min: 12}, {name: qc}]}]
     stock:     [{item: MIC-100, qty: 5000, location: STORES, lot: L2401}]
 
 All files are read and every record is validated before anything is written; then
 everything is written in the caller's one transaction, in the order locations, items,
-BOMs, stock. Every problem found is reported (``ImportInvalid``), each naming the
+BOMs, routings, stock. Every problem found is reported (``ImportInvalid``), each naming the
 file, the line and the field: ``items.yaml:14: items[3].lead_time_days: must be ...``.
 
 Defaults: a BOM without ``revision`` is revision ``A``, ``output_qty`` 1, ``active``
@@ -19,7 +21,8 @@ true; a line without ``unit`` is in the child's base unit. Opening stock goes to
 ``available``; a lot-tracked item needs ``lot``, a serial-tracked one ``serials``.
 
 Importing is idempotent: a record equal to what is stored changes nothing. A changed
-item is updated; a changed BOM becomes a new revision (``bom.save``); an opening
+item is updated; a changed BOM becomes a new revision (``bom.save``); a changed routing replaces the
+stored one (released orders keep their own stages); an opening
 balance already posted with the same quantity is left alone, and one posted with a
 different quantity is refused (stock is corrected with ``stock count``/``adjust``).
 

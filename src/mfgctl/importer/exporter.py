@@ -1,4 +1,5 @@
-"""Export: the database's locations, items, BOM revisions and stock as import YAML.
+"""Export: the database's locations, items, BOM revisions, routings and stock as import
+YAML.
 
 The same format the importer reads, with keys in a fixed order and defaults left out,
 so export -> import into a new database -> export gives the same text. Numbers are
@@ -15,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain import bom, items, locations, reports
+from mfgctl.domain import bom, items, locations, reports, stages
 from mfgctl.domain.items import Item
 from mfgctl.importer.yamlread import IMPLICIT
 
@@ -99,6 +100,10 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
         out["lines"] = [_Flow(ln) for ln in out["lines"]]
         boms.append(out)
     data["boms"] = boms
+    data["routings"] = [
+        {"item": code, "stages": [_Flow(s.to_fields()) for s in found]}
+        for code, _name, found in stages.all_routings(db)
+    ]
     entries: list[dict[str, Any]] = []
     for r in reports.balances_for_export(db):
         expires = r["expires"]
@@ -129,7 +134,7 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
 
 
 def export(db: sqlite3.Connection) -> str:
-    """The database's locations, items, BOM revisions and stock as import YAML."""
+    """The database's locations, items, BOM revisions, routings and stock as import YAML."""
     data = export_data(db)
     header = "# mfgctl export: import it with `mfgctl import FILE`\n"
     if not data:

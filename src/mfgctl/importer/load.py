@@ -2,9 +2,10 @@
 
 All documents are read and every record is validated before anything is written; then
 everything is written in the caller's one transaction, in the order locations, items,
-BOMs, stock. Every problem found is reported (``ImportInvalid``). A record equal to
-what is stored changes nothing; a changed item is updated. The ``boms:`` and
-``stock:`` sections have their own modules (``boms``, ``opening``); this one owns the
+BOMs, routings, stock. Every problem found is reported (``ImportInvalid``). A record equal to
+what is stored changes nothing; a changed item is updated. The ``boms:``,
+``routings:`` and ``stock:`` sections have their own modules (``boms``, ``routings``,
+``opening``); this one owns the
 document structure, ``locations:`` and ``items:``.
 """
 
@@ -19,10 +20,12 @@ from mfgctl.db import rolled_back
 from mfgctl.domain import codes, items, locations
 from mfgctl.domain.bom import BOM_KEYS
 from mfgctl.domain.items import Item
+from mfgctl.domain.stages import ROUTING_KEYS
 from mfgctl.errors import ImportInvalid, InvalidInput, MfgError
 from mfgctl.importer.boms import Boms
 from mfgctl.importer.opening import STOCK_KEYS, OpeningStock
 from mfgctl.importer.records import SECTIONS, At, Change, Result, upper
+from mfgctl.importer.routings import Routings
 from mfgctl.importer.yamlread import Document, Record, Seq
 
 LOCATION_KEYS = ("code", "name")
@@ -30,6 +33,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "locations": LOCATION_KEYS,
     "items": items.KEYS,
     "boms": BOM_KEYS,
+    "routings": ROUTING_KEYS,
     "stock": STOCK_KEYS,
 }
 
@@ -62,6 +66,7 @@ class Import:
         self.items: dict[str, _Item] = {}
         self.db_items = {upper(i.code): i for i in items.all_items(db)}
         self.boms = Boms(self)
+        self.routings = Routings(self)
         self.stock = OpeningStock(self)
         for doc in documents:
             self._split(doc)
@@ -116,6 +121,8 @@ class Import:
             self.boms.check(at)
         if self.boms.entries:
             self.boms.check_cycles()
+        for at in self.sections["routings"]:
+            self.routings.check(at)
         for at in self.sections["stock"]:
             self.stock.check(at)
 
@@ -232,6 +239,8 @@ class Import:
             changes.append(Change("item", entry.item.code, entry.action, ", ".join(entry.changed)))
         self.stop()
         changes.extend(self.boms.write())
+        self.stop()
+        changes.extend(self.routings.write())
         self.stop()
         changes.extend(self.stock.write(user))
         self.stop()

@@ -14,9 +14,9 @@ from typing import Any
 
 from mfgctl.importer.yamlread import Record
 
-SECTIONS = ("locations", "items", "boms", "stock")
+SECTIONS = ("locations", "items", "boms", "routings", "stock")
 
-KINDS = ("location", "item", "bom", "stock")
+KINDS = ("location", "item", "bom", "routing", "stock")
 _SUMMARY_ACTION = {
     "added": "added",
     "changed": "changed",
