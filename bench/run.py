@@ -34,6 +34,7 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402  (bench/generate.py, next to this file)
+import production  # noqa: E402  (bench/production.py)
 
 # The targets of the issue.
 STARTUP_FACTOR = 12  # `mfgctl stock` on the sample within 12x a bare `python -c pass`
@@ -199,6 +200,26 @@ class Builds:
             self._done(path, stamp)
         return path
 
+    def orders_db(self) -> tuple[Path, dict[str, Any]]:
+        """moves.db with the plant's BOMs and 5,000 released orders (bench/production.py),
+        and what building it found. Rebuilt when the generators, schema.sql or the code
+        that writes orders (src/mfgctl) change."""
+        path = OUT / "orders.db"
+        info_path = OUT / "orders.json"
+        sources = sorted((ROOT / "src" / "mfgctl").rglob("*.py"))
+        stamp = fingerprint(
+            HERE / "generate.py", HERE / "production.py", ROOT / "schema.sql", *sources
+        )
+        moves = self.moves_db()
+        if not self._fresh(path, stamp) or not info_path.exists():
+            print("building orders.db (5,000 released orders; about 45 s)...", file=sys.stderr)
+            remove_db(path)
+            info = production.build_orders_db(path, moves, self.plant, mfgctl=self.mfgctl)
+            info_path.write_text(json.dumps(info, indent=2) + "\n")
+            print(f"  {info}", file=sys.stderr)
+            self._done(path, stamp)
+        return path, json.loads(info_path.read_text())
+
     def sample_db(self, sample_files: list[Path]) -> Path:
         """Always rebuilt: it is small, and the importer may have changed."""
         path = OUT / "sample.db"
@@ -322,6 +343,105 @@ def import_report(costs: list[ModuleCost], wall: float) -> list[str]:
     return lines
 
 
+# -- production: reservations and orders ------------------------------------------------------
+
+
+def production_benchmarks(
+    builds: Builds, mfgctl: str, *, runs: int, quick: int, reserve_runs: int, seconds: float
+) -> list[str]:
+    """Reservation throughput from 1, 2, 4 processes; the whole `mfgctl reserve`
+    command; `order show`, `order list` (and `wip`) on 5,000 orders. Markdown lines."""
+    cpu = CpuWatch()
+    orders_db, info = builds.orders_db()
+    print("reservations from 1, 2 and 4 processes...", file=sys.stderr)
+    levels = (1, 2, 4)
+    found = production.throughput(
+        orders_db, levels, runs=reserve_runs, seconds=seconds, mfgctl=mfgctl, others=CpuWatch
+    )
+    reserve_db = OUT / "reserve.db"
+    production.prepare_reservation_db(orders_db, reserve_db)
+    argv = [mfgctl, "--db", str(reserve_db), "reserve", "RES-01", "5", "--for", "BENCH-CLI"]
+    whole = measure("`mfgctl reserve RES-01 5 --for BENCH-CLI` (the whole command)", argv,
+                    runs=quick, warmup=3)  # fmt: skip
+    problems = production.verify(reserve_db, [], procs=0, mfgctl=mfgctl)
+    whole.detail = "free >= 0, `check` pass" if not problems else "; ".join(problems)
+    remove_db(reserve_db)
+
+    order_id, n_materials = production.typical_order(orders_db)
+    db = ["--db", str(orders_db)]
+    reports = measure_group(
+        [
+            (
+                f"`mfgctl order show {order_id}` ({n_materials} materials, the median)",
+                [mfgctl, *db, "order", "show", str(order_id)],
+            ),
+            ("`mfgctl order list` (5,000 orders)", [mfgctl, *db, "order", "list"]),
+            ("`mfgctl order list --format csv`", [mfgctl, *db, "order", "list", "--format", "csv"]),
+        ],
+        runs=runs,
+    )
+    name = "`mfgctl wip`, 5,000 orders"
+    if capture([mfgctl, "wip", "--help"]).returncode != 0:
+        why = "`mfgctl wip` does not exist yet (`mfgctl wip --help` fails)"
+        print(f"NOTE: {why}: skipping it", file=sys.stderr)
+        reports.append(Measurement(name, [], skipped=why))
+    else:
+        try:
+            # At most 3 runs, no warm-up (the reports above warmed the file): it can be slow.
+            reports.append(measure(name, [mfgctl, *db, "wip"], runs=min(runs, 3), warmup=0))
+        except RuntimeError as e:
+            print(f"NOTE: `mfgctl wip` failed: {e}", file=sys.stderr)
+            reports.append(Measurement(name, [], skipped=f"it failed: {str(e)[-200:]}"))
+
+    others = cpu.others()
+    refused = info.get("refused", {})
+    refusals = "; ".join(f"{k}: {v}" for k, v in info.get("first_refusal", {}).items())
+    return [
+        "## Production: reservations and orders",
+        "",
+        f"- Other processes used {others:.2f} of {os.cpu_count()} cores on average during "
+        "this section"
+        + (" (**busy machine**)" if others > 0.2 else "")
+        + "; per reservation run, the last column below.",
+        f"- Database: `out/orders.db`, the plant of moves.db ({info['items']:,} items, "
+        f"1,000,000 moves) with its 7,000 BOMs imported, {production.STOCK_QTY:,} of every "
+        f"component received, and {info['orders']:,} orders created and released through "
+        f"`orders.create` / `orders.release` ({info['released']:,} released, "
+        f"{info['late']:,} of them late today, {info['materials']:,} frozen materials, "
+        f"{info['reservations']:,} reservations, {info['events']:,} order events). "
+        f"Built in {info['orders s']:.0f} s of orders after {info['copy + import BOMs s']:.0f} s "
+        f"of copy and BOM import; `mfgctl check` passes.",
+        *(
+            [
+                f"- While building it, {sum(refused.values())} drawn orders were refused by "
+                f"`orders.release` and skipped (rolled back to a savepoint, another one drawn): "
+                f"{refusals}"
+            ]
+            if refused
+            else []
+        ),
+        "",
+        f"### Reservation throughput ({reserve_runs} runs of {seconds:g} s per level)",
+        "",
+        *production.throughput_table(found),
+        "",
+        "Each worker is its own OS process with one connection (`mfgctl.db.connect`, default "
+        "busy timeout) calling `reservations.reserve(item, qty, ref)` in "
+        "`mfgctl.db.transaction` (`BEGIN IMMEDIATE` ... `COMMIT`, `synchronous=FULL`) in a "
+        f"loop: {len(production.RES_ITEMS)} lot-tracked items, each in "
+        f"{production.RES_LOTS * len(production.RES_LOCATIONS)} lots of "
+        f"{production.RES_LOT_QTY:,} pcs at {len(production.RES_LOCATIONS)} locations, "
+        f"{production.RES_QTY[0]}-{production.RES_QTY[1]} pcs a reservation (first-expired "
+        "picking moves through the lots; a reservation may take from two). Every run starts "
+        "from a fresh copy of orders.db. Latency: one reservation's transaction, waiting "
+        "for the lock included. Others' CPU: cores other processes used during the run "
+        "(with fsync-heavy runs this includes the kernel's own I/O threads).",
+        "",
+        *table([whole, *reports]),
+        "",
+    ]
+
+
 # -- the report -----------------------------------------------------------------------------
 
 
@@ -420,6 +540,15 @@ def main(argv: list[str] | None = None) -> int:
         help="timed runs of the start-up benchmarks (default 25: they take milliseconds)",
     )
     ap.add_argument("--import-runs", type=int, default=5, help="timed runs of the import")
+    ap.add_argument(
+        "--reserve-seconds", type=float, default=5, help="length of a reservation run (default 5)"
+    )
+    ap.add_argument(
+        "--reserve-runs", type=int, default=3, help="reservation runs per process count"
+    )
+    ap.add_argument(
+        "--no-production", action="store_true", help="skip the reservation and order benchmarks"
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild everything in bench/out/")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
@@ -506,6 +635,17 @@ def main(argv: list[str] | None = None) -> int:
     out = capture([mfgctl, "--db", str(moves_db), "stock", "--format", "csv"]).stdout
     print(f"  (the report lists {out.count(chr(10)) - 1} items)", file=sys.stderr)
 
+    production_md: list[str] = []
+    if not args.no_production:
+        production_md = production_benchmarks(
+            builds,
+            mfgctl,
+            runs=runs,
+            quick=quick,
+            reserve_runs=max(args.reserve_runs, 1),
+            seconds=args.reserve_seconds,
+        )
+
     print("start-up analysis (python -X importtime)...", file=sys.stderr)
     probe_db = sample_db
     if probe_db is None:
@@ -541,6 +681,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *imports_md,
         "",
+        *production_md,
     ]
     text = "\n".join(lines)
     print()
