@@ -111,7 +111,7 @@ def started(cli, shop) -> Path:
 
 
 def advance(cli, *args: object) -> list[dict]:
-    r = cli("advance", "1", *args, "--format", "json")
+    r = cli("order", "advance", "1", *args, "--format", "json")
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
 
@@ -124,52 +124,53 @@ def test_advance_records_progress_stage_by_stage(cli, started):
         ("test", 7, 0, 0),
         ("pack", 0, 0, 0),
     ]
-    r = cli("advance", "ORDER-1", "--stage", "TEST", "--good", "5")
+    r = cli("order", "advance", "ORDER-1", "--stage", "TEST", "--good", "5")
     assert r.exit_code == 0, r.stderr
     assert "Order 1 test: 5 good, 0 rejected recorded; now at assembly" in r.stderr
     rows = advance(cli, "-s", "assembly", "-g", "2")
     assert [(r["waiting"], r["good"]) for r in rows] == [(0, 9), (4, 5), (5, 0)]
-    r = cli("advance", "1", "-s", "test", "-g", "4")
+    r = cli("order", "advance", "1", "-s", "test", "-g", "4")
     assert "now at pack" in r.stderr
-    r = cli("advance", "1", "-s", "pack", "-g", "9")
+    r = cli("order", "advance", "1", "-s", "pack", "-g", "9")
     assert "every stage passed" in r.stderr
 
 
 def test_units_cannot_pass_a_stage_they_have_not_reached(cli, started):
-    err = refused(cli, started, "advance", "1", "--stage", "test", "--good", "1")
+    err = refused(cli, started, "order", "advance", "1", "--stage", "test", "--good", "1")
     assert err == (
         "Error: order 1 stage test: cannot record 1 more (1 good, 0 rejected): 0 passed "
         "assembly, 0 already handled here, so at most 0 pcs can\n"
     )
     advance(cli, "-s", "assembly", "-g", "4")
     advance(cli, "-s", "test", "-g", "3")
-    err = refused(cli, started, "advance", "1", "-s", "test", "-g", "1", "-r", "1", "--reason",
-                  "hum")  # fmt: skip
+    err = refused(
+        cli, started, "order", "advance", "1", "-s", "test", "-g", "1", "-r", "1", "--reason", "hum"
+    )
     assert "cannot record 2 more (1 good, 1 rejected): 4 passed assembly, 3 already handled" in err
     assert "at most 1 pcs" in err
-    err = refused(cli, started, "advance", "1", "-s", "assembly", "-g", "7")
+    err = refused(cli, started, "order", "advance", "1", "-s", "assembly", "-g", "7")
     assert "the order is for 10, 4 already handled here, so at most 6 pcs can" in err
 
 
 def test_rejects_need_a_reason_and_something_must_be_recorded(cli, started):
-    err = refused(cli, started, "advance", "1", "-s", "assembly", "-r", "2")
+    err = refused(cli, started, "order", "advance", "1", "-s", "assembly", "-r", "2")
     assert "order 1: --reason is required with --rejected (2 rejected at assembly)" in err
-    err = refused(cli, started, "advance", "1", "-s", "assembly")
+    err = refused(cli, started, "order", "advance", "1", "-s", "assembly")
     assert "nothing to record" in err
-    err = refused(cli, started, "advance", "1", "-s", "assembly", "-g", "-1")
+    err = refused(cli, started, "order", "advance", "1", "-s", "assembly", "-g", "-1")
     assert "--good must not be negative" in err
-    err = refused(cli, started, "advance", "1", "-s", "welding", "-g", "1")
+    err = refused(cli, started, "order", "advance", "1", "-s", "welding", "-g", "1")
     assert "order 1 has no stage 'welding' (its stages: assembly, test, pack)" in err
 
 
 def test_only_an_in_progress_order_advances(cli, shop):
     assert cli("order", "create", "DEV", "10", "--due", day(5)).exit_code == 0
-    err = refused(cli, shop, "advance", "1", "-s", "assembly", "-g", "1")
+    err = refused(cli, shop, "order", "advance", "1", "-s", "assembly", "-g", "1")
     assert "order 1 is planned: progress is recorded only on an in_progress order" in err
     assert cli("order", "release", "1").exit_code == 0
-    err = refused(cli, shop, "advance", "1", "-s", "assembly", "-g", "1")
+    err = refused(cli, shop, "order", "advance", "1", "-s", "assembly", "-g", "1")
     assert "order 1 is released" in err and "mfgctl order start 1" in err
-    err = refused(cli, shop, "advance", "9", "-s", "assembly", "-g", "1")
+    err = refused(cli, shop, "order", "advance", "9", "-s", "assembly", "-g", "1")
     assert "no production order 9" in err
 
 
@@ -184,5 +185,5 @@ def test_an_order_released_without_routing_has_no_stages(cli, shop, tmp_path):
     assert cli("order", "create", "KIT", "2", "--due", day(5)).exit_code == 0
     assert cli("order", "release", "1").exit_code == 0
     start(shop, 1)
-    err = refused(cli, shop, "advance", "1", "-s", "assembly", "-g", "1")
+    err = refused(cli, shop, "order", "advance", "1", "-s", "assembly", "-g", "1")
     assert "order 1 has no stages: KIT had no routing when it was released" in err

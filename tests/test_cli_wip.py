@@ -16,9 +16,12 @@ def test_wip_numbers_for_a_hand_built_case(cli, initdb, tmp_path: Path):
     assert cli("order", "release", "1").exit_code == 0
     start(initdb, 1)
     assert (
-        cli("advance", "1", "-s", "assembly", "-g", "6", "-r", "1", "--reason", "x").exit_code == 0
+        cli(
+            "order", "advance", "1", "-s", "assembly", "-g", "6", "-r", "1", "--reason", "x"
+        ).exit_code
+        == 0
     )
-    assert cli("advance", "1", "-s", "test", "-g", "4").exit_code == 0
+    assert cli("order", "advance", "1", "-s", "test", "-g", "4").exit_code == 0
     consume(initdb, 1, "PCB", "10")  # 10 x 2.5
     consume(initdb, 1, "CASE", "7.5")  # 7.5 x 0.4
     # Order 2: 5 DEV due later, released only. Order 3: planned, not in the report.

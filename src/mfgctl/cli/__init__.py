@@ -34,7 +34,6 @@ GROUPS = {
     "release": "mfgctl.cli.release",
     "routing": "mfgctl.cli.routing",
     # One-command apps: Typer makes each a plain top-level command.
-    "advance": "mfgctl.cli.order_stages",
     "wip": "mfgctl.cli.wip",
     "consume": "mfgctl.cli.consume",
 }

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mfgctl.cli import order_stages
 from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, RefOpt, UnitOpt, done, group, session
 from mfgctl.cli._common import user as user_of
 from mfgctl.domain import orders, production
@@ -252,3 +253,6 @@ def close_cmd(
         f"freed {len(result.freed)} reservations, returned {len(result.returned)} moves "
         f"of WIP to stock"
     )
+
+
+app.command("advance")(order_stages.advance_cmd)

@@ -1,7 +1,6 @@
-"""``mfgctl advance``: record progress of a production order at one of its stages.
+"""``mfgctl order advance``: record progress of a production order at one of its stages.
 
-A one-command app: the root registers it as the top-level ``advance`` command (it
-belongs under ``mfgctl order`` once that group registers ``advance_cmd``).
+Kept apart from cli/order.py (which registers it) because stages are their own concept.
 """
 
 from __future__ import annotations
@@ -14,10 +13,7 @@ from mfgctl.cli._common import FormatOpt, done, session
 from mfgctl.cli._common import user as user_of
 from mfgctl.render import Format, emit
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
-
-@app.command("advance")
 def advance_cmd(
     ctx: typer.Context,
     order: Annotated[
