@@ -342,4 +342,8 @@ CREATE TABLE stage_event (
 ) STRICT;
 CREATE INDEX stage_event_order ON stage_event (order_id, position);
 
-PRAGMA user_version = 4;
+-- Balances by place (schema version 5): what sits at one order's place (its WIP) is
+-- read per order by the wip report and order show.
+CREATE INDEX balance_place ON balance (location_id, item_id);
+
+PRAGMA user_version = 5;

@@ -172,3 +172,29 @@ def test_order_numbers_are_parsed_strictly() -> None:
     for bad in ("0", "-1", "x", "12a", "١٢"):
         with pytest.raises(InvalidInput):
             orders.parse_id(bad)
+
+
+def test_a_requirement_finer_than_a_millionth_is_rounded_up_and_releases(
+    conn: sqlite3.Connection,
+) -> None:
+    # 43 x 0.35 g x 1.05 = 15.8025 g of a kg item = 0.0158025 kg: seven decimals.
+    with dbmod.transaction(conn):
+        item(conn, "SLD", unit="kg")
+        item(conn, "MOD", make=True)
+        bom(conn, "MOD", [line("SLD", "0.35", "g", scrap_pct="5")])
+        ops.receive(conn, item="SLD", qty="1", user="t")
+        order = orders.create(conn, item="MOD", qty="43", due=day(7), user="t")
+    assert needs(conn, order) == {"SLD": Decimal("0.015803")}
+    with dbmod.transaction(conn):
+        orders.release(conn, order.id, user="t")
+    assert needs(conn, order) == {"SLD": Decimal("0.015803")}
+    assert reservations.reserved_for_order(conn, order.id) == {
+        items_id(conn, "SLD"): Decimal("0.015803")
+    }
+    assert checks.run(conn) == []
+
+
+def items_id(conn: sqlite3.Connection, code: str) -> int:
+    from mfgctl.domain import items
+
+    return items.get(conn, code).id

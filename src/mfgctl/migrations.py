@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -222,11 +222,21 @@ def _v4_routings(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _v5_balance_by_place(db: sqlite3.Connection) -> None:
+    """v5: an index of balances by place.
+
+    Why: the wip report read each order's place by scanning every balance row (about
+    2.5 ms an order, 13 s for 5,000 open orders).
+    """
+    db.execute("CREATE INDEX balance_place ON balance (location_id, item_id)")
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
     4: _v4_routings,
+    5: _v5_balance_by_place,
 }
 
 

@@ -117,6 +117,13 @@ def from_micro(value: int | None) -> Decimal | None:
     return Decimal(value) / SCALE
 
 
+def round_up(number: Decimal) -> Decimal:
+    """Round up to what the ledger can hold (a millionth): a requirement is never short."""
+    from decimal import ROUND_CEILING
+
+    return number.quantize(_STEP, rounding=ROUND_CEILING)
+
+
 def dec(value: int | None) -> Decimal:
     """Like from_micro, but None counts as zero (for sums)."""
     return from_micro(value or 0)  # type: ignore[return-value]

@@ -414,6 +414,19 @@ def _suggest(db: sqlite3.Connection, code: str) -> str:
     return f" (did you mean {', '.join(by_upper[c] for c in close)}?)" if close else ""
 
 
+def by_ids(db: sqlite3.Connection, item_ids: list[int]) -> list[Item]:
+    """The items with these ids (for a few items, without loading the catalogue)."""
+    if not item_ids:
+        return []
+    ids = sorted(set(item_ids))
+    marks = ", ".join("?" * len(ids))
+    units = _units_of(db, ids)
+    return [
+        _from_row(r, units.get(r["id"], {}))
+        for r in db.execute(f"{_SELECT} WHERE id IN ({marks})", ids)
+    ]
+
+
 def all_items(db: sqlite3.Connection) -> list[Item]:
     """Every item, active or not, ordered by code."""
     units = _units_of(db)

@@ -228,7 +228,8 @@ class Material:
 def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> list[Material]:
     """The components an order of ``qty`` consumes with revision ``rev``.
 
-    Uses bomtree's exact explosion on a structure that holds only ``rev`` and the BOMs
+    Quantities are rounded up to the millionth the ledger counts in. Uses bomtree's
+    exact explosion on a structure that holds only ``rev`` and the BOMs
     of phantoms reached through phantom lines: an ordinary make line is a leaf.
     """
     full = bomtree.load(db)
@@ -257,8 +258,11 @@ def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> li
                 walked.add(key)
                 queue.append(keep[key])
     rows.sort(key=lambda r: first_seen.get(r.item.upper(), len(first_seen)))
+    # The ledger counts in millionths: 3.4863325 g of solder is required as 3.486333.
     return [
-        Material(n, full.items[r.item.upper()], r.qty, substitutes.get(r.item.upper(), ()))
+        Material(
+            n, full.items[r.item.upper()], q.round_up(r.qty), substitutes.get(r.item.upper(), ())
+        )
         for n, r in enumerate(rows, start=1)
     ]
 
@@ -271,7 +275,7 @@ def materials(db: sqlite3.Connection, order: Order) -> list[Material]:
         (order.id,),
     ).fetchall()
     if frozen:
-        by_id = {it.id: it for it in items.all_items(db)}
+        by_id = {it.id: it for it in items.by_ids(db, [r[1] for r in frozen])}
         return [Material(r[0], by_id[r[1]], q.dec(r[2]), tuple(json.loads(r[3]))) for r in frozen]
     rev = bom.get_revision(db, order.item, order.revision)
     return explode_materials(db, rev, order.qty)
