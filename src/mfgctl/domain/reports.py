@@ -98,6 +98,22 @@ class StockRow:
 _COLUMNS = {by_lot: StockRow.columns(by_lot=by_lot) for by_lot in (False, True)}
 
 
+# Output still expected from open production orders: order quantity less what came out
+# of the order's place (good output and scrapped units), never below zero.
+_ON_ORDER = """
+    SELECT o.item_id, sum(max(o.qty - ifnull((
+               SELECT sum(m.qty) FROM move AS m
+                WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                  AND m.kind IN ('output', 'scrap')), 0), 0))
+      FROM production_order AS o
+      JOIN item AS i ON i.id = o.item_id
+     WHERE o.state IN ('planned', 'released', 'in_progress')
+       AND (:item IS NULL OR i.code = :item)
+       AND (:type IS NULL OR i.type = :type)
+     GROUP BY o.item_id
+"""
+
+
 def stock(
     db: sqlite3.Connection,
     *,
@@ -114,7 +130,9 @@ def stock(
     ``reserved`` is what open, unexpired reservations hold now (of the lot, at the
     location, when those are asked for); ``free`` is available minus reserved. A
     report ``as_of`` a past moment shows no reservations (their history is not kept
-    as moves), so there ``free`` equals available.
+    as moves), so there ``free`` equals available. ``on_order`` is the output still
+    expected from open production orders (planned, released, in progress), now; it is
+    shown on per-item rows (not per lot, not for one location, not as of a past date).
 
     Args:
         item, type, location: restrict to one item, item type or real location.
@@ -148,6 +166,11 @@ def stock(
         for item_id, lot, amount in db.execute(reserved_sql, {**params, "today": today}):
             held[(item_id, lot)] = amount
     sums: dict[tuple[int, str | None], dict[str, int]] = {}
+    on_order: dict[int, int] = {}
+    if as_of is None and not by_lot and location_code is None:
+        on_order = dict(db.execute(_ON_ORDER, params).fetchall())
+        for item_id in on_order:
+            sums.setdefault((item_id, None), dict.fromkeys((*STATUSES, "wip"), 0))
     for item_id, lot, st, kind, amount in db.execute(sql, params):
         cell = sums.setdefault((item_id, lot), dict.fromkeys((*STATUSES, "wip"), 0))
         cell["wip" if kind == "production" else st] += amount
@@ -186,7 +209,7 @@ def stock(
                 rejected=d["rejected"],
                 rework=d["rework"],
                 wip=d["wip"],
-                on_order=Decimal(0),
+                on_order=q.dec(on_order.get(item_id, 0)),
             )
         )
     rows.sort(key=lambda r: (r.item.upper(), r.lot or ""))
