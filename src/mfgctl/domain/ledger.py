@@ -138,6 +138,17 @@ def get_lot(db: sqlite3.Connection, item: Item, code: str) -> Lot:
     return found
 
 
+def check_new_serials(db: sqlite3.Connection, item: Item, serials: list[str]) -> None:
+    """Serials about to be created: none given twice, none that already exists."""
+    seen: set[str] = set()
+    for s in serials:
+        if s.upper() in seen:
+            raise InvalidInput(f"serial {s} is given twice")
+        seen.add(s.upper())
+        if find_lot(db, item, s) is not None:
+            raise RuleViolation(f"serial {s} of {item.code} already exists")
+
+
 def ensure_lot(
     db: sqlite3.Connection, item: Item, code: str, *, expires_on: date | None = None
 ) -> Lot:

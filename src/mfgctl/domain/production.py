@@ -589,13 +589,7 @@ def complete(
                     f"{product.code} is serial-tracked: --qty {q.fmt(good)} needs as many "
                     f"serials, got {len(lot_codes)} (or use --auto-serials)"
                 )
-            seen: set[str] = set()
-            for s in lot_codes:
-                if s.upper() in seen:
-                    raise InvalidInput(f"serial {s} is given twice")
-                seen.add(s.upper())
-                if ledger.find_lot(db, product, s) is not None:
-                    raise RuleViolation(f"serial {s} of {product.code} already exists")
+            ledger.check_new_serials(db, product, lot_codes)
     elif product.tracking == "lot":
         if serials or auto_serials:
             raise InvalidInput(f"{product.code} is lot-tracked: give --lot, not serials")
@@ -745,37 +739,24 @@ def close(
     for m in orders.materials(db, found):
         back = up = Decimal(0)
         for lt, n in wip_lots(db, found, m.item):
-            if target is not None:
-                returned.append(
-                    ledger.post(
-                        db,
-                        item=m.item,
-                        qty=n,
-                        source=wip,
-                        target=target,
-                        kind="return",
-                        user=user,
-                        lot=lt,
-                        ref=found.reference,
-                        reason="unconsumed at close",
-                    )
-                )
+            to_stock = target is not None
+            move = ledger.post(
+                db,
+                item=m.item,
+                qty=n,
+                source=wip,
+                target=target if to_stock else conv,  # type: ignore[arg-type]
+                kind="return" if to_stock else "relieve",
+                user=user,
+                lot=lt,
+                ref=found.reference,
+                reason="unconsumed at close" if to_stock else "left in WIP at close",
+            )
+            if to_stock:
+                returned.append(move)
                 back += n
             else:
-                used_up.append(
-                    ledger.post(
-                        db,
-                        item=m.item,
-                        qty=n,
-                        source=wip,
-                        target=conv,
-                        kind="relieve",
-                        user=user,
-                        lot=lt,
-                        ref=found.reference,
-                        reason="left in WIP at close",
-                    )
-                )
+                used_up.append(move)
                 up += n
         per_item[m.item.code] = (back, up)
     made = output(db, found)

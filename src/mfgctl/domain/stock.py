@@ -92,13 +92,7 @@ def receive(
                 f"{it.code} is serial-tracked: quantity {q.fmt(amount)} must equal the "
                 f"number of serials ({len(serials)})"
             )
-        seen: set[str] = set()
-        for s in serials:
-            if s.upper() in seen:
-                raise InvalidInput(f"serial {s} is given twice")
-            seen.add(s.upper())
-            if ledger.find_lot(db, it, s) is not None:
-                raise RuleViolation(f"serial {s} of {it.code} already exists")
+        ledger.check_new_serials(db, it, serials)
         moves = []
         for s in serials:
             lot_row = ledger.ensure_lot(db, it, s, expires_on=expires)
