@@ -37,6 +37,7 @@ CREATE TABLE item (
     planning_reviewed_on    TEXT,
     active                  INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     serial_pattern          TEXT,  -- v4: how completion numbers serials, e.g. HD200-{yyyy}-{seq:05}
+    backflush               INTEGER NOT NULL DEFAULT 0 CHECK (backflush IN (0, 1)),  -- v6
     CHECK (lot_sizing <> 'fixed' OR fixed_order_qty IS NOT NULL),
     CHECK (lot_sizing <> 'period' OR period_days IS NOT NULL),
     CHECK (max_order_qty IS NULL OR moq IS NULL OR max_order_qty >= moq)
@@ -346,4 +347,7 @@ CREATE INDEX stage_event_order ON stage_event (order_id, position);
 -- read per order by the wip report and order show.
 CREATE INDEX balance_place ON balance (location_id, item_id);
 
-PRAGMA user_version = 5;
+-- Schema version 6: item.backflush (an order of the item consumes its materials when it
+-- starts).
+
+PRAGMA user_version = 6;

@@ -53,6 +53,7 @@ def test_add_then_show_every_field(cli: Cli, initdb: Path) -> None:
             "planning_reviewed": None,
             "active": True,
             "serial_pattern": None,
+            "backflush": False,
         }
     ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -231,12 +231,25 @@ def _v5_balance_by_place(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX balance_place ON balance (location_id, item_id)")
 
 
+def _v6_backflush(db: sqlite3.Connection) -> None:
+    """v6: ``item.backflush``.
+
+    Why: for items made in one go, starting an order should consume its materials
+    without a separate ``consume`` command.
+    """
+    db.execute(
+        "ALTER TABLE item ADD COLUMN "
+        "backflush INTEGER NOT NULL DEFAULT 0 CHECK (backflush IN (0, 1))"
+    )
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
     4: _v4_routings,
     5: _v5_balance_by_place,
+    6: _v6_backflush,
 }
 
 

@@ -38,6 +38,7 @@ FIELD_OPTIONS: list[tuple[str, Any, str]] = [
     ("inspect_on_receipt", bool, "Receipts go to pending_inspection first."),
     ("release_criteria", str, "Comma-separated release criteria, e.g. inspection,labeling."),
     ("serial_pattern", str, "How order completion numbers serials, e.g. HD200-{yyyy}-{seq:05}."),
+    ("backflush", bool, "Starting an order of this item consumes its materials (make items)."),
     ("planning_reviewed", str, "Date the planning data was last reviewed (YYYY-MM-DD)."),
     ("active", bool, "--active reactivates a deactivated item (see item deactivate)."),
 ]

@@ -155,8 +155,9 @@ def cancel_cmd(
 def start_cmd(ctx: typer.Context, order: OrderArg) -> None:
     """Start a released order (released -> in_progress)."""
     with session(ctx) as db:
-        found = production.start(db, order, user=user_of(ctx))
-    done(f"Started order {found.id} ({found.state})")
+        found, moves = production.start(db, order, user=user_of(ctx))
+    consumed = f"; backflushed {len(moves)} consume moves" if moves else ""
+    done(f"Started order {found.id} ({found.state}){consumed}")
 
 
 @app.command("complete")

@@ -56,6 +56,7 @@ class Item:
     planning_reviewed: str | None = None
     active: bool = True
     serial_pattern: str | None = None
+    backflush: bool = False
     id: int = 0
 
     @property
@@ -221,6 +222,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "planning_reviewed": _date_text,
     "active": _bool,
     "serial_pattern": _serial_pattern,
+    "backflush": _bool,
 }
 KEYS = ("code", *PARSERS)
 REQUIRED = ("name", "type", "unit", "make_or_buy")
@@ -306,7 +308,7 @@ _COLUMNS = (
     "code, name, type, unit, make_or_buy, method, tracking, purchase_lead_time_days, "
     "mfg_lead_time_days, moq, max_order_qty, order_multiple, safety_stock, lot_sizing, "
     "fixed_order_qty, period_days, std_cost, inspect_on_receipt, release_criteria, "
-    "planning_reviewed_on, active, serial_pattern"
+    "planning_reviewed_on, active, serial_pattern, backflush"
 )
 _SELECT = f"SELECT id, {_COLUMNS} FROM item"
 
@@ -338,6 +340,7 @@ def _values(item: Item) -> tuple[Any, ...]:
         item.planning_reviewed,
         int(item.active),
         item.serial_pattern,
+        int(item.backflush),
     )
 
 
@@ -368,6 +371,7 @@ def _from_row(row: sqlite3.Row, units: dict[str, Decimal]) -> Item:
         planning_reviewed=row["planning_reviewed_on"],
         active=bool(row["active"]),
         serial_pattern=row["serial_pattern"],
+        backflush=bool(row["backflush"]),
     )
 
 

@@ -154,17 +154,25 @@ def wip_qty(db: sqlite3.Connection, order: Order, item: Item) -> Decimal:
 # -- the state machine -------------------------------------------------------------------
 
 
-def start(db: sqlite3.Connection, order: object, *, user: str) -> Order:
-    """Start a released order (released -> in_progress)."""
+def start(db: sqlite3.Connection, order: object, *, user: str) -> tuple[Order, list[Move]]:
+    """Start a released order (released -> in_progress).
+
+    If the item is set to ``backflush``, its materials are consumed at once, all or
+    nothing (a shortage refuses the start). Returns the order and those moves.
+    """
     found = order if isinstance(order, Order) else orders.get(db, order)
-    return orders.transition(db, found, "in_progress", user=user)
+    started = orders.transition(db, found, "in_progress", user=user)
+    if not items.get(db, started.item).backflush:
+        return started, []
+    return backflush(db, started.id, user=user)
 
 
 def _running(db: sqlite3.Connection, order: object, *, user: str, doing: str) -> Order:
     """The order, started if it was only released; refused in any other state."""
     found = orders.get(db, order)
     if found.state == "released":
-        return start(db, found, user=user)
+        # Started by the consuming command itself: no automatic backflush on top of it.
+        return orders.transition(db, found, "in_progress", user=user)
     if found.state != "in_progress":
         hint = (
             f" (release it first: mfgctl order release {found.id})"
