@@ -64,7 +64,8 @@ def map_sqlite_error(e: sqlite3.Error, path: str | Path = "") -> MfgError:
     if "not a database" in low or "malformed" in low or "unable to open" in low:
         return DatabaseUnusable(f"{path} is not a usable mfgctl database ({text})")
     if "cannot store real value" in low or "integer overflow" in low:
-        # An integer sum beyond 64 bits turns into a REAL, which STRICT tables refuse.
+        # An integer sum beyond 64 bits overflows into a floating-point value, which the
+        # STRICT tables refuse: say so in words a user understands.
         return MfgError("a stock total would exceed the largest quantity mfgctl can store")
     return MfgError(text)
 
