@@ -204,3 +204,28 @@ def test_serials_are_unique_and_auto_serials_need_a_pattern(cli: Cli, shop: Path
     ok(cli, "item", "update", "HS-1", "--serial-pattern", "")
     err = refused(cli, shop, "order", "complete", "1", "--qty", "1", "--auto-serials")
     assert "HS-1 has no serial pattern" in err and "--serial-pattern" in err
+
+
+def test_order_show_lists_stages_and_output_lots(cli: Cli, shop: Path) -> None:
+    ok(cli, "routing", "set", "HS-1", "--stage", "assembly@ASSY:10:2", "--stage", "test")
+    ok(cli, "order", "create", "HS-1", "4", "--due", day(7))
+    for step in (("order", "release", "1"), ("order", "start", "1"), ("consume", "1")):
+        ok(cli, *step)
+    ok(cli, "order", "advance", "1", "--stage", "assembly", "--good", "3")
+    ok(cli, "order", "complete", "1", "--qty", "2", "--scrap", "1", "--reason", "bent",
+       "--auto-serials")  # fmt: skip
+    r = cli("order", "show", "1", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    shown = json.loads(r.stdout, parse_float=Decimal)
+    assert [(s["stage"], s["waiting"], s["good"]) for s in shown["stages"]] == [
+        ("assembly", 1, 3),
+        ("test", 3, 0),
+    ]
+    year = __import__("datetime").date.today().year
+    assert [
+        (o["lot"], o["kind"], o["location"], o["status"], o["qty"]) for o in shown["output"]
+    ] == [
+        (f"HS-{year}-0001", "output", "STORES", "awaiting_release", 1),
+        (f"HS-{year}-0002", "output", "STORES", "awaiting_release", 1),
+        ("ORDER-1-SCRAP-1", "scrap", "SCRAP", None, 1),
+    ]

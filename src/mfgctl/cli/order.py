@@ -124,15 +124,22 @@ def list_cmd(
 
 @app.command("show")
 def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table) -> None:
-    """One order: header, materials (required, reserved, consumed, short) and history."""
+    """One order: header, materials (required, reserved, consumed, variance, short), its
+    stages with their progress, its output lots and serials, and its history."""
+    from mfgctl.domain import stages
+
     with session(ctx, write=False) as db:
         found = orders.get(db, order)
         mats = orders.material_rows(db, found)
+        steps = [s.as_row() for s in stages.order_stages(db, found)]
+        made = production.output_lots(db, found)
         events = orders.history(db, found)
     _sections(
         [
             ("order", [found.as_row()], orders.ORDER_COLUMNS),
             ("materials", mats, orders.MATERIAL_COLUMNS),
+            ("stages", steps, stages.ORDER_STAGE_COLUMNS),
+            ("output", made, production.OUTPUT_LOT_COLUMNS),
             ("history", events, orders.HISTORY_COLUMNS),
         ],
         fmt,

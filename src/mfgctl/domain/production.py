@@ -138,6 +138,35 @@ def output(db: sqlite3.Connection, order: Order) -> Output:
     return Output(q.dec(good), q.dec(scrapped))
 
 
+_OUTPUT_LOTS = """
+    SELECT lt.code AS lot, m.kind, tl.code AS location, m.to_status AS status,
+           sum(m.qty) AS qty, min(m.seq) AS first_move
+      FROM move AS m
+      JOIN location AS tl ON tl.id = m.to_location_id
+      LEFT JOIN lot AS lt ON lt.id = m.lot_id
+     WHERE m.item_id = :item AND m.from_location_id = :loc AND m.kind IN ('output', 'scrap')
+     GROUP BY lt.code, m.kind, tl.code, m.to_status
+     ORDER BY first_move
+"""
+OUTPUT_LOT_COLUMNS = ["lot", "kind", "location", "status", "qty"]
+
+
+def output_lots(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
+    """The order's output by lot or serial: where it went (stock, or SCRAP) and how much."""
+    loc = locations.get(db, order.location)
+    product = items.get(db, order.item)
+    return [
+        {
+            "lot": r["lot"],
+            "kind": r["kind"],
+            "location": r["location"],
+            "status": r["status"],
+            "qty": q.dec(r["qty"]),
+        }
+        for r in db.execute(_OUTPUT_LOTS, {"item": product.id, "loc": loc.id})
+    ]
+
+
 def wip_lots(db: sqlite3.Connection, order: Order, item: Item) -> list[tuple[Lot | None, Decimal]]:
     """What the order's place holds of an item, per lot."""
     loc = locations.get(db, order.location)
