@@ -24,18 +24,19 @@ from mfgctl.cli._common import State
 
 # Command group -> the module whose ``app`` (a Typer sub-app) implements it.
 GROUPS = {
+    # In the order a shop meets them (mfgctl --help lists them so).
     "item": "mfgctl.cli.item",
     "bom": "mfgctl.cli.bom",
+    "routing": "mfgctl.cli.routing",
     "location": "mfgctl.cli.location",
     "stock": "mfgctl.cli.stock",
     "order": "mfgctl.cli.order",
     "reserve": "mfgctl.cli.reserve",
+    # One-command apps (consume, wip): Typer makes each a plain top-level command.
+    "consume": "mfgctl.cli.consume",
+    "wip": "mfgctl.cli.wip",
     "inspect": "mfgctl.cli.inspect",
     "release": "mfgctl.cli.release",
-    "routing": "mfgctl.cli.routing",
-    # One-command apps: Typer makes each a plain top-level command.
-    "wip": "mfgctl.cli.wip",
-    "consume": "mfgctl.cli.consume",
 }
 
 
