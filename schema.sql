@@ -350,4 +350,37 @@ CREATE INDEX balance_place ON balance (location_id, item_id);
 -- Schema version 6: item.backflush (an order of the item consumes its materials when it
 -- starts).
 
-PRAGMA user_version = 6;
+-- Demand and purchasing (schema version 7): what customers ordered (sales) or are
+-- expected to take (forecast), and what has been ordered from suppliers with what has
+-- been received against it so far. Quantities in millionths of the item's base unit,
+-- unit_cost in millionths per base unit.
+CREATE TABLE demand (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    qty         INTEGER NOT NULL CHECK (qty > 0),
+    due_on      TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('sales', 'forecast')),
+    ref         TEXT,
+    state       TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'cancelled')),
+    created_at  TEXT NOT NULL,
+    user        TEXT NOT NULL
+) STRICT;
+CREATE INDEX demand_item_due ON demand (item_id, due_on);
+
+CREATE TABLE purchase_order (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    qty         INTEGER NOT NULL CHECK (qty > 0),
+    received    INTEGER NOT NULL DEFAULT 0 CHECK (received >= 0 AND received <= qty),
+    due_on      TEXT NOT NULL,
+    supplier    TEXT,
+    ref         TEXT,
+    state       TEXT NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'received', 'cancelled')),
+    unit_cost   INTEGER CHECK (unit_cost >= 0),
+    created_at  TEXT NOT NULL,
+    user        TEXT NOT NULL
+) STRICT;
+CREATE INDEX purchase_order_item_due ON purchase_order (item_id, due_on);
+
+PRAGMA user_version = 7;

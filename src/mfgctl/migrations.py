@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -243,6 +243,55 @@ def _v6_backflush(db: sqlite3.Connection) -> None:
     )
 
 
+_V7_DEMAND_PURCHASING = (
+    """
+        CREATE TABLE demand (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            due_on      TEXT NOT NULL,
+            kind        TEXT NOT NULL CHECK (kind IN ('sales', 'forecast')),
+            ref         TEXT,
+            state       TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'cancelled')),
+            created_at  TEXT NOT NULL,
+            user        TEXT NOT NULL
+        ) STRICT
+    """,
+    """
+        CREATE INDEX demand_item_due ON demand (item_id, due_on)
+    """,
+    """
+        CREATE TABLE purchase_order (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            received    INTEGER NOT NULL DEFAULT 0 CHECK (received >= 0 AND received <= qty),
+            due_on      TEXT NOT NULL,
+            supplier    TEXT,
+            ref         TEXT,
+            state       TEXT NOT NULL DEFAULT 'open'
+                CHECK (state IN ('open', 'received', 'cancelled')),
+            unit_cost   INTEGER CHECK (unit_cost >= 0),
+            created_at  TEXT NOT NULL,
+            user        TEXT NOT NULL
+        ) STRICT
+    """,
+    """
+        CREATE INDEX purchase_order_item_due ON purchase_order (item_id, due_on)
+    """,
+)
+
+
+def _v7_demand_purchasing(db: sqlite3.Connection) -> None:
+    """v7: demand (sales orders and forecasts) and purchase orders.
+
+    Why: planning needs to know what is wanted and by when, and what is already coming
+    from suppliers; a receipt against a purchase order keeps its open quantity right.
+    """
+    for statement in _V7_DEMAND_PURCHASING:
+        db.execute(statement)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
@@ -250,6 +299,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: _v4_routings,
     5: _v5_balance_by_place,
     6: _v6_backflush,
+    7: _v7_demand_purchasing,
 }
 
 

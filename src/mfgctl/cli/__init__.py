@@ -30,6 +30,8 @@ GROUPS = {
     "routing": "mfgctl.cli.routing",
     "location": "mfgctl.cli.location",
     "stock": "mfgctl.cli.stock",
+    "demand": "mfgctl.cli.demand",
+    "purchase": "mfgctl.cli.purchase",
     "order": "mfgctl.cli.order",
     "reserve": "mfgctl.cli.reserve",
     # One-command apps (consume, wip): Typer makes each a plain top-level command.

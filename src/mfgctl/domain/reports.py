@@ -98,19 +98,29 @@ class StockRow:
 _COLUMNS = {by_lot: StockRow.columns(by_lot=by_lot) for by_lot in (False, True)}
 
 
-# Output still expected from open production orders: order quantity less what came out
-# of the order's place (good output and scrapped units), never below zero.
+# Still expected, per item: from open production orders, the order quantity less what
+# came out of the order's place (good output and scrapped units), never below zero; from
+# open purchase orders, the quantity not yet received.
 _ON_ORDER = """
-    SELECT o.item_id, sum(max(o.qty - ifnull((
-               SELECT sum(m.qty) FROM move AS m
-                WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
-                  AND m.kind IN ('output', 'scrap')), 0), 0))
-      FROM production_order AS o
-      JOIN item AS i ON i.id = o.item_id
-     WHERE o.state IN ('planned', 'released', 'in_progress')
-       AND (:item IS NULL OR i.code = :item)
-       AND (:type IS NULL OR i.type = :type)
-     GROUP BY o.item_id
+    SELECT item_id, sum(expected) FROM (
+        SELECT o.item_id, max(o.qty - ifnull((
+                   SELECT sum(m.qty) FROM move AS m
+                    WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                      AND m.kind IN ('output', 'scrap')), 0), 0) AS expected
+          FROM production_order AS o
+          JOIN item AS i ON i.id = o.item_id
+         WHERE o.state IN ('planned', 'released', 'in_progress')
+           AND (:item IS NULL OR i.code = :item)
+           AND (:type IS NULL OR i.type = :type)
+        UNION ALL
+        SELECT p.item_id, p.qty - p.received
+          FROM purchase_order AS p
+          JOIN item AS i ON i.id = p.item_id
+         WHERE p.state = 'open'
+           AND (:item IS NULL OR i.code = :item)
+           AND (:type IS NULL OR i.type = :type)
+    )
+     GROUP BY item_id
 """
 
 
@@ -131,7 +141,8 @@ def stock(
     location, when those are asked for); ``free`` is available minus reserved. A
     report ``as_of`` a past moment shows no reservations (their history is not kept
     as moves), so there ``free`` equals available. ``on_order`` is the output still
-    expected from open production orders (planned, released, in progress), now; it is
+    expected from open production orders (planned, released, in progress) plus what
+    open purchase orders have not yet delivered, now; it is
     shown on per-item rows (not per lot, not for one location, not as of a past date).
 
     Args:

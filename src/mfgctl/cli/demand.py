@@ -1,0 +1,67 @@
+"""``mfgctl demand``: sales orders and forecasts (add, list, cancel)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, RefOpt, done, group, session
+from mfgctl.cli._common import user as user_of
+from mfgctl.domain import demand
+from mfgctl.qty import fmt as fmt_q
+from mfgctl.render import Format, emit
+
+app = group("Demand: sales orders and forecasts, a quantity of an item by a date.")
+
+DemandArg = Annotated[str, typer.Argument(help="Demand number.", show_default=False)]
+
+
+@app.command("add")
+def add_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    qty: QtyArg,
+    due: Annotated[str, typer.Option("--due", help="Due date (YYYY-MM-DD).", show_default=False)],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="sales (a customer order) or forecast.", show_default=False),
+    ],
+    ref: RefOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Record an open demand (a sales order or a forecast) for an item."""
+    with session(ctx) as db:
+        found = demand.add(db, item=item, qty=qty, due=due, kind=kind, user=user_of(ctx), ref=ref)
+    emit([found.as_row()], fmt, columns=demand.COLUMNS)
+    done(
+        f"Added demand {found.id} ({found.kind}): {fmt_q(found.qty)} {found.unit} {found.item} "
+        f"due {found.due_on}"
+    )
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    item: Annotated[str | None, typer.Option("--item", "-i", help="Only this item.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only sales or only forecast.")] = None,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Cancelled demand too (else open only).")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List demand by due date (open only unless --all)."""
+    with session(ctx, write=False) as db:
+        rows = [
+            d.as_row()
+            for d in demand.list_demand(db, item=item, kind=kind, include_all=include_all)
+        ]
+    emit(rows, fmt, columns=demand.COLUMNS, title="Demand")
+
+
+@app.command("cancel")
+def cancel_cmd(ctx: typer.Context, demand_id: DemandArg) -> None:
+    """Cancel an open demand."""
+    with session(ctx) as db:
+        found = demand.cancel(db, demand_id)
+    done(f"Cancelled demand {found.id}: {fmt_q(found.qty)} {found.unit} {found.item}")

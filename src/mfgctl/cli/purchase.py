@@ -1,0 +1,122 @@
+"""``mfgctl purchase``: purchase orders (add, list, cancel, receive)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mfgctl.cli._common import (
+    FormatOpt,
+    ItemArg,
+    LocationOpt,
+    LotOpt,
+    QtyArg,
+    RefOpt,
+    done,
+    group,
+    session,
+)
+from mfgctl.cli._common import user as user_of
+from mfgctl.domain import purchases
+from mfgctl.qty import fmt as fmt_q
+from mfgctl.render import Format, emit
+
+app = group("Purchase orders: buy items ordered from suppliers, and receipts against them.")
+
+PoArg = Annotated[
+    str, typer.Argument(help="Purchase order number (12 or PO-12).", show_default=False)
+]
+
+
+@app.command("add")
+def add_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    qty: QtyArg,
+    due: Annotated[str, typer.Option("--due", help="Due date (YYYY-MM-DD).", show_default=False)],
+    supplier: Annotated[str | None, typer.Option("--supplier", help="Supplier.")] = None,
+    ref: RefOpt = None,
+    cost: Annotated[
+        str | None, typer.Option("--cost", help="Unit cost (per the item's base unit).")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Record an open purchase order for a buy item."""
+    with session(ctx) as db:
+        po = purchases.add(
+            db,
+            item=item,
+            qty=qty,
+            due=due,
+            user=user_of(ctx),
+            supplier=supplier,
+            ref=ref,
+            cost=cost,
+        )
+    emit([po.as_row()], fmt, columns=purchases.COLUMNS)
+    done(f"Added purchase order {po.id}: {fmt_q(po.qty)} {po.unit} {po.item} due {po.due_on}")
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    item: Annotated[str | None, typer.Option("--item", "-i", help="Only this item.")] = None,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Received and cancelled orders too (else open only).")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List purchase orders by due date (open only unless --all)."""
+    with session(ctx, write=False) as db:
+        rows = [p.as_row() for p in purchases.list_orders(db, item=item, include_all=include_all)]
+    emit(rows, fmt, columns=purchases.COLUMNS, title="Purchase orders")
+
+
+@app.command("cancel")
+def cancel_cmd(ctx: typer.Context, po: PoArg) -> None:
+    """Cancel an open purchase order (what was received stays in stock)."""
+    with session(ctx) as db:
+        found = purchases.cancel(db, po)
+    done(
+        f"Cancelled purchase order {found.id}: {fmt_q(found.received)} of {fmt_q(found.qty)} "
+        f"{found.unit} {found.item} received"
+    )
+
+
+@app.command("receive")
+def receive_cmd(
+    ctx: typer.Context,
+    po: PoArg,
+    qty: Annotated[
+        str | None,
+        typer.Option(
+            "--qty", help="Quantity received (default: what is still open).", show_default=False
+        ),
+    ] = None,
+    lot: LotOpt = None,
+    serial: Annotated[
+        list[str] | None, typer.Option("--serial", help="Serial number (repeat once per unit).")
+    ] = None,
+    location: LocationOpt = "STORES",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Receive against an open purchase order, as stock receive does (into
+    pending_inspection if the item needs inspection), with ref PO-<id> and the order's
+    cost. The order is received when all of it has come."""
+    with session(ctx) as db:
+        found, moves = purchases.receive(
+            db,
+            po,
+            user=user_of(ctx),
+            qty=qty,
+            lot=lot,
+            serials=serial or [],
+            location=location,
+        )
+    emit([m.as_row() for m in moves], fmt)
+    done(
+        f"Received {fmt_q(sum(m.qty for m in moves))} {found.unit} {found.item} against purchase "
+        f"order {found.id}: {fmt_q(found.received)} of {fmt_q(found.qty)} received, "
+        f"{found.state}"
+    )

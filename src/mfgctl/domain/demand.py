@@ -1,0 +1,145 @@
+"""Demand: what customers ordered (``sales``) or are expected to take (``forecast``),
+a quantity of an item by a date.
+
+A demand record is ``open`` until it is cancelled::
+
+    open -> cancelled
+
+MRP reads open demand; sales orders consuming forecast come with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import codes, items
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+
+KINDS = ("sales", "forecast")
+STATES = ("open", "cancelled")
+COLUMNS = ["demand", "item", "name", "qty", "unit", "due", "kind", "ref", "state", "created_at",
+           "user"]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    id: int
+    item: str
+    name: str
+    unit: str
+    qty: Decimal
+    due_on: str
+    kind: str
+    ref: str | None
+    state: str
+    created_at: str
+    user: str
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "demand": self.id,
+            "item": self.item,
+            "name": self.name,
+            "qty": self.qty,
+            "unit": self.unit,
+            "due": self.due_on,
+            "kind": self.kind,
+            "ref": self.ref,
+            "state": self.state,
+            "created_at": timefmt.local(self.created_at),
+            "user": self.user,
+        }
+
+
+_SELECT = """
+    SELECT d.id, i.code, i.name, i.unit, d.qty, d.due_on, d.kind, d.ref, d.state,
+           d.created_at, d.user
+      FROM demand AS d
+      JOIN item AS i ON i.id = d.item_id
+"""
+
+
+def _from_row(r: sqlite3.Row) -> Demand:
+    return Demand(r[0], r[1], r[2], r[3], q.dec(r[4]), *r[5:])
+
+
+def parse_id(value: object) -> int:
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or int(text) <= 0:
+        raise InvalidInput(f"demand {text!r} is not a demand number (like 12)")
+    return int(text)
+
+
+def _kind(value: object) -> str:
+    kind = str(value).strip().lower()
+    if kind not in KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    return kind
+
+
+def get(db: sqlite3.Connection, demand: object) -> Demand:
+    demand_id = parse_id(demand)
+    row = db.execute(f"{_SELECT} WHERE d.id = ?", (demand_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no demand {demand_id} (see mfgctl demand list --all)")
+    return _from_row(row)
+
+
+def add(
+    db: sqlite3.Connection,
+    *,
+    item: str,
+    qty: object,
+    due: object,
+    kind: object,
+    user: str,
+    ref: str | None = None,
+) -> Demand:
+    """Record an open demand for an active item."""
+    it = items.get(db, item, active=True)
+    micro = q.to_micro(q.parse_qty(qty), what=f"quantity in {it.unit}")
+    due_on = timefmt.parse_date(due, what="--due").isoformat()
+    checked = _kind(kind)
+    reference = codes.text(ref, what="--ref", required=False)
+    demand_id = db.execute(
+        "INSERT INTO demand (item_id, qty, due_on, kind, ref, state, created_at, user) "
+        "VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+        (it.id, micro, due_on, checked, reference, timefmt.now(), user),
+    ).lastrowid
+    return get(db, demand_id)
+
+
+def list_demand(
+    db: sqlite3.Connection,
+    *,
+    item: str | None = None,
+    kind: str | None = None,
+    include_all: bool = False,
+) -> list[Demand]:
+    """Demand by due date: open only, unless ``include_all``."""
+    item_id = items.get(db, item).id if item else None
+    rows = db.execute(
+        f"{_SELECT} WHERE (:item IS NULL OR d.item_id = :item) "
+        "AND (:kind IS NULL OR d.kind = :kind) AND (:all OR d.state = 'open') "
+        "ORDER BY d.due_on, d.id",
+        {"item": item_id, "kind": _kind(kind) if kind else None, "all": include_all},
+    )
+    return [_from_row(r) for r in rows]
+
+
+def cancel(db: sqlite3.Connection, demand: object) -> Demand:
+    """Cancel an open demand.
+
+    Raises:
+        RuleViolation: it is already cancelled.
+    """
+    found = get(db, demand)
+    if found.state != "open":
+        raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is cancelled")
+    db.execute("UPDATE demand SET state = 'cancelled' WHERE id = ?", (found.id,))
+    return get(db, found.id)

@@ -1,0 +1,262 @@
+"""``mfgctl demand`` and ``mfgctl purchase``: demand records, purchase orders, receipts
+against them (exactly as ``stock receive``), and what stays on order."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from bom_builders import item
+from conftest import Cli, day, refused
+
+from mfgctl import db as dbmod
+
+
+@pytest.fixture
+def shop(initdb: Path) -> Path:
+    conn = dbmod.connect(initdb)
+    try:
+        with dbmod.transaction(conn):
+            item(conn, "SCREW")
+            item(conn, "MIC", inspect_on_receipt=True, tracking="lot")
+            item(conn, "CAP", tracking="serial")
+            item(conn, "HD", make=True, type="finished")
+            item(conn, "OLD", active=False)
+    finally:
+        conn.close()
+    return initdb
+
+
+def ok(cli: Cli, *args: object) -> str:
+    r = cli(*args)
+    assert r.exit_code == 0, r.stderr
+    return r.stderr
+
+
+def as_json(cli: Cli, *args: object) -> list[dict]:
+    r = cli(*args, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout, parse_float=Decimal)
+
+
+def stock_row(cli: Cli, code: str) -> dict:
+    rows = as_json(cli, "stock", "--item", code)
+    return rows[0] if rows else {}
+
+
+# -- demand ------------------------------------------------------------------------------
+
+
+def test_demand_add_list_cancel(cli: Cli, shop: Path) -> None:
+    msg = ok(cli, "demand", "add", "HD", "5", "--due", day(10), "--kind", "sales", "--ref", "SO-7")
+    assert f"Added demand 1 (sales): 5 pcs HD due {day(10)}" in msg
+    ok(cli, "demand", "add", "HD", "2.5", "--due", day(3), "--kind", "Forecast")
+    ok(cli, "demand", "add", "SCREW", "100", "--due", day(1), "--kind", "forecast")
+    rows = as_json(cli, "demand", "list")
+    assert [(r["demand"], r["item"], r["qty"], r["kind"]) for r in rows] == [
+        (3, "SCREW", 100, "forecast"),
+        (2, "HD", Decimal("2.5"), "forecast"),
+        (1, "HD", 5, "sales"),
+    ]
+    assert rows[2]["ref"] == "SO-7" and rows[2]["state"] == "open" and rows[2]["user"] == "tester"
+    assert [r["demand"] for r in as_json(cli, "demand", "list", "--item", "HD")] == [2, 1]
+    assert [r["demand"] for r in as_json(cli, "demand", "list", "--kind", "sales")] == [1]
+    assert "Cancelled demand 2: 2.5 pcs HD" in ok(cli, "demand", "cancel", "2")
+    assert [r["demand"] for r in as_json(cli, "demand", "list")] == [3, 1]
+    every = as_json(cli, "demand", "list", "--all")
+    assert [(r["demand"], r["state"]) for r in every] == [
+        (3, "open"),
+        (2, "cancelled"),
+        (1, "open"),
+    ]
+    assert "HD" in cli("demand", "list").stdout  # the table
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("add", "NOPE", "1", "--due", day(1), "--kind", "sales"), "unknown item 'NOPE'"),
+        (("add", "OLD", "1", "--due", day(1), "--kind", "sales"), "OLD"),
+        (("add", "HD", "0", "--due", day(1), "--kind", "sales"), "greater than zero"),
+        (("add", "HD", "1", "--due", "soon", "--kind", "sales"), "not a date"),
+        (("add", "HD", "1", "--due", day(1), "--kind", "wish"), "--kind must be one of sales"),
+        (("list", "--kind", "wish"), "--kind must be one of sales, forecast"),
+        (("cancel", "9"), "no demand 9"),
+        (("cancel", "x"), "not a demand number"),
+    ],
+)
+def test_demand_refusals(cli: Cli, shop: Path, args: tuple[str, ...], message: str) -> None:
+    assert message in refused(cli, shop, "demand", *args)
+
+
+def test_demand_cancelled_twice_is_refused(cli: Cli, shop: Path) -> None:
+    ok(cli, "demand", "add", "HD", "5", "--due", day(10), "--kind", "sales")
+    ok(cli, "demand", "cancel", "1")
+    assert "demand 1 is cancelled: only open demand is cancelled" in refused(
+        cli, shop, "demand", "cancel", "1"
+    )
+
+
+def test_demand_add_without_kind_is_a_usage_error(cli: Cli, shop: Path) -> None:
+    refused(cli, shop, "demand", "add", "HD", "5", "--due", day(1), code=2)
+
+
+# -- purchase orders ---------------------------------------------------------------------
+
+
+def test_purchase_add_list_cancel(cli: Cli, shop: Path) -> None:
+    msg = ok(cli, "purchase", "add", "SCREW", "500", "--due", day(14), "--supplier", "Würth",
+             "--ref", "Q-1", "--cost", "0.02")  # fmt: skip
+    assert f"Added purchase order 1: 500 pcs SCREW due {day(14)}" in msg
+    ok(cli, "purchase", "add", "MIC", "10", "--due", day(5))
+    rows = as_json(cli, "purchase", "list")
+    assert [(r["po"], r["item"], r["qty"], r["open"], r["state"]) for r in rows] == [
+        (2, "MIC", 10, 10, "open"),
+        (1, "SCREW", 500, 500, "open"),
+    ]
+    assert (rows[1]["supplier"], rows[1]["ref"], rows[1]["unit_cost"]) == (
+        "Würth",
+        "Q-1",
+        Decimal("0.02"),
+    )
+    assert rows[0]["unit_cost"] is None
+    assert [r["po"] for r in as_json(cli, "purchase", "list", "--item", "SCREW")] == [1]
+    assert "Cancelled purchase order 2: 0 of 10 pcs MIC received" in ok(
+        cli, "purchase", "cancel", "PO-2"
+    )
+    assert [r["po"] for r in as_json(cli, "purchase", "list")] == [1]
+    every = as_json(cli, "purchase", "list", "--all")
+    assert [(r["po"], r["state"], r["open"]) for r in every] == [
+        (2, "cancelled", 0),
+        (1, "open", 500),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("add", "HD", "1", "--due", day(1)),
+            "HD is a make item: purchase orders are for buy items",
+        ),
+        (("add", "NOPE", "1", "--due", day(1)), "unknown item 'NOPE'"),
+        (("add", "OLD", "1", "--due", day(1)), "OLD"),
+        (("add", "SCREW", "0", "--due", day(1)), "greater than zero"),
+        (("add", "SCREW", "1", "--due", "later"), "not a date"),
+        (("add", "SCREW", "1", "--due", day(1), "--cost", "-1"), "must not be negative"),
+        (("add", "SCREW", "0.0000001", "--due", day(1)), "decimal places"),
+        (("cancel", "7"), "no purchase order 7"),
+        (("receive", "7"), "no purchase order 7"),
+        (("receive", "PO-x"), "not a purchase order number"),
+    ],
+)
+def test_purchase_refusals(cli: Cli, shop: Path, args: tuple[str, ...], message: str) -> None:
+    assert message in refused(cli, shop, "purchase", *args)
+
+
+def test_a_partial_then_full_receipt_moves_stock_as_stock_receive(cli: Cli, shop: Path) -> None:
+    ok(cli, "purchase", "add", "SCREW", "500", "--due", day(14), "--cost", "0.02")
+    assert stock_row(cli, "SCREW")["on_order"] == 500
+    msg = ok(cli, "purchase", "receive", "1", "--qty", "200")
+    assert "Received 200 pcs SCREW against purchase order 1: 200 of 500 received, open" in msg
+    row = stock_row(cli, "SCREW")
+    assert (row["available"], row["on_order"]) == (200, 300)
+    assert as_json(cli, "purchase", "list")[0]["open"] == 300
+    msg = ok(cli, "purchase", "receive", "1")  # the rest
+    assert "Received 300 pcs SCREW against purchase order 1: 500 of 500 received, received" in msg
+    row = stock_row(cli, "SCREW")
+    assert (row["available"], row["on_order"]) == (500, 0)
+    assert as_json(cli, "purchase", "list") == []
+    assert as_json(cli, "purchase", "list", "--all")[0]["state"] == "received"
+    conn = sqlite3.connect(shop)
+    try:
+        moves = conn.execute(
+            "SELECT m.qty, m.kind, m.ref, m.unit_cost, m.to_status, f.code FROM move AS m "
+            "JOIN location AS f ON f.id = m.from_location_id ORDER BY seq"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert moves == [
+        (200_000_000, "receipt", "PO-1", 20_000, "available", "SUPPLIER"),
+        (300_000_000, "receipt", "PO-1", 20_000, "available", "SUPPLIER"),
+    ]
+    assert "only an open one can be received" in refused(cli, shop, "purchase", "receive", "1")
+    assert "only an open one can be cancelled" in refused(cli, shop, "purchase", "cancel", "1")
+
+
+def test_an_inspected_lot_item_is_received_into_pending_inspection(cli: Cli, shop: Path) -> None:
+    ok(cli, "purchase", "add", "MIC", "10", "--due", day(5))
+    r = cli(
+        "purchase",
+        "receive",
+        "1",
+        "--qty",
+        "4",
+        "--lot",
+        "L1",
+        "--location",
+        "stores",
+        "-f",
+        "json",
+    )
+    assert r.exit_code == 0, r.stderr
+    [move] = json.loads(r.stdout)
+    assert (move["lot"], move["qty"], move["to"], move["ref"]) == (
+        "L1",
+        4,
+        "STORES/pending_inspection",
+        "PO-1",
+    )
+    row = stock_row(cli, "MIC")
+    assert (row["pending_inspection"], row["available"], row["on_order"]) == (4, 0, 6)
+    assert "MIC is lot-tracked" in refused(cli, shop, "purchase", "receive", "1")  # no lot
+
+
+def test_serials_default_the_quantity_to_their_number(cli: Cli, shop: Path) -> None:
+    ok(cli, "purchase", "add", "CAP", "3", "--due", day(5))
+    ok(cli, "purchase", "receive", "1", "--serial", "C1", "--serial", "C2")
+    assert as_json(cli, "purchase", "list")[0]["open"] == 1
+    assert stock_row(cli, "CAP")["available"] == 2
+    assert "must equal the number of serials" in refused(
+        cli, shop, "purchase", "receive", "1", "--qty", "1", "--serial", "C3", "--serial", "C4"
+    )
+    assert "already" in refused(cli, shop, "purchase", "receive", "1", "--serial", "C1")
+    ok(cli, "purchase", "receive", "1", "--serial", "C3")
+    assert as_json(cli, "purchase", "list", "--all")[0]["state"] == "received"
+
+
+def test_over_receipt_is_refused(cli: Cli, shop: Path) -> None:
+    ok(cli, "purchase", "add", "SCREW", "10", "--due", day(5))
+    ok(cli, "purchase", "receive", "1", "--qty", "4")
+    msg = refused(cli, shop, "purchase", "receive", "1", "--qty", "7")
+    assert "purchase order 1 has 6 pcs SCREW open (ordered 10, received 4): cannot receive 7" in msg
+    assert "greater than zero" in refused(cli, shop, "purchase", "receive", "1", "--qty", "0")
+    assert (
+        "unknown location"
+        in refused(cli, shop, "purchase", "receive", "1", "--location", "NOWHERE").lower()
+    )
+
+
+def test_cancelling_a_partly_received_order_keeps_its_stock(cli: Cli, shop: Path) -> None:
+    ok(cli, "purchase", "add", "SCREW", "10", "--due", day(5))
+    ok(cli, "purchase", "receive", "1", "--qty", "4")
+    assert "Cancelled purchase order 1: 4 of 10 pcs SCREW received" in ok(
+        cli, "purchase", "cancel", "1"
+    )
+    row = stock_row(cli, "SCREW")
+    assert (row["available"], row["on_order"]) == (4, 0)
+
+
+def test_on_order_adds_open_purchase_orders_to_production_orders(cli: Cli, shop: Path) -> None:
+    ok(cli, "purchase", "add", "SCREW", "100", "--due", day(5))
+    ok(cli, "purchase", "add", "SCREW", "50", "--due", day(9))
+    ok(cli, "purchase", "add", "SCREW", "7", "--due", day(9))
+    ok(cli, "purchase", "cancel", "3")
+    ok(cli, "purchase", "receive", "2", "--qty", "20")
+    assert stock_row(cli, "SCREW")["on_order"] == 130
+    # Not per lot, not for one location, not as of a past date.
+    rows = as_json(cli, "stock", "--item", "SCREW", "--location", "STORES")
+    assert {r["on_order"] for r in rows} == {0}
