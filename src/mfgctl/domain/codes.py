@@ -45,6 +45,16 @@ def lot_code(value: object, *, what: str = "lot") -> str:
     )
 
 
+def record_number(value: object, *, what: str, prefix: str = "") -> int:
+    """A record's number as a user types it: ``12``, or ``PREFIX12`` (``ORDER-12``)."""
+    shown = str(value).strip()
+    digits = shown[len(prefix) :] if prefix and shown.upper().startswith(prefix) else shown
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18 or int(digits) <= 0:
+        article = "an" if what[0] in "aeiou" else "a"
+        raise InvalidInput(f"{what} {shown!r} is not {article} {what} number (like 12)")
+    return int(digits)
+
+
 def text(value: object, *, what: str, limit: int = 200, required: bool = True) -> str | None:
     """Free text (names, reasons, notes): any printable characters, one line."""
     if value is None or (isinstance(value, str) and not value.strip()):

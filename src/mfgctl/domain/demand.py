@@ -69,10 +69,8 @@ def _from_row(r: sqlite3.Row) -> Demand:
 
 
 def parse_id(value: object) -> int:
-    text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) <= 0:
-        raise InvalidInput(f"demand {text!r} is not a demand number (like 12)")
-    return int(text)
+    """A demand number as typed: ``12``."""
+    return codes.record_number(value, what="demand")
 
 
 def _kind(value: object) -> str:

@@ -135,12 +135,7 @@ def _from_row(r: sqlite3.Row) -> Order:
 
 def parse_id(value: object) -> int:
     """An order number as typed: ``12`` or ``ORDER-12``."""
-    text = str(value).strip()
-    if text.upper().startswith("ORDER-"):
-        text = text[6:]
-    if not text.isascii() or not text.isdigit() or int(text) <= 0:
-        raise InvalidInput(f"order {str(value).strip()!r} is not an order number (like 12)")
-    return int(text)
+    return codes.record_number(value, what="order", prefix="ORDER-")
 
 
 def get(db: sqlite3.Connection, order: object) -> Order:

@@ -21,7 +21,7 @@ from mfgctl import qty as q
 from mfgctl import timefmt
 from mfgctl.domain import codes, items, stock
 from mfgctl.domain.ledger import Move
-from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+from mfgctl.errors import NotFound, RuleViolation
 
 STATES = ("open", "received", "cancelled")
 COLUMNS = ["po", "item", "name", "qty", "received", "open", "unit", "due", "supplier", "ref",
@@ -89,14 +89,7 @@ def _from_row(r: sqlite3.Row) -> PurchaseOrder:
 
 def parse_id(value: object) -> int:
     """A purchase order number as typed: ``12`` or ``PO-12``."""
-    text = str(value).strip()
-    if text.upper().startswith("PO-"):
-        text = text[3:]
-    if not text.isascii() or not text.isdigit() or int(text) <= 0:
-        raise InvalidInput(
-            f"purchase order {str(value).strip()!r} is not a purchase order number (like 12)"
-        )
-    return int(text)
+    return codes.record_number(value, what="purchase order", prefix="PO-")
 
 
 def get(db: sqlite3.Connection, po: object) -> PurchaseOrder:
