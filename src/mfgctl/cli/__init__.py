@@ -39,6 +39,7 @@ GROUPS = {
     "wip": "mfgctl.cli.wip",
     "inspect": "mfgctl.cli.inspect",
     "release": "mfgctl.cli.release",
+    "mrp": "mfgctl.cli.mrp",
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -248,6 +248,15 @@ def revisions(db: sqlite3.Connection, item: str | None = None) -> list[Revision]
 def active_revisions(db: sqlite3.Connection) -> dict[str, Revision]:
     """The active revision of every item that has one, keyed by upper-cased item code."""
     return {r.item.upper(): r for r in _load(db, "b.active = 1", ())}
+
+
+def revisions_by_id(db: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Revision]:
+    """Revisions by their row id (those that exist)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = _load(db, f"b.id IN ({', '.join('?' * len(wanted))})", tuple(wanted))
+    return {r.id: r for r in found}
 
 
 def get_revision(db: sqlite3.Connection, item: str, revision: str | None = None) -> Revision:

@@ -1,0 +1,992 @@
+"""Material requirements planning: a pure, time-phased, multi-level gross-to-net plan.
+
+``plan(snapshot, settings)`` reads nothing and writes nothing: everything it needs is in
+a ``Snapshot`` (``mrp_data.load`` reads one from the database), so a run is
+reproducible and testable without SQLite. Quantities are integer micro-units (the
+ledger's millionths of a base unit) throughout; the CLI shows them as exact decimals.
+
+The run, item by item in *low-level-code* order (an item is planned only after every
+item that uses it, so all of its requirements are known and it is netted once):
+
+1. **Gross requirements** of each bucket: sales orders and forecasts (within a bucket,
+   sales consume forecast: the bucket's independent demand is the larger of the two),
+   the dependent demand of parents' planned orders (on the parent's release date, BOM
+   scrap and fixed quantities included, phantoms passed through to their components)
+   and of open production orders (what their materials still need: required - consumed
+   - reserved for the order, on the order's start date).
+2. **Netting**, bucket by bucket: projected on hand = previous + scheduled receipts
+   (open purchase orders, open production orders' expected output) - gross
+   requirements. Stock starts at *free* stock (available - reserved; with
+   ``include_inspection`` plus stock pending inspection). When it would fall below
+   safety stock, the shortfall is the bucket's *net requirement*.
+3. **Substitutes**: a net requirement from a BOM line with substitutes is first met
+   from the substitutes' free stock (in the line's order of preference); the taken
+   quantity becomes a gross requirement of the substitute and an exception says so.
+4. **Lot sizing** turns a net requirement into planned order receipts (``lot_sizes``),
+   due on the first day of the bucket on which stock would fall short, released
+   ``lead time`` calendar days earlier (purchase lead time for buy items,
+   manufacturing lead time for make items).
+5. **Pegging**: supply (stock, receipts, planned orders) is allocated to requirements
+   first-in first-out, so every planned order knows the requirements it serves and,
+   through them, the top-level demands (sales, forecast, production orders, safety
+   stock) behind them at every level.
+
+Manufacturing methods: ``make_to_stock`` (the default) plans against sales, forecast
+and safety stock; ``make_to_order`` plans one order per requirement that stock and
+receipts do not cover, ignoring forecast and safety stock; ``assemble_to_order`` is
+made to order like that, while its forecast (what sales have not consumed) is passed to
+its components as dependent demand, so they are planned to stock.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from mfgctl.domain.bomtree import BomCycle, find_cycles
+from mfgctl.errors import InvalidInput
+from mfgctl.timefmt import parse_date
+
+BUCKETS = ("day", "week", "month")
+METHODS = ("make_to_stock", "make_to_order", "assemble_to_order")
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """An item's planning data; quantities in micro-units of its base unit."""
+
+    code: str
+    name: str = ""
+    unit: str = "pcs"
+    make_or_buy: str = "buy"
+    method: str = "make_to_stock"
+    lead_time_days: int = 0
+    safety_stock: int = 0
+    lot_sizing: str = "lot_for_lot"
+    fixed_order_qty: int | None = None
+    moq: int | None = None
+    max_order_qty: int | None = None
+    order_multiple: int | None = None
+    period_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One BOM line: a parent order of ``n`` micro-units needs
+    ``ceil(n * num / den) + fixed`` micro-units of ``item`` (scrap included)."""
+
+    item: str
+    num: int
+    den: int
+    fixed: int = 0
+    phantom: bool = False
+    substitutes: tuple[str, ...] = ()
+
+    def need(self, parent_qty: int) -> int:
+        return -(-parent_qty * self.num // self.den) + self.fixed
+
+
+@dataclass(frozen=True, slots=True)
+class DemandIn:
+    """A sales order or forecast: ``qty`` of ``item`` by ``due``."""
+
+    id: int
+    item: str
+    qty: int
+    due: date
+    kind: str = "sales"
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A scheduled receipt: an open purchase order or production order's output."""
+
+    source: str  # 'purchase' | 'production'
+    id: int
+    item: str
+    qty: int
+    due: date
+
+    @property
+    def label(self) -> str:
+        return f"PO-{self.id}" if self.source == "purchase" else f"ORDER-{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNeed:
+    """What an open production order still needs of one material, from ``due``."""
+
+    order_id: int
+    order_item: str
+    item: str
+    qty: int
+    due: date
+    substitutes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything a run reads. Keys of the mappings are upper-cased item codes."""
+
+    parts: Mapping[str, Part]
+    boms: Mapping[str, tuple[Component, ...]] = field(default_factory=dict)
+    free: Mapping[str, int] = field(default_factory=dict)
+    inspection: Mapping[str, int] = field(default_factory=dict)
+    demands: Sequence[DemandIn] = ()
+    receipts: Sequence[Receipt] = ()
+    order_needs: Sequence[OrderNeed] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    start: date
+    horizon_days: int = 90
+    bucket: str = "week"
+    include_inspection: bool = False
+
+
+MAX_HORIZON_DAYS = 3660
+
+
+def settings(
+    *,
+    start: object = None,
+    horizon: object = 90,
+    bucket: object = "week",
+    include_inspection: bool = False,
+) -> Settings:
+    """A run's settings as typed: ``start`` defaults to today.
+
+    Raises:
+        InvalidInput: a bad date, horizon or bucket.
+    """
+    first = date.today() if start is None else parse_date(start, what="--start")
+    text = str(horizon).strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_HORIZON_DAYS:
+        raise InvalidInput(
+            f"--horizon must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, "
+            f"not {horizon!r}"
+        )
+    kind = str(bucket).strip().lower()
+    if kind not in BUCKETS:
+        raise InvalidInput(f"--bucket must be one of {', '.join(BUCKETS)}; got {bucket!r}")
+    return Settings(first, int(text), kind, include_inspection)
+
+
+# -- the calendar ---------------------------------------------------------------------------
+
+
+class Calendar:
+    """The run's buckets: the first starts on ``start``, weeks on Mondays, months on
+    the 1st; the horizon ends ``horizon_days`` after ``start`` (exclusive)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.bucket not in BUCKETS:
+            raise ValueError(f"bucket must be one of {BUCKETS}")
+        self.start = settings.start
+        self.end = settings.start + timedelta(days=settings.horizon_days)
+        starts = [self.start]
+        d = self.start
+        while True:
+            if settings.bucket == "day":
+                d = d + timedelta(days=1)
+            elif settings.bucket == "week":
+                d = d + timedelta(days=7 - d.weekday())
+            else:
+                d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+            if d >= self.end:
+                break
+            starts.append(d)
+        self.starts = starts
+        self._ordinals = [s.toordinal() for s in starts]
+
+    def index(self, day: date) -> int:
+        """The bucket of ``day``; a day before the start is in the first bucket."""
+        return max(bisect_right(self._ordinals, day.toordinal()) - 1, 0)
+
+    def inside(self, day: date) -> bool:
+        return day < self.end
+
+    def last_day(self, index: int) -> date:
+        nxt = self.starts[index + 1] if index + 1 < len(self.starts) else self.end
+        return nxt - timedelta(days=1)
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """A top-level reason for a requirement: a demand, an open production order, or an
+    item's safety stock."""
+
+    kind: str  # 'sales' | 'forecast' | 'order' | 'safety_stock'
+    id: int | None
+    item: str
+    due: date | None = None
+    ref: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "order":
+            return f"ORDER-{self.id} ({self.item})"
+        if self.kind == "safety_stock":
+            return f"safety stock of {self.item}"
+        ref = f" {self.ref}" if self.ref else ""
+        return f"{self.kind} {self.id}{ref} ({self.item} due {self.due})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "item": self.item,
+            "due": self.due.isoformat() if self.due else None,
+            "ref": self.ref,
+            "label": self.label,
+        }
+
+
+class Element:
+    """One gross requirement of an item: ``qty`` due on ``due`` for ``source``."""
+
+    __slots__ = ("due", "qty", "roots", "seq", "source", "substitutes", "supplied")
+
+    def __init__(
+        self,
+        due: date,
+        qty: int,
+        source: str,
+        roots: tuple[Root, ...],
+        substitutes: tuple[str, ...] = (),
+    ) -> None:
+        self.due = due
+        self.qty = qty
+        self.source = source  # readable: 'sales 3 SO-1', 'ORDER-5', 'planned 7 (HD-200)'
+        self.roots = roots
+        self.substitutes = substitutes
+        self.seq = 0
+        # What covered it, filled by pegging: (supply label, qty, planned order or None).
+        self.supplied: list[tuple[str, int, PlannedOrder | None]] = []
+
+
+@dataclass(slots=True)
+class PlannedOrder:
+    id: int
+    item: str
+    kind: str  # 'make' | 'buy'
+    qty: int
+    release: date
+    due: date
+    pegging: list[tuple[int, Element]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"planned {self.id} ({self.item})"
+
+    def roots(self) -> tuple[Root, ...]:
+        return tuple(dict.fromkeys(r for _, e in self.pegging for r in e.roots))
+
+
+@dataclass(slots=True)
+class Bucket:
+    gross: int = 0
+    scheduled: int = 0
+    on_hand: int = 0
+    net: int = 0
+    planned_receipts: int = 0
+    planned_releases: int = 0
+
+
+@dataclass(slots=True)
+class Record:
+    """An item's time-phased record: buckets that had any activity (projected on hand
+    carries over the buckets left out)."""
+
+    item: str
+    level: int
+    on_hand: int
+    safety_stock: int
+    lead_time_days: int
+    buckets: dict[int, Bucket] = field(default_factory=dict)
+    elements: list[Element] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)
+
+    def bucket(self, index: int) -> Bucket:
+        found = self.buckets.get(index)
+        if found is None:
+            found = self.buckets[index] = Bucket()
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Exception_:
+    """A planner's message: ``code`` names the kind, ``message`` says what to do."""
+
+    code: str
+    item: str
+    message: str
+    day: date | None = None
+    ref: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "item": self.item,
+            "date": self.day.isoformat() if self.day else None,
+            "ref": self.ref,
+            "message": self.message,
+        }
+
+
+EXCEPTION_CODES = {
+    "past_due": "a requirement was due before the run's start",
+    "inside_lead_time": "a planned order should have been released before the start",
+    "expedite": "a scheduled receipt comes after it is needed",
+    "delay": "a scheduled receipt comes before it is needed",
+    "cancel": "a scheduled receipt is not needed within the horizon",
+    "overdue_receipt": "a scheduled receipt was due before the start",
+    "no_bom": "a make item has no active BOM",
+    "no_lead_time": "a buy item has no purchase lead time",
+    "order_short": "an open production order cannot start on time for want of material",
+    "substitute": "a substitute's free stock covers a shortage",
+}
+
+
+@dataclass(slots=True)
+class Shortage:
+    item: str
+    qty: int
+    first_date: date
+    roots: tuple[Root, ...]
+    planned: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class Plan:
+    settings: Settings
+    calendar: Calendar
+    levels: dict[str, int]
+    records: dict[str, Record]
+    planned: list[PlannedOrder]
+    exceptions: list[Exception_]
+    shortages: list[Shortage]
+    snapshot: Snapshot
+
+    def record(self, item: str) -> Record:
+        """The item's record; a quiet one (stock only) if nothing happened to it."""
+        key = item.upper()
+        found = self.records.get(key)
+        if found is not None:
+            return found
+        part = self.snapshot.parts[key]
+        stock = self.snapshot.free.get(key, 0)
+        if self.settings.include_inspection:
+            stock += self.snapshot.inspection.get(key, 0)
+        return Record(part.code, self.levels.get(key, 0), stock, 0, part.lead_time_days)
+
+
+# -- low-level codes ------------------------------------------------------------------------
+
+
+def low_level_codes(
+    parts: Iterable[str], boms: Mapping[str, Sequence[Component]]
+) -> dict[str, int]:
+    """The deepest level at which each item occurs in any active BOM (0 = never a
+    component). A substitute is placed below the item it stands in for, unless that
+    would close a loop; then only the BOM decides.
+
+    Raises:
+        BomCycle: the active BOMs contain a cycle.
+    """
+    nodes = list(parts)
+    graph = {p: list(dict.fromkeys(c.item for c in lines)) for p, lines in boms.items()}
+    cycles = find_cycles(graph, nodes)
+    if cycles:
+        raise BomCycle(cycles[0])
+    with_subs = {p: list(children) for p, children in graph.items()}
+    for lines in boms.values():
+        for c in lines:
+            for s in c.substitutes:
+                with_subs.setdefault(c.item, []).append(s)
+    if not find_cycles(with_subs, nodes):
+        graph = with_subs
+    # Longest path from any root, on a depth-first post-order (iterative).
+    order: list[str] = []
+    seen: set[str] = set()
+    for start in nodes:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(graph.get(start, ())))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                order.append(node)
+                stack.pop()
+            elif child not in seen:
+                seen.add(child)
+                stack.append((child, iter(graph.get(child, ()))))
+    level = dict.fromkeys(order, 0)
+    for node in reversed(order):
+        for child in graph.get(node, ()):
+            level[child] = max(level[child], level[node] + 1)
+    return level
+
+
+# -- lot sizing ----------------------------------------------------------------------------
+
+
+def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int]:
+    """Planned order quantities that cover ``need`` (micro-units), by the item's rules.
+
+    1. The base: lot-for-lot orders ``need``; period order quantity orders
+       ``period_need`` (the net requirements of the next ``period_days``);
+       fixed order quantity orders as many lots of ``fixed_order_qty`` as cover
+       ``need`` (a need of 250 with a fixed quantity of 100 is three orders of 100).
+    2. Each lot is raised to the minimum order quantity, then rounded up to the order
+       multiple.
+    3. A lot above the maximum order quantity is split into lots of the maximum
+       (rounded down to the multiple, never below one multiple) and a last lot of the
+       rest, which rule 2 applies to again.
+    """
+    if need <= 0:
+        return []
+    if part.lot_sizing == "fixed" and part.fixed_order_qty:
+        lots = [part.fixed_order_qty] * -(-need // part.fixed_order_qty)
+    elif part.lot_sizing == "period" and period_need is not None:
+        lots = [max(period_need, need)]
+    else:
+        lots = [need]
+
+    def adjust(lot: int) -> int:
+        if part.moq and lot < part.moq:
+            lot = part.moq
+        m = part.order_multiple
+        if m and lot % m:
+            lot += m - lot % m
+        return lot
+
+    lots = [adjust(lot) for lot in lots]
+    cap = part.max_order_qty
+    if not cap:
+        return lots
+    m = part.order_multiple
+    if m:
+        cap = max(cap // m * m, m)
+    out: list[int] = []
+    for lot in lots:
+        while lot > cap:
+            out.append(cap)
+            lot -= cap
+        if lot > 0:
+            out.append(adjust(lot))
+    return out
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def explode(
+    lines: Sequence[Component],
+    qty: int,
+    boms: Mapping[str, Sequence[Component]],
+) -> list[tuple[Component, int]]:
+    """The components ``qty`` of a parent needs, phantoms passed through."""
+    out: list[tuple[Component, int]] = []
+    for c in lines:
+        need = c.need(qty)
+        if c.phantom and c.item in boms:
+            out.extend(explode(boms[c.item], need, boms))
+        else:
+            out.append((c, need))
+    return out
+
+
+class _Run:
+    def __init__(
+        self,
+        snap: Snapshot,
+        settings: Settings,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.snap = snap
+        self.settings = settings
+        self.cal = Calendar(settings)
+        self.progress = progress
+        self.levels = low_level_codes(snap.parts, snap.boms)
+        self.gross: dict[str, list[Element]] = defaultdict(list)
+        self.receipts: dict[str, list[Receipt]] = defaultdict(list)
+        self.records: dict[str, Record] = {}
+        self.planned: list[PlannedOrder] = []
+        self.exceptions: list[Exception_] = []
+        self.done: set[str] = set()
+        # Free stock of substitutes not yet taken by a substitution.
+        self.pool: dict[str, int] = {}
+        self.seq = 0
+        self.next_id = 0
+        self.short: list[Shortage] = []
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def add(self, item: str, element: Element) -> None:
+        self.seq += 1
+        element.seq = self.seq
+        self.gross[item].append(element)
+
+    def on_hand(self, item: str) -> int:
+        extra = self.snap.inspection.get(item, 0) if self.settings.include_inspection else 0
+        return self.snap.free.get(item, 0) + extra
+
+    def independent_demand(self) -> None:
+        """Sales and forecast inside the horizon; sales consume forecast per bucket."""
+        cal = self.cal
+        by_bucket: dict[tuple[str, int], list[DemandIn]] = defaultdict(list)
+        for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
+            if d.item in self.snap.parts and cal.inside(d.due):
+                by_bucket[(d.item, cal.index(d.due))].append(d)
+        for (item, _b), found in by_bucket.items():
+            part = self.snap.parts[item]
+            sales = [d for d in found if d.kind == "sales"]
+            forecast = [d for d in found if d.kind == "forecast"]
+            for d in sales:
+                root = Root("sales", d.id, part.code, d.due, d.ref)
+                self.add(item, Element(d.due, d.qty, root.label, (root,)))
+            # Forecast beyond what sales consumed, taken from the latest forecast back.
+            left = sum(d.qty for d in forecast) - sum(d.qty for d in sales)
+            if left <= 0 or part.method == "make_to_order":
+                continue
+            kept: list[tuple[DemandIn, int]] = []
+            for d in reversed(forecast):
+                take = min(d.qty, left)
+                if take > 0:
+                    kept.append((d, take))
+                    left -= take
+            for d, qty in reversed(kept):
+                root = Root("forecast", d.id, part.code, d.due, d.ref)
+                element = Element(d.due, qty, root.label, (root,))
+                if part.method == "assemble_to_order":
+                    self.pass_forecast(part, element)
+                else:
+                    self.add(item, element)
+
+    def pass_forecast(self, part: Part, element: Element) -> None:
+        """An assemble-to-order forecast: its components are planned to stock."""
+        lines = self.snap.boms.get(part.code.upper())
+        if not lines:
+            return
+        release = element.due - timedelta(days=part.lead_time_days)
+        for c, need in explode(lines, element.qty, self.snap.boms):
+            source = f"{element.source} via {part.code}"
+            self.add(c.item, Element(release, need, source, element.roots, c.substitutes))
+
+    def supply_inputs(self) -> None:
+        for r in self.snap.receipts:
+            if r.item in self.snap.parts and self.cal.inside(r.due):
+                self.receipts[r.item].append(r)
+        for n in self.snap.order_needs:
+            if n.item not in self.snap.parts or n.qty <= 0:
+                continue
+            root = Root("order", n.order_id, n.order_item, n.due)
+            self.add(n.item, Element(n.due, n.qty, f"ORDER-{n.order_id}", (root,), n.substitutes))
+
+    # -- one item ------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        self.independent_demand()
+        self.supply_inputs()
+        self.pool = {code: self.on_hand(code) for code in self.snap.parts}
+        order = sorted(self.snap.parts, key=lambda c: (self.levels.get(c, 0), c))
+        total = len(order)
+        for n, code in enumerate(order, start=1):
+            part = self.snap.parts[code]
+            if self.gross.get(code) or self.receipts.get(code) or part.safety_stock:
+                self.plan_item(code, part)
+            self.done.add(code)
+            if self.progress is not None and (n % 500 == 0 or n == total):
+                self.progress(n, total)
+        return Plan(
+            self.settings,
+            self.cal,
+            self.levels,
+            self.records,
+            self.planned,
+            self.exceptions,
+            sorted(self.short, key=lambda s: (s.first_date, s.item)),
+            self.snap,
+        )
+
+    def plan_item(self, code: str, part: Part) -> None:
+        cal = self.cal
+        to_order = part.method in ("make_to_order", "assemble_to_order")
+        safety = 0 if to_order else part.safety_stock
+        # Full free stock: what substitutions took from it is among its requirements.
+        start_stock = self.on_hand(code)
+        record = Record(
+            part.code,
+            self.levels.get(code, 0),
+            start_stock,
+            safety,
+            part.lead_time_days,
+        )
+        elements = sorted(self.gross.pop(code, []), key=lambda e: (e.due, e.seq))
+        receipts = sorted(self.receipts.get(code, []), key=lambda r: (r.due, r.id))
+        self.check_data(code, part, bool(elements))
+        by_bucket: dict[int, list[Element]] = defaultdict(list)
+        for e in elements:
+            by_bucket[cal.index(e.due)].append(e)
+        sr: dict[int, int] = defaultdict(int)
+        for r in receipts:
+            sr[cal.index(r.due)] += r.qty
+        events = sorted(set(by_bucket) | set(sr) | ({0} if start_stock < safety else set()))
+        poh = start_stock
+        orders: list[PlannedOrder] = []
+        for pos, b in enumerate(events):
+            bucket = record.bucket(b)
+            bucket.scheduled = sr.get(b, 0)
+            todo = by_bucket.get(b, [])
+            available = poh + bucket.scheduled
+            gross = sum(e.qty for e in todo)
+            if available - gross < safety:
+                gross -= self.substitute(code, todo, safety - (available - gross))
+            bucket.gross = gross
+            after = available - gross
+            if after < safety:
+                bucket.net = safety - after
+                if to_order:
+                    new = self.order_each(part, todo, available)
+                else:
+                    due = self.due_of(todo, available, safety, cal.starts[b])
+                    period = self.period_need(part, events[pos:], by_bucket, sr, after, due)
+                    new = [
+                        self.new_order(part, qty, due)
+                        for qty in lot_sizes(part, bucket.net, period)
+                    ]
+                orders.extend(new)
+                bucket.planned_receipts = sum(o.qty for o in new)
+                after += bucket.planned_receipts
+            bucket.on_hand = poh = after
+        for o in orders:
+            record.bucket(cal.index(o.release)).planned_releases += o.qty
+        record.elements = [e for e in elements if e.qty > 0]
+        record.receipts = receipts
+        self.records[code] = record
+        self.peg(record, orders, start_stock)
+        self.receipt_messages(part, record, receipts, orders)
+        self.find_shortage(part, record, orders, start_stock)
+        self.planned.extend(orders)
+        lines = self.snap.boms.get(code)
+        for o in orders:
+            if part.make_or_buy == "make" and lines:
+                roots = o.roots()
+                for c, need in explode(lines, o.qty, self.snap.boms):
+                    self.add(c.item, Element(o.release, need, o.label, roots, c.substitutes))
+
+    def check_data(self, code: str, part: Part, used: bool) -> None:
+        if not used:
+            return
+        if part.make_or_buy == "make" and not self.snap.boms.get(code):
+            self.exceptions.append(
+                Exception_(
+                    "no_bom",
+                    part.code,
+                    f"{part.code} is a make item without an active BOM: its planned orders "
+                    "need no material, which is surely wrong (mfgctl bom)",
+                )
+            )
+        if part.make_or_buy == "buy" and part.lead_time_days == 0:
+            self.exceptions.append(
+                Exception_(
+                    "no_lead_time",
+                    part.code,
+                    f"{part.code} is a buy item without a purchase lead time: it is planned "
+                    "as if it arrived the day it is ordered "
+                    f"(mfgctl item update {part.code} --purchase-lead-time-days N)",
+                )
+            )
+
+    def due_of(self, todo: list[Element], available: int, safety: int, first: date) -> date:
+        """The first day of the bucket on which stock falls below safety stock."""
+        for e in todo:
+            available -= e.qty
+            if available < safety:
+                return e.due
+        return first
+
+    def period_need(
+        self,
+        part: Part,
+        events: list[int],
+        by_bucket: Mapping[int, list[Element]],
+        sr: Mapping[int, int],
+        after: int,
+        due: date,
+    ) -> int | None:
+        """Period order quantity: what keeps stock at safety stock through the buckets
+        that start within ``period_days`` of ``due``."""
+        if part.lot_sizing != "period" or not part.period_days:
+            return None
+        safety = part.safety_stock
+        end = due + timedelta(days=part.period_days)
+        need = safety - after
+        level = after
+        for b in events[1:]:
+            if self.cal.starts[b] >= end:
+                break
+            level += sr.get(b, 0) - sum(e.qty for e in by_bucket.get(b, ()))
+            need = max(need, safety - level)
+        return need
+
+    def order_each(self, part: Part, todo: list[Element], available: int) -> list[PlannedOrder]:
+        """Make-to-order: one planned order for each requirement stock does not cover."""
+        out = []
+        for e in todo:
+            take = min(max(available, 0), e.qty)
+            available -= take
+            if e.qty > take:
+                out.append(self.new_order(part, e.qty - take, e.due))
+        return out
+
+    def new_order(self, part: Part, qty: int, due: date) -> PlannedOrder:
+        self.next_id += 1
+        return PlannedOrder(
+            id=self.next_id,
+            item=part.code,
+            kind=part.make_or_buy,
+            qty=qty,
+            release=due - timedelta(days=part.lead_time_days),
+            due=due,
+        )
+
+    def substitute(self, code: str, todo: list[Element], short: int) -> int:
+        """Cover up to ``short`` from substitutes' free stock; returns what was taken."""
+        taken = 0
+        for e in todo:
+            for sub in e.substitutes:
+                if taken >= short or e.qty == 0:
+                    break
+                key = sub.upper()
+                if key in self.done or key == code or key not in self.snap.parts:
+                    continue
+                take = min(self.pool.get(key, 0), e.qty, short - taken)
+                if take <= 0:
+                    continue
+                self.pool[key] -= take
+                e.qty -= take
+                taken += take
+                part = self.snap.parts[code]
+                self.add(key, Element(e.due, take, f"{e.source} instead of {part.code}", e.roots))
+                sub_code = self.snap.parts[key].code
+                self.exceptions.append(
+                    Exception_(
+                        "substitute",
+                        part.code,
+                        f"{part.code} is short on {e.due}: use {_n(take)} {sub_code} "
+                        f"(a substitute with free stock) for {e.source}",
+                        e.due,
+                        sub_code,
+                    )
+                )
+        return taken
+
+    # -- pegging and messages ---------------------------------------------------------
+
+    def peg(self, record: Record, orders: list[PlannedOrder], start_stock: int) -> None:
+        """Allocate supply to requirements first-in first-out (by bucket, then date)."""
+        cal = self.cal
+        supplies: list[list[Any]] = [[-1, date.min, "stock", max(start_stock, 0), None]]
+        for r in record.receipts:
+            supplies.append([cal.index(r.due), r.due, r.label, r.qty, None])
+        for o in orders:
+            supplies.append([cal.index(o.due), o.due, o.label, o.qty, o])
+        supplies.sort(key=lambda s: (s[0], s[1]))
+        demands = list(record.elements)
+        if record.safety_stock:
+            part = self.snap.parts[record.item.upper()]
+            root = Root("safety_stock", None, part.code)
+            demands.append(Element(cal.end, record.safety_stock, root.label, (root,)))
+        i = 0
+        for e in demands:
+            left = e.qty
+            while left > 0 and i < len(supplies):
+                s = supplies[i]
+                take = min(left, s[3])
+                if take > 0:
+                    e.supplied.append((s[2], take, s[4]))
+                    if s[4] is not None:
+                        s[4].pegging.append((take, e))
+                    s[3] -= take
+                    left -= take
+                if s[3] == 0:
+                    i += 1
+
+    def receipt_messages(
+        self,
+        part: Part,
+        record: Record,
+        receipts: list[Receipt],
+        orders: list[PlannedOrder],
+    ) -> None:
+        cal = self.cal
+        for r in receipts:
+            if r.due < cal.start:
+                self.exceptions.append(
+                    Exception_(
+                        "overdue_receipt",
+                        part.code,
+                        f"{r.label} was due {r.due}: {_n(r.qty)} {part.code} are overdue "
+                        "(counted as arriving now): chase it",
+                        r.due,
+                        r.label,
+                    )
+                )
+        for o in orders:
+            if o.due < cal.start:
+                self.exceptions.append(
+                    Exception_(
+                        "past_due",
+                        part.code,
+                        f"{o.label}: {_n(o.qty)} {part.code} were needed on {o.due}, before "
+                        "the start: the requirement is already late",
+                        o.due,
+                        o.label,
+                    )
+                )
+            elif o.release < cal.start:
+                self.exceptions.append(
+                    Exception_(
+                        "inside_lead_time",
+                        part.code,
+                        f"{o.label}: {_n(o.qty)} {part.code} needed {o.due} should have been "
+                        f"released {o.release} ({part.lead_time_days} days lead time): "
+                        "short unless expedited",
+                        o.release,
+                        o.label,
+                    )
+                )
+        if not receipts:
+            return
+        events = sorted(record.buckets)
+        for r in receipts:
+            s = cal.index(r.due)
+            earlier = [o for o in orders if cal.index(o.due) < s]
+            if earlier:
+                need_on = earlier[0].due
+                self.exceptions.append(
+                    Exception_(
+                        "expedite",
+                        part.code,
+                        f"{r.label} due {r.due} is needed on {need_on}: expedite it "
+                        f"({earlier[0].label} covers the gap meanwhile)",
+                        need_on,
+                        r.label,
+                    )
+                )
+                continue
+            needed_at = None
+            for b in events:
+                if b >= s and record.buckets[b].on_hand - r.qty < record.safety_stock:
+                    needed_at = b
+                    break
+            if needed_at is None:
+                self.exceptions.append(
+                    Exception_(
+                        "cancel",
+                        part.code,
+                        f"{r.label} ({_n(r.qty)} {part.code} due {r.due}) is not needed "
+                        "within the horizon: cancel or delay it",
+                        r.due,
+                        r.label,
+                    )
+                )
+            elif needed_at > s:
+                first = [e.due for e in record.elements if cal.index(e.due) == needed_at]
+                day = min(first) if first else cal.starts[needed_at]
+                self.exceptions.append(
+                    Exception_(
+                        "delay",
+                        part.code,
+                        f"{r.label} due {r.due} is not needed before {day}: delay it",
+                        day,
+                        r.label,
+                    )
+                )
+
+    def find_shortage(
+        self, part: Part, record: Record, orders: list[PlannedOrder], start_stock: int
+    ) -> None:
+        """What stock, scheduled receipts and planned orders released on time cannot
+        cover by its date: each requirement, earliest first, takes from the supply that
+        has arrived by its bucket. Requirements that only replenish safety stock are
+        left out (a late one is an exception, not a shortage)."""
+        cal = self.cal
+        supplies = [(-1, max(start_stock, 0))]
+        supplies += [(cal.index(r.due), r.qty) for r in record.receipts]
+        supplies += [(cal.index(o.due), o.qty) for o in orders if o.release >= cal.start]
+        supplies.sort()
+        i, pool = 0, 0
+        short: list[tuple[Element, int]] = []
+        for e in record.elements:
+            b = cal.index(e.due)
+            while i < len(supplies) and supplies[i][0] <= b:
+                pool += supplies[i][1]
+                i += 1
+            take = min(pool, e.qty)
+            pool -= take
+            if e.qty > take and not _only_safety(e):
+                short.append((e, e.qty - take))
+        if not short:
+            return
+        late = tuple(o.id for o in orders if o.release < cal.start)
+        self.short.append(
+            Shortage(
+                part.code,
+                sum(n for _e, n in short),
+                min(e.due for e, _n in short),
+                tuple(dict.fromkeys(r for e, _n in short for r in e.roots)),
+                late,
+            )
+        )
+        for e, n in short:
+            if e.source.startswith("ORDER-"):
+                self.exceptions.append(
+                    Exception_(
+                        "order_short",
+                        part.code,
+                        f"{e.source} ({e.roots[0].item}) cannot start on {e.due}: "
+                        f"{_n(n)} {part.code} are not in stock and cannot arrive in time",
+                        e.due,
+                        e.source,
+                    )
+                )
+
+
+def _only_safety(e: Element) -> bool:
+    return all(r.kind == "safety_stock" for r in e.roots)
+
+
+def _n(micro: int) -> str:
+    from mfgctl.qty import dec, fmt
+
+    return fmt(dec(micro))
+
+
+def plan(
+    snap: Snapshot,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
+    """The MRP run on ``snap``: pure, deterministic, writes nothing.
+
+    Raises:
+        BomCycle: the active BOMs contain a cycle.
+    """
+    return _Run(snap, settings, progress).run()

@@ -1,0 +1,253 @@
+"""MRP's data access: read one consistent ``mrp.Snapshot`` from the database.
+
+Everything the planning run uses is read here, in one read transaction (the caller's
+snapshot), and turned into the integer micro-units the engine computes in. What is
+read:
+
+* every item's planning data and every active BOM (lines as exact rates, BOM scrap and
+  the line's unit conversion included);
+* free stock per item: available minus what open, unexpired reservations hold (for any
+  reference), and stock pending inspection;
+* open demand; open purchase orders (the quantity not yet received) and open
+  production orders (planned, released, in progress: the output still expected) as
+  scheduled receipts;
+* what each open production order still needs of each material: its requirement
+  (frozen at release, else exploded from its BOM revision) less what it consumed and
+  what is reserved for it (that stock is no longer free), from its start date: its due
+  date less the item's manufacturing lead time, or today once it is in progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from datetime import date, timedelta
+from fractions import Fraction
+
+from mfgctl import qty as q
+from mfgctl.domain import bom, items
+from mfgctl.domain.bom import Revision
+from mfgctl.domain.mrp import Component, DemandIn, OrderNeed, Part, Receipt, Snapshot
+from mfgctl.errors import InvalidInput
+
+_MICRO = q.SCALE
+
+_FREE = """
+    SELECT b.item_id,
+           sum(CASE WHEN b.status = 'available' THEN b.qty ELSE 0 END),
+           sum(CASE WHEN b.status = 'pending_inspection' THEN b.qty ELSE 0 END)
+      FROM balance AS b
+     WHERE b.status IN ('available', 'pending_inspection')
+     GROUP BY b.item_id
+"""
+_RESERVED = """
+    SELECT item_id, sum(remaining) FROM reservation
+     WHERE state = 'open' AND remaining > 0 AND (until_on IS NULL OR until_on >= :today)
+     GROUP BY item_id
+"""
+_OPEN_ORDERS = """
+    SELECT o.id, o.item_id, o.bom_id, o.qty, o.due_on, o.state, o.location_id,
+           ifnull((SELECT sum(m.qty) FROM move AS m
+                    WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                      AND m.kind IN ('output', 'scrap')), 0) AS made
+      FROM production_order AS o
+     WHERE o.state IN ('planned', 'released', 'in_progress')
+"""
+# What each open order used of each item (as production.consumed, for every order).
+_CONSUMED = """
+    SELECT o.id, m.item_id,
+           sum(CASE WHEN m.kind = 'consume' AND m.to_location_id = o.location_id THEN m.qty
+                    WHEN m.kind = 'scrap' AND m.from_status IS NOT NULL THEN m.qty
+                    WHEN m.kind = 'return' AND m.from_location_id = o.location_id THEN -m.qty
+                    ELSE 0 END)
+      FROM production_order AS o
+      JOIN location AS l ON l.id = o.location_id
+      JOIN move AS m ON m.ref = l.code AND m.kind IN ('consume', 'scrap', 'return')
+     WHERE o.state IN ('planned', 'released', 'in_progress')
+     GROUP BY o.id, m.item_id
+"""
+_ORDER_RESERVED = """
+    SELECT order_id, item_id, sum(remaining) FROM reservation
+     WHERE order_id IS NOT NULL AND state = 'open' AND (until_on IS NULL OR until_on >= :today)
+     GROUP BY order_id, item_id
+"""
+
+
+def components(rev: Revision, by_code: dict[str, items.Item]) -> tuple[Component, ...]:
+    """A revision's lines as exact rates per micro-unit of the parent."""
+    out = []
+    output = Fraction(rev.output_qty)
+    for line in rev.lines:
+        child = by_code[line.item.upper()]
+        try:
+            f = Fraction(child.factor(line.unit or None))
+        except InvalidInput as e:
+            raise InvalidInput(f"BOM {rev.item} revision {rev.revision}: {e}") from None
+        rate = Fraction(line.qty) * f * (100 + Fraction(line.scrap_pct)) / 100 / output
+        fixed = Fraction(line.fixed_qty) * f * _MICRO
+        out.append(
+            Component(
+                item=line.item.upper(),
+                num=rate.numerator,
+                den=rate.denominator,
+                fixed=-(-fixed.numerator // fixed.denominator),
+                phantom=line.phantom,
+                substitutes=tuple(s.upper() for s in line.substitutes),
+            )
+        )
+    return tuple(out)
+
+
+def _part(it: items.Item) -> Part:
+    def micro(value: object) -> int | None:
+        return None if value is None else q.to_micro(value)  # type: ignore[arg-type]
+
+    return Part(
+        code=it.code,
+        name=it.name,
+        unit=it.unit,
+        make_or_buy=it.make_or_buy,
+        method=it.method or "make_to_stock",
+        lead_time_days=it.lead_time_days,
+        safety_stock=q.to_micro(it.safety_stock),
+        lot_sizing=it.lot_sizing,
+        fixed_order_qty=micro(it.fixed_order_qty),
+        moq=micro(it.moq),
+        max_order_qty=micro(it.max_order_qty),
+        order_multiple=micro(it.order_multiple),
+        period_days=it.period_days,
+    )
+
+
+def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
+    """Everything an MRP run reads, now (``today`` decides expired reservations and
+    the start of orders already in progress)."""
+    today = today or date.today()
+    every = items.all_items(db)
+    by_id = {it.id: it for it in every}
+    by_code = {it.code.upper(): it for it in every}
+    parts = {it.code.upper(): _part(it) for it in every if it.active}
+    boms = {
+        key: components(rev, by_code)
+        for key, rev in bom.active_revisions(db).items()
+        if key in parts
+    }
+    params = {"today": today.isoformat()}
+    free: dict[str, int] = {}
+    inspection: dict[str, int] = {}
+    for item_id, available, pending in db.execute(_FREE):
+        key = by_id[item_id].code.upper()
+        free[key] = available
+        if pending:
+            inspection[key] = pending
+    for item_id, held in db.execute(_RESERVED, params):
+        key = by_id[item_id].code.upper()
+        free[key] = free.get(key, 0) - held
+    demands = [
+        DemandIn(r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]), r[4], r[5])
+        for r in db.execute(
+            "SELECT id, item_id, qty, due_on, kind, ref FROM demand WHERE state = 'open'"
+        )
+    ]
+    receipts = [
+        Receipt("purchase", r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]))
+        for r in db.execute(
+            "SELECT id, item_id, qty - received, due_on FROM purchase_order "
+            "WHERE state = 'open' AND qty > received"
+        )
+    ]
+    orders = db.execute(_OPEN_ORDERS).fetchall()
+    for o in orders:
+        if o[3] > o[7]:
+            receipts.append(
+                Receipt(
+                    "production",
+                    o[0],
+                    by_id[o[1]].code.upper(),
+                    o[3] - o[7],
+                    date.fromisoformat(o[4]),
+                )
+            )
+    return Snapshot(
+        parts=parts,
+        boms=boms,
+        free=free,
+        inspection=inspection,
+        demands=demands,
+        receipts=receipts,
+        order_needs=_order_needs(db, orders, by_id, by_code, boms, today, params),
+    )
+
+
+def _order_needs(
+    db: sqlite3.Connection,
+    orders: list[sqlite3.Row],
+    by_id: dict[int, items.Item],
+    by_code: dict[str, items.Item],
+    boms: dict[str, tuple[Component, ...]],
+    today: date,
+    params: dict[str, str],
+) -> list[OrderNeed]:
+    if not orders:
+        return []
+    from mfgctl.domain.mrp import explode
+
+    frozen: dict[int, list[tuple[int, int, tuple[str, ...]]]] = defaultdict(list)
+    for order_id, item_id, qty, subs in db.execute(
+        "SELECT m.order_id, m.item_id, m.qty, m.substitutes FROM order_material AS m "
+        "JOIN production_order AS o ON o.id = m.order_id "
+        "WHERE o.state IN ('planned', 'released', 'in_progress') ORDER BY m.order_id, m.position"
+    ):
+        frozen[order_id].append((item_id, qty, tuple(s.upper() for s in json.loads(subs))))
+    used: dict[tuple[int, int], int] = {(o, i): n for o, i, n in db.execute(_CONSUMED)}
+    held: dict[tuple[int, int], int] = {
+        (o, i): n for o, i, n in db.execute(_ORDER_RESERVED, params)
+    }
+    revisions = bom.revisions_by_id(db, [o[2] for o in orders if o[0] not in frozen])
+    needs = []
+    for order_id, item_id, bom_id, qty, due_on, state, _loc, _made in orders:
+        product = by_id[item_id]
+        if state == "in_progress":
+            start = today
+        else:
+            start = date.fromisoformat(due_on) - timedelta(days=product.mfg_lead_time_days)
+        if order_id in frozen:
+            materials = frozen[order_id]
+        else:
+            lines = components(revisions[bom_id], by_code)
+            materials = [
+                (by_code[c.item].id, need, c.substitutes) for c, need in explode(lines, qty, boms)
+            ]
+        for mat_id, required, subs in materials:
+            left = required - used.get((order_id, mat_id), 0) - held.get((order_id, mat_id), 0)
+            if left > 0:
+                needs.append(
+                    OrderNeed(
+                        order_id,
+                        product.code,
+                        by_id[mat_id].code.upper(),
+                        left,
+                        start,
+                        subs,
+                    )
+                )
+    return needs
+
+
+def fingerprint(snap: Snapshot) -> str:
+    """A digest of every input of a run: equal digests, equal plans (for one start)."""
+    parts = sorted(snap.parts.items())
+    canonical = repr(
+        (
+            parts,
+            sorted(snap.boms.items()),
+            sorted(snap.free.items()),
+            sorted(snap.inspection.items()),
+            sorted(snap.demands, key=lambda d: d.id),
+            sorted(snap.receipts, key=lambda r: (r.source, r.id)),
+            sorted(snap.order_needs, key=lambda n: (n.order_id, n.item)),
+        )
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

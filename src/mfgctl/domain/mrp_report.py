@@ -1,0 +1,189 @@
+"""An MRP plan as rows and documents: the shortage report, planned orders, exceptions,
+the time-phased grid of one item, and the JSON document for scripts.
+
+Pure functions of a ``mrp.Plan``: quantities leave here as exact Decimals in the
+item's base unit, dates as ISO text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl.domain.mrp import Bucket, Plan, PlannedOrder, Record
+
+SHORTAGE_COLUMNS = ["item", "name", "short", "unit", "first_short", "demands", "orders"]
+PLANNED_COLUMNS = ["planned", "item", "kind", "qty", "unit", "release", "due", "for"]
+EXCEPTION_COLUMNS = ["code", "item", "date", "message"]
+GRID_MEASURES = (
+    ("gross", "gross requirements"),
+    ("scheduled_receipts", "scheduled receipts"),
+    ("projected_on_hand", "projected on hand"),
+    ("net", "net requirements"),
+    ("planned_receipts", "planned order receipts"),
+    ("planned_releases", "planned order releases"),
+)
+
+
+def _keep(only: Collection[str] | None, item: str) -> bool:
+    return not only or item.upper() in only
+
+
+def _unit(plan_units: dict[str, str], item: str) -> str:
+    return plan_units.get(item.upper(), "")
+
+
+def shortage_rows(
+    plan: Plan, units: dict[str, str], names: dict[str, str], only: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    rows = []
+    for s in plan.shortages:
+        if not _keep(only, s.item):
+            continue
+        rows.append(
+            {
+                "item": s.item,
+                "name": names.get(s.item.upper(), ""),
+                "short": q.dec(s.qty),
+                "unit": _unit(units, s.item),
+                "first_short": s.first_date.isoformat(),
+                "demands": "; ".join(r.label for r in s.roots if r.kind != "order"),
+                "orders": ", ".join(f"ORDER-{r.id}" for r in s.roots if r.kind == "order"),
+            }
+        )
+    return rows
+
+
+def pegging(o: PlannedOrder) -> list[dict[str, Any]]:
+    return [
+        {
+            "qty": q.dec(qty),
+            "for": e.source,
+            "demands": [r.as_dict() for r in e.roots],
+        }
+        for qty, e in o.pegging
+    ]
+
+
+def planned_rows(
+    plan: Plan, units: dict[str, str], only: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "planned": o.id,
+            "item": o.item,
+            "kind": o.kind,
+            "qty": q.dec(o.qty),
+            "unit": _unit(units, o.item),
+            "release": o.release.isoformat(),
+            "due": o.due.isoformat(),
+            "for": "; ".join(r.label for r in o.roots()),
+        }
+        for o in sorted(plan.planned, key=lambda o: (o.release, o.id))
+        if _keep(only, o.item)
+    ]
+
+
+def exception_rows(plan: Plan, only: Collection[str] | None = None) -> list[dict[str, Any]]:
+    return [e.as_dict() for e in plan.exceptions if _keep(only, e.item)]
+
+
+def _bucket_dict(plan: Plan, index: int, b: Bucket) -> dict[str, Any]:
+    return {
+        "start": plan.calendar.starts[index].isoformat(),
+        "gross": q.dec(b.gross),
+        "scheduled_receipts": q.dec(b.scheduled),
+        "projected_on_hand": q.dec(b.on_hand),
+        "net": q.dec(b.net),
+        "planned_receipts": q.dec(b.planned_receipts),
+        "planned_releases": q.dec(b.planned_releases),
+    }
+
+
+def dense_buckets(plan: Plan, record: Record) -> list[dict[str, Any]]:
+    """Every bucket of the horizon, projected on hand carried over quiet ones."""
+    out = []
+    on_hand = record.on_hand
+    for index in range(len(plan.calendar.starts)):
+        b = record.buckets.get(index)
+        if b is None:
+            b = Bucket(on_hand=on_hand)
+        elif b.gross == b.scheduled == b.net == b.planned_receipts == 0:
+            b = Bucket(on_hand=on_hand, planned_releases=b.planned_releases)
+        on_hand = b.on_hand
+        out.append(_bucket_dict(plan, index, b))
+    return out
+
+
+def record_dict(plan: Plan, record: Record, *, dense: bool = False) -> dict[str, Any]:
+    if dense:
+        buckets = dense_buckets(plan, record)
+    else:
+        buckets = [_bucket_dict(plan, i, b) for i, b in sorted(record.buckets.items())]
+    return {
+        "item": record.item,
+        "low_level_code": record.level,
+        "on_hand": q.dec(record.on_hand),
+        "safety_stock": q.dec(record.safety_stock),
+        "lead_time_days": record.lead_time_days,
+        "buckets": buckets,
+    }
+
+
+def document(plan: Plan, *, fingerprint: str, only: Collection[str] | None = None) -> dict:
+    """The whole run for scripts (``mrp --format json``)."""
+    s = plan.settings
+    return {
+        "start": s.start.isoformat(),
+        "bucket": s.bucket,
+        "horizon_days": s.horizon_days,
+        "include_inspection": s.include_inspection,
+        "fingerprint": fingerprint,
+        "planned_orders": [
+            {
+                "id": o.id,
+                "item": o.item,
+                "kind": o.kind,
+                "qty": q.dec(o.qty),
+                "release_date": o.release.isoformat(),
+                "due_date": o.due.isoformat(),
+                "pegging": pegging(o),
+            }
+            for o in plan.planned
+            if _keep(only, o.item)
+        ],
+        "records": [
+            record_dict(plan, r)
+            for _k, r in sorted(plan.records.items(), key=lambda kv: (kv[1].level, kv[0]))
+            if _keep(only, r.item)
+        ],
+        "shortages": [
+            {
+                "item": sh.item,
+                "qty": q.dec(sh.qty),
+                "first_date": sh.first_date.isoformat(),
+                "demands": [r.as_dict() for r in sh.roots],
+                "planned_orders": list(sh.planned),
+            }
+            for sh in plan.shortages
+            if _keep(only, sh.item)
+        ],
+        "exceptions": exception_rows(plan, only),
+    }
+
+
+def grid_rows(plan: Plan, item: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The classic time-phased record: one row per measure, one column per bucket."""
+    record = plan.record(item)
+    buckets = dense_buckets(plan, record)
+    columns = ["measure", *(b["start"] for b in buckets)]
+    rows = []
+    for key, label in GRID_MEASURES:
+        row: dict[str, Any] = {"measure": label}
+        for b in buckets:
+            value: Decimal = b[key]
+            row[b["start"]] = value
+        rows.append(row)
+    return columns, rows
