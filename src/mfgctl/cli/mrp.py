@@ -194,3 +194,12 @@ def grid_cmd(
         title=f"{part.code} ({part.unit}), low-level code {record.level}, "
         f"lead time {record.lead_time_days} days",
     )
+
+
+def _register_more() -> None:
+    from mfgctl.cli import mrp_build
+
+    mrp_build.register(app)
+
+
+_register_more()
