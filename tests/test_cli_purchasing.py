@@ -260,3 +260,107 @@ def test_on_order_adds_open_purchase_orders_to_production_orders(cli: Cli, shop:
     # Not per lot, not for one location, not as of a past date.
     rows = as_json(cli, "stock", "--item", "SCREW", "--location", "STORES")
     assert {r["on_order"] for r in rows} == {0}
+
+
+# -- quantities in another unit (--unit) ---------------------------------------------------
+
+
+@pytest.fixture
+def reels(shop: Path) -> Path:
+    """WIRE is bought by the metre, on reels of 500 m; a box of TAPE holds 3 rolls."""
+    conn = dbmod.connect(shop)
+    try:
+        with dbmod.transaction(conn):
+            item(conn, "WIRE", unit="m", units={"reel": 500, "cm": Decimal("0.01")})
+            item(conn, "TAPE", unit="roll", units={"box": 3})
+    finally:
+        conn.close()
+    return shop
+
+
+def test_purchase_add_unit_converts_qty_and_cost_exactly(cli: Cli, reels: Path) -> None:
+    msg = ok(cli, "purchase", "add", "WIRE", "2.5", "--unit", "reel", "--cost", "60",
+             "--due", day(7))  # fmt: skip
+    assert f"Added purchase order 1: 1250 m WIRE due {day(7)}" in msg
+    ok(cli, "purchase", "add", "WIRE", "30", "-u", "cm", "--due", day(8))
+    ok(cli, "purchase", "add", "TAPE", "2", "--unit", "box", "--cost", "1.5", "--due", day(9))
+    rows = as_json(cli, "purchase", "list")
+    assert [(r["item"], r["qty"], r["unit"], r["unit_cost"]) for r in rows] == [
+        ("WIRE", 1250, "m", Decimal("0.12")),  # 60 per reel of 500 m
+        ("WIRE", Decimal("0.3"), "m", None),
+        ("TAPE", 6, "roll", Decimal("0.5")),
+    ]
+    assert stock_row(cli, "WIRE")["on_order"] == Decimal("1250.3")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("WIRE", "1", "--unit", "box"),
+            "unit 'box' cannot convert to WIRE's base unit 'm' (known: m, cm, reel)",
+        ),
+        (("SCREW", "1", "--unit", "reel"), "unit 'reel' cannot convert to SCREW's base unit"),
+        (("WIRE", "0.00001", "--unit", "cm"), "quantity in m 0.0000001 has more than 6 decimal"),
+        (
+            ("TAPE", "1", "--unit", "box", "--cost", "1"),
+            "cost 1 per box is 0.333333333... per roll, more than 6 decimal places: give the "
+            "cost per roll instead",
+        ),
+        (("WIRE", "1", "--unit", "reel", "--cost", "-1"), "must not be negative"),
+    ],
+)
+def test_purchase_add_unit_refusals(
+    cli: Cli, reels: Path, args: tuple[str, ...], message: str
+) -> None:
+    assert message in refused(cli, reels, "purchase", "add", *args, "--due", day(3))
+
+
+def test_purchase_receive_unit_converts_the_quantity(cli: Cli, reels: Path) -> None:
+    ok(cli, "purchase", "add", "WIRE", "2", "--unit", "reel", "--cost", "50", "--due", day(7))
+    msg = ok(cli, "purchase", "receive", "PO-1", "--qty", "1.5", "--unit", "reel")
+    assert "Received 750 m WIRE against purchase order 1: 750 of 1000 received, open" in msg
+    row = stock_row(cli, "WIRE")
+    assert (row["available"], row["on_order"]) == (750, 250)
+    msg = ok(cli, "purchase", "receive", "1", "--qty", "25000", "--unit", "cm")
+    assert "Received 250 m WIRE against purchase order 1: 1000 of 1000 received, received" in msg
+    conn = sqlite3.connect(reels)
+    try:
+        moves = conn.execute("SELECT qty, ref, unit_cost FROM move ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    # The order's cost per base unit (50 per reel of 500 m), whatever unit was received in.
+    assert moves == [(750_000_000, "PO-1", 100_000), (250_000_000, "PO-1", 100_000)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--qty", "1", "--unit", "box"), "unit 'box' cannot convert to WIRE's base unit 'm'"),
+        (("--unit", "reel"), "--unit reel is the unit of --qty: give --qty too"),
+        (
+            ("--qty", "3", "--unit", "reel"),
+            "purchase order 1 has 1000 m WIRE open (ordered 1000, received 0): cannot "
+            "receive 1500 (3 reel) against it",
+        ),
+        (("--qty", "0.00001", "--unit", "cm"), "has more than 6 decimal places"),
+        (("--qty", "0", "--unit", "reel"), "greater than zero"),
+    ],
+)
+def test_purchase_receive_unit_refusals(
+    cli: Cli, reels: Path, args: tuple[str, ...], message: str
+) -> None:
+    ok(cli, "purchase", "add", "WIRE", "2", "--unit", "reel", "--due", day(7))
+    assert message in refused(cli, reels, "purchase", "receive", "1", *args)
+    assert as_json(cli, "purchase", "list")[0]["received"] == 0
+
+
+def test_demand_add_unit_converts_the_quantity(cli: Cli, reels: Path) -> None:
+    msg = ok(cli, "demand", "add", "WIRE", "0.5", "--unit", "reel", "--due", day(4),
+             "--kind", "sales")  # fmt: skip
+    assert f"Added demand 1 (sales): 250 m WIRE due {day(4)}" in msg
+    assert "unit 'box' cannot convert to WIRE's base unit 'm'" in refused(
+        cli, reels, "demand", "add", "WIRE", "1", "--unit", "box", "--due", day(4),
+        "--kind", "sales",
+    )  # fmt: skip
+    assert [r["qty"] for r in as_json(cli, "demand", "list")] == [250]

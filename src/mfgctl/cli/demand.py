@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, RefOpt, done, group, session
+from mfgctl.cli._common import (
+    FormatOpt,
+    ItemArg,
+    QtyArg,
+    RefOpt,
+    UnitOpt,
+    done,
+    group,
+    session,
+)
 from mfgctl.cli._common import user as user_of
 from mfgctl.domain import demand
 from mfgctl.qty import fmt as fmt_q
@@ -28,11 +37,15 @@ def add_cmd(
         typer.Option("--kind", help="sales (a customer order) or forecast.", show_default=False),
     ],
     ref: RefOpt = None,
+    unit: UnitOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Record an open demand (a sales order or a forecast) for an item."""
+    """Record an open demand (a sales order or a forecast) for an item (stored in its
+    base unit)."""
     with session(ctx) as db:
-        found = demand.add(db, item=item, qty=qty, due=due, kind=kind, user=user_of(ctx), ref=ref)
+        found = demand.add(
+            db, item=item, qty=qty, due=due, kind=kind, user=user_of(ctx), ref=ref, unit=unit
+        )
     emit([found.as_row()], fmt, columns=demand.COLUMNS)
     done(
         f"Added demand {found.id} ({found.kind}): {fmt_q(found.qty)} {found.unit} {found.item} "

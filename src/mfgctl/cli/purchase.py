@@ -13,6 +13,7 @@ from mfgctl.cli._common import (
     LotOpt,
     QtyArg,
     RefOpt,
+    UnitOpt,
     done,
     group,
     session,
@@ -38,11 +39,12 @@ def add_cmd(
     supplier: Annotated[str | None, typer.Option("--supplier", help="Supplier.")] = None,
     ref: RefOpt = None,
     cost: Annotated[
-        str | None, typer.Option("--cost", help="Unit cost (per the item's base unit).")
+        str | None, typer.Option("--cost", help="Unit cost (per --unit, default per base unit).")
     ] = None,
+    unit: UnitOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Record an open purchase order for a buy item."""
+    """Record an open purchase order for a buy item (stored in its base unit)."""
     with session(ctx) as db:
         po = purchases.add(
             db,
@@ -53,6 +55,7 @@ def add_cmd(
             supplier=supplier,
             ref=ref,
             cost=cost,
+            unit=unit,
         )
     emit([po.as_row()], fmt, columns=purchases.COLUMNS)
     done(f"Added purchase order {po.id}: {fmt_q(po.qty)} {po.unit} {po.item} due {po.due_on}")
@@ -99,6 +102,10 @@ def receive_cmd(
         list[str] | None, typer.Option("--serial", help="Serial number (repeat once per unit).")
     ] = None,
     location: LocationOpt = "STORES",
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", "-u", help="Unit of --qty (default: the item's base unit)."),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Receive against an open purchase order, as stock receive does (into
@@ -113,6 +120,7 @@ def receive_cmd(
             lot=lot,
             serials=serial or [],
             location=location,
+            unit=unit,
         )
     emit([m.as_row() for m in moves], fmt)
     done(

@@ -55,6 +55,18 @@ class Demand:
             "user": self.user,
         }
 
+    def to_fields(self) -> dict[str, Any]:
+        """As a ``demand:`` record of an import (no ``ref`` when there is none)."""
+        out: dict[str, Any] = {
+            "item": self.item,
+            "qty": self.qty,
+            "due": self.due_on,
+            "kind": self.kind,
+        }
+        if self.ref is not None:
+            out["ref"] = self.ref
+        return out
+
 
 _SELECT = """
     SELECT d.id, i.code, i.name, i.unit, d.qty, d.due_on, d.kind, d.ref, d.state,
@@ -73,10 +85,11 @@ def parse_id(value: object) -> int:
     return codes.record_number(value, what="demand")
 
 
-def _kind(value: object) -> str:
+def parse_kind(value: object, *, what: str = "--kind") -> str:
+    """``sales`` or ``forecast``, in any case."""
     kind = str(value).strip().lower()
     if kind not in KINDS:
-        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}; got {kind!r}")
+        raise InvalidInput(f"{what} must be one of {', '.join(KINDS)}; got {kind!r}")
     return kind
 
 
@@ -97,12 +110,14 @@ def add(
     kind: object,
     user: str,
     ref: str | None = None,
+    unit: str | None = None,
 ) -> Demand:
-    """Record an open demand for an active item."""
+    """Record an open demand for an active item; ``qty`` is in ``unit`` (default the
+    item's base unit), stored exactly in the base unit."""
     it = items.get(db, item, active=True)
-    micro = q.to_micro(q.parse_qty(qty), what=f"quantity in {it.unit}")
+    micro = q.to_micro(it.to_base(q.parse_qty(qty), unit), what=f"quantity in {it.unit}")
     due_on = timefmt.parse_date(due, what="--due").isoformat()
-    checked = _kind(kind)
+    checked = parse_kind(kind)
     reference = codes.text(ref, what="--ref", required=False)
     demand_id = db.execute(
         "INSERT INTO demand (item_id, qty, due_on, kind, ref, state, created_at, user) "
@@ -125,7 +140,7 @@ def list_demand(
         f"{_SELECT} WHERE (:item IS NULL OR d.item_id = :item) "
         "AND (:kind IS NULL OR d.kind = :kind) AND (:all OR d.state = 'open') "
         "ORDER BY d.due_on, d.id",
-        {"item": item_id, "kind": _kind(kind) if kind else None, "all": include_all},
+        {"item": item_id, "kind": parse_kind(kind) if kind else None, "all": include_all},
     )
     return [_from_row(r) for r in rows]
 

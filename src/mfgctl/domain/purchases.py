@@ -20,8 +20,9 @@ from typing import Any
 from mfgctl import qty as q
 from mfgctl import timefmt
 from mfgctl.domain import codes, items, stock
+from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Move
-from mfgctl.errors import NotFound, RuleViolation
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 STATES = ("open", "received", "cancelled")
 COLUMNS = ["po", "item", "name", "qty", "received", "open", "unit", "due", "supplier", "ref",
@@ -71,6 +72,14 @@ class PurchaseOrder:
             "user": self.user,
         }
 
+    def to_fields(self) -> dict[str, Any]:
+        """As a ``purchase_orders:`` record of an import: what is still open as ``qty``
+        (what was received is stock, exported as such); no key for what is not set."""
+        out: dict[str, Any] = {"item": self.item, "qty": self.open_qty, "due": self.due_on}
+        optional = {"supplier": self.supplier, "ref": self.ref, "unit_cost": self.unit_cost}
+        out.update({k: v for k, v in optional.items() if v is not None})
+        return out
+
 
 _SELECT = """
     SELECT p.id, i.code, i.name, i.unit, p.qty, p.received, p.due_on, p.supplier, p.ref,
@@ -110,31 +119,55 @@ def add(
     supplier: str | None = None,
     ref: str | None = None,
     cost: object = None,
+    unit: str | None = None,
 ) -> PurchaseOrder:
-    """An open purchase order for an active buy item; ``cost`` is per base unit.
+    """An open purchase order for an active buy item. ``qty`` and ``cost`` are in and per
+    ``unit`` (default the item's base unit), as ``stock receive`` takes them; both are
+    stored exactly per base unit.
 
     Raises:
         RuleViolation: a make item.
+        InvalidInput: a unit that does not convert, or a cost per base unit with more
+            decimal places than are stored.
     """
     it = items.get(db, item, active=True)
-    if it.make_or_buy != "buy":
-        raise RuleViolation(
-            f"{it.code} is a make item: purchase orders are for buy items "
-            f"(make it with mfgctl order create {it.code})"
-        )
-    micro = q.to_micro(q.parse_qty(qty), what=f"quantity in {it.unit}")
+    check_buy(it)
+    micro = q.to_micro(it.to_base(q.parse_qty(qty), unit), what=f"quantity in {it.unit}")
     due_on = timefmt.parse_date(due, what="--due").isoformat()
     vendor = codes.text(supplier, what="--supplier", required=False)
     reference = codes.text(ref, what="--ref", required=False)
     unit_cost = None
     if cost is not None:
-        unit_cost = q.to_micro(q.parse_qty(cost, what="cost", allow_zero=True), what="cost")
+        unit_cost = q.to_micro(_cost_per_base(it, cost, unit), what="cost")
     po_id = db.execute(
         "INSERT INTO purchase_order (item_id, qty, received, due_on, supplier, ref, state, "
         "unit_cost, created_at, user) VALUES (?, ?, 0, ?, ?, ?, 'open', ?, ?, ?)",
         (it.id, micro, due_on, vendor, reference, unit_cost, timefmt.now(), user),
     ).lastrowid
     return get(db, po_id)
+
+
+def check_buy(it: Item) -> None:
+    """Purchase orders are for buy items: raise RuleViolation for a make item."""
+    if it.make_or_buy != "buy":
+        raise RuleViolation(
+            f"{it.code} is a make item: purchase orders are for buy items "
+            f"(make it with mfgctl order create {it.code})"
+        )
+
+
+def _cost_per_base(it: Item, cost: object, unit: str | None) -> Decimal:
+    """A cost per ``unit`` as the exact cost per base unit."""
+    given = q.parse_qty(cost, what="cost", allow_zero=True)
+    if unit is None:
+        return given
+    per_base = given / it.factor(unit)
+    if per_base != per_base.quantize(Decimal(1).scaleb(-q.PLACES)):
+        raise InvalidInput(
+            f"cost {q.fmt(given)} per {unit} is {per_base:.9f}... per {it.unit}, more "
+            f"than {q.PLACES} decimal places: give the cost per {it.unit} instead"
+        )
+    return per_base
 
 
 def list_orders(
@@ -174,24 +207,34 @@ def receive(
     lot: str | None = None,
     serials: list[str] | None = None,
     location: str = "STORES",
+    unit: str | None = None,
 ) -> tuple[PurchaseOrder, list[Move]]:
     """Receive against an open purchase order, as ``stock receive`` does (into
     ``pending_inspection`` when the item needs inspection), with ref ``PO-<id>`` and the
-    order's unit cost. Without ``qty``: the serials given, else the open quantity.
+    order's unit cost. Without ``qty``: the serials given, else the open quantity;
+    ``qty`` is in ``unit`` (default the base unit), converted exactly.
 
     Raises:
         RuleViolation: the order is not open, or ``qty`` is more than is still open.
+        InvalidInput: ``unit`` without ``qty``, or a unit that does not convert.
     """
     found = get(db, po)
     _must_be_open(found, "received")
     open_qty = found.qty - found.received
     given = Decimal(len(serials or [])) or open_qty
+    if unit is not None and qty is None:
+        raise InvalidInput(f"--unit {unit} is the unit of --qty: give --qty too")
     amount = given if qty is None else q.parse_qty(qty)
+    typed = ""  # the quantity as given in another unit, for the refusal
+    if unit is not None:
+        typed = f" ({q.fmt(amount)} {unit})"
+        amount = items.get(db, found.item).to_base(amount, unit)
+        q.to_micro(amount, what=f"quantity in {found.unit}")
     if amount > open_qty:
         raise RuleViolation(
             f"purchase order {found.id} has {q.fmt(open_qty)} {found.unit} {found.item} open "
             f"(ordered {q.fmt(found.qty)}, received {q.fmt(found.received)}): cannot receive "
-            f"{q.fmt(amount)} against it (receive the extra with mfgctl stock receive)"
+            f"{q.fmt(amount)}{typed} against it (receive the extra with mfgctl stock receive)"
         )
     moves = stock.receive(
         db,

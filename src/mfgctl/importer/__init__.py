@@ -1,7 +1,8 @@
-"""YAML import and export: items, BOMs, locations and opening stock.
+"""YAML import and export: items, BOMs, locations, opening stock, demand and purchase
+orders.
 
 An import is one or more YAML files, each holding one or more documents. A document is
-a mapping with any of five sections, each a list of records::
+a mapping with any of seven sections, each a list of records::
 
     locations: [{code: QC, name: Incoming inspection}]
     items:     [{code: MIC-100, name: MEMS microphone, type: component, unit: pcs, ...}]
@@ -9,11 +10,15 @@ a mapping with any of five sections, each a list of records::
     routings:  [{item: HD-200, stages: [{name: assembly, workcenter: ASSY, setup_min: 15,
                                          run_min: 12}, {name: qc}]}]
     stock:     [{item: MIC-100, qty: 5000, location: STORES, lot: L2401}]
+    demand:    [{item: HD-200, qty: 40, due: 2025-07-01, kind: sales, ref: SO-1042}]
+    purchase_orders: [{item: MIC-100, qty: 1, unit: reel, due: 2025-06-20,
+                       supplier: Knowles, unit_cost: 0.85}]
 
 All files are read and every record is validated before anything is written; then
 everything is written in the caller's one transaction, in the order locations, items,
-BOMs, routings, stock. Every problem found is reported (``ImportInvalid``), each naming the
-file, the line and the field: ``items.yaml:14: items[3].lead_time_days: must be ...``.
+BOMs, routings, stock, demand, purchase orders. Every problem found is reported
+(``ImportInvalid``), each naming the file, the line and the field:
+``items.yaml:14: items[3].lead_time_days: must be ...``.
 
 Defaults: a BOM without ``revision`` is revision ``A``, ``output_qty`` 1, ``active``
 true; a line without ``unit`` is in the child's base unit. Opening stock goes to
@@ -24,26 +29,32 @@ Importing is idempotent: a record equal to what is stored changes nothing. A cha
 item is updated; a changed BOM becomes a new revision (``bom.save``); a changed routing replaces the
 stored one (released orders keep their own stages); an opening
 balance already posted with the same quantity is left alone, and one posted with a
-different quantity is refused (stock is corrected with ``stock count``/``adjust``).
+different quantity is refused (stock is corrected with ``stock count``/``adjust``); a
+demand record or purchase order the same as a stored one (``planning``) is not added
+again.
 
 Modules: ``yamlread`` reads YAML into plain data with line numbers; ``load`` validates
-and writes (with ``boms`` and ``opening`` for those sections, ``records`` for messages
-and results); ``exporter`` writes the database back in the same format, so export ->
-import into a new database -> export gives the same text.
+and writes (with ``boms``, ``routings``, ``opening`` and ``planning`` for those
+sections, ``records`` for messages and results); ``exporter`` writes the database back
+in the same format, so export -> import into a new database -> export gives the same
+text.
 """
 
 from mfgctl.importer.boms import DEFAULT_REVISION
 from mfgctl.importer.exporter import export, export_data
 from mfgctl.importer.load import LOCATION_KEYS, run
 from mfgctl.importer.opening import DEFAULT_LOCATION, STOCK_KEYS
+from mfgctl.importer.planning import DEMAND_KEYS, PURCHASE_KEYS
 from mfgctl.importer.records import KINDS, SECTIONS, Change, Result
 from mfgctl.importer.yamlread import Document, Record, Seq, parse, read_files
 
 __all__ = [
     "DEFAULT_LOCATION",
     "DEFAULT_REVISION",
+    "DEMAND_KEYS",
     "KINDS",
     "LOCATION_KEYS",
+    "PURCHASE_KEYS",
     "SECTIONS",
     "STOCK_KEYS",
     "Change",

@@ -1,9 +1,14 @@
-"""Export: the database's locations, items, BOM revisions, routings and stock as import
-YAML.
+"""Export: the database's locations, items, BOM revisions, routings, stock, open demand
+and open purchase orders as import YAML.
 
 The same format the importer reads, with keys in a fixed order and defaults left out,
 so export -> import into a new database -> export gives the same text. Numbers are
 written exactly; text is quoted only where YAML would read it as something else.
+
+A purchase order is written with what is still open as its ``qty`` (what was received
+is in the stock already); received and cancelled orders and cancelled demand are not
+written, nor the open demand and orders of an item an import would refuse them for (a
+deactivated item; for an order, a make item).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain import bom, items, locations, reports, stages
+from mfgctl.domain import bom, demand, items, locations, purchases, reports, stages
 from mfgctl.domain.items import Item
 from mfgctl.importer.yamlread import IMPLICIT
 
@@ -93,7 +98,8 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
     data["locations"] = [
         _Flow(code=loc.code, name=loc.name) for loc in locations.list_locations(db) if loc.active
     ]
-    data["items"] = [_item_fields(i) for i in items.all_items(db)]
+    catalogue = items.all_items(db)
+    data["items"] = [_item_fields(i) for i in catalogue]
     boms = []
     for rev in bom.revisions(db):
         out = rev.to_fields()
@@ -130,11 +136,23 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
             entry["expires"] = expires
         entries.append(entry)
     data["stock"] = entries
+    active = {i.code for i in catalogue if i.active}
+    bought = {i.code for i in catalogue if i.active and i.make_or_buy == "buy"}
+    data["demand"] = [_dated(d.to_fields()) for d in demand.list_demand(db) if d.item in active]
+    data["purchase_orders"] = [
+        _dated(p.to_fields()) for p in purchases.list_orders(db) if p.item in bought
+    ]
     return {k: v for k, v in data.items() if v}
 
 
+def _dated(fields: dict[str, Any]) -> _Flow:
+    """A record with its ``due`` written as a YAML date."""
+    return _Flow({**fields, "due": date.fromisoformat(fields["due"])})
+
+
 def export(db: sqlite3.Connection) -> str:
-    """The database's locations, items, BOM revisions, routings and stock as import YAML."""
+    """The database's locations, items, BOM revisions, routings, stock, open demand and
+    open purchase orders as import YAML."""
     data = export_data(db)
     header = "# mfgctl export: import it with `mfgctl import FILE`\n"
     if not data:

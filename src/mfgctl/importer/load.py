@@ -2,11 +2,11 @@
 
 All documents are read and every record is validated before anything is written; then
 everything is written in the caller's one transaction, in the order locations, items,
-BOMs, routings, stock. Every problem found is reported (``ImportInvalid``). A record equal to
-what is stored changes nothing; a changed item is updated. The ``boms:``,
-``routings:`` and ``stock:`` sections have their own modules (``boms``, ``routings``,
-``opening``); this one owns the
-document structure, ``locations:`` and ``items:``.
+BOMs, routings, stock, demand, purchase orders. Every problem found is reported
+(``ImportInvalid``). A record equal to what is stored changes nothing; a changed item is
+updated. The ``boms:``, ``routings:`` and ``stock:`` sections have their own modules
+(``boms``, ``routings``, ``opening``), ``demand:`` and ``purchase_orders:`` share
+``planning``; this one owns the document structure, ``locations:`` and ``items:``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from mfgctl.domain.stages import ROUTING_KEYS
 from mfgctl.errors import ImportInvalid, InvalidInput, MfgError
 from mfgctl.importer.boms import Boms
 from mfgctl.importer.opening import STOCK_KEYS, OpeningStock
+from mfgctl.importer.planning import DEMAND_KEYS, PURCHASE_KEYS, DemandSection, PurchaseSection
 from mfgctl.importer.records import SECTIONS, At, Change, Result, upper
 from mfgctl.importer.routings import Routings
 from mfgctl.importer.yamlread import Document, Record, Seq
@@ -35,6 +36,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "boms": BOM_KEYS,
     "routings": ROUTING_KEYS,
     "stock": STOCK_KEYS,
+    "demand": DEMAND_KEYS,
+    "purchase_orders": PURCHASE_KEYS,
 }
 
 
@@ -68,6 +71,8 @@ class Import:
         self.boms = Boms(self)
         self.routings = Routings(self)
         self.stock = OpeningStock(self)
+        self.demand = DemandSection(self)
+        self.purchase_orders = PurchaseSection(self)
         for doc in documents:
             self._split(doc)
 
@@ -125,6 +130,10 @@ class Import:
             self.routings.check(at)
         for at in self.sections["stock"]:
             self.stock.check(at)
+        for at in self.sections["demand"]:
+            self.demand.check(at)
+        for at in self.sections["purchase_orders"]:
+            self.purchase_orders.check(at)
 
     # -- locations
 
@@ -243,6 +252,9 @@ class Import:
         changes.extend(self.routings.write())
         self.stop()
         changes.extend(self.stock.write(user))
+        self.stop()
+        changes.extend(self.demand.write(user))
+        changes.extend(self.purchase_orders.write(user))
         self.stop()
         return changes
 

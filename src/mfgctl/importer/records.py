@@ -14,9 +14,11 @@ from typing import Any
 
 from mfgctl.importer.yamlread import Record
 
-SECTIONS = ("locations", "items", "boms", "routings", "stock")
+SECTIONS = ("locations", "items", "boms", "routings", "stock", "demand", "purchase_orders")
 
-KINDS = ("location", "item", "bom", "routing", "stock")
+KINDS = ("location", "item", "bom", "routing", "stock", "demand", "purchase_order")
+# Kinds the summary shows only when the import has records of them.
+_SHOWN_IF_GIVEN = ("demand", "purchase_order")
 _SUMMARY_ACTION = {
     "added": "added",
     "changed": "changed",
@@ -46,9 +48,13 @@ class Result:
     dry_run: bool = False
 
     def summary(self) -> list[dict[str, Any]]:
-        """Per kind of record: how many were added, changed and unchanged."""
+        """Per kind of record: how many were added, changed and unchanged (demand and
+        purchase orders only when the import has any)."""
+        given = {c.kind for c in self.changes}
         rows = []
         for kind in KINDS:
+            if kind in _SHOWN_IF_GIVEN and kind not in given:
+                continue
             counts = {"added": 0, "changed": 0, "unchanged": 0}
             for c in self.changes:
                 if c.kind == kind:
