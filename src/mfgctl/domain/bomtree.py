@@ -144,6 +144,33 @@ def find_cycles(graph: Mapping[str, Iterable[str]], starts: Iterable[str]) -> li
     return found
 
 
+def longest_levels(graph: Mapping[str, Iterable[str]], starts: Iterable[str]) -> dict[str, int]:
+    """Level of every node reachable from ``starts`` in an acyclic graph: the longest
+    path from a start (starts are 0). Topological order by an iterative depth-first
+    post-order, then one relaxation pass."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for start in starts:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(graph.get(start, ())))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                order.append(node)
+                stack.pop()
+            elif child not in seen:
+                seen.add(child)
+                stack.append((child, iter(graph.get(child, ()))))
+    level = dict.fromkeys(order, 0)
+    for node in reversed(order):
+        for child in graph.get(node, ()):
+            level[child] = max(level[child], level[node] + 1)
+    return level
+
+
 def bom_graph(boms: Mapping[str, Revision]) -> dict[str, list[str]]:
     """Parent -> children (upper-cased codes, each once) of a set of revisions."""
     return {
@@ -190,24 +217,7 @@ class Structure:
         cycles = find_cycles(graph, [key])
         if cycles:
             raise BomCycle([self.code_of(c) for c in cycles[0]])
-        # Topological order by depth-first post-order, then longest-path levels.
-        order: list[str] = []
-        seen = {key}
-        stack = [(key, iter(graph.get(key, ())))]
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                order.append(node)
-                stack.pop()
-            elif child not in seen:
-                seen.add(child)
-                stack.append((child, iter(graph.get(child, ()))))
-        level = dict.fromkeys(order, 0)
-        for node in reversed(order):
-            for child in graph.get(node, ()):
-                level[child] = max(level[child], level[node] + 1)
-        return level
+        return longest_levels(graph, [key])
 
     def _rates(self, rev: Revision) -> list[tuple[Line, Decimal, Decimal]]:
         """Per line: base units per output_qty with scrap, and the fixed base units."""

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from mfgctl.domain.bomtree import BomCycle, find_cycles
+from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
 from mfgctl.errors import InvalidInput
 from mfgctl.timefmt import parse_date
 
@@ -418,28 +418,7 @@ def low_level_codes(
                 with_subs.setdefault(c.item, []).append(s)
     if not find_cycles(with_subs, nodes):
         graph = with_subs
-    # Longest path from any root, on a depth-first post-order (iterative).
-    order: list[str] = []
-    seen: set[str] = set()
-    for start in nodes:
-        if start in seen:
-            continue
-        seen.add(start)
-        stack = [(start, iter(graph.get(start, ())))]
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                order.append(node)
-                stack.pop()
-            elif child not in seen:
-                seen.add(child)
-                stack.append((child, iter(graph.get(child, ()))))
-    level = dict.fromkeys(order, 0)
-    for node in reversed(order):
-        for child in graph.get(node, ()):
-            level[child] = max(level[child], level[node] + 1)
-    return level
+    return longest_levels(graph, nodes)
 
 
 # -- lot sizing ----------------------------------------------------------------------------
