@@ -383,4 +383,20 @@ CREATE TABLE purchase_order (
 ) STRICT;
 CREATE INDEX purchase_order_item_due ON purchase_order (item_id, due_on);
 
-PRAGMA user_version = 7;
+-- Saved MRP runs (schema version 8): the settings, a digest of every input
+-- ("fingerprint": equal digests, equal plans) and the result as JSON (planned orders
+-- with their pegging, shortages, exceptions; not the bucket records).
+CREATE TABLE mrp_run (
+    id                  INTEGER PRIMARY KEY,
+    created_at          TEXT NOT NULL,
+    user                TEXT NOT NULL,
+    start_on            TEXT NOT NULL,
+    horizon_days        INTEGER NOT NULL CHECK (horizon_days > 0),
+    bucket              TEXT NOT NULL CHECK (bucket IN ('day', 'week', 'month')),
+    include_inspection  INTEGER NOT NULL DEFAULT 0 CHECK (include_inspection IN (0, 1)),
+    fingerprint         TEXT NOT NULL,
+    note                TEXT,
+    result              TEXT NOT NULL CHECK (json_valid(result))
+) STRICT;
+
+PRAGMA user_version = 8;

@@ -131,3 +131,116 @@ def test_grid_of_an_item_without_activity(cli: Cli, shop: Path) -> None:
     rows = [ln.split("\t") for ln in r.stdout.splitlines()]
     assert rows[3] == ["projected on hand", "4", "4"]
     assert {c for row in rows[1:] if row[0] != "projected on hand" for c in row[1:]} == {"0"}
+
+
+# -- saved runs, diff, firm, explain ---------------------------------------------------------
+
+
+def test_save_list_and_diff_runs(cli: Cli, shop: Path) -> None:
+    r = cli("mrp", "--start", START, "--save", "--note", "Monday plan")
+    assert r.exit_code == 0 and "saved as run 1" in r.stderr
+    runs = json.loads(cli("mrp", "runs", "-f", "json").stdout)
+    assert [(x["run"], x["start"], x["planned"], x["short"], x["note"]) for x in runs] == [
+        (1, START, 3, 1, "Monday plan")
+    ]
+    # Nothing changed: no differences with a plan computed now.
+    r = cli("mrp", "diff", "1", "-f", "json")
+    assert json.loads(r.stdout) == [] and "0 changes from run 1 to now" in r.stderr
+    # The missing chips arrive and more is sold: the chip order shrinks to what the new
+    # sale needs (still inside its lead time), and the new sale adds orders.
+    assert cli("stock", "receive", "CHIP", "14").exit_code == 0
+    demand = ("demand", "add", "HD", "2", "--due", "2027-03-26", "--kind", "sales")
+    assert cli(*demand).exit_code == 0
+    assert cli("mrp", "--start", START, "--save").exit_code == 0
+    rows = json.loads(cli("mrp", "diff", "1", "2", "-f", "json").stdout, parse_float=Decimal)
+    assert [(x["change"], x["item"], x["qty_before"], x["qty_after"], x["due_after"])
+            for x in rows] == [
+        ("moved and resized", "CHIP", 14, 4, "2027-03-18"),
+        ("added", "HD", None, 2, "2027-03-26"),
+        ("added", "PCB", None, 2, "2027-03-21"),
+        ("shortage changed", "CHIP", 14, 4, "2027-03-18"),
+    ]  # fmt: skip
+
+
+def test_firm_turns_planned_orders_into_orders(cli: Cli, shop: Path) -> None:
+    doc = plan_json(cli)
+    ids = {o["item"]: o["id"] for o in doc["planned_orders"]}
+    before = dump(shop)
+    r = cli("mrp", "firm", ids["HD"], ids["CHIP"], "--start", START, "--dry-run", "-f", "json")
+    assert r.exit_code == 0 and "Would firm 2 planned orders" in r.stderr
+    assert dump(shop) == before
+    r = cli("mrp", "firm", ids["HD"], ids["CHIP"], "--start", START, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [(x["created"], x["item"], x["qty"], x["due"], x["ref"]) for x in rows] == [
+        ("ORDER-1", "HD", 10, "2027-03-12", "SO-1"),
+        ("PO-1", "CHIP", 14, "2027-03-04", "SO-1"),
+    ]
+    [order] = json.loads(cli("order", "list", "-f", "json").stdout)
+    assert (order["state"], order["due"]) == ("planned", "2027-03-12")
+    # The firmed orders are now scheduled receipts: only PCB is left to plan.
+    doc = plan_json(cli)
+    assert [(o["item"], o["qty"]) for o in doc["planned_orders"]] == [("PCB", 10)]
+    assert doc["shortages"] == []  # PO-1 is due the day the chips are needed
+
+
+def test_firm_all_until_a_date(cli: Cli, shop: Path) -> None:
+    r = cli("mrp", "firm", "--all", "--until", "2027-03-04", "--start", START, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(x["item"] for x in json.loads(r.stdout)) == ["CHIP", "PCB"]
+
+
+def test_firm_from_a_saved_run_refuses_changed_data(cli: Cli, shop: Path) -> None:
+    assert cli("mrp", "--start", START, "--save").exit_code == 0
+    assert cli("stock", "receive", "CASE", "1").exit_code == 0
+    err = refused(cli, shop, "mrp", "firm", "--run", "1", "--all")
+    assert "the data changed since MRP run 1" in err
+    assert cli("mrp", "--start", START, "--save").exit_code == 0
+    r = cli("mrp", "firm", "--run", "2", "--all")
+    assert r.exit_code == 0 and "Firmed 3 planned orders" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "name planned orders to firm, or give --all (not both)"),
+        (("1", "--all"), "name planned orders to firm, or give --all (not both)"),
+        (("99",), "no planned order 99 in this plan"),
+        (("x1",), "planned order"),
+        (("1", "--until", "2027-03-04"), "--until goes with --all"),
+        (("--all", "--until", "2027-02-01"), "no planned orders to firm"),
+        (("--run", "7", "--all"), "no saved MRP run 7"),
+    ],
+)
+def test_firm_refusals(cli: Cli, shop: Path, args: tuple, message: str) -> None:
+    err = refused(cli, shop, "mrp", "firm", "--start", START, *args)
+    assert message in err
+
+
+def test_diff_and_runs_refusals(cli: Cli, shop: Path) -> None:
+    assert "no saved MRP run 1" in refused(cli, shop, "mrp", "diff", "1")
+    r = cli("mrp", "runs")
+    assert r.exit_code == 0 and "No rows" in r.stderr
+
+
+def test_explain_traces_a_chip_to_the_sales_order(cli: Cli, shop: Path) -> None:
+    r = cli("mrp", "explain", "chip", "--start", START, "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("CHIP (CHIP name): buy, make to stock, low-level code 2, lead time "
+                               "20 days, free stock 6 pcs")  # fmt: skip
+    text = "\n".join(ln.strip() for ln in lines)
+    assert "Netted first\n6 pcs from free stock" in text
+    assert (
+        "planned 3 (CHIP): buy 14 pcs, release 2027-02-12, due 2027-03-04 - should have been "
+        "released before the start: short unless expedited\n"
+        "14 pcs for planned 2 (PCB): 10 pcs released 2027-03-04, needed 2027-03-04\n"
+        "10 pcs for planned 1 (HD): 10 pcs released 2027-03-07, needed 2027-03-07\n"
+        "10 pcs for sales 1 SO-1 (HD due 2027-03-12), needed 2027-03-12"
+    ) in text
+    assert "Short 14 pcs from 2027-03-04, endangering\nsales 1 SO-1 (HD due 2027-03-12)" in text
+    tree = json.loads(cli("mrp", "explain", "CASE", "--start", START, "-f", "json").stdout)
+    assert [c["text"] for c in tree["children"]] == [
+        "Netted first",
+        "No planned orders: stock and receipts cover every requirement",
+    ]

@@ -405,3 +405,13 @@ def test_month_and_day_buckets() -> None:
     assert len(p.calendar.starts) == 40
     assert orders(p, "A") == [(2, date(2027, 3, 30), date(2027, 3, 30)),
                               (3, date(2027, 4, 2), date(2027, 4, 2))]  # fmt: skip
+
+
+def test_a_need_split_into_too_many_orders_is_capped_and_reported() -> None:
+    part = Part("A", max_order_qty=u(1))
+    lots = lot_sizes(part, u(5000))
+    assert len(lots) == 1000 and lots[:999] == [u(1)] * 999 and lots[-1] == u(4001)
+    p = run([part], demands=[sales(1, "A", 5000, wk(1))])
+    assert len(p.planned) == 1000
+    [e] = [e for e in p.exceptions if e.code == "too_many_lots"]
+    assert e.message.startswith(f"A needs more than 1000 orders on {wk(1)}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -292,6 +292,31 @@ def _v7_demand_purchasing(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_V8_MRP_RUN = """
+    CREATE TABLE mrp_run (
+        id                  INTEGER PRIMARY KEY,
+        created_at          TEXT NOT NULL,
+        user                TEXT NOT NULL,
+        start_on            TEXT NOT NULL,
+        horizon_days        INTEGER NOT NULL CHECK (horizon_days > 0),
+        bucket              TEXT NOT NULL CHECK (bucket IN ('day', 'week', 'month')),
+        include_inspection  INTEGER NOT NULL DEFAULT 0 CHECK (include_inspection IN (0, 1)),
+        fingerprint         TEXT NOT NULL,
+        note                TEXT,
+        result              TEXT NOT NULL CHECK (json_valid(result))
+    ) STRICT
+"""
+
+
+def _v8_mrp_run(db: sqlite3.Connection) -> None:
+    """v8: saved MRP runs.
+
+    Why: a planner compares today's plan with yesterday's (what moved, what is newly
+    short) and firms planned orders from the run they looked at.
+    """
+    db.execute(_V8_MRP_RUN)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
@@ -300,6 +325,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     5: _v5_balance_by_place,
     6: _v6_backflush,
     7: _v7_demand_purchasing,
+    8: _v8_mrp_run,
 }
 
 

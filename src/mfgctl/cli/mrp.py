@@ -6,16 +6,18 @@ the exceptions; ``mrp grid ITEM`` one item's time-phased record.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, group, session
-from mfgctl.errors import NotFound
-from mfgctl.render import Format, emit, note, to_json
+from mfgctl.cli._common import FormatOpt, done, group, session
+from mfgctl.errors import NotFound, RuleViolation
+from mfgctl.render import Format, emit, emit_tree, note, to_json
 
 if TYPE_CHECKING:
     from mfgctl.domain.mrp import Plan, Snapshot
@@ -67,7 +69,20 @@ def _progress() -> Iterator[object]:
         yield tick
 
 
-def compute(
+@dataclass
+class Computed:
+    """A plan with its inputs: the snapshot, their fingerprint, the items to show
+    (upper-cased; empty for all), and the open connection it was read on."""
+
+    db: sqlite3.Connection
+    plan: Plan
+    snap: Snapshot
+    fingerprint: str
+    shown: set[str]
+
+
+@contextmanager
+def computed(
     ctx: typer.Context,
     *,
     start: str | None,
@@ -75,12 +90,13 @@ def compute(
     bucket: str,
     include_inspection: bool,
     only: list[str] | None = None,
-) -> tuple[Plan, Snapshot, str, set[str]]:
-    """Read the snapshot and plan: the plan, its inputs, their fingerprint, the items
-    to show (upper-cased; empty for all)."""
+    write: bool = False,
+) -> Iterator[Computed]:
+    """Read the snapshot and plan, inside the command's session (a write transaction
+    when the command acts on the plan, so it acts on exactly what was planned)."""
     from mfgctl.domain import mrp, mrp_data
 
-    with session(ctx, write=False) as db, _progress() as tick:
+    with session(ctx, write=write) as db:
         settings = mrp.settings(
             start=start, horizon=horizon, bucket=bucket, include_inspection=include_inspection
         )
@@ -91,8 +107,15 @@ def compute(
             if key not in snap.parts:
                 raise NotFound(f"unknown or inactive item {code!r}")
             shown.add(key)
-        plan = mrp.plan(snap, settings, progress=tick)  # type: ignore[arg-type]
-    return plan, snap, mrp_data.fingerprint(snap), shown
+        with _progress() as tick:
+            plan = mrp.plan(snap, settings, progress=tick)  # type: ignore[arg-type]
+        yield Computed(db, plan, snap, mrp_data.fingerprint(snap), shown)
+
+
+def compute(ctx: typer.Context, **options: object) -> Computed:
+    """``computed`` for a command that only reads: the plan after the session closed."""
+    with computed(ctx, **options) as c:  # type: ignore[arg-type]
+        return c
 
 
 @app.command("run")
@@ -107,25 +130,34 @@ def run_cmd(
         bool,
         typer.Option("--fail-on-shortage", help="Exit with code 3 when anything is short."),
     ] = False,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Store the run (settings, input fingerprint, result)."),
+    ] = False,
+    note_text: Annotated[
+        str | None, typer.Option("--note", help="A note on the saved run.")
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Plan every item from demand, stock, receipts and BOMs; print the shortages,
     the planned orders (make or buy, quantity, release and due dates, what they are for)
     and the exceptions. `mfgctl mrp` alone runs this."""
+    from mfgctl.cli._common import user as user_of
     from mfgctl.domain import mrp_report as rep
+    from mfgctl.domain import mrp_runs
 
-    plan, snap, digest, shown = compute(
-        ctx,
-        start=start,
-        horizon=horizon,
-        bucket=bucket,
-        include_inspection=include_inspection,
-        only=only,
-    )
-    units = {k: p.unit for k, p in snap.parts.items()}
-    names = {k: p.name for k, p in snap.parts.items()}
+    options = {"start": start, "horizon": horizon, "bucket": bucket,
+               "include_inspection": include_inspection}  # fmt: skip
+    saved = None
+    with computed(ctx, **options, only=only, write=save) as c:
+        if save:
+            saved = mrp_runs.save(c.db, c.plan, c.fingerprint, user=user_of(ctx), note=note_text)
+    plan, shown = c.plan, c.shown
+    units = {k: p.unit for k, p in c.snap.parts.items()}
+    names = {k: p.name for k, p in c.snap.parts.items()}
     if fmt is Format.json:
-        sys.stdout.write(to_json(rep.document(plan, fingerprint=digest, only=shown), 2) + "\n")
+        doc = rep.document(plan, fingerprint=c.fingerprint, only=shown)
+        sys.stdout.write(to_json(doc, 2) + "\n")
     else:
         shortages = rep.shortage_rows(plan, units, names, shown)
         if shortages:
@@ -145,7 +177,7 @@ def run_cmd(
         f"MRP from {plan.settings.start} for {plan.settings.horizon_days} days "
         f"({plan.settings.bucket}ly buckets): {len(short)} items short, "
         f"{sum(1 for o in plan.planned if not shown or o.item.upper() in shown)} planned "
-        "orders"
+        "orders" + (f"; saved as run {saved.id}" if saved else "")
     )
     if fail_on_shortage and short:
         raise typer.Exit(3)
@@ -171,22 +203,15 @@ def grid_cmd(
     releases."""
     from mfgctl.domain import mrp_report as rep
 
-    plan, snap, _digest, _shown = compute(
-        ctx,
-        start=start,
-        horizon=horizon,
-        bucket=bucket,
-        include_inspection=include_inspection,
-        only=[item],
-    )
+    c = compute(ctx, start=start, horizon=horizon, bucket=bucket,
+                include_inspection=include_inspection, only=[item])  # fmt: skip
     key = item.strip().upper()
-    part = snap.parts[key]
+    part = c.snap.parts[key]
+    record = c.plan.record(key)
     if fmt is Format.json:
-        record = rep.record_dict(plan, plan.record(key), dense=True)
-        sys.stdout.write(to_json(record, 2) + "\n")
+        sys.stdout.write(to_json(rep.record_dict(c.plan, record, dense=True), 2) + "\n")
         return
-    columns, rows = rep.grid_rows(plan, key)
-    record = plan.record(key)
+    columns, rows = rep.grid_rows(c.plan, key)
     emit(
         rows,
         fmt,
@@ -194,6 +219,131 @@ def grid_cmd(
         title=f"{part.code} ({part.unit}), low-level code {record.level}, "
         f"lead time {record.lead_time_days} days",
     )
+
+
+@app.command("explain")
+def explain_cmd(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="Item code.", show_default=False)],
+    start: StartOpt = None,
+    horizon: HorizonOpt = "90",
+    bucket: BucketOpt = "week",
+    include_inspection: InspectionOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Why each planned order and shortage of ITEM exists: the demands it serves through
+    which parents, and what stock and receipts were netted first."""
+    from mfgctl.domain import mrp_explain
+
+    c = compute(ctx, start=start, horizon=horizon, bucket=bucket,
+                include_inspection=include_inspection, only=[item])  # fmt: skip
+    tree = mrp_explain.explain(c.plan, item.strip().upper())
+    emit_tree(tree, fmt, label=lambda node: node["text"])
+
+
+@app.command("firm")
+def firm_cmd(
+    ctx: typer.Context,
+    planned: Annotated[
+        list[str] | None,
+        typer.Argument(help="Planned order numbers (as mrp lists them).", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Firm every planned order.")] = False,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="With --all: only orders released by DATE.", metavar="DATE"),
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Firm from this saved run: refused if any input changed."),
+    ] = None,
+    start: StartOpt = None,
+    horizon: HorizonOpt = "90",
+    bucket: BucketOpt = "week",
+    include_inspection: InspectionOpt = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be created; change nothing.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Turn planned orders into production orders (state planned) for make items and
+    purchase orders for buy items, due on their due dates. The plan is computed again
+    with the same options (or a saved run's, with --run) inside the command's
+    transaction."""
+    from mfgctl import db as dbmod
+    from mfgctl.cli._common import user as user_of
+    from mfgctl.domain import mrp_runs
+
+    options: dict[str, object] = {"start": start, "horizon": horizon, "bucket": bucket,
+                                  "include_inspection": include_inspection}  # fmt: skip
+    saved = None
+    if run is not None:
+        with session(ctx, write=False) as db:
+            saved = mrp_runs.get(db, run)
+        s = saved.settings
+        options = {"start": s.start.isoformat(), "horizon": str(s.horizon_days),
+                   "bucket": s.bucket, "include_inspection": s.include_inspection}  # fmt: skip
+    with computed(ctx, **options, write=True) as c:  # type: ignore[arg-type]
+        if saved is not None and saved.fingerprint != c.fingerprint:
+            raise RuleViolation(
+                f"the data changed since MRP run {saved.id} (its inputs' fingerprint "
+                f"{saved.fingerprint} is now {c.fingerprint}): run mfgctl mrp again and firm "
+                "from that plan"
+            )
+        chosen = mrp_runs.select(c.plan, planned or [], every=every, until=until)
+        if dry_run:
+            with dbmod.rolled_back(c.db):
+                rows = mrp_runs.firm(c.db, chosen, user=user_of(ctx))
+        else:
+            rows = mrp_runs.firm(c.db, chosen, user=user_of(ctx))
+    emit(rows, fmt, columns=mrp_runs.FIRM_COLUMNS, title="Firmed")
+    verb = "Would firm" if dry_run else "Firmed"
+    done(f"{verb} {len(rows)} planned orders")
+
+
+@app.command("runs")
+def runs_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """List saved MRP runs (mfgctl mrp --save)."""
+    from mfgctl.domain import mrp_runs
+
+    with session(ctx, write=False) as db:
+        rows = [r.as_row() for r in mrp_runs.list_runs(db)]
+    emit(rows, fmt, columns=mrp_runs.RUN_COLUMNS, title="Saved MRP runs")
+
+
+@app.command("diff")
+def diff_cmd(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Argument(help="A saved run.", show_default=False)],
+    second: Annotated[
+        str | None,
+        typer.Argument(
+            help="Another saved run (default: a plan computed now with the first's settings).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """What changed between two MRP runs: planned orders added, removed, moved or
+    resized, and shortages new, gone or changed."""
+    from mfgctl.domain import mrp_runs
+
+    with session(ctx, write=False) as db:
+        before = mrp_runs.get(db, first)
+        after = mrp_runs.get(db, second) if second is not None else None
+    if after is None:
+        s = before.settings
+        c = compute(ctx, start=s.start.isoformat(), horizon=str(s.horizon_days),
+                    bucket=s.bucket, include_inspection=s.include_inspection)  # fmt: skip
+        result, label = mrp_runs.result_of(c.plan, c.fingerprint), "now"
+    else:
+        result, label = after.result, f"run {after.id}"
+    rows = mrp_runs.diff(before.result, result)
+    if rows:
+        emit(rows, fmt, columns=mrp_runs.DIFF_COLUMNS, title=f"Run {before.id} -> {label}")
+    else:
+        emit(rows, fmt, columns=mrp_runs.DIFF_COLUMNS)
+    done(f"{len(rows)} changes from run {before.id} to {label}")
 
 
 def _register_more() -> None:

@@ -257,7 +257,7 @@ class Root:
 class Element:
     """One gross requirement of an item: ``qty`` due on ``due`` for ``source``."""
 
-    __slots__ = ("due", "qty", "roots", "seq", "source", "substitutes", "supplied")
+    __slots__ = ("due", "order", "qty", "roots", "seq", "source", "substitutes", "supplied")
 
     def __init__(
         self,
@@ -266,8 +266,10 @@ class Element:
         source: str,
         roots: tuple[Root, ...],
         substitutes: tuple[str, ...] = (),
+        order: PlannedOrder | None = None,
     ) -> None:
         self.due = due
+        self.order = order  # the parent's planned order it comes from, if any
         self.qty = qty
         self.source = source  # readable: 'sales 3 SO-1', 'ORDER-5', 'planned 7 (HD-200)'
         self.roots = roots
@@ -357,6 +359,7 @@ EXCEPTION_CODES = {
     "no_lead_time": "a buy item has no purchase lead time",
     "order_short": "an open production order cannot start on time for want of material",
     "substitute": "a substitute's free stock covers a shortage",
+    "too_many_lots": "lot-size rules would split one need into more than MAX_LOTS orders",
 }
 
 
@@ -424,6 +427,9 @@ def low_level_codes(
 # -- lot sizing ----------------------------------------------------------------------------
 
 
+MAX_LOTS = 1000  # planned orders one bucket's need may be split into
+
+
 def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int]:
     """Planned order quantities that cover ``need`` (micro-units), by the item's rules.
 
@@ -436,11 +442,18 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
     3. A lot above the maximum order quantity is split into lots of the maximum
        (rounded down to the multiple, never below one multiple) and a last lot of the
        rest, which rule 2 applies to again.
+
+    A need that would take more than ``MAX_LOTS`` orders gets ``MAX_LOTS``: the last
+    one carries the rest (the run reports it as ``too_many_lots``).
     """
     if need <= 0:
         return []
-    if part.lot_sizing == "fixed" and part.fixed_order_qty:
-        lots = [part.fixed_order_qty] * -(-need // part.fixed_order_qty)
+    fixed = part.fixed_order_qty if part.lot_sizing == "fixed" else None
+    if fixed:
+        n = -(-need // fixed)
+        lots = [fixed] * min(n, MAX_LOTS - 1)
+        if n >= MAX_LOTS:
+            lots.append(fixed * (n - len(lots)))
     elif part.lot_sizing == "period" and period_need is not None:
         lots = [max(period_need, need)]
     else:
@@ -463,11 +476,15 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
         cap = max(cap // m * m, m)
     out: list[int] = []
     for lot in lots:
-        while lot > cap:
-            out.append(cap)
-            lot -= cap
-        if lot > 0:
-            out.append(adjust(lot))
+        full, rest = divmod(lot, cap)
+        if rest == 0:
+            full, rest = full - 1, cap
+        take = max(min(full, MAX_LOTS - 1 - len(out)), 0)
+        out.extend([cap] * take)
+        rest += (full - take) * cap
+        out.append(adjust(rest) if rest <= cap else rest)
+    if len(out) > MAX_LOTS:
+        out[MAX_LOTS - 1 :] = [sum(out[MAX_LOTS - 1 :])]
     return out
 
 
@@ -645,10 +662,19 @@ class _Run:
                 else:
                     due = self.due_of(todo, available, safety, cal.starts[b])
                     period = self.period_need(part, events[pos:], by_bucket, sr, after, due)
-                    new = [
-                        self.new_order(part, qty, due)
-                        for qty in lot_sizes(part, bucket.net, period)
-                    ]
+                    lots = lot_sizes(part, bucket.net, period)
+                    if len(lots) >= MAX_LOTS:
+                        self.exceptions.append(
+                            Exception_(
+                                "too_many_lots",
+                                part.code,
+                                f"{part.code} needs more than {MAX_LOTS} orders on {due} by "
+                                "its lot-size rules: the last one carries the rest (check its "
+                                "fixed and maximum order quantities)",
+                                due,
+                            )
+                        )
+                    new = [self.new_order(part, qty, due) for qty in lots]
                 orders.extend(new)
                 bucket.planned_receipts = sum(o.qty for o in new)
                 after += bucket.planned_receipts
@@ -667,7 +693,8 @@ class _Run:
             if part.make_or_buy == "make" and lines:
                 roots = o.roots()
                 for c, need in explode(lines, o.qty, self.snap.boms):
-                    self.add(c.item, Element(o.release, need, o.label, roots, c.substitutes))
+                    element = Element(o.release, need, o.label, roots, c.substitutes, o)
+                    self.add(c.item, element)
 
     def check_data(self, code: str, part: Part, used: bool) -> None:
         if not used:
@@ -762,7 +789,9 @@ class _Run:
                 e.qty -= take
                 taken += take
                 part = self.snap.parts[code]
-                self.add(key, Element(e.due, take, f"{e.source} instead of {part.code}", e.roots))
+                sub = Element(e.due, take, f"{e.source} instead of {part.code}", e.roots)
+                sub.order = e.order
+                self.add(key, sub)
                 sub_code = self.snap.parts[key].code
                 self.exceptions.append(
                     Exception_(
@@ -930,7 +959,7 @@ class _Run:
                 part.code,
                 sum(n for _e, n in short),
                 min(e.due for e, _n in short),
-                tuple(dict.fromkeys(r for e, _n in short for r in e.roots)),
+                _demands(r for e, _n in short for r in e.roots),
                 late,
             )
         )
@@ -946,6 +975,13 @@ class _Run:
                         e.source,
                     )
                 )
+
+
+def _demands(roots: Iterable[Root]) -> tuple[Root, ...]:
+    """Roots once each; safety stock left out when real demands are among them."""
+    found = tuple(dict.fromkeys(roots))
+    real = tuple(r for r in found if r.kind != "safety_stock")
+    return real or found
 
 
 def _only_safety(e: Element) -> bool:
