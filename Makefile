@@ -27,6 +27,8 @@ demo: $(VENV)/.installed
 	$(BIN)/mfgctl --db $(DEMO_DB) stock
 	sh sample_data/production_story.sh $(BIN)/mfgctl $(DEMO_DB) \
 	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today() + d.timedelta(7))')
+	sh sample_data/planning_story.sh $(BIN)/mfgctl $(DEMO_DB) \
+	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today())')
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

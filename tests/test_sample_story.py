@@ -90,3 +90,32 @@ def test_the_demo_story_on_the_sample_data(cli: Cli, initdb: Path) -> None:
     assert report(cli)["HD-200"]["available"] == 4
     r = cli("check")
     assert r.exit_code == 0 and r.stderr == "check: no problems found\n"
+
+
+def test_the_planning_story_finds_a_multi_level_shortage(cli: Cli, initdb: Path) -> None:
+    """What sample_data/planning_story.sh does (without the production story before it):
+    500 HD-300 for SO-2001 in three weeks need 500 flex PCBs three levels down; 450 are
+    in stock and the rest cannot come within their 35 days: short, endangering SO-2001."""
+    ok(cli, "import", *SAMPLE)
+    start = date(2027, 3, 1)
+    ok(cli, "demand", "add", "HD-300", "500", "--due", "2027-03-22", "--kind", "sales",
+       "--ref", "SO-2001")  # fmt: skip
+    ok(cli, "purchase", "add", "PCB-FLX-30", "200", "--due", "2027-04-10")
+    r = cli("mrp", "--start", start.isoformat(), "--horizon", "56", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout, parse_float=Decimal)
+    short = {s["item"]: s for s in doc["shortages"]}
+    flex = short["PCB-FLX-30"]
+    assert (flex["qty"], flex["first_date"]) == (50, "2027-03-10")
+    assert [d["ref"] for d in flex["demands"]] == ["SO-2001"]
+    record = next(x for x in doc["records"] if x["item"] == "PCB-FLX-30")
+    assert record["low_level_code"] == 3
+    [order] = [o for o in doc["planned_orders"] if o["item"] == "PCB-FLX-30"]
+    # The minimum order quantity (500) covers the 50 missing; released 35 days before.
+    assert (order["qty"], order["release_date"], order["due_date"]) == (
+        500,
+        "2027-02-03",
+        "2027-03-10",
+    )
+    expedite = [e for e in doc["exceptions"] if e["code"] == "expedite"]
+    assert [e["ref"] for e in expedite] == ["PO-1"]
