@@ -244,3 +244,50 @@ def test_explain_traces_a_chip_to_the_sales_order(cli: Cli, shop: Path) -> None:
         "Netted first",
         "No planned orders: stock and receipts cover every requirement",
     ]
+
+
+# -- what the run reads from the database ----------------------------------------------------
+
+
+def test_reservations_for_other_references_are_not_free(cli: Cli, shop: Path) -> None:
+    assert cli("reserve", "CASE", "95", "--for", "SO-77").exit_code == 0
+    doc = plan_json(cli)
+    case = next(r for r in doc["records"] if r["item"] == "CASE")
+    assert case["on_hand"] == 5  # 100 available - 95 reserved for SO-77
+    assert [(o["item"], o["qty"]) for o in doc["planned_orders"] if o["item"] == "CASE"] == [
+        ("CASE", 5)
+    ]
+
+
+def test_open_orders_are_receipts_and_need_what_they_have_not_consumed(
+    cli: Cli, shop: Path
+) -> None:
+    """ORDER-1 for 3 HD: its output is a scheduled receipt of HD; once released it has
+    its materials reserved (so they are not free), and what it consumed is not needed
+    again."""
+    assert cli("stock", "receive", "PCB", "2").exit_code == 0
+    assert cli("order", "create", "HD", "3", "--due", "2027-03-10").exit_code == 0
+    doc = plan_json(cli)
+    hd = next(r for r in doc["records"] if r["item"] == "HD")
+    receipts = [(b["start"], b["scheduled_receipts"]) for b in hd["buckets"]]
+    assert [r for r in receipts if r[1]] == [("2027-03-08", 3)]
+    # HD: 10 sold on 03-12 - 3 from ORDER-1 = 7 planned.
+    assert [(o["item"], o["qty"]) for o in doc["planned_orders"] if o["item"] == "HD"] == [
+        ("HD", 7)
+    ]
+    pcb = next(r for r in doc["records"] if r["item"] == "PCB")
+    # ORDER-1 (planned, due 03-10 - 5 days = start 03-05) needs 3 PCB; planned HD needs 7.
+    assert [(b["start"], b["gross"]) for b in pcb["buckets"] if b["gross"]] == [("2027-03-01", 10)]
+    r = cli("order", "release", "1", "--partial")
+    assert r.exit_code == 0, r.stderr  # reserves 2 PCB + 3 CASE
+    assert cli("order", "start", "1").exit_code == 0
+    assert cli("consume", "1", "--item", "CASE", "--qty", "2").exit_code == 0
+    doc = plan_json(cli)
+    pcb = next(r for r in doc["records"] if r["item"] == "PCB")
+    case = next(r for r in doc["records"] if r["item"] == "CASE")
+    # PCB: ORDER-1 still needs 3 - 2 reserved = 1 (today: in progress), plus 7.
+    assert pcb["on_hand"] == 0
+    assert sum(b["gross"] for b in pcb["buckets"]) == 8
+    # CASE: 98 left, 1 reserved for ORDER-1: 97 free; ORDER-1 needs 3 - 2 - 1 = 0 more.
+    assert case["on_hand"] == 97
+    assert sum(b["gross"] for b in case["buckets"]) == 7
