@@ -138,7 +138,7 @@ def add(
     reference = codes.text(ref, what="--ref", required=False)
     unit_cost = None
     if cost is not None:
-        unit_cost = q.to_micro(_cost_per_base(it, cost, unit), what="cost")
+        unit_cost = q.to_micro(stock.cost_per_base(it, cost, unit), what="cost")
     po_id = db.execute(
         "INSERT INTO purchase_order (item_id, qty, received, due_on, supplier, ref, state, "
         "unit_cost, created_at, user) VALUES (?, ?, 0, ?, ?, ?, 'open', ?, ?, ?)",
@@ -154,20 +154,6 @@ def check_buy(it: Item) -> None:
             f"{it.code} is a make item: purchase orders are for buy items "
             f"(make it with mfgctl order create {it.code})"
         )
-
-
-def _cost_per_base(it: Item, cost: object, unit: str | None) -> Decimal:
-    """A cost per ``unit`` as the exact cost per base unit."""
-    given = q.parse_qty(cost, what="cost", allow_zero=True)
-    if unit is None:
-        return given
-    per_base = given / it.factor(unit)
-    if per_base != per_base.quantize(Decimal(1).scaleb(-q.PLACES)):
-        raise InvalidInput(
-            f"cost {q.fmt(given)} per {unit} is {per_base:.9f}... per {it.unit}, more "
-            f"than {q.PLACES} decimal places: give the cost per {it.unit} instead"
-        )
-    return per_base
 
 
 def list_orders(

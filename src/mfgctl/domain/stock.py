@@ -42,6 +42,25 @@ def _quantity(item: Item, amount: object, unit: str | None, *, what: str = "quan
     return number
 
 
+def cost_per_base(it: Item, cost: object, unit: str | None) -> Decimal:
+    """A cost per ``unit`` (default the base unit) as the exact cost per base unit.
+
+    Raises:
+        InvalidInput: a bad cost, or one per base unit with more decimal places than
+            are stored.
+    """
+    given = q.parse_qty(cost, what="cost", allow_zero=True)
+    if unit is None:
+        return given
+    per_base = given / it.factor(unit)
+    if per_base != per_base.quantize(Decimal(1).scaleb(-q.PLACES)):
+        raise InvalidInput(
+            f"cost {q.fmt(given)} per {unit} is {per_base:.9f}... per {it.unit}, more "
+            f"than {q.PLACES} decimal places: give the cost per {it.unit} instead"
+        )
+    return per_base
+
+
 def receive(
     db: sqlite3.Connection,
     *,
@@ -72,15 +91,7 @@ def receive(
     if status is None:
         status = "pending_inspection" if it.inspect_on_receipt else "available"
     target = ledger.real_place(db, location, status)
-    unit_cost = None
-    if cost is not None:
-        given = q.parse_qty(cost, what="cost", allow_zero=True)
-        unit_cost = given / it.factor(unit)
-        if unit_cost != unit_cost.quantize(Decimal(1).scaleb(-q.PLACES)):
-            raise InvalidInput(
-                f"cost {q.fmt(given)} per {unit} is {unit_cost:.9f}... per {it.unit}, more "
-                f"than {q.PLACES} decimal places: give the cost per {it.unit} instead"
-            )
+    unit_cost = None if cost is None else cost_per_base(it, cost, unit)
     effective_at = ledger.effective(when)
     origin = ledger.virtual(db, source)
     ref = codes.text(ref, what="reference", required=False)
