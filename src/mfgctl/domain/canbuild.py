@@ -1,0 +1,256 @@
+"""Can a quantity of an item be built now? A pure check on an ``mrp.Snapshot``.
+
+To build ``qty`` of a make item with an active BOM, each of its BOM lines needs
+``Component.need`` (scrap and fixed quantities included, phantoms passed through as in
+MRP). The whole tree draws on one pool of **free** stock (available - reserved; stock
+pending inspection does not count, nor does the item's own stock: the question is
+whether it can be *built*). Items are settled in low-level-code order within the
+tree, so an item's requirement from every parent is known before it is netted once:
+
+1. its free stock covers what it can;
+2. the rest, when the item is a make item with an active BOM, is built (one build for
+   every parent's need, its own scrap and fixed quantities once) from its components,
+   which join the same pool;
+3. otherwise the rest is *short*: the item limits the build.
+
+The answer is yes when nothing is short. ``largest`` finds the most whole base units
+buildable now (needs never fall as the quantity grows, so buildability is monotone):
+doubling from 1 until a quantity fails, then a binary search between the last
+success and the first failure: about 2 log2(max) checks, each linear in the tree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
+from mfgctl.domain.mrp import Component, Snapshot, explode
+from mfgctl.errors import NotFound, RuleViolation
+
+# Paths of parents kept per limiting component (the rest are counted, not listed).
+MAX_PATHS = 3
+# The most base units ``largest`` tries: the largest quantity the ledger accepts.
+LIMIT = int(q.MAX_VALUE) - 1
+
+COLUMNS = ["item", "needed", "free", "short", "unit", "path"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A component that stops the build: ``needed`` in all, ``free`` of it in stock."""
+
+    item: str
+    needed: int
+    free: int
+    short: int
+    unit: str
+    paths: tuple[tuple[str, ...], ...]
+    more_paths: int = 0
+
+    def path_text(self) -> str:
+        text = "; ".join(" > ".join(p) for p in self.paths)
+        return f"{text} (+{self.more_paths} more)" if self.more_paths else text
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "needed": q.dec(self.needed),
+            "free": q.dec(self.free),
+            "short": q.dec(self.short),
+            "unit": self.unit,
+            "path": self.path_text(),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.as_row(),
+            "path": [" > ".join(p) for p in self.paths],
+            "more_paths": self.more_paths,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Whether ``qty`` of ``item`` can be built now, what limits it, and which
+    subassemblies would be built on the way (``builds``: item, quantity)."""
+
+    item: str
+    unit: str
+    qty: int
+    limits: tuple[Limit, ...]
+    builds: tuple[tuple[str, int], ...]
+
+    @property
+    def buildable(self) -> bool:
+        return not self.limits
+
+
+class CanBuild:
+    """The check for one item on one snapshot; ``answer`` and ``largest`` reuse the
+    tree's order, worked out once.
+
+    Raises:
+        NotFound: an unknown or inactive item.
+        RuleViolation: a buy item, a make item without an active BOM, or a BOM cycle.
+    """
+
+    def __init__(self, snap: Snapshot, item: str) -> None:
+        key = item.strip().upper()
+        part = snap.parts.get(key)
+        if part is None:
+            raise NotFound(f"unknown or inactive item {item!r}")
+        if part.make_or_buy != "make":
+            raise RuleViolation(f"{part.code} is a buy item: it is bought, not built")
+        if key not in snap.boms:
+            raise RuleViolation(
+                f"{part.code} has no active BOM: add or activate one (mfgctl bom activate)"
+            )
+        self.snap = snap
+        self.top = key
+        self.part = part
+        every = {code: [c.item for c in lines] for code, lines in snap.boms.items()}
+        cycles = find_cycles(every, [key])
+        if cycles:
+            raise BomCycle(cycles[0])
+        # What each buildable item's build draws on (phantoms passed through).
+        self.lines: dict[str, list[tuple[Component, str | None]]] = {}
+        graph: dict[str, list[str]] = {}
+        todo = [key]
+        while todo:
+            code = todo.pop()
+            if code in graph:
+                continue
+            graph[code] = []
+            if code != key and not self._buildable(code):
+                continue
+            found = []
+            for c in snap.boms[code]:
+                via = c.item if c.phantom and c.item in snap.boms else None
+                found.append((c, via))
+                for leaf, _n in explode((c,), q.SCALE, snap.boms):
+                    graph[code].append(leaf.item)
+                    todo.append(leaf.item)
+            self.lines[code] = found
+        levels = longest_levels(graph, [key])
+        self.order = sorted(levels, key=lambda c: (levels[c], c))
+        self.free = {code: max(snap.free.get(code, 0), 0) for code in self.order}
+
+    def _buildable(self, code: str) -> bool:
+        part = self.snap.parts.get(code)
+        return part is not None and part.make_or_buy == "make" and code in self.snap.boms
+
+    def _unit(self, code: str) -> str:
+        part = self.snap.parts.get(code)
+        return part.unit if part else ""
+
+    def answer(self, qty: int, *, paths: bool = True) -> Answer:
+        """Whether ``qty`` micro-units of the item can be built from free stock now."""
+        boms = self.snap.boms
+        need: dict[str, int] = defaultdict(int)
+        need[self.top] = qty
+        routes: dict[str, dict[tuple[str, ...], None]] = {self.top: {(): None}}
+        counts: dict[str, int] = defaultdict(int)
+        counts[self.top] = 1
+        limits: list[Limit] = []
+        builds: list[tuple[str, int]] = []
+        for code in self.order:
+            wanted = need.get(code, 0)
+            if wanted <= 0:
+                continue
+            if code == self.top:
+                build = wanted
+            else:
+                free = self.free[code]
+                build = max(wanted - free, 0)
+                if build and not self._buildable(code):
+                    shown = tuple(routes.get(code, {}))
+                    limits.append(
+                        Limit(code, wanted, free, build, self._unit(code), shown,
+                              counts[code] - len(shown))
+                    )  # fmt: skip
+                    continue
+                if build:
+                    builds.append((code, build))
+            if not build:
+                continue
+            seen: set[tuple[str, str | None]] = set()
+            for c, via in self.lines[code]:
+                for leaf, n in explode((c,), build, boms):
+                    need[leaf.item] += n
+                    if not paths or (leaf.item, via) in seen:
+                        continue
+                    seen.add((leaf.item, via))
+                    counts[leaf.item] += counts[code]
+                    kept = routes.setdefault(leaf.item, {})
+                    step = (code,) if via is None else (code, via)
+                    for p in routes[code]:
+                        if len(kept) >= MAX_PATHS:
+                            break
+                        kept[p + step] = None
+        return Answer(self.part.code, self.part.unit, qty, tuple(limits), tuple(builds))
+
+    def largest(self) -> int:
+        """The most whole base units buildable now, in micro-units (``LIMIT`` base units
+        at most): doubling, then a binary search."""
+
+        def ok(units: int) -> bool:
+            return self.answer(units * q.SCALE, paths=False).buildable
+
+        if not ok(1):
+            return 0
+        good, bad = 1, 2
+        while bad <= LIMIT and ok(bad):
+            good, bad = bad, bad * 2
+        if bad > LIMIT:
+            if ok(LIMIT):
+                return LIMIT * q.SCALE
+            bad = LIMIT
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            if ok(mid):
+                good = mid
+            else:
+                bad = mid
+        return good * q.SCALE
+
+
+def parse_qty(value: object) -> int:
+    """QTY as typed: an exact decimal greater than zero, in micro-units.
+
+    Raises:
+        InvalidInput: not a plain positive decimal with at most 6 places.
+    """
+    return q.to_micro(q.parse_qty(value, what="QTY"), what="QTY")
+
+
+def document(answer: Answer, largest: int | None = None) -> dict[str, Any]:
+    """The answer for scripts: ``buildable`` is the yes or no."""
+    return {
+        "item": answer.item,
+        "qty": q.dec(answer.qty),
+        "unit": answer.unit,
+        "buildable": answer.buildable,
+        "limiting": [lim.as_dict() for lim in answer.limits],
+        "builds": [{"item": c, "qty": q.dec(n)} for c, n in answer.builds],
+        "max": None if largest is None else q.dec(largest),
+    }
+
+
+def verdict(answer: Answer) -> str:
+    """The yes or no line."""
+    what = f"{q.fmt(q.dec(answer.qty))} {answer.unit} of {answer.item}"
+    if answer.buildable:
+        built = ", ".join(f"{q.fmt(q.dec(n))} {c}" for c, n in answer.builds)
+        return f"Yes: {what} can be built now from free stock" + (
+            f" (building {built} first)" if built else ""
+        )
+    n = len(answer.limits)
+    return f"No: {what} cannot be built now: {n} component{'s' if n != 1 else ''} short"
+
+
+def largest_line(answer: Answer, largest: int) -> str:
+    extra = " (the most this check tries)" if largest >= LIMIT * q.SCALE else ""
+    return f"At most {q.fmt(q.dec(largest))} {answer.unit} of {answer.item} can be built now{extra}"
