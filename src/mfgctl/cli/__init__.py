@@ -40,6 +40,7 @@ GROUPS = {
     "inspect": "mfgctl.cli.inspect",
     "release": "mfgctl.cli.release",
     "mrp": "mfgctl.cli.mrp",
+    "atp": "mfgctl.cli.atp",
 }
 
 
