@@ -34,12 +34,21 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402  (bench/generate.py, next to this file)
+import mrp  # noqa: E402  (bench/mrp.py)
 import production  # noqa: E402  (bench/production.py)
 
 # The targets of the issue.
 STARTUP_FACTOR = 12  # `mfgctl stock` on the sample within 12x a bare `python -c pass`
 IMPORT_LIMIT_S = 3.0  # the 40,000-line BOM import
 STOCK_LIMIT_S = 0.5  # the stock report on a million moves
+# MRP on 10,000 items: whole command under 2 s and 500 MB, planning within 5x the read.
+MRP_WALL_LIMIT_S = 2.0
+MRP_RSS_LIMIT_MB = 500
+MRP_PLAN_FACTOR = 5
+# An MRP run slower than MRP_SLOW_S is timed once, without warm-up; after one slower than
+# MRP_SKIP_S the larger plants are only read: they would take many times longer again.
+MRP_SLOW_S = 20.0
+MRP_SKIP_S = 60.0
 # Modules `mfgctl stock` must not import (slow, and not needed for the report).
 MUST_NOT_IMPORT = ("sqlite_utils", "tabulate", "yaml", "pydantic")
 
@@ -215,6 +224,21 @@ class Builds:
             print("building orders.db (5,000 released orders; about 45 s)...", file=sys.stderr)
             remove_db(path)
             info = production.build_orders_db(path, moves, self.plant, mfgctl=self.mfgctl)
+            info_path.write_text(json.dumps(info, indent=2) + "\n")
+            print(f"  {info}", file=sys.stderr)
+            self._done(path, stamp)
+        return path, json.loads(info_path.read_text())
+
+    def mrp_db(self, n_items: int) -> tuple[Path, dict[str, Any]]:
+        """The MRP benchmark's database for ``n_items`` (bench/mrp.py) and what it holds.
+        Rebuilt when the generators, schema.sql or the importer change."""
+        path = OUT / f"mrp-{n_items}.db"
+        info_path = OUT / f"mrp-{n_items}.json"
+        sources = sorted((ROOT / "src" / "mfgctl" / "importer").rglob("*.py"))
+        stamp = fingerprint(HERE / "generate.py", HERE / "mrp.py", ROOT / "schema.sql", *sources)
+        if not self._fresh(path, stamp) or not info_path.exists():
+            print(f"building {path.name} ({n_items:,} items)...", file=sys.stderr)
+            info = mrp.build_db(path, n_items, mfgctl=self.mfgctl)
             info_path.write_text(json.dumps(info, indent=2) + "\n")
             print(f"  {info}", file=sys.stderr)
             self._done(path, stamp)
@@ -442,6 +466,176 @@ def production_benchmarks(
     ]
 
 
+# -- MRP ----------------------------------------------------------------------------------
+
+
+def mrp_phases(python: str, db: Path, *, runs: int, warmup: int, until: str = "to_json") -> dict:
+    """bench/mrp.py phases: medians of each phase inside one fresh process."""
+    argv = [python, str(HERE / "mrp.py"), "phases", str(db), "--runs", str(runs),
+            "--warmup", str(warmup), "--until", until]  # fmt: skip
+    r = capture(argv)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}: {r.stderr.strip()[-2000:]}")
+    return json.loads(r.stdout)
+
+
+def _planning_s(ph: dict) -> float:
+    return sum(ph.get(k, 0.0) for k in mrp.PHASES if k not in ("read", "load"))
+
+
+def mrp_benchmarks(
+    builds: Builds, mfgctl: str, python: str, *, runs: int, profile_top: int = 6
+) -> tuple[list[str], list[Measurement]]:
+    """`mfgctl mrp --format json` at each of mrp.SCALES beside the raw read of its tables,
+    the phases inside one process, and a profile when a target is missed. Markdown lines
+    and the measurements that carry targets."""
+    cpu = CpuWatch()
+    rows: list[dict[str, Any]] = []
+    measured: list[Measurement] = []
+    too_slow: tuple[int, float] | None = None
+    for n in mrp.SCALES:
+        db, info = builds.mrp_db(n)
+        print(f"MRP on {n:,} items...", file=sys.stderr)
+        label = f"{n:,} items"
+        whole_name = f"`mfgctl mrp --format json`, {label}"
+        read_name = f"raw read of the MRP tables (`python -c`), {label}"
+        read_argv = mrp.read_argv(python, db)
+        row: dict[str, Any] = {"n": n, "info": info}
+        if too_slow is not None:
+            why = f"not run: {too_slow[0]:,} items took {fmt_s(too_slow[1])}"
+            row["phases"] = mrp_phases(python, db, runs=runs, warmup=1, until="load")
+            whole = Measurement(whole_name, [], skipped=why)
+            read = measure(read_name, read_argv, runs=runs)
+        else:
+            probe = mrp_phases(python, db, runs=1, warmup=0)
+            if _planning_s(probe) + probe["load"] > MRP_SLOW_S:
+                print(f"  slow ({fmt_s(_planning_s(probe))} planning): one run", file=sys.stderr)
+                row["phases"] = probe
+                whole = measure(whole_name, mrp.mrp_argv(mfgctl, db), runs=1, warmup=0)
+                read = measure(read_name, read_argv, runs=runs)
+            else:
+                row["phases"] = mrp_phases(python, db, runs=runs, warmup=1)
+                whole, read = measure_group(
+                    [(whole_name, mrp.mrp_argv(mfgctl, db)), (read_name, read_argv)], runs=runs
+                )
+        if not whole.skipped and whole.median > MRP_SKIP_S:
+            too_slow = (n, whole.median)
+        if n == 10_000:
+            limit = f"< {MRP_WALL_LIMIT_S:g} s, < {MRP_RSS_LIMIT_MB} MB"
+            whole.target = limit
+            if not whole.skipped:
+                whole.ok = whole.median < MRP_WALL_LIMIT_S and whole.peak_mb < MRP_RSS_LIMIT_MB
+            ph = row["phases"]
+            if "plan" in ph:
+                ratio = ph["plan"] / ph["read"]
+                row["plan_ok"] = ratio <= MRP_PLAN_FACTOR
+        row["whole"], row["read"] = whole, read
+        measured += [whole, read]
+        rows.append(row)
+
+    def cell(ph: dict, key: str) -> str:
+        return fmt_s(ph[key]) if key in ph else "-"
+
+    lines = [
+        "## MRP: `mfgctl mrp --format json`",
+        "",
+        f"- Other processes used {cpu.others():.2f} of {os.cpu_count()} cores on average "
+        "during this section" + (" (**busy machine**)" if cpu.others() > 0.2 else "") + ".",
+        f"- Databases: `out/mrp-N.db`, built by bench/mrp.py: the plant of bench/generate.py "
+        f"with N items and {mrp.LINES_PER_ITEM} BOM lines an item, planning data, free stock, "
+        "open purchase orders and open demand, imported with `mfgctl import`; `mfgctl check` "
+        f"passes. The run: `--start {mrp.START} --horizon {mrp.HORIZON_DAYS} --bucket "
+        f"{mrp.BUCKET} --format json`, output to /dev/null.",
+        "",
+        *table(measured),
+        "",
+        "Inside one process (bench/mrp.py phases; median of the runs, seconds): the raw read "
+        "of every row of item, bom, bom_line, bom_substitute, balance, reservation, demand, "
+        "purchase_order, production_order, order_material as tuples; `mrp_data.load`; "
+        "`mrp.plan`; `mrp_data.fingerprint`; `mrp_report.document`; `render.to_json`.",
+        "",
+        "| items | BOM lines | demand (forecast) | POs | stocked | raw read | load | plan "
+        "| fingerprint | document | to_json | plan / read | planned orders | pegged demands "
+        "| JSON | peak RSS | runs |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ph, info, c = row["phases"], row["info"], row["phases"].get("counts") or {}
+        ratio = f"{ph['plan'] / ph['read']:.0f}x" if "plan" in ph else "-"
+        if "plan_ok" in row:
+            ratio += " PASS" if row["plan_ok"] else f" **MISS** (< {MRP_PLAN_FACTOR}x)"
+        lines.append(
+            f"| {row['n']:,} | {info['bom_line']:,} | {info['demand']:,} ({info['forecast']:,}) "
+            f"| {info['purchase_order']:,} | {info['stocked']:,} | {cell(ph, 'read')} "
+            f"| {cell(ph, 'load')} | {cell(ph, 'plan')} | {cell(ph, 'fingerprint')} "
+            f"| {cell(ph, 'document')} | {cell(ph, 'to_json')} | {ratio} "
+            f"| {c.get('planned_orders', '-'):,} | {c.get('pegging_demands', '-'):,} "
+            f"| {c['json_mb']:.0f} MB | {ph['peak_mb']:.0f} MB | {ph['runs']} |"
+            if c
+            else f"| {row['n']:,} | {info['bom_line']:,} | {info['demand']:,} "
+            f"({info['forecast']:,}) | {info['purchase_order']:,} | {info['stocked']:,} "
+            f"| {cell(ph, 'read')} | {cell(ph, 'load')} | - | - | - | - | - | - | - | - "
+            f"| {ph['peak_mb']:.0f} MB | {ph['runs']} |"
+        )
+    base = rows[0]
+    growth = []
+    for row in rows[1:]:
+        k = row["n"] / base["n"]
+        parts = [f"{k:g}x the items: raw read {row['read'].median / base['read'].median:.1f}x"]
+        if not row["whole"].skipped and not base["whole"].skipped:
+            parts.append(f"the whole command {row['whole'].median / base['whole'].median:.1f}x")
+        for key in ("load", "plan", "to_json"):
+            if key in row["phases"] and key in base["phases"]:
+                parts.append(f"{key} {row['phases'][key] / base['phases'][key]:.1f}x")
+        growth.append(f"- {row['n']:,} against {base['n']:,} items ({', '.join(parts)}).")
+    lines += [
+        "",
+        "Growth, against the smallest plant (whole-process medians and in-process phases):",
+        "",
+        *growth,
+        "",
+        f"Planned orders' pegging lists, for every requirement an order covers, the top-level "
+        "demands behind it (`pegged demands`: their total count), each written out in full in "
+        f"the JSON. A run slower than {MRP_SLOW_S:g} s is timed once without warm-up; after "
+        f"one slower than {MRP_SKIP_S:g} s the larger plants are only read.",
+    ]
+    missed = any(m.ok is False for m in measured) or any(
+        row.get("plan_ok") is False for row in rows
+    )
+    if missed:
+        lines += ["", *mrp_profile(python, rows, top=profile_top)]
+    return lines, measured
+
+
+def mrp_profile(python: str, rows: list[dict[str, Any]], *, top: int) -> list[str]:
+    """cProfile of each phase on the largest plant that is not too slow to profile."""
+    fast = [r for r in rows if "plan" in r["phases"] and _planning_s(r["phases"]) < MRP_SLOW_S]
+    row = fast[-1] if fast else rows[0]
+    db = OUT / f"mrp-{row['n']}.db"
+    print(f"profiling MRP on {row['n']:,} items...", file=sys.stderr)
+    argv = [python, str(HERE / "mrp.py"), "profile", str(db), "--top", str(top)]
+    r = capture(argv)
+    if r.returncode != 0:
+        return [f"Profile failed: {r.stderr.strip()[-500:]}"]
+    found = json.loads(r.stdout)
+    lines = [
+        f"### Where the time goes (cProfile, {row['n']:,} items)",
+        "",
+        "Each phase profiled on its own after a warm-up (the profiler slows Python code "
+        "2-3x); the functions with the most own time:",
+        "",
+        "| phase | time (profiled) | function | calls | own | cumulative |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for phase, data in found.items():
+        if phase == "read":
+            continue
+        for n, (func, calls, own, cum) in enumerate(data["top"]):
+            head = f"{phase} | {fmt_s(data['seconds'])}" if n == 0 else " | "
+            lines.append(f"| {head} | `{func}` | {calls:,} | {fmt_s(own)} | {fmt_s(cum)} |")
+    return lines
+
+
 # -- the report -----------------------------------------------------------------------------
 
 
@@ -549,6 +743,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-production", action="store_true", help="skip the reservation and order benchmarks"
     )
+    ap.add_argument("--no-mrp", action="store_true", help="skip the MRP benchmarks")
+    ap.add_argument(
+        "--mrp-only",
+        action="store_true",
+        help="run only the MRP benchmarks and replace their section of RESULTS.md",
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild everything in bench/out/")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
@@ -563,6 +763,16 @@ def main(argv: list[str] | None = None) -> int:
         mfgctl = shutil.which("mfgctl") or sys.exit("mfgctl is not installed next to this python")
     OUT.mkdir(exist_ok=True)
     builds = Builds(mfgctl, rebuild=args.rebuild)
+    if args.mrp_only:
+        mrp_md, mrp_results = mrp_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
+        text = "\n".join(mrp_md) + "\n"
+        print()
+        print(text)
+        if not args.no_write:
+            old = args.results.read_text() if args.results.exists() else ""
+            args.results.write_text(replace_section(old, text))
+            print(f"wrote the MRP section of {args.results.relative_to(ROOT)}", file=sys.stderr)
+        return 1 if args.strict and any(m.ok is False for m in mrp_results) else 0
     missing = importer_missing(mfgctl)
     if missing:
         print(f"NOTE: {missing}: skipping the sample and import benchmarks", file=sys.stderr)
@@ -646,6 +856,13 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.reserve_seconds,
         )
 
+    mrp_md: list[str] = []
+    if not args.no_mrp:
+        mrp_md, mrp_results = mrp_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
+        results_with_targets = [m for m in mrp_results if m.ok is not None]
+    else:
+        results_with_targets = []
+
     print("start-up analysis (python -X importtime)...", file=sys.stderr)
     probe_db = sample_db
     if probe_db is None:
@@ -682,6 +899,7 @@ def main(argv: list[str] | None = None) -> int:
         *imports_md,
         "",
         *production_md,
+        *mrp_md,
     ]
     text = "\n".join(lines)
     print()
@@ -689,8 +907,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         args.results.write_text(text)
         print(f"wrote {args.results.relative_to(ROOT)}", file=sys.stderr)
-    missed = [m.name for m in results if m.ok is False]
+    missed = [m.name for m in [*results, *results_with_targets] if m.ok is False]
     return 1 if args.strict and missed else 0
+
+
+def replace_section(old: str, section: str) -> str:
+    """``old`` (RESULTS.md) with its MRP section (``## MRP`` up to the next ``## ``
+    heading) replaced by ``section``, or ``section`` appended."""
+    start = old.find("\n## MRP")
+    if start < 0:
+        return old.rstrip("\n") + "\n\n" + section
+    end = old.find("\n## ", start + 1)
+    rest = old[end:] if end >= 0 else "\n"
+    return old[: start + 1] + section.rstrip("\n") + "\n" + rest
 
 
 if __name__ == "__main__":
