@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bom_builders import bom, item, line
 from conftest import Cli, dump
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mfgctl import db as dbmod
@@ -32,10 +32,6 @@ UNIT = 1_000_000
 START = date(2027, 3, 1)  # a Monday
 CODES = [f"I{n}" for n in range(8)]
 FAST = settings(max_examples=100, deadline=None)
-# For a property that is known to fail (xfail): stop at the first failure, no shrinking.
-KNOWN_BAD = settings(
-    max_examples=100, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate]
-)
 
 
 @cache
@@ -256,12 +252,7 @@ def test_grid_identity_in_every_bucket(snap: Snapshot, s: Settings) -> None:
         _identity(record.on_hand, _dense(plan, record))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a bucket holding only a planned release is added to the record "
-    "with on_hand 0 instead of the carried-over projected on hand",
-)
-@KNOWN_BAD
+@FAST
 @given(snap=snapshots(), s=run_settings())
 @example(
     # 5 in stock, 10 due on day 2, lead time 1: the release bucket (day 1) shows 0 on
@@ -522,12 +513,7 @@ def test_sales_and_forecast_after_the_horizon_are_left_out(
     assert doc(mrp.plan(more, s)) == doc(mrp.plan(snap, s))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: an open production order's need due after the horizon is netted "
-    "in the last bucket (and planned for, due after the horizon)",
-)
-@KNOWN_BAD
+@FAST
 @given(
     snap=snapshots(),
     s=run_settings(),
@@ -574,12 +560,7 @@ def _reordered(snap: Snapshot) -> Snapshot:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: requirements of open production orders due the same day are "
-    "served in input order, so equal fingerprints can give different plans",
-)
-@KNOWN_BAD
+@FAST
 @given(snap=snapshots(), s=run_settings())
 @example(
     # 5 X free, ORDER-1 and ORDER-2 both need 5 on day 3: which one is short (and how

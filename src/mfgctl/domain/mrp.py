@@ -588,8 +588,10 @@ class _Run:
         for r in self.snap.receipts:
             if r.item in self.snap.parts and self.cal.inside(r.due):
                 self.receipts[r.item].append(r)
-        for n in self.snap.order_needs:
-            if n.item not in self.snap.parts or n.qty <= 0:
+        # Sorted, so requirements due the same day are served in the same order
+        # whatever the order of the snapshot's list.
+        for n in sorted(self.snap.order_needs, key=lambda n: (n.due, n.order_id, n.item)):
+            if n.item not in self.snap.parts or n.qty <= 0 or not self.cal.inside(n.due):
                 continue
             root = Root("order", n.order_id, n.order_item, n.due)
             self.add(n.item, Element(n.due, n.qty, f"ORDER-{n.order_id}", (root,), n.substitutes))
@@ -634,7 +636,7 @@ class _Run:
             part.lead_time_days,
         )
         elements = sorted(self.gross.pop(code, []), key=lambda e: (e.due, e.seq))
-        receipts = sorted(self.receipts.get(code, []), key=lambda r: (r.due, r.id))
+        receipts = sorted(self.receipts.get(code, []), key=lambda r: (r.due, r.source, r.id))
         self.check_data(code, part, bool(elements))
         by_bucket: dict[int, list[Element]] = defaultdict(list)
         for e in elements:
@@ -680,7 +682,13 @@ class _Run:
                 after += bucket.planned_receipts
             bucket.on_hand = poh = after
         for o in orders:
-            record.bucket(cal.index(o.release)).planned_releases += o.qty
+            b = cal.index(o.release)
+            if b not in record.buckets:
+                # A bucket with only a release carries projected on hand over.
+                before = bisect_right(events, b)
+                carried = record.buckets[events[before - 1]].on_hand if before else start_stock
+                record.bucket(b).on_hand = carried
+            record.buckets[b].planned_releases += o.qty
         record.elements = [e for e in elements if e.qty > 0]
         record.receipts = receipts
         self.records[code] = record
