@@ -253,7 +253,7 @@ def build_db(path: Path, n_items: int, *, mfgctl: str, seed: int = generate.SEED
 
 # -- timing inside one process ---------------------------------------------------------
 
-PHASES = ("read", "load", "plan", "fingerprint", "document", "to_json")
+PHASES = ("read", "load", "plan", "fingerprint", "json")
 
 
 class Clock:
@@ -295,45 +295,65 @@ def _read_all() -> Any:
     return ns["read_all"]
 
 
-def run_phases(path: Path, clock: Clock, *, until: str = "to_json") -> dict[str, Any]:
+class _Sink:
+    """A text stream that only counts what is written (the JSON's size)."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+
+    def write(self, text: str) -> int:
+        self.chars += len(text)
+        return len(text)
+
+
+def run_phases(path: Path, clock: Clock, *, until: str = "json") -> dict[str, Any]:
     """One round of what ``mfgctl mrp --format json`` does, phase by phase (after the
-    raw read), as far as ``until``; returns what the plan holds."""
+    raw read), as far as ``until``; returns what the plan holds. As the command does,
+    with the garbage collector paused (collected after the round, untimed)."""
+    import gc
+
     from mfgctl import db as dbmod
     from mfgctl.domain import mrp, mrp_data
     from mfgctl.domain import mrp_report as rep
-    from mfgctl.render import to_json
+    from mfgctl.gcpause import paused
+    from mfgctl.render import write_json
 
     with clock.phase("read"):
         _read_all()(str(path))
-    conn = dbmod.connect(path)
-    try:
-        with dbmod.snapshot(conn, path):
-            settings = mrp.settings(start=START, horizon=HORIZON_DAYS, bucket=BUCKET)
-            with clock.phase("load"):
-                snap = mrp_data.load(conn)
-    finally:
-        conn.close()
-    if until == "load":
-        return {}
-    with clock.phase("plan"):
-        plan = mrp.plan(snap, settings)
-    with clock.phase("fingerprint"):
-        digest = mrp_data.fingerprint(snap)
-    with clock.phase("document"):
-        doc = rep.document(plan, fingerprint=digest, only=set())
-    with clock.phase("to_json"):
-        text = to_json(doc, 2) + "\n"
-    return {
-        "planned_orders": len(plan.planned),
-        "records": len(plan.records),
-        "shortages": len(plan.shortages),
-        "exceptions": len(plan.exceptions),
-        "pegging_demands": sum(len(e.roots) for o in plan.planned for _q, e in o.pegging),
-        "json_mb": len(text.encode()) / 1e6,
-    }
+    with paused():
+        conn = dbmod.connect(path)
+        try:
+            with dbmod.snapshot(conn, path):
+                settings = mrp.settings(start=START, horizon=HORIZON_DAYS, bucket=BUCKET)
+                with clock.phase("load"):
+                    snap = mrp_data.load(conn)
+        finally:
+            conn.close()
+        if until == "load":
+            return {}
+        with clock.phase("plan"):
+            plan = mrp.plan(snap, settings)
+        with clock.phase("fingerprint"):
+            digest = mrp_data.fingerprint(snap)
+        sink = _Sink()
+        with clock.phase("json"):
+            write_json(rep.document(plan, fingerprint=digest, only=set(), lazy=True), sink)  # type: ignore[arg-type]
+        counts = {
+            "planned_orders": len(plan.planned),
+            "records": len(plan.records),
+            "shortages": len(plan.shortages),
+            "exceptions": len(plan.exceptions),
+            "demands": len(plan.roots),
+            "pegging": sum(len(o.pegging) for o in plan.planned),
+            "pegged_demands": sum(len(o.demands) for o in plan.planned),
+            "json_mb": sink.chars / 1e6,
+        }
+    del plan, snap
+    gc.collect()
+    return counts
 
 
-def phases(path: Path, runs: int, *, warmup: int = 1, until: str = "to_json") -> dict[str, Any]:
+def phases(path: Path, runs: int, *, warmup: int = 1, until: str = "json") -> dict[str, Any]:
     """Medians over ``runs`` rounds (after ``warmup`` rounds) of each phase, in seconds,
     and the peak RSS of this process."""
     import resource
@@ -379,7 +399,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=generate.SEED)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--until", choices=("load", "to_json"), default="to_json")
+    ap.add_argument("--until", choices=("load", "json"), default="json")
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--mfgctl", default=str(Path(sys.executable).parent / "mfgctl"))
     args = ap.parse_args(argv)

@@ -469,7 +469,7 @@ def production_benchmarks(
 # -- MRP ----------------------------------------------------------------------------------
 
 
-def mrp_phases(python: str, db: Path, *, runs: int, warmup: int, until: str = "to_json") -> dict:
+def mrp_phases(python: str, db: Path, *, runs: int, warmup: int, until: str = "json") -> dict:
     """bench/mrp.py phases: medians of each phase inside one fresh process."""
     argv = [python, str(HERE / "mrp.py"), "phases", str(db), "--runs", str(runs),
             "--warmup", str(warmup), "--until", until]  # fmt: skip
@@ -552,11 +552,13 @@ def mrp_benchmarks(
         "Inside one process (bench/mrp.py phases; median of the runs, seconds): the raw read "
         "of every row of item, bom, bom_line, bom_substitute, balance, reservation, demand, "
         "purchase_order, production_order, order_material as tuples; `mrp_data.load`; "
-        "`mrp.plan`; `mrp_data.fingerprint`; `mrp_report.document`; `render.to_json`.",
+        "`mrp.plan`; `mrp_data.fingerprint`; the JSON (`mrp_report.document` written as "
+        "it is made by `render.write_json`), with the garbage collector paused as in the "
+        "command.",
         "",
         "| items | BOM lines | demand (forecast) | POs | stocked | raw read | load | plan "
-        "| fingerprint | document | to_json | plan / read | planned orders | pegged demands "
-        "| JSON | peak RSS | runs |",
+        "| fingerprint | JSON | plan / read | planned orders | pegging | pegged demands "
+        "| JSON size | peak RSS | runs |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
@@ -568,8 +570,9 @@ def mrp_benchmarks(
             f"| {row['n']:,} | {info['bom_line']:,} | {info['demand']:,} ({info['forecast']:,}) "
             f"| {info['purchase_order']:,} | {info['stocked']:,} | {cell(ph, 'read')} "
             f"| {cell(ph, 'load')} | {cell(ph, 'plan')} | {cell(ph, 'fingerprint')} "
-            f"| {cell(ph, 'document')} | {cell(ph, 'to_json')} | {ratio} "
-            f"| {c.get('planned_orders', '-'):,} | {c.get('pegging_demands', '-'):,} "
+            f"| {cell(ph, 'json')} | {ratio} "
+            f"| {c.get('planned_orders', '-'):,} | {c.get('pegging', '-'):,} "
+            f"| {c.get('pegged_demands', '-'):,} "
             f"| {c['json_mb']:.0f} MB | {ph['peak_mb']:.0f} MB | {ph['runs']} |"
             if c
             else f"| {row['n']:,} | {info['bom_line']:,} | {info['demand']:,} "
@@ -584,7 +587,7 @@ def mrp_benchmarks(
         parts = [f"{k:g}x the items: raw read {row['read'].median / base['read'].median:.1f}x"]
         if not row["whole"].skipped and not base["whole"].skipped:
             parts.append(f"the whole command {row['whole'].median / base['whole'].median:.1f}x")
-        for key in ("load", "plan", "to_json"):
+        for key in ("load", "plan", "json"):
             if key in row["phases"] and key in base["phases"]:
                 parts.append(f"{key} {row['phases'][key] / base['phases'][key]:.1f}x")
         growth.append(f"- {row['n']:,} against {base['n']:,} items ({', '.join(parts)}).")
@@ -594,10 +597,11 @@ def mrp_benchmarks(
         "",
         *growth,
         "",
-        f"Planned orders' pegging lists, for every requirement an order covers, the top-level "
-        "demands behind it (`pegged demands`: their total count), each written out in full in "
-        f"the JSON. A run slower than {MRP_SLOW_S:g} s is timed once without warm-up; after "
-        f"one slower than {MRP_SKIP_S:g} s the larger plants are only read.",
+        "`pegging`: requirements the planned orders cover (each names the parent planned "
+        "order or the demand it comes from); `pegged demands`: the top-level demands they "
+        "serve through every level, summed over the orders (each a number referring to the "
+        f"document's `demands`). A run slower than {MRP_SLOW_S:g} s is timed once without "
+        f"warm-up; after one slower than {MRP_SKIP_S:g} s the larger plants are only read.",
     ]
     missed = any(m.ok is False for m in measured) or any(
         row.get("plan_ok") is False for row in rows

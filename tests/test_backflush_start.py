@@ -34,4 +34,4 @@ def test_a_backflush_start_short_of_stock_starts_nothing(cli: Cli, shop: Path) -
     err = refused(cli, shop, "order", "start", "1")
     assert "MIC" in err
     r = cli("order", "show", "1", "-f", "json")
-    assert '"state": "released"' in r.stdout
+    assert '"state":"released"' in r.stdout

@@ -113,7 +113,7 @@ def test_measurements_are_kept_exactly(cli: Cli, shop: Path) -> None:
         "visual": "ok",
     }
     assert rec["qty"] == Decimal("0.5")
-    assert '"thd": 0.1' in r.stdout
+    assert '"thd":0.1' in r.stdout
     plain = cli("inspect", "list", "-f", "plain").stdout
     assert "sensitivity=-42.15; thd=0.1; visual=ok" in plain
 

@@ -59,11 +59,20 @@ def test_multi_level_plan_pegged_to_the_sales_order(cli: Cli, shop: Path) -> Non
         ("CHIP", "buy", 14, "2027-02-12", "2027-03-04"),
     }
     chip = next(o for o in doc["planned_orders"] if o["item"] == "CHIP")
-    assert [r["ref"] for p in chip["pegging"] for r in p["demands"]] == ["SO-1"]
-    assert chip["pegging"][0]["for"].startswith("planned ")
+    demands = {d["n"]: d for d in doc["demands"]}
+    assert [demands[n]["ref"] for n in chip["demands"]] == ["SO-1"]
+    # Pegging one level at a time: CHIP <- the PCB order <- the HD order <- SO-1.
+    by_id = {o["id"]: o for o in doc["planned_orders"]}
+    chain, entry = [], chip["pegging"][0]
+    while entry["planned_order"] is not None:
+        parent = by_id[entry["planned_order"]]
+        chain.append((parent["item"], entry["for"] == f"planned {parent['id']} ({parent['item']})"))
+        entry = parent["pegging"][0]
+    assert chain == [("PCB", True), ("HD", True)]
+    assert demands[entry["demand"]]["ref"] == "SO-1"
     [short] = doc["shortages"]
     assert (short["item"], short["qty"], short["first_date"]) == ("CHIP", 14, "2027-03-04")
-    assert [d["ref"] for d in short["demands"]] == ["SO-1"]
+    assert [demands[n]["ref"] for n in short["demands"]] == ["SO-1"]
     codes = {(e["code"], e["item"]) for e in doc["exceptions"]}
     assert ("inside_lead_time", "CHIP") in codes
 

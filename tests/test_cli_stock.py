@@ -54,7 +54,7 @@ def test_point_one_plus_point_two_kg_is_exactly_point_three(cli: Cli, shop: Path
     cli("stock", "receive", "SOLDER", "0.1")
     cli("stock", "receive", "SOLDER", "0.2")
     r = cli("stock", "-f", "json", "--item", "SOLDER")
-    assert '"physical": 0.3,' in r.stdout and '"available": 0.3,' in r.stdout
+    assert '"physical":0.3,' in r.stdout and '"available":0.3,' in r.stdout
     assert report(cli)["SOLDER"]["physical"] == Decimal("0.3")
     plain = cli("stock", "-f", "plain").stdout.splitlines()
     assert plain[1].split("\t")[:6] == ["SOLDER", "Solder wire", "raw", "kg", "0.3", "0.3"]

@@ -245,7 +245,7 @@ def test_lead_time_offset_across_three_levels_and_scrap() -> None:
     assert orders(p, "CHIP") == [(23, date(2027, 3, 14), date(2027, 3, 24))]
     # The chip is pegged, through PCB and HD, to the sales order.
     [chip] = [o for o in p.planned if o.item == "CHIP"]
-    assert [r.ref for r in chip.roots()] == ["SO-1"]
+    assert [r.ref for r in p.roots_of(chip.demands)] == ["SO-1"]
     assert [e.source for _q, e in chip.pegging] == ["planned 2 (PCB)"]
 
 
@@ -281,7 +281,7 @@ def test_pegging_reaches_every_sales_order() -> None:
     p = run(parts, boms, demands=demand)
     [chip] = [o for o in p.planned if o.item == "CHIP"]
     assert chip.qty == u(10)
-    assert [r.ref for r in chip.roots()] == ["SO-1", "SO-2"]
+    assert [r.ref for r in p.roots_of(chip.demands)] == ["SO-1", "SO-2"]
     short = {s.item: s for s in p.shortages}
     assert short == {}
 
@@ -311,7 +311,7 @@ def test_make_to_order_plans_one_order_per_sales_order() -> None:
     p = run([part], {"M": ()}, free={"M": 1}, demands=demand)
     # 1 in stock covers part of SO-1; forecast and safety stock are ignored.
     assert [(q, d) for q, _r, d in orders(p, "M")] == [(2, wk(1)), (4, wk(1, 3))]
-    assert [[r.ref for r in o.roots()] for o in p.planned] == [["SO-1"], ["SO-2"]]
+    assert [[r.ref for r in p.roots_of(o.demands)] for o in p.planned] == [["SO-1"], ["SO-2"]]
 
 
 def test_assemble_to_order_plans_components_from_forecast() -> None:

@@ -37,7 +37,7 @@ def render(fmt: Format, rows: list[dict] = ROWS, **kw: object) -> str:
 
 def test_json_numbers_are_exact_decimals() -> None:
     out = render(Format.json)
-    assert '"qty": 0.35,' in out and '"qty": 100,' in out
+    assert '"qty":0.35,' in out and '"qty":100,' in out
     assert json.loads(out, parse_float=Decimal)[0]["qty"] == Decimal("0.35")
     assert json.loads(out)[1] == {
         "item": 'MIC "A", 100',
@@ -53,7 +53,7 @@ def test_an_empty_result_is_an_empty_json_list(capsys: pytest.CaptureFixture[str
 
 
 def test_json_keeps_non_ascii_text() -> None:
-    assert to_json({"reason": "Lötzinn"}) == '{"reason": "Lötzinn"}'
+    assert to_json({"reason": "Lötzinn"}) == '{"reason":"Lötzinn"}'
 
 
 def test_csv_quotes_what_needs_quoting() -> None:

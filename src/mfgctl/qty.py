@@ -117,6 +117,13 @@ def from_micro(value: int | None) -> Decimal | None:
     return Decimal(value) / SCALE
 
 
+def exact(value: int) -> int | Decimal:
+    """Micro-units as the cheapest exact number: an int when whole, else a Decimal
+    (for large documents, where a Decimal per quantity costs seconds)."""
+    whole, rest = divmod(value, SCALE)
+    return Decimal(value) / SCALE if rest else whole
+
+
 def round_up(number: Decimal) -> Decimal:
     """Round up to what the ledger can hold (a millionth): a requirement is never short."""
     from decimal import ROUND_CEILING

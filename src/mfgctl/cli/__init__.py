@@ -11,6 +11,7 @@ completion still list every group.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -134,3 +135,8 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(70)
+    finally:
+        # The process ends here: what is left is freed by the system. Without this,
+        # Python's last garbage collection walks every object a large command made
+        # (5 s after an MRP run on a 10,000-item plant).
+        gc.freeze()

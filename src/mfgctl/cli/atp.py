@@ -38,7 +38,7 @@ def atp_cmd(
         )
     warning = atp.over_committed_line(result)
     if fmt is Format.json:
-        sys.stdout.write(to_json(result.document(), 2) + "\n")
+        sys.stdout.write(to_json(result.document()) + "\n")
     else:
         emit(
             [r.as_row() for r in result.rows],

@@ -17,7 +17,8 @@ import typer
 
 from mfgctl.cli._common import FormatOpt, done, group, session
 from mfgctl.errors import NotFound, RuleViolation
-from mfgctl.render import Format, emit, emit_tree, note, to_json
+from mfgctl.gcpause import paused
+from mfgctl.render import Format, emit, emit_tree, note, to_json, write_json
 
 if TYPE_CHECKING:
     from mfgctl.domain.mrp import Plan, Snapshot
@@ -148,30 +149,33 @@ def run_cmd(
 
     options = {"start": start, "horizon": horizon, "bucket": bucket,
                "include_inspection": include_inspection}  # fmt: skip
-    saved = None
-    with computed(ctx, **options, only=only, write=save) as c:
-        if save:
-            saved = mrp_runs.save(c.db, c.plan, c.fingerprint, user=user_of(ctx), note=note_text)
-    plan, shown = c.plan, c.shown
-    units = {k: p.unit for k, p in c.snap.parts.items()}
-    names = {k: p.name for k, p in c.snap.parts.items()}
-    if fmt is Format.json:
-        doc = rep.document(plan, fingerprint=c.fingerprint, only=shown)
-        sys.stdout.write(to_json(doc, 2) + "\n")
-    else:
-        shortages = rep.shortage_rows(plan, units, names, shown)
-        if shortages:
-            emit(shortages, fmt, columns=rep.SHORTAGE_COLUMNS, title="Shortages")
+    # The plan and its report: millions of objects on a large plant (see gcpause).
+    with paused(freeze=True):
+        saved = None
+        with computed(ctx, **options, only=only, write=save) as c:
+            if save:
+                saved = mrp_runs.save(
+                    c.db, c.plan, c.fingerprint, user=user_of(ctx), note=note_text
+                )
+        plan, shown = c.plan, c.shown
+        units = {k: p.unit for k, p in c.snap.parts.items()}
+        names = {k: p.name for k, p in c.snap.parts.items()}
+        if fmt is Format.json:
+            write_json(rep.document(plan, fingerprint=c.fingerprint, only=shown, lazy=True))
         else:
-            note("No shortages")
-        planned = rep.planned_rows(plan, units, shown)
-        if planned:
-            _gap(fmt, shortages)
-            emit(planned, fmt, columns=rep.PLANNED_COLUMNS, title="Planned orders")
-        exceptions = rep.exception_rows(plan, shown)
-        if exceptions:
-            _gap(fmt, shortages or planned)
-            emit(exceptions, fmt, columns=rep.EXCEPTION_COLUMNS, title="Exceptions")
+            shortages = rep.shortage_rows(plan, units, names, shown)
+            if shortages:
+                emit(shortages, fmt, columns=rep.SHORTAGE_COLUMNS, title="Shortages")
+            else:
+                note("No shortages")
+            planned = rep.planned_rows(plan, units, shown)
+            if planned:
+                _gap(fmt, shortages)
+                emit(planned, fmt, columns=rep.PLANNED_COLUMNS, title="Planned orders")
+            exceptions = rep.exception_rows(plan, shown)
+            if exceptions:
+                _gap(fmt, shortages or planned)
+                emit(exceptions, fmt, columns=rep.EXCEPTION_COLUMNS, title="Exceptions")
     short = [s for s in plan.shortages if not shown or s.item.upper() in shown]
     note(
         f"MRP from {plan.settings.start} for {plan.settings.horizon_days} days "
@@ -209,7 +213,7 @@ def grid_cmd(
     part = c.snap.parts[key]
     record = c.plan.record(key)
     if fmt is Format.json:
-        sys.stdout.write(to_json(rep.record_dict(c.plan, record, dense=True), 2) + "\n")
+        sys.stdout.write(to_json(rep.record_dict(c.plan, record, dense=True)) + "\n")
         return
     columns, rows = rep.grid_rows(c.plan, key)
     emit(
@@ -293,9 +297,9 @@ def firm_cmd(
         chosen = mrp_runs.select(c.plan, planned or [], every=every, until=until)
         if dry_run:
             with dbmod.rolled_back(c.db):
-                rows = mrp_runs.firm(c.db, chosen, user=user_of(ctx))
+                rows = mrp_runs.firm(c.db, c.plan, chosen, user=user_of(ctx))
         else:
-            rows = mrp_runs.firm(c.db, chosen, user=user_of(ctx))
+            rows = mrp_runs.firm(c.db, c.plan, chosen, user=user_of(ctx))
     emit(rows, fmt, columns=mrp_runs.FIRM_COLUMNS, title="Firmed")
     verb = "Would firm" if dry_run else "Firmed"
     done(f"{verb} {len(rows)} planned orders")

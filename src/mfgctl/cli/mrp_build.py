@@ -34,7 +34,7 @@ def can_build_cmd(
     answer = check.answer(micro)
     most = check.largest() if largest else None
     if fmt is Format.json:
-        sys.stdout.write(to_json(canbuild.document(answer, most), 2) + "\n")
+        sys.stdout.write(to_json(canbuild.document(answer, most)) + "\n")
         return
     # The answer is the report's first line: on stdout for a table, else on stderr so
     # that stdout holds only the rows.

@@ -23,8 +23,12 @@ import hashlib
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import date, timedelta
-from fractions import Fraction
+from math import gcd
+from operator import attrgetter
+from typing import Any
 
 from mfgctl import qty as q
 from mfgctl.domain import bom, items
@@ -76,23 +80,32 @@ _ORDER_RESERVED = """
 
 
 def components(rev: Revision, by_code: dict[str, items.Item]) -> tuple[Component, ...]:
-    """A revision's lines as exact rates per micro-unit of the parent."""
+    """A revision's lines as exact rates per micro-unit of the parent.
+
+    Integer ratios (``Decimal.as_integer_ratio``) rather than ``Fraction``: the same
+    exact numbers, several times faster on a plant's tens of thousands of lines."""
     out = []
-    output = Fraction(rev.output_qty)
+    on, od = rev.output_qty.as_integer_ratio()
     for line in rev.lines:
         child = by_code[line.item.upper()]
         try:
-            f = Fraction(child.factor(line.unit or None))
+            fn, fd = child.factor(line.unit or None).as_integer_ratio()
         except InvalidInput as e:
             raise InvalidInput(f"BOM {rev.item} revision {rev.revision}: {e}") from None
-        rate = Fraction(line.qty) * f * (100 + Fraction(line.scrap_pct)) / 100 / output
-        fixed = Fraction(line.fixed_qty) * f * _MICRO
+        qn, qd = line.qty.as_integer_ratio()
+        sn, sd = line.scrap_pct.as_integer_ratio()
+        # qty * factor * (100 + scrap) / 100 / output
+        num = qn * fn * (100 * sd + sn) * od
+        den = qd * fd * sd * 100 * on
+        g = gcd(num, den)
+        xn, xd = line.fixed_qty.as_integer_ratio()
+        fixed_num, fixed_den = xn * fn * _MICRO, xd * fd
         out.append(
             Component(
                 item=line.item.upper(),
-                num=rate.numerator,
-                den=rate.denominator,
-                fixed=-(-fixed.numerator // fixed.denominator),
+                num=num // g,
+                den=den // g,
+                fixed=-(-fixed_num // fixed_den),
                 phantom=line.phantom,
                 substitutes=tuple(s.upper() for s in line.substitutes),
             )
@@ -236,18 +249,24 @@ def _order_needs(
     return needs
 
 
+def _astuple(cls: type) -> Callable[[Any], tuple]:
+    """A record's field values as a plain tuple (C-speed, unlike dataclass repr)."""
+    return attrgetter(*(f.name for f in fields(cls)))
+
+
 def fingerprint(snap: Snapshot) -> str:
     """A digest of every input of a run: equal digests, equal plans (for one start)."""
-    parts = sorted(snap.parts.items())
+    part, line = _astuple(Part), _astuple(Component)
+    demand, receipt, need = _astuple(DemandIn), _astuple(Receipt), _astuple(OrderNeed)
     canonical = repr(
         (
-            parts,
-            sorted(snap.boms.items()),
+            sorted((k, part(p)) for k, p in snap.parts.items()),
+            sorted((k, [line(c) for c in lines]) for k, lines in snap.boms.items()),
             sorted(snap.free.items()),
             sorted(snap.inspection.items()),
-            sorted(snap.demands, key=lambda d: d.id),
-            sorted(snap.receipts, key=lambda r: (r.source, r.id)),
-            sorted(snap.order_needs, key=lambda n: (n.order_id, n.item)),
+            sorted(demand(d) for d in snap.demands),
+            sorted((r.source, r.id, receipt(r)) for r in snap.receipts),
+            sorted((n.order_id, n.item, need(n)) for n in snap.order_needs),
         )
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]

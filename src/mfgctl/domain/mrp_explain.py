@@ -28,7 +28,7 @@ def _why(plan: Plan, e: Element, qty: int, unit: str, seen: frozenset[int]) -> d
     """A requirement and, upwards, the planned orders and demands behind it."""
     parent = e.order
     if parent is None or parent.id in seen:
-        if all(r.kind == "safety_stock" for r in e.roots):
+        if all(r.kind == "safety_stock" for r in plan.roots_of(e.roots)):
             return _node(f"{_n(qty)} {unit} kept as {e.source}")
         return _node(f"{_n(qty)} {unit} for {e.source}, needed {e.due}")
     parent_unit = plan.snapshot.parts[parent.item.upper()].unit

@@ -57,11 +57,15 @@ def shortage_rows(
 
 
 def pegging(o: PlannedOrder) -> list[dict[str, Any]]:
+    """What the order covers, one level up: each requirement with the parent planned
+    order it comes from (follow ``planned_order`` up to reach every level), or the
+    top-level demand it is (an index into the document's ``demands``)."""
     return [
         {
-            "qty": q.dec(qty),
+            "qty": q.exact(qty),
             "for": e.source,
-            "demands": [r.as_dict() for r in e.roots],
+            "planned_order": e.order.id if e.order is not None else None,
+            "demand": e.roots[0] if e.order is None and len(e.roots) == 1 else None,
         }
         for qty, e in o.pegging
     ]
@@ -79,7 +83,7 @@ def planned_rows(
             "unit": _unit(units, o.item),
             "release": o.release.isoformat(),
             "due": o.due.isoformat(),
-            "for": "; ".join(r.label for r in o.roots()),
+            "for": "; ".join(r.label for r in plan.roots_of(o.demands)),
         }
         for o in sorted(plan.planned, key=lambda o: (o.release, o.id))
         if _keep(only, o.item)
@@ -91,14 +95,15 @@ def exception_rows(plan: Plan, only: Collection[str] | None = None) -> list[dict
 
 
 def _bucket_dict(plan: Plan, index: int, b: Bucket) -> dict[str, Any]:
+    x = q.exact
     return {
-        "start": plan.calendar.starts[index].isoformat(),
-        "gross": q.dec(b.gross),
-        "scheduled_receipts": q.dec(b.scheduled),
-        "projected_on_hand": q.dec(b.on_hand),
-        "net": q.dec(b.net),
-        "planned_receipts": q.dec(b.planned_receipts),
-        "planned_releases": q.dec(b.planned_releases),
+        "start": plan.calendar.iso[index],
+        "gross": x(b.gross),
+        "scheduled_receipts": x(b.scheduled),
+        "projected_on_hand": x(b.on_hand),
+        "net": x(b.net),
+        "planned_receipts": x(b.planned_receipts),
+        "planned_releases": x(b.planned_releases),
     }
 
 
@@ -125,46 +130,61 @@ def record_dict(plan: Plan, record: Record, *, dense: bool = False) -> dict[str,
     return {
         "item": record.item,
         "low_level_code": record.level,
-        "on_hand": q.dec(record.on_hand),
-        "safety_stock": q.dec(record.safety_stock),
+        "on_hand": q.exact(record.on_hand),
+        "safety_stock": q.exact(record.safety_stock),
         "lead_time_days": record.lead_time_days,
         "buckets": buckets,
     }
 
 
-def document(plan: Plan, *, fingerprint: str, only: Collection[str] | None = None) -> dict:
-    """The whole run for scripts (``mrp --format json``)."""
+def document(
+    plan: Plan, *, fingerprint: str, only: Collection[str] | None = None, lazy: bool = False
+) -> dict[str, Any]:
+    """The whole run for scripts (``mrp --format json``).
+
+    Each top-level demand (sales order, forecast, open production order, safety stock)
+    is written once, in ``demands``; a planned order's ``demands`` lists, by their
+    ``n``, every one it serves through every level, and its ``pegging`` the
+    requirements it covers one level up. ``lazy``: the long lists are generators, for
+    ``render.write_json`` to write as they come.
+    """
     s = plan.settings
+    x = q.exact
+    orders = (
+        {
+            "id": o.id,
+            "item": o.item,
+            "kind": o.kind,
+            "qty": x(o.qty),
+            "release_date": o.release.isoformat(),
+            "due_date": o.due.isoformat(),
+            "demands": o.demands,
+            "pegging": pegging(o),
+        }
+        for o in plan.planned
+        if _keep(only, o.item)
+    )
+    records = (
+        record_dict(plan, r)
+        for _k, r in sorted(plan.records.items(), key=lambda kv: (kv[1].level, kv[0]))
+        if _keep(only, r.item)
+    )
+    demands = (r.as_dict() for r in plan.roots)
     return {
         "start": s.start.isoformat(),
         "bucket": s.bucket,
         "horizon_days": s.horizon_days,
         "include_inspection": s.include_inspection,
         "fingerprint": fingerprint,
-        "planned_orders": [
-            {
-                "id": o.id,
-                "item": o.item,
-                "kind": o.kind,
-                "qty": q.dec(o.qty),
-                "release_date": o.release.isoformat(),
-                "due_date": o.due.isoformat(),
-                "pegging": pegging(o),
-            }
-            for o in plan.planned
-            if _keep(only, o.item)
-        ],
-        "records": [
-            record_dict(plan, r)
-            for _k, r in sorted(plan.records.items(), key=lambda kv: (kv[1].level, kv[0]))
-            if _keep(only, r.item)
-        ],
+        "demands": demands if lazy else list(demands),
+        "planned_orders": orders if lazy else list(orders),
+        "records": records if lazy else list(records),
         "shortages": [
             {
                 "item": sh.item,
                 "qty": q.dec(sh.qty),
                 "first_date": sh.first_date.isoformat(),
-                "demands": [r.as_dict() for r in sh.roots],
+                "demands": [r.n for r in sh.roots],
                 "planned_orders": list(sh.planned),
             }
             for sh in plan.shortages

@@ -61,7 +61,7 @@ def result_of(plan: Plan, fingerprint: str) -> dict[str, Any]:
     """What a saved run keeps: the JSON document without the bucket records."""
     doc = mrp_report.document(plan, fingerprint=fingerprint)
     del doc["records"]
-    return json.loads(to_json(doc))  # exact decimals as JSON numbers, dates as text
+    return json.loads(to_json(doc), parse_float=Decimal)  # exact numbers, dates as text
 
 
 def save(
@@ -220,14 +220,16 @@ def select(
     return chosen
 
 
-def _ref(o: PlannedOrder) -> str:
+def _ref(plan: Plan, o: PlannedOrder) -> str:
     """Sales references the order serves, else ``MRP``."""
-    refs = [r.ref for r in o.roots() if r.kind == "sales" and r.ref]
+    refs = [r.ref for r in plan.roots_of(o.demands) if r.kind == "sales" and r.ref]
     text = ", ".join(dict.fromkeys(refs))
     return text if text and len(text) <= 200 else "MRP"
 
 
-def firm(db: sqlite3.Connection, chosen: Sequence[PlannedOrder], *, user: str) -> list[dict]:
+def firm(
+    db: sqlite3.Connection, plan: Plan, chosen: Sequence[PlannedOrder], *, user: str
+) -> list[dict]:
     """Each planned order becomes a ``planned`` production order (make) or an open
     purchase order (buy), due on its due date.
 
@@ -239,7 +241,7 @@ def firm(db: sqlite3.Connection, chosen: Sequence[PlannedOrder], *, user: str) -
     rows = []
     for o in chosen:
         amount = q.dec(o.qty)
-        ref = _ref(o)
+        ref = _ref(plan, o)
         if o.kind == "make":
             made = orders.create(db, item=o.item, qty=amount, due=o.due, user=user, ref=ref)
             created, unit = f"ORDER-{made.id}", made.unit
