@@ -41,19 +41,22 @@ def text(value: Any) -> str:
     return str(value)
 
 
+_Fragment: Any = None  # orjson.Fragment, once orjson is imported
+
+
 def _default(value: Any) -> Any:
     # orjson writes str, int, bool, None, dates, lists, tuples and dicts itself.
     if isinstance(value, Decimal):
-        from orjson import Fragment
-
         out = str(value)  # exact; text() only where str() would use an exponent
-        return Fragment(text(value) if "E" in out else out)
+        return _Fragment(text(value) if "E" in out else out)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def _dumps(value: Any) -> str:
+    global _Fragment
     import orjson
 
+    _Fragment = orjson.Fragment
     return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
