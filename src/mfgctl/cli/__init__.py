@@ -42,6 +42,7 @@ GROUPS = {
     "release": "mfgctl.cli.release",
     "mrp": "mfgctl.cli.mrp",
     "atp": "mfgctl.cli.atp",
+    "report": "mfgctl.cli.report",
 }
 
 

@@ -11,11 +11,13 @@ import typer
 
 from mfgctl.cli import report_flow, report_value
 
-app = typer.Typer(
-    add_completion=False,
-    rich_markup_mode=None,
-    no_args_is_help=True,
-    help="Reports: valuation, yield and variance, slow-moving stock, late orders, suppliers.",
-)
+app = typer.Typer(add_completion=False, rich_markup_mode=None, no_args_is_help=True)
+
+
+@app.callback()
+def report() -> None:
+    """Reports: valuation, yield and variance, slow-moving stock, late orders, suppliers."""
+
+
 report_value.register(app)
 report_flow.register(app)
