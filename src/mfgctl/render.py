@@ -47,8 +47,12 @@ _Fragment: Any = None  # orjson.Fragment, once orjson is imported
 def _default(value: Any) -> Any:
     # orjson writes str, int, bool, None, dates, lists, tuples and dicts itself.
     if isinstance(value, Decimal):
-        out = str(value)  # exact; text() only where str() would use an exponent
-        return _Fragment(text(value) if "E" in out else out)
+        # Exact. str() is four times faster than text(), which is needed only where
+        # str() writes an exponent or trailing zeros (9090.00 -> 9090).
+        out = str(value)
+        if "E" in out or ("." in out and out[-1] == "0"):
+            out = text(value)
+        return _Fragment(out)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 

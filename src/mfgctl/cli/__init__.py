@@ -43,6 +43,7 @@ GROUPS = {
     "mrp": "mfgctl.cli.mrp",
     "atp": "mfgctl.cli.atp",
     "report": "mfgctl.cli.report",
+    "status": "mfgctl.cli.status",
 }
 
 

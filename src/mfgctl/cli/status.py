@@ -1,0 +1,98 @@
+"""``mfgctl status``: the one-screen status of the shop."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+
+from mfgctl.cli._common import FormatOpt, session
+from mfgctl.render import Format, emit, note, to_json
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+BAR_WIDTH = 24
+TOP = 10  # rows of each list on the screen (JSON has them all)
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+# (key, title, columns) of each list, in screen order.
+SECTIONS = (
+    ("stock", "Stock by status (value at standard cost)", ["status", "items", "value", "bar"]),
+    ("materials_low", "Materials below safety stock",
+     ["item", "free", "safety_stock", "on_order", "unit"]),
+    ("reserved", "Reserved (open reservations by reference)", ["ref", "lines", "items", "value"]),
+    ("in_progress", "In progress",
+     ["order", "item", "qty", "unit", "state", "stage", "due", "late"]),
+    ("wip_by_stage", "WIP by stage (units waiting)", ["stage", "waiting", "bar"]),
+    ("ready", "Finished goods ready", ["item", "name", "free", "awaiting_release", "unit"]),
+    ("held", "Blocked, rejected, rework",
+     ["item", "blocked", "rejected", "rework", "unit", "value"]),
+    ("late", "Late or at risk", ["order", "item", "qty", "unit", "due", "state", "why"]),
+    ("replenish", "Replenish (MRP from today)", ["action", "item", "qty", "date", "for"]),
+    ("cost", "Standard cost of finished goods", ["item", "name", "std_cost", "unit"]),
+)  # fmt: skip
+
+
+def bar(value: Decimal, largest: Decimal, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of ``value`` against ``largest``, in eighths of a character."""
+    if largest <= 0 or value <= 0:
+        return ""
+    eighths = int(value * width * 8 / largest)
+    full, part = divmod(max(eighths, 1), 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def _with_bars(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    largest = max((r[key] for r in rows), default=Decimal(0))
+    return [{**r, "bar": bar(r[key], largest)} for r in rows]
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    risk_days: Annotated[
+        int,
+        typer.Option(
+            "--risk-days",
+            min=0,
+            max=365,
+            help="Orders due within this many days and not started are at risk; planned "
+            "orders to release within it are listed.",
+        ),
+    ] = 7,
+    horizon: Annotated[
+        int, typer.Option("--horizon", min=1, max=3660, help="Days the MRP run looks ahead.")
+    ] = 90,
+    no_mrp: Annotated[
+        bool, typer.Option("--no-mrp", help="Skip the MRP run (no replenishment, no shortages).")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """One screen: stock by status, materials below safety stock, what is reserved,
+    what is in progress and at which stage, finished goods ready, what is blocked or
+    rejected, late and at-risk orders, what to replenish (a quick MRP run) and the
+    standard cost of each finished item."""
+    from mfgctl.domain import status
+
+    with session(ctx, write=False) as db:
+        doc = status.build(db, risk_days=risk_days, mrp_horizon=None if no_mrp else horizon)
+    if fmt is Format.json:
+        sys.stdout.write(to_json(doc) + "\n")
+        return
+    doc["stock"] = _with_bars(doc["stock"], "value")
+    doc["wip_by_stage"] = _with_bars(doc["wip_by_stage"], "waiting")
+    heading = {Format.markdown: "### {}", Format.table: "{}"}.get(fmt, "# {}")
+    print(heading.format(f"mfgctl status on {doc['date']}"))
+    for key, title, columns in SECTIONS:
+        rows = doc[key]
+        if not rows or (key == "stock" and not any(r["items"] for r in rows)):
+            if key in ("stock", "late", "replenish"):
+                note(f"{title}: none")
+            continue
+        shown = rows[:TOP] if fmt is Format.table else rows
+        print("\n" + heading.format(title))
+        emit(shown, fmt, columns=columns)
+        if len(shown) < len(rows):
+            note(f"... and {len(rows) - len(shown)} more in {title.lower()} (-f json has all)")
