@@ -29,6 +29,8 @@ demo: $(VENV)/.installed
 	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today() + d.timedelta(7))')
 	sh sample_data/planning_story.sh $(BIN)/mfgctl $(DEMO_DB) \
 	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today())')
+	@echo "== The shop at a glance"
+	$(BIN)/mfgctl --db $(DEMO_DB) status
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
