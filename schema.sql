@@ -361,7 +361,8 @@ CREATE TABLE demand (
     due_on      TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('sales', 'forecast')),
     ref         TEXT,
-    state       TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'cancelled')),
+    state       TEXT NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'cancelled', 'shipped')),  -- v9: shipped
     created_at  TEXT NOT NULL,
     user        TEXT NOT NULL
 ) STRICT;
@@ -399,4 +400,22 @@ CREATE TABLE mrp_run (
     result              TEXT NOT NULL CHECK (json_valid(result))
 ) STRICT;
 
-PRAGMA user_version = 8;
+-- Shipments (schema version 9): stock leaving for a customer. Which customer, the
+-- reference (a sales order), the sales demand it fulfils, what and how much, who and when.
+-- Its ledger moves go to the virtual place CUSTOMER (kind 'ship') with the reference
+-- 'SHIP-<id>'. A sales demand whose shipments reach its quantity becomes 'shipped'.
+CREATE TABLE shipment (
+    id          INTEGER PRIMARY KEY,
+    customer    TEXT NOT NULL,
+    item_id     INTEGER NOT NULL REFERENCES item (id),
+    qty         INTEGER NOT NULL CHECK (qty > 0),
+    ref         TEXT,
+    demand_id   INTEGER REFERENCES demand (id),
+    shipped_at  TEXT NOT NULL,
+    user        TEXT NOT NULL,
+    note        TEXT
+) STRICT;
+CREATE INDEX shipment_customer ON shipment (customer, shipped_at);
+CREATE INDEX shipment_demand ON shipment (demand_id) WHERE demand_id IS NOT NULL;
+
+PRAGMA user_version = 9;

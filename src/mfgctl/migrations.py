@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -317,6 +317,70 @@ def _v8_mrp_run(db: sqlite3.Connection) -> None:
     db.execute(_V8_MRP_RUN)
 
 
+_V9_SHIPPING = (
+    # SQLite cannot change a CHECK constraint in place: the demand table is rebuilt. The
+    # old one is renamed out of the way (not the new one renamed in, which would store
+    # its name quoted and differ from a fresh schema), copied, and dropped.
+    """
+        ALTER TABLE demand RENAME TO demand_v8
+    """,
+    """
+        CREATE TABLE demand (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            due_on      TEXT NOT NULL,
+            kind        TEXT NOT NULL CHECK (kind IN ('sales', 'forecast')),
+            ref         TEXT,
+            state       TEXT NOT NULL DEFAULT 'open'
+                CHECK (state IN ('open', 'cancelled', 'shipped')),
+            created_at  TEXT NOT NULL,
+            user        TEXT NOT NULL
+        ) STRICT
+    """,
+    """
+        INSERT INTO demand (id, item_id, qty, due_on, kind, ref, state, created_at, user)
+        SELECT id, item_id, qty, due_on, kind, ref, state, created_at, user FROM demand_v8
+    """,
+    """
+        DROP TABLE demand_v8
+    """,
+    """
+        CREATE INDEX demand_item_due ON demand (item_id, due_on)
+    """,
+    """
+        CREATE TABLE shipment (
+            id          INTEGER PRIMARY KEY,
+            customer    TEXT NOT NULL,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            qty         INTEGER NOT NULL CHECK (qty > 0),
+            ref         TEXT,
+            demand_id   INTEGER REFERENCES demand (id),
+            shipped_at  TEXT NOT NULL,
+            user        TEXT NOT NULL,
+            note        TEXT
+        ) STRICT
+    """,
+    """
+        CREATE INDEX shipment_customer ON shipment (customer, shipped_at)
+    """,
+    """
+        CREATE INDEX shipment_demand ON shipment (demand_id) WHERE demand_id IS NOT NULL
+    """,
+)
+
+
+def _v9_shipping(db: sqlite3.Connection) -> None:
+    """v9: shipments, and a ``shipped`` state for demand.
+
+    Why: goods must be traceable to the customer who received them (a recall lists
+    shipped units by customer), and a sales order that has been shipped in full must stop
+    counting as open demand.
+    """
+    for statement in _V9_SHIPPING:
+        db.execute(statement)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
@@ -326,6 +390,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     6: _v6_backflush,
     7: _v7_demand_purchasing,
     8: _v8_mrp_run,
+    9: _v9_shipping,
 }
 
 
