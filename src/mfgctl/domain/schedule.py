@@ -1,0 +1,274 @@
+"""Finite-capacity production scheduling: a pure, deterministic forward scheduler.
+
+``schedule(orders, centres, settings)`` reads nothing and writes nothing. Time is whole
+minutes from the run's start (``Settings.start``, a naive local date-time); the CLI
+turns them back into date-times.
+
+The rules:
+
+* **Work centres** work in one shift a day: from ``day_start`` (minutes after
+  midnight) for that weekday's minutes (``minutes[0]`` Monday ... ``minutes[6]``
+  Sunday), on each of their ``machines`` identical machines (or people), never inside
+  a downtime window. An operation that does not fit in what is left of a shift
+  pauses and goes on in the next working minutes: a shift's end or a downtime window
+  splits it (its ``segments``), it never runs outside working time.
+* **Orders** are taken in priority order: earliest due date first, then the higher
+  ``priority``, then the lower id. Each order's stages run in routing order, each
+  after the previous one of the same order has ended, and the first not before the
+  order's ``earliest`` minute (when its material is available, from MRP data) nor the
+  run's start.
+* **An operation** takes ``setup + run_per_unit x qty`` working minutes on one machine
+  of its work centre: the machine that finishes it first (the lowest-numbered on a
+  tie). A machine runs one operation at a time, in the order they were scheduled
+  (operations are appended to a machine's timeline; an earlier gap is not filled by a
+  later order). The setup is skipped when the machine's previous operation belongs to
+  the same setup ``family``.
+* **Late** orders end after the end of their due date. Why: ``material`` when the
+  order would be late even with every machine to itself (its material comes too
+  late), ``capacity`` when it is late only because other orders use the machines,
+  ``both`` when material makes it late and waiting for machines makes it later still.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+DAY = 1440
+MAX_DAYS = 3660  # an operation that finds no working minute within this is refused
+
+
+class NoCapacity(ValueError):
+    """A work centre without working time (no hours, or down) for MAX_DAYS."""
+
+
+@dataclass(frozen=True, slots=True)
+class Centre:
+    code: str
+    minutes: tuple[int, ...] = (480, 480, 480, 480, 480, 0, 0)  # Monday .. Sunday
+    machines: int = 1
+    day_start: int = 480  # 08:00
+    downtime: tuple[tuple[int, int], ...] = ()  # [from, to) in run minutes
+
+    def __post_init__(self) -> None:
+        if len(self.minutes) != 7 or any(not 0 <= m <= DAY for m in self.minutes):
+            raise ValueError("minutes: 7 values from 0 to 1440, Monday first")
+        if self.machines < 1 or not 0 <= self.day_start < DAY:
+            raise ValueError("machines >= 1 and 0 <= day_start < 1440")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    centre: str
+    setup: int = 0  # minutes
+    run: int = 0  # minutes per unit, times the order's quantity (rounded up)
+    family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A production order to schedule: ``qty`` units, ``stages`` in routing order."""
+
+    id: int
+    item: str
+    qty_micro: int  # micro-units (the ledger's millionths)
+    due: date
+    stages: tuple[Stage, ...]
+    priority: int = 0
+    earliest: int = 0  # run minute its material is available
+    held_by: str | None = None  # what material holds it, when earliest > 0
+
+    def run_minutes(self, stage: Stage) -> int:
+        """Run time of the whole quantity, rounded up to a whole minute."""
+        return -(-stage.run * self.qty_micro // 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    start: datetime  # naive local time; minute 0
+
+    def minute(self, when: datetime) -> int:
+        return int((when - self.start).total_seconds() // 60)
+
+    def at(self, minute: int) -> datetime:
+        return self.start + timedelta(minutes=minute)
+
+    def end_of(self, day: date) -> int:
+        """The first minute after ``day`` (a due date ends at midnight)."""
+        return self.minute(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+
+
+@dataclass(slots=True)
+class Operation:
+    job: int
+    stage: str
+    position: int
+    centre: str
+    machine: int
+    setup: int
+    run: int
+    segments: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return self.segments[0][0] if self.segments else 0
+
+    @property
+    def end(self) -> int:
+        return self.segments[-1][1] if self.segments else 0
+
+
+@dataclass(slots=True)
+class JobResult:
+    job: Job
+    operations: list[Operation]
+    start: int
+    end: int
+    due_end: int
+    late_by: int  # minutes after the end of the due date; 0 when on time
+    reason: str | None  # 'capacity' | 'material' | 'both' | None
+
+
+@dataclass(slots=True)
+class Schedule:
+    settings: Settings
+    jobs: list[JobResult]
+    by_centre: dict[str, list[Operation]]
+
+    def utilisation(self, centre: Centre, until: int) -> tuple[int, int]:
+        """(busy, available) machine-minutes of ``centre`` from minute 0 to ``until``."""
+        busy = sum(
+            min(b, until) - a
+            for op in self.by_centre.get(centre.code, ())
+            for a, b in op.segments
+            if a < until
+        )
+        available = sum(b - a for a, b in _windows(centre, self.settings, 0, until))
+        return busy, available * centre.machines
+
+
+def _windows(centre: Centre, settings: Settings, frm: int, until: int) -> Iterator[tuple[int, int]]:
+    """Working intervals [a, b) of one machine of ``centre`` within [frm, until)."""
+    # The run minute of the start day's 00:00 (<= 0).
+    midnight = settings.minute(datetime.combine(settings.start.date(), datetime.min.time()))
+    first_day = (frm - midnight) // DAY - 1  # the previous day's shift may reach past midnight
+    weekday0 = settings.start.weekday()
+    day = first_day
+    downs = sorted(centre.downtime)
+    while True:
+        day_at = midnight + day * DAY
+        if day_at >= until:
+            return
+        length = centre.minutes[(weekday0 + day) % 7]
+        a, b = day_at + centre.day_start, day_at + centre.day_start + length
+        a, b = max(a, frm), min(b, until)
+        yield from _minus(a, b, downs)
+        day += 1
+
+
+def _minus(a: int, b: int, downs: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """[a, b) less the downtime intervals (sorted)."""
+    for d0, d1 in downs:
+        if a >= b:
+            return
+        if d1 <= a or d0 >= b:
+            continue
+        if d0 > a:
+            yield a, d0
+        a = max(a, d1)
+    if a < b:
+        yield a, b
+
+
+def _place(centre: Centre, settings: Settings, frm: int, minutes: int) -> list[tuple[int, int]]:
+    """The working segments that run ``minutes`` from ``frm`` on (one machine)."""
+    if minutes == 0:
+        # A zero-length operation sits at the first working minute (or ``frm``).
+        for a, _b in _windows(centre, settings, frm, frm + MAX_DAYS * DAY):
+            return [(a, a)]
+        raise NoCapacity(f"work centre {centre.code} has no working time")
+    out: list[tuple[int, int]] = []
+    left = minutes
+    for a, b in _windows(centre, settings, frm, frm + MAX_DAYS * DAY):
+        take = min(b - a, left)
+        if take <= 0:
+            continue
+        out.append((a, a + take))
+        left -= take
+        if left == 0:
+            return out
+    raise NoCapacity(
+        f"work centre {centre.code} has no working time for {minutes} minutes within "
+        f"{MAX_DAYS} days"
+    )
+
+
+def _run_alone(job: Job, centres: dict[str, Centre], settings: Settings, frm: int) -> int:
+    """When the job would end with every machine to itself, starting at ``frm``."""
+    t = frm
+    for stage in job.stages:
+        centre = centres[stage.centre.upper()]
+        segs = _place(centre, settings, t, stage.setup + job.run_minutes(stage))
+        t = segs[-1][1]
+    return t
+
+
+def priority_order(jobs: Sequence[Job]) -> list[Job]:
+    return sorted(jobs, key=lambda j: (j.due, -j.priority, j.id))
+
+
+def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings) -> Schedule:
+    """Schedule ``jobs`` on ``centres`` (see the module's rules).
+
+    Raises:
+        ValueError: a stage names an unknown work centre.
+        NoCapacity: a work centre never works.
+    """
+    by_code = {c.code.upper(): c for c in centres}
+    for j in jobs:
+        for s in j.stages:
+            if s.centre.upper() not in by_code:
+                raise ValueError(
+                    f"order {j.id}: stage {s.name} names unknown work centre {s.centre}"
+                )
+    # Per centre and machine: (free from, family of the last operation).
+    free: dict[str, list[tuple[int, str | None]]] = {
+        code: [(0, None)] * c.machines for code, c in by_code.items()
+    }
+    by_centre: dict[str, list[Operation]] = {c.code: [] for c in centres}
+    results = []
+    for job in priority_order(jobs):
+        t = max(job.earliest, 0)
+        ops: list[Operation] = []
+        for pos, stage in enumerate(job.stages):
+            centre = by_code[stage.centre.upper()]
+            run = job.run_minutes(stage)
+            best: tuple[int, int, list[tuple[int, int]], int] | None = None
+            for m, (ready, family) in enumerate(free[centre.code.upper()]):
+                setup = 0 if stage.family is not None and family == stage.family else stage.setup
+                segs = _place(centre, settings, max(t, ready), setup + run)
+                if best is None or segs[-1][1] < best[0]:
+                    best = (segs[-1][1], m, segs, setup)
+            end, m, segs, setup = best
+            free[centre.code.upper()][m] = (end, stage.family)
+            op = Operation(job.id, stage.name, pos, centre.code, m + 1, setup, run, segs)
+            ops.append(op)
+            by_centre[centre.code].append(op)
+            t = end
+        start = ops[0].start if ops else max(job.earliest, 0)
+        end = ops[-1].end if ops else start
+        due_end = settings.end_of(job.due)
+        late_by = max(end - due_end, 0)
+        reason = None
+        if late_by:
+            alone_free = _run_alone(job, by_code, settings, 0)
+            alone = _run_alone(job, by_code, settings, max(job.earliest, 0))
+            material = alone > due_end and alone > alone_free
+            capacity = end > alone or alone_free > due_end
+            reason = "both" if material and capacity else "material" if material else "capacity"
+        results.append(JobResult(job, ops, start, end, due_end, late_by, reason))
+    for ops in by_centre.values():
+        ops.sort(key=lambda o: (o.machine, o.start, o.job))
+    return Schedule(settings, results, by_centre)
