@@ -215,7 +215,10 @@ CREATE TABLE production_order (
     ref         TEXT,
     location_id INTEGER NOT NULL UNIQUE REFERENCES location (id),
     created_at  TEXT NOT NULL,
-    note        TEXT
+    note        TEXT,
+    -- v10: the last committed schedule (mfgctl schedule --commit): local date-times.
+    planned_start TEXT,
+    planned_end   TEXT
 ) STRICT;
 CREATE INDEX production_order_state ON production_order (state, due_on);
 CREATE INDEX production_order_item ON production_order (item_id, state);
@@ -312,6 +315,7 @@ CREATE TABLE routing_stage (
     workcenter  TEXT,
     setup_min   INTEGER NOT NULL DEFAULT 0 CHECK (setup_min >= 0),
     run_min     INTEGER NOT NULL DEFAULT 0 CHECK (run_min >= 0),
+    family      TEXT,  -- v10: setup family; consecutive orders of one family skip the setup
     PRIMARY KEY (item_id, position),
     UNIQUE (item_id, name)
 ) STRICT;
@@ -327,6 +331,7 @@ CREATE TABLE order_stage (
     run_min     INTEGER NOT NULL DEFAULT 0 CHECK (run_min >= 0),
     good        INTEGER NOT NULL DEFAULT 0 CHECK (good >= 0),
     rejected    INTEGER NOT NULL DEFAULT 0 CHECK (rejected >= 0),
+    family      TEXT,  -- v10
     PRIMARY KEY (order_id, position)
 ) STRICT, WITHOUT ROWID;
 
@@ -418,4 +423,36 @@ CREATE TABLE shipment (
 CREATE INDEX shipment_customer ON shipment (customer, shipped_at);
 CREATE INDEX shipment_demand ON shipment (demand_id) WHERE demand_id IS NOT NULL;
 
-PRAGMA user_version = 9;
+-- Work centres (schema version 10): where routing stages run. `minutes` is the working
+-- time of one machine per weekday, a JSON list of 7 whole minutes, Monday first, from
+-- `day_start` (minutes after midnight); `machines` identical machines (or people) work
+-- in parallel; `rate` is the cost of one hour of one machine, in millionths of the
+-- currency. A stage's `workcenter` names one by code.
+CREATE TABLE workcenter (
+    id          INTEGER PRIMARY KEY,
+    code        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name        TEXT NOT NULL,
+    machines    INTEGER NOT NULL DEFAULT 1 CHECK (machines >= 1),
+    day_start   INTEGER NOT NULL DEFAULT 480 CHECK (day_start >= 0 AND day_start < 1440),
+    minutes     TEXT NOT NULL DEFAULT '[480,480,480,480,480,0,0]'
+        CHECK (json_valid(minutes) AND json_array_length(minutes) = 7),
+    rate        INTEGER CHECK (rate >= 0),
+    active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at  TEXT NOT NULL
+) STRICT;
+
+-- Downtime windows of a work centre (maintenance, holidays): local date-times,
+-- [from_at, to_at).
+CREATE TABLE workcenter_down (
+    id              INTEGER PRIMARY KEY,
+    workcenter_id   INTEGER NOT NULL REFERENCES workcenter (id),
+    from_at         TEXT NOT NULL,
+    to_at           TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    user            TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    CHECK (to_at > from_at)
+) STRICT;
+CREATE INDEX workcenter_down_wc ON workcenter_down (workcenter_id, from_at);
+
+PRAGMA user_version = 10;

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -381,6 +381,53 @@ def _v9_shipping(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_V10_SCHEDULING = (
+    "ALTER TABLE production_order ADD COLUMN planned_start TEXT",
+    "ALTER TABLE production_order ADD COLUMN planned_end TEXT",
+    "ALTER TABLE routing_stage ADD COLUMN family TEXT",
+    "ALTER TABLE order_stage ADD COLUMN family TEXT",
+    """
+        CREATE TABLE workcenter (
+            id          INTEGER PRIMARY KEY,
+            code        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name        TEXT NOT NULL,
+            machines    INTEGER NOT NULL DEFAULT 1 CHECK (machines >= 1),
+            day_start   INTEGER NOT NULL DEFAULT 480 CHECK (day_start >= 0 AND day_start < 1440),
+            minutes     TEXT NOT NULL DEFAULT '[480,480,480,480,480,0,0]'
+                CHECK (json_valid(minutes) AND json_array_length(minutes) = 7),
+            rate        INTEGER CHECK (rate >= 0),
+            active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            created_at  TEXT NOT NULL
+        ) STRICT
+    """,
+    """
+        CREATE TABLE workcenter_down (
+            id              INTEGER PRIMARY KEY,
+            workcenter_id   INTEGER NOT NULL REFERENCES workcenter (id),
+            from_at         TEXT NOT NULL,
+            to_at           TEXT NOT NULL,
+            reason          TEXT NOT NULL,
+            user            TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            CHECK (to_at > from_at)
+        ) STRICT
+    """,
+    "CREATE INDEX workcenter_down_wc ON workcenter_down (workcenter_id, from_at)",
+)
+
+
+def _v10_scheduling(db: sqlite3.Connection) -> None:
+    """v10: work centres with their capacity and downtime, setup families on stages,
+    and each order's committed planned start and end.
+
+    Why: a schedule that ignores capacity creates bottlenecks; ``mfgctl schedule``
+    needs to know how long each work centre works, on how many machines, and when it
+    is down, and ``schedule --commit`` keeps its result on the orders.
+    """
+    for statement in _V10_SCHEDULING:
+        db.execute(statement)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
@@ -391,6 +438,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     7: _v7_demand_purchasing,
     8: _v8_mrp_run,
     9: _v9_shipping,
+    10: _v10_scheduling,
 }
 
 
