@@ -42,6 +42,8 @@ GROUPS = {
     "release": "mfgctl.cli.release",
     "mrp": "mfgctl.cli.mrp",
     "atp": "mfgctl.cli.atp",
+    "ship": "mfgctl.cli.ship",
+    "trace": "mfgctl.cli.trace",
     "report": "mfgctl.cli.report",
     "status": "mfgctl.cli.status",
 }

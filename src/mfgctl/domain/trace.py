@@ -1,0 +1,463 @@
+"""Traceability: the genealogy of lots and serials, read from the ledger, and recalls.
+
+*Genealogy* links the lots consumed into a production order with the lots made by it.
+Both sides are ledger moves of the order's own place ``ORDER-<id>``: kind ``consume``
+into it (less kind ``return`` out of it) are its inputs, kind ``make`` into it (from
+``CONVERSION``) are its outputs, good or scrapped. An order does not record which
+component went into which unit, so every input lot of an order is linked to every lot
+it made: a trace is never narrower than the truth.
+
+- ``backward``: from a lot or serial, the orders that made it, their input lots, and so
+  on down, to the receipts (from ``SUPPLIER``, or opening balances) each lot came in by.
+- ``forward``: from a lot or serial, the orders that used it, the lots they made, and so
+  on up; and for each lot where its units are now: stock at a place in a status, WIP of
+  an order, scrapped, or shipped to a customer (``domain.shipping``).
+- ``recall``: a forward trace that blocks every affected unit still in house (a
+  ``hold`` inspection of each lot's stock, after cancelling its reservations) and lists
+  what is in WIP and what was shipped, by customer. Idempotent.
+
+Only lots and serials can be traced: an untracked item's units have no identity.
+
+Trees are plain nested dicts (``type`` names the node; ``children`` its branches), the
+same for the Rich tree and JSON.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl import timefmt
+from mfgctl.domain import codes, items, locations, quality, release, reservations
+from mfgctl.domain.items import Item
+from mfgctl.domain.ledger import Lot
+from mfgctl.errors import InvalidInput, NotFound
+
+# -- genealogy: parameter-free queries, so a view can be made of them as they stand ----
+
+# An order's inputs: per order place, item and lot, what was consumed into it less what
+# was returned from it (lot_id NULL: an untracked component).
+ORDER_INPUTS = """
+    SELECT order_location_id, item_id, lot_id, sum(qty) AS qty FROM (
+        SELECT m.to_location_id AS order_location_id, m.item_id, m.lot_id, m.qty
+          FROM move AS m WHERE m.kind = 'consume'
+        UNION ALL
+        SELECT m.from_location_id, m.item_id, m.lot_id, -m.qty
+          FROM move AS m WHERE m.kind = 'return'
+    ) AS io
+     WHERE order_location_id IN (SELECT id FROM location WHERE kind = 'production')
+     GROUP BY order_location_id, item_id, lot_id
+    HAVING sum(qty) > 0
+"""
+# An order's outputs: per order place, item and lot, what it made (good and scrapped).
+ORDER_OUTPUTS = """
+    SELECT m.to_location_id AS order_location_id, m.item_id, m.lot_id, sum(m.qty) AS qty
+      FROM move AS m
+     WHERE m.kind = 'make'
+       AND m.to_location_id IN (SELECT id FROM location WHERE kind = 'production')
+     GROUP BY m.to_location_id, m.item_id, m.lot_id
+"""
+# The genealogy: one row per input lot and output lot of an order (output NULL while the
+# order has made nothing). The later SQL view is ``CREATE VIEW genealogy AS`` this.
+GENEALOGY = f"""
+    SELECT i.order_location_id, i.item_id AS input_item_id, i.lot_id AS input_lot_id,
+           i.qty AS input_qty, o.item_id AS output_item_id, o.lot_id AS output_lot_id,
+           o.qty AS output_qty
+      FROM ({ORDER_INPUTS}) AS i
+      LEFT JOIN ({ORDER_OUTPUTS}) AS o ON o.order_location_id = i.order_location_id
+"""
+
+_ORDER_OF_PLACE = """
+    SELECT o.id, o.state, i.code AS item, l.code AS place
+      FROM production_order AS o
+      JOIN item AS i ON i.id = o.item_id
+      JOIN location AS l ON l.id = o.location_id
+     WHERE o.location_id = ?
+"""
+_MADE_BY = f"SELECT order_location_id, qty FROM ({ORDER_OUTPUTS}) WHERE item_id = ? AND lot_id = ?"
+_USED_BY = f"SELECT order_location_id, qty FROM ({ORDER_INPUTS}) WHERE item_id = ? AND lot_id = ?"
+_INPUTS_OF = f"""
+    SELECT g.item_id, g.lot_id, g.qty FROM ({ORDER_INPUTS}) AS g
+      JOIN item AS i ON i.id = g.item_id
+      LEFT JOIN lot AS l ON l.id = g.lot_id
+     WHERE g.order_location_id = ? ORDER BY i.code, l.code
+"""
+_OUTPUTS_OF = f"""
+    SELECT g.item_id, g.lot_id, g.qty FROM ({ORDER_OUTPUTS}) AS g
+      JOIN item AS i ON i.id = g.item_id
+      LEFT JOIN lot AS l ON l.id = g.lot_id
+     WHERE g.order_location_id = ? ORDER BY i.code, l.code
+"""
+# How a lot came in from outside: receipts, opening balances, positive adjustments.
+_ORIGINS = """
+    SELECT m.seq, m.kind, m.qty, m.effective_at, m.user, m.ref, f.code AS source,
+           t.code AS location, m.to_status AS status, p.supplier
+      FROM move AS m
+      JOIN location AS f ON f.id = m.from_location_id
+      JOIN location AS t ON t.id = m.to_location_id
+      LEFT JOIN purchase_order AS p ON m.ref = 'PO-' || p.id
+     WHERE m.item_id = ? AND m.lot_id = ? AND m.to_status IS NOT NULL
+       AND f.kind IN ('supplier', 'opening', 'adjustment')
+     ORDER BY m.seq
+"""
+# Where a lot's units are now, except at customers (read from shipments instead).
+_WHERE = """
+    SELECT l.code AS location, l.kind, b.status, b.qty, o.id AS order_id, o.state
+      FROM balance AS b
+      JOIN location AS l ON l.id = b.location_id
+      LEFT JOIN production_order AS o ON o.location_id = b.location_id
+     WHERE b.item_id = ? AND b.lot_id = ? AND b.qty > 0
+       AND (b.status IS NOT NULL OR l.kind IN ('production', 'scrap'))
+     ORDER BY b.status IS NULL, l.code, b.status
+"""
+# A lot's units shipped to customers, per shipment.
+_SHIPPED = """
+    SELECT m.ref AS shipment, sum(m.qty) AS qty, min(m.effective_at) AS at,
+           s.customer, s.ref
+      FROM move AS m
+      JOIN location AS c ON c.id = m.to_location_id AND c.kind = 'customer'
+      LEFT JOIN shipment AS s ON m.ref = 'SHIP-' || s.id
+     WHERE m.item_id = ? AND m.lot_id = ?
+     GROUP BY m.ref, s.customer, s.ref
+     ORDER BY s.customer, min(m.seq)
+"""
+
+
+def resolve(db: sqlite3.Connection, code: str, item: str | None = None) -> tuple[Item, Lot]:
+    """The lot or serial to trace (``item`` needed only when several items share the code).
+
+    Raises:
+        InvalidInput: an untracked item (nothing to follow), or an ambiguous code.
+        NotFound: no such lot or serial.
+    """
+    if item is not None:
+        it = items.get(db, item)
+        if it.tracking == "none":
+            raise InvalidInput(
+                f"{it.code} is not lot- or serial-tracked: its units have no identity to "
+                "trace (trace follows lots and serials)"
+            )
+    try:
+        return release.find_lot(db, code, item)
+    except NotFound as e:
+        raise NotFound(f"{e}; trace follows lots and serials of tracked items") from e
+
+
+@dataclass
+class _Walk:
+    """State of one trace: items and lots read once, lots already expanded."""
+
+    db: sqlite3.Connection
+    items: dict[int, Item] = field(default_factory=dict)
+    lots: dict[int, Lot] = field(default_factory=dict)
+    seen: set[int] = field(default_factory=set)
+    order: list[tuple[Item, Lot]] = field(default_factory=list)
+
+    def item(self, item_id: int) -> Item:
+        if item_id not in self.items:
+            code = self.db.execute("SELECT code FROM item WHERE id = ?", (item_id,)).fetchone()[0]
+            self.items[item_id] = items.get(self.db, code)
+        return self.items[item_id]
+
+    def lot(self, lot_id: int) -> Lot:
+        if lot_id not in self.lots:
+            r = self.db.execute(
+                "SELECT id, code, serial, expires_on FROM lot WHERE id = ?", (lot_id,)
+            ).fetchone()
+            self.lots[lot_id] = Lot(r[0], r[1], bool(r[2]), r[3])
+        return self.lots[lot_id]
+
+    def order_node(self, place_id: int, **extra: Any) -> dict[str, Any]:
+        r = self.db.execute(_ORDER_OF_PLACE, (place_id,)).fetchone()
+        return {
+            "type": "order",
+            "order": r["id"],
+            "place": r["place"],
+            "item": r["item"],
+            "state": r["state"],
+            **extra,
+        }
+
+
+def _lot_node(it: Item, lot: Lot, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "serial" if lot.serial else "lot",
+        "item": it.code,
+        "lot": lot.code,
+        "unit": it.unit,
+        **extra,
+    }
+
+
+def _backward(w: _Walk, it: Item, lot: Lot, extra: dict[str, Any]) -> dict[str, Any]:
+    node = _lot_node(it, lot, **extra)
+    if lot.id in w.seen:
+        node["repeat"] = True  # expanded above in this trace
+        return node
+    w.seen.add(lot.id)
+    w.order.append((it, lot))
+    children: list[dict[str, Any]] = []
+    for place_id, made in w.db.execute(_MADE_BY, (it.id, lot.id)).fetchall():
+        order = w.order_node(place_id, made=q.dec(made), unit=it.unit)
+        inputs = []
+        for item_id, lot_id, used in w.db.execute(_INPUTS_OF, (place_id,)).fetchall():
+            child = w.item(item_id)
+            if lot_id is None:
+                inputs.append(
+                    {
+                        "type": "untracked",
+                        "item": child.code,
+                        "consumed": q.dec(used),
+                        "unit": child.unit,
+                    }
+                )
+            else:
+                inputs.append(_backward(w, child, w.lot(lot_id), {"consumed": q.dec(used)}))
+        order["children"] = inputs
+        children.append(order)
+    for r in w.db.execute(_ORIGINS, (it.id, lot.id)):
+        children.append(
+            {
+                "type": "receipt" if r["kind"] == "receipt" else r["kind"],
+                "item": it.code,
+                "lot": lot.code,
+                "qty": q.dec(r["qty"]),
+                "unit": it.unit,
+                "from": r["source"],
+                "supplier": r["supplier"],
+                "ref": r["ref"],
+                "into": f"{r['location']}/{r['status']}",
+                "at": timefmt.local(r["effective_at"]),
+                "user": r["user"],
+                "seq": r["seq"],
+            }
+        )
+    node["children"] = children
+    return node
+
+
+def _whereabouts(w: _Walk, it: Item, lot: Lot) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for r in w.db.execute(_WHERE, (it.id, lot.id)):
+        amount = q.dec(r["qty"])
+        if r["status"] is not None:
+            out.append(
+                {"type": "stock", "location": r["location"], "status": r["status"], "qty": amount}
+            )
+        elif r["kind"] == "production":
+            out.append(
+                {
+                    "type": "wip",
+                    "order": r["order_id"],
+                    "place": r["location"],
+                    "state": r["state"],
+                    "qty": amount,
+                }
+            )
+        else:
+            out.append({"type": "scrapped", "location": r["location"], "qty": amount})
+    for r in w.db.execute(_SHIPPED, (it.id, lot.id)):
+        out.append(
+            {
+                "type": "shipped",
+                "customer": r["customer"],
+                "shipment": r["shipment"],
+                "ref": r["ref"],
+                "qty": q.dec(r["qty"]),
+                "at": timefmt.local(r["at"]),
+            }
+        )
+    for node in out:
+        node["unit"] = it.unit
+    return out
+
+
+def _forward(w: _Walk, it: Item, lot: Lot, extra: dict[str, Any]) -> dict[str, Any]:
+    node = _lot_node(it, lot, **extra)
+    if lot.id in w.seen:
+        node["repeat"] = True
+        return node
+    w.seen.add(lot.id)
+    w.order.append((it, lot))
+    children = _whereabouts(w, it, lot)
+    for place_id, used in w.db.execute(_USED_BY, (it.id, lot.id)).fetchall():
+        order = w.order_node(place_id, consumed=q.dec(used), unit=it.unit)
+        made = []
+        for item_id, lot_id, n in w.db.execute(_OUTPUTS_OF, (place_id,)).fetchall():
+            product = w.item(item_id)
+            if lot_id is None:
+                made.append(
+                    {"type": "untracked", "item": product.code, "made": q.dec(n),
+                     "unit": product.unit}
+                )  # fmt: skip
+            else:
+                made.append(_forward(w, product, w.lot(lot_id), {"made": q.dec(n)}))
+        order["children"] = made
+        children.append(order)
+    node["children"] = children
+    return node
+
+
+def backward(db: sqlite3.Connection, code: str, *, item: str | None = None) -> dict[str, Any]:
+    """Everything a lot or serial was made from, through every level, down to receipts."""
+    it, lot = resolve(db, code, item)
+    root = _backward(_Walk(db), it, lot, {})
+    root["direction"] = "backward"
+    return root
+
+
+def _forward_walk(db: sqlite3.Connection, code: str, item: str | None) -> tuple[dict, _Walk]:
+    it, lot = resolve(db, code, item)
+    walk = _Walk(db)
+    root = _forward(walk, it, lot, {})
+    root["direction"] = "forward"
+    return root, walk
+
+
+def forward(db: sqlite3.Connection, code: str, *, item: str | None = None) -> dict[str, Any]:
+    """Everything made from a lot or serial, through every level, and where it is now."""
+    return _forward_walk(db, code, item)[0]
+
+
+# -- recall ------------------------------------------------------------------------------
+
+HOLDABLE = ("available", "pending_inspection", "awaiting_release")
+RECALL_COLUMNS = ["item", "lot", "qty", "unit", "where", "status", "action", "detail"]
+SHIPPED_COLUMNS = ["customer", "shipment", "ref", "item", "lot", "qty", "unit", "shipped_at"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    """What a recall found and did."""
+
+    tree: dict[str, Any]
+    reason: str
+    rows: list[dict[str, Any]]  # in house and WIP: one per lot and place
+    shipped: list[dict[str, Any]]  # by customer
+    cancelled: list[reservations.Reservation]
+    inspections: list[int]
+
+    @property
+    def blocked(self) -> int:
+        return sum(1 for r in self.rows if r["action"] == "blocked")
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "item": self.tree["item"],
+            "lot": self.tree["lot"],
+            "reason": self.reason,
+            "in_house": self.rows,
+            "shipped": self.shipped,
+            "reservations_cancelled": [r.as_row() for r in self.cancelled],
+            "inspections": self.inspections,
+            "trace": self.tree,
+        }
+
+
+def _row(it: Item, lot: Lot, qty: Decimal, where: str, status: str, action: str, detail: str):
+    return {
+        "item": it.code,
+        "lot": lot.code,
+        "qty": qty,
+        "unit": it.unit,
+        "where": where,
+        "status": status,
+        "action": action,
+        "detail": detail,
+    }
+
+
+_OPEN_AT = """
+    SELECT id FROM reservation
+     WHERE state = 'open' AND item_id = ? AND location_id = ? AND lot_id = ? ORDER BY id
+"""
+
+
+def recall(
+    db: sqlite3.Connection, code: str, *, reason: str, user: str, item: str | None = None
+) -> Recall:
+    """Block every unit made from (or being) a lot or serial that is still in house.
+
+    For each affected lot's stock in ``available``, ``pending_inspection`` or
+    ``awaiting_release``: its reservations there are cancelled, then it is held
+    (``quality.inspect`` decision ``hold``: a move to ``blocked`` and an inspection record
+    with the reason). Stock already blocked or rejected is listed as such; stock in
+    rework, in an order's WIP, scrapped or shipped is listed with what the shop must do.
+    Running it again changes nothing.
+    """
+    why = codes.text(reason, what="--reason", limit=120)
+    assert why is not None
+    tree, walk = _forward_walk(db, code, item)
+    note = f"recall {tree['lot']}: {why}"
+    rows: list[dict[str, Any]] = []
+    shipped: list[dict[str, Any]] = []
+    cancelled: list[reservations.Reservation] = []
+    inspected: list[int] = []
+    for it, lot in walk.order:
+        by_lot = {"lot": lot.code} if it.tracking == "lot" else {"serial": lot.code}
+        for loc, status, amount in quality.stock_of(db, it, lot):
+            if status in HOLDABLE:
+                location_id = locations.get(db, loc).id
+                freed = []
+                for (rid,) in db.execute(_OPEN_AT, (it.id, location_id, lot.id)).fetchall():
+                    freed += reservations.cancel(db, reservation_id=rid)
+                cancelled += freed
+                done = quality.inspect(
+                    db,
+                    item=it.code,
+                    decision="hold",
+                    user=user,
+                    location=loc,
+                    status=status,
+                    note=note,
+                    **by_lot,
+                )
+                inspected += [d.id for d in done]
+                detail = "inspection " + ", ".join(str(d.id) for d in done)
+                if freed:
+                    detail += "; reservations cancelled: " + ", ".join(
+                        f"{r.id} ({r.ref}, {q.fmt(r.remaining)})" for r in freed
+                    )
+                rows.append(_row(it, lot, amount, loc, status, "blocked", detail))
+            elif status in ("blocked", "rejected"):
+                rows.append(
+                    _row(it, lot, amount, loc, status, f"already {status}", "nothing to do")
+                )
+            else:  # rework: a hold cannot take it; it comes back through inspection
+                rows.append(
+                    _row(
+                        it, lot, amount, loc, status, "check",
+                        "in rework, not blocked: fail it, or hold it when it returns "
+                        f"(mfgctl inspect {it.code} --fail --{next(iter(by_lot))} {lot.code} "
+                        f"--location {loc})",
+                    )
+                )  # fmt: skip
+        for r in db.execute(_WHERE, (it.id, lot.id)):
+            if r["status"] is None and r["kind"] == "production":
+                amount = q.dec(r["qty"])
+                rows.append(
+                    _row(
+                        it, lot, amount, r["location"], f"wip ({r['state']})", "check",
+                        f"in the WIP of order {r['order_id']}: stop the order, or scrap it "
+                        f"(mfgctl consume {r['order_id']} --item {it.code} --lot {lot.code} "
+                        f"--scrap {q.fmt(amount)} --reason ...); its output is traced above",
+                    )
+                )  # fmt: skip
+        for r in db.execute(_SHIPPED, (it.id, lot.id)):
+            shipped.append(
+                {
+                    "customer": r["customer"],
+                    "shipment": r["shipment"],
+                    "ref": r["ref"],
+                    "item": it.code,
+                    "lot": lot.code,
+                    "qty": q.dec(r["qty"]),
+                    "unit": it.unit,
+                    "shipped_at": timefmt.local(r["at"]),
+                }
+            )
+    shipped.sort(key=lambda s: (s["customer"] or "", s["shipment"] or "", s["item"], s["lot"]))
+    return Recall(tree, why, rows, shipped, cancelled, inspected)
