@@ -10,7 +10,7 @@ import typer
 from mfgctl.cli._common import FormatOpt, ItemArg, done, group, session
 from mfgctl.render import Format, emit, emit_tree, text
 
-app = group("Bills of materials: show, where-used, explode, diff, validate.")
+app = group("Bills of materials: show, where-used, explode, cost, diff, validate.")
 
 CHECK_FAILED = 4  # the same exit code as `mfgctl check`
 
@@ -166,6 +166,69 @@ def explode_cmd(
         amount = q.parse_qty(qty, what="--qty")
         rows = bomtree.explode(db, item, amount, revision=revision)
     emit([r.as_row() for r in rows], fmt, columns=EXPLODE_COLUMNS)
+
+
+COST_COLUMNS = (
+    "level", "item", "name", "qty", "unit", "source", "unit_cost", "material_cost",
+    "stage_minutes", "stage_cost", "cost", "phantom", "scrap_pct", "fixed_qty",
+)  # fmt: skip
+
+
+def _cost_label(node: Mapping[str, Any]) -> str:
+    """One line of the cost tree: a leaf's qty x unit cost, a made item's roll-up."""
+    head = f"{node['item']} {node['name']}  {text(node['qty'])} {node['unit']}"
+    if node["source"] in ("bom", "phantom"):
+        stages = f"stages {text(node['stage_cost'])} for {text(node['stage_minutes'])} min"
+        parts = [f"materials {text(node['material_cost'])}"]
+        if node["source"] == "bom":
+            parts.append(stages)
+        if node["level"] == 0:
+            parts.append(f"revision {node['revision']}")
+        mark = "  [phantom]" if node["source"] == "phantom" else ""
+        return (
+            f"{head}  cost {text(node['cost'])} = {text(node['unit_cost'])}/{node['unit']}"
+            f"{mark}  ({'; '.join(parts)})"
+        )
+    return f"{head} x {text(node['unit_cost'])} ({node['source']}) = {text(node['cost'])}" + (
+        "  [phantom]" if node.get("phantom") else ""
+    )
+
+
+@app.command("cost")
+def cost_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    qty: Annotated[
+        str | None,
+        typer.Option(
+            "--qty",
+            "-q",
+            help="Batch of ITEM to cost; fixed quantities are spread over it "
+            "(default: the BOM's output quantity).",
+        ),
+    ] = None,
+    revision: RevisionOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Rolled-up standard cost of QTY of ITEM through every level, as a tree.
+
+    A bought item costs its standard cost (else its moving average, else 0, said on
+    stderr); a made item the cost of its lines (scrap and fixed quantities included)
+    plus its stage cost; a phantom its components. Stage cost is 0 until work centres
+    have rates.
+    """
+    from mfgctl import qty as q
+    from mfgctl.domain import costing
+
+    with session(ctx, write=False) as db:
+        amount = None if qty is None else q.parse_qty(qty, what="--qty")
+        root = costing.roll_up(db, item, qty=amount, revision=revision)
+    if fmt in (Format.table, Format.json):
+        emit_tree(root, fmt, label=_cost_label)
+    else:
+        emit([root, *_flatten(root)], fmt, columns=COST_COLUMNS)
+    for message in root["notes"]:
+        done(message)
 
 
 @app.command("diff")

@@ -125,14 +125,16 @@ def list_cmd(
 @app.command("show")
 def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table) -> None:
     """One order: header, materials (required, reserved, consumed, variance, short), its
-    stages with their progress, its output lots and serials, and its history."""
-    from mfgctl.domain import stages
+    stages with their progress, its output lots and serials, its cost (actual against
+    standard, per material, stages and total) and its history."""
+    from mfgctl.domain import costing, stages
 
     with session(ctx, write=False) as db:
         found = orders.get(db, order)
         mats = orders.material_rows(db, found)
         steps = [s.as_row() for s in stages.order_stages(db, found)]
         made = production.output_lots(db, found)
+        cost = costing.order_cost(db, found)
         events = orders.history(db, found)
     _sections(
         [
@@ -140,10 +142,12 @@ def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table)
             ("materials", mats, orders.MATERIAL_COLUMNS),
             ("stages", steps, stages.ORDER_STAGE_COLUMNS),
             ("output", made, production.OUTPUT_LOT_COLUMNS),
+            ("cost", cost.rows, costing.ORDER_COST_COLUMNS),
             ("history", events, orders.HISTORY_COLUMNS),
         ],
         fmt,
     )
+    done(f"{costing.summary(cost)}; {costing.STAGE_NOTE}")
 
 
 @app.command("cancel")
@@ -245,16 +249,28 @@ def close_cmd(
 ) -> None:
     """Close a completed order: free its reservations, return or use up its leftover
     WIP, and print its yield and consumption variance per component."""
+    from mfgctl.domain import costing
+
     with session(ctx) as db:
         result = production.close(
             db, order, user=user_of(ctx), return_unconsumed=return_unconsumed, location=location
         )
+        cost = costing.order_cost(db, result.order)
+    by_part = {r["part"]: r for r in cost.rows}
+    rows = [
+        {
+            **r,
+            **{k: by_part.get(r["item"], {}).get(v) for k, v in costing.CLOSE_COST_COLUMNS.items()},
+        }
+        for r in result.variance
+    ]
     emit(
-        result.variance,
+        rows,
         fmt,
-        columns=production.VARIANCE_COLUMNS,
+        columns=[*production.VARIANCE_COLUMNS, *costing.CLOSE_COST_COLUMNS],
         title=f"Order {result.order.id} consumption variance",
     )
+    done(f"Order {result.order.id} {costing.summary(cost)}; {costing.STAGE_NOTE}")
     done(
         f"Closed order {result.order.id}: yield {fmt_q(result.yield_pct)}% "
         f"({fmt_q(result.good)} of {fmt_q(result.order.qty)} {result.order.unit}); "

@@ -1,0 +1,350 @@
+"""Standard cost: rolled up through the BOM; and a production order's actual cost
+against it.
+
+**Standard cost of an item** (``bom cost``), for a quantity ``qty`` (default: its BOM's
+output quantity), as a tree with the same quantities as ``bom show --qty``:
+
+- a *bought* item (and a made item without an active BOM): qty x its standard cost
+  (the item's ``cost``). Without one: its current moving average (``source: average``,
+  see domain/valuation.py); without that either it counts as zero (``source: none``) and
+  is named in ``uncosted``.
+- a *made* item: the cost of its lines for the quantity needed (scrap included, a
+  line's fixed quantity once per batch of that quantity), plus its stage cost. Its own
+  ``cost`` field is not used. A subassembly is costed for the quantity this batch needs
+  of it, so its fixed quantities are spread over that quantity.
+- a *phantom* line: its components in its place (as explosion does); it has no
+  stage cost of its own.
+- *stage cost*: each routing stage's minutes (setup once per batch + run per unit)
+  times its work centre's rate. Work centres and their rates arrive with a later
+  issue: today ``stage_rate`` knows no rate, so every stage counts as zero and the
+  output says so (``stage_minutes`` is shown, ``stage_cost`` is 0). ``stage_rate`` is
+  the one place to change.
+
+Unit costs (``unit_cost``) are ``cost / qty`` rounded half-up to a millionth; costs are
+exact products of quantities and unit costs.
+
+**Order cost** (``order show``, ``order close``): per material, the standard (the
+requirement for the output made so far x the material's standard unit cost; a made
+material's per unit of its BOM output quantity), the actual (what the order consumed,
+scrapped from stock for it, less returns, each move at the moving average in effect
+then) and the variance actual - standard. ``planned`` is the whole order's requirement
+at standard. Stages are a row of their own, zero until work centres have rates.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
+
+from mfgctl import qty as q
+from mfgctl.domain import bom, bomtree, items, locations, orders, production, stages, valuation
+from mfgctl.domain.bomtree import Structure
+from mfgctl.domain.items import Item
+from mfgctl.domain.orders import Order
+from mfgctl.domain.stages import Stage
+
+PRECISION = 60
+MICRO = Decimal(1).scaleb(-q.PLACES)
+STAGE_NOTE = "stage cost is 0: routing stages have no work-centre rates yet"
+
+
+def stage_rate(stage: Stage) -> Decimal | None:
+    """Cost per minute at a stage's work centre, or None when unknown.
+
+    The seam for work-centre rates (a later issue): until work centres carry a rate,
+    no stage has one, and stage cost is zero everywhere.
+    """
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class StageCost:
+    minutes: Decimal
+    cost: Decimal
+    uncosted: int  # stages with minutes but without a rate
+
+
+def stage_cost(routing: Sequence[Stage], qty: Decimal) -> StageCost:
+    """The cost of a batch of ``qty`` through a routing: setup once, run per unit."""
+    minutes = cost = Decimal(0)
+    uncosted = 0
+    for s in routing:
+        spent = s.setup_min + s.run_min * qty
+        minutes += spent
+        rate = stage_rate(s)
+        if rate is None:
+            uncosted += 1 if spent else 0
+        else:
+            cost += spent * rate
+    return StageCost(minutes, cost, uncosted)
+
+
+def per_unit(cost: Decimal, qty: Decimal) -> Decimal:
+    """A unit cost: ``cost / qty`` rounded half-up to a millionth, without trailing zeros."""
+    if not qty:
+        return Decimal(0)
+    return _tidy((cost / qty).quantize(MICRO, rounding=ROUND_HALF_UP))
+
+
+def _tidy(value: Decimal) -> Decimal:
+    return value.normalize() if value else Decimal(0)
+
+
+# -- standard cost of bought items -------------------------------------------------------
+
+
+class Prices:
+    """Standard unit costs of leaves: the item's cost, else its moving average."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._averages: valuation.Replay | None = None
+
+    def of(self, item: Item) -> tuple[Decimal, str]:
+        """(unit cost, source): ``standard``, ``average`` or ``none`` (counted as 0)."""
+        if item.cost is not None:
+            return item.cost, "standard"
+        if self._averages is None:
+            ids = [r[0] for r in self._db.execute("SELECT id FROM item WHERE std_cost IS NULL")]
+            self._averages = valuation.averages(self._db, ids)
+        found = self._averages.average.get(item.id)
+        if found is not None and self._averages.basis.get(item.id) == "average":
+            return _tidy(found), "average"
+        return Decimal(0), "none"
+
+
+# -- bom cost ------------------------------------------------------------------------------
+
+
+def _structure(
+    db: sqlite3.Connection, item: str, revision: str | None
+) -> tuple[Structure, str, bom.Revision]:
+    code = items.get(db, item).code
+    s = bomtree.load(db)
+    if revision is not None:
+        return s, code, bom.get_revision(db, code, revision)
+    rev = s.boms.get(code.upper())
+    return s, code, rev if rev is not None else bom.get_revision(db, code)
+
+
+def roll_up(
+    db: sqlite3.Connection, item: str, *, qty: Decimal | None = None, revision: str | None = None
+) -> dict[str, Any]:
+    """The standard cost of ``qty`` of a made item as a tree (see the module docstring).
+
+    Every node has ``source`` (``bom``, ``phantom``, ``standard``, ``average``, ``none``),
+    ``unit_cost``, ``material_cost``, ``stage_minutes``, ``stage_cost`` and ``cost``; the
+    root also ``uncosted`` (items counted as zero) and ``notes``.
+
+    Raises:
+        NotFound: unknown item or revision, or no active BOM.
+        BomCycle: the BOMs below contain a cycle.
+    """
+    s, code, rev = _structure(db, item, revision)
+    tree = s.tree(code, qty, rev)
+    prices = Prices(db)
+    routings: dict[str, list[Stage]] = {}
+    uncosted: set[str] = set()
+    unrated = [0]
+
+    def routing_of(it: Item) -> list[Stage]:
+        if it.code not in routings:
+            routings[it.code] = stages.routing(db, it)
+        return routings[it.code]
+
+    def cost(node: dict[str, Any], it: Item, is_root: bool) -> dict[str, Any]:
+        amount: Decimal = node["qty"]
+        children = node.get("children") or []
+        phantom = bool(node.get("phantom"))
+        rolled = bool(children) and (phantom or it.make_or_buy == "make" or is_root)
+        if rolled:
+            kids = [cost(c, s.item(c["item"]), False) for c in children]
+            material = sum((k["cost"] for k in kids), Decimal(0))
+            source = "phantom" if phantom else "bom"
+            work = StageCost(Decimal(0), Decimal(0), 0)
+            if not phantom:
+                work = stage_cost(routing_of(it), amount)
+                unrated[0] += work.uncosted
+            total = material + work.cost
+            unit = per_unit(total, amount)
+        else:
+            kids = []
+            unit, source = prices.of(it)
+            if source == "none":
+                uncosted.add(it.code)
+            material = amount * unit
+            work = StageCost(Decimal(0), Decimal(0), 0)
+            total = material
+        out = {k: v for k, v in node.items() if k != "children"}
+        out.update(
+            source=source,
+            unit_cost=unit,
+            material_cost=_tidy(material),
+            stage_minutes=_tidy(work.minutes),
+            stage_cost=_tidy(work.cost),
+            cost=_tidy(total),
+            children=kids,
+        )
+        return out
+
+    with localcontext(prec=PRECISION):
+        root = cost(tree, s.item(code), True)
+    notes = [STAGE_NOTE]
+    if uncosted:
+        notes.append(
+            f"no cost known for {', '.join(sorted(uncosted))}: counted as 0 "
+            "(set one with mfgctl item update ITEM --cost C)"
+        )
+    root["uncosted"] = sorted(uncosted)
+    root["notes"] = notes
+    return root
+
+
+def standard_unit_cost(db: sqlite3.Connection, item: Item, prices: Prices | None = None) -> Decimal:
+    """An item's standard cost per base unit: a made item with an active BOM rolled up
+    for its BOM's output quantity, any other item as a leaf of ``roll_up``."""
+    prices = prices or Prices(db)
+    if item.make_or_buy == "make":
+        found = db.execute(
+            "SELECT 1 FROM bom WHERE item_id = ? AND active = 1", (item.id,)
+        ).fetchone()
+        if found is not None:
+            return roll_up(db, item.code)["unit_cost"]  # type: ignore[no-any-return]
+    return prices.of(item)[0]
+
+
+# -- order cost --------------------------------------------------------------------------
+
+ORDER_COST_COLUMNS = ["part", "std_unit_cost", "planned", "standard", "actual", "variance"]
+# What order close adds to each material's consumption-variance row (its column name,
+# the cost row's key): the quantity variance there keeps the name ``variance``.
+CLOSE_COST_COLUMNS = {
+    "std_unit_cost": "std_unit_cost",
+    "standard_cost": "standard",
+    "actual_cost": "actual",
+    "cost_variance": "variance",
+}
+
+_ORDER_MOVES = """
+    SELECT m.seq, m.effective_at, m.item_id, m.qty,
+           CASE WHEN m.kind = 'consume' AND m.to_location_id = :loc THEN 1
+                WHEN m.kind = 'scrap' AND m.from_status IS NOT NULL THEN 1
+                WHEN m.kind = 'return' AND m.from_location_id = :loc THEN -1
+                ELSE 0 END AS sign
+      FROM move AS m
+     WHERE m.ref = :ref AND m.kind IN ('consume', 'scrap', 'return')
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCost:
+    """An order's cost rows (one per material, ``stages``, ``total``) and its totals."""
+
+    rows: list[dict[str, Any]]
+    standard: Decimal
+    actual: Decimal
+    variance: Decimal | None
+    planned: Decimal
+
+
+def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
+    """Actual material (and stage) cost of an order against standard (module docstring).
+
+    ``variance`` is None until the order has made output (there is no standard to
+    compare with yet).
+    """
+    loc = locations.get(db, order.location)
+    mats = orders.materials(db, order)
+    made = production.output(db, order).made
+    moves = db.execute(_ORDER_MOVES, {"ref": order.reference, "loc": loc.id}).fetchall()
+    used_ids = sorted({r[2] for r in moves if r[4]} | {m.item.id for m in mats})
+    history = valuation.averages(db, used_ids)
+    prices = Prices(db)
+    rows: list[dict[str, Any]] = []
+    with localcontext(prec=PRECISION):
+        actual_by: dict[int, Decimal] = {}
+        for _seq, at, item_id, micro, sign in moves:
+            if not sign:
+                continue
+            average = history.average_at(item_id, at, _seq) or Decimal(0)
+            actual_by[item_id] = actual_by.get(item_id, Decimal(0)) + sign * q.dec(micro) * average
+        seen: set[int] = set()
+        for m in mats:
+            seen.add(m.item.id)
+            unit = standard_unit_cost(db, m.item, prices)
+            # The requirement for the output made, as production's variance computes it.
+            required = (m.qty * made / order.qty).quantize(MICRO, rounding=ROUND_HALF_UP)
+            rows.append(
+                _cost_row(m.item.code, unit, m.qty * unit, required * unit, actual_by, m.item.id)
+            )
+        for it in items.by_ids(db, [i for i in actual_by if i not in seen]):
+            # A substitute (or other item) consumed for the order: no standard of its own.
+            rows.append(_cost_row(it.code, None, Decimal(0), Decimal(0), actual_by, it.id))
+        routing = stages.order_stages(db, order)
+        plan = stage_cost([_as_stage(s) for s in routing], order.qty)
+        done = stage_cost([_as_stage(s) for s in routing], made)
+        rows.append(
+            {
+                "part": "stages",
+                "std_unit_cost": None,
+                "planned": _tidy(plan.cost),
+                "standard": _tidy(done.cost),
+                "actual": _tidy(done.cost),
+                "variance": Decimal(0) if made else None,
+            }
+        )
+        planned = sum((r["planned"] for r in rows), Decimal(0))
+        standard = sum((r["standard"] for r in rows), Decimal(0))
+        actual = sum((r["actual"] for r in rows), Decimal(0))
+        variance = _tidy(actual - standard) if made else None
+        if not made:
+            for r in rows:
+                r["variance"] = None
+        rows.append(
+            {
+                "part": "total",
+                "std_unit_cost": None,
+                "planned": _tidy(planned),
+                "standard": _tidy(standard),
+                "actual": _tidy(actual),
+                "variance": variance,
+            }
+        )
+    return OrderCost(rows, _tidy(standard), _tidy(actual), variance, _tidy(planned))
+
+
+def _cost_row(
+    part: str,
+    unit: Decimal | None,
+    planned: Decimal,
+    standard: Decimal,
+    actual_by: Mapping[int, Decimal],
+    item_id: int,
+) -> dict[str, Any]:
+    actual = actual_by.get(item_id, Decimal(0))
+    return {
+        "part": part,
+        "std_unit_cost": unit,
+        "planned": _tidy(planned),
+        "standard": _tidy(standard),
+        "actual": _tidy(actual),
+        "variance": _tidy(actual - standard),
+    }
+
+
+def _as_stage(s: Any) -> Stage:
+    return Stage(s.position, s.name, s.workcenter, s.setup_min, s.run_min)
+
+
+def summary(cost: OrderCost) -> str:
+    """One line for a message: ``cost: actual 62.4, standard 60, variance +2.4``."""
+    if cost.variance is None:
+        return f"cost: actual {q.fmt(cost.actual)} so far, planned {q.fmt(cost.planned)}"
+    sign = "+" if cost.variance > 0 else ""
+    return (
+        f"cost: actual {q.fmt(cost.actual)}, standard {q.fmt(cost.standard)}, "
+        f"variance {sign}{q.fmt(cost.variance)}"
+    )
