@@ -216,6 +216,12 @@ def test_supply_reports_on_an_empty_database(cli: Cli, initdb: Path) -> None:
         r = cli("report", *args)
         assert r.exit_code == 0
         assert r.stdout.startswith(first), r.stdout
+    # CSV: each table's header line, a blank line between tables.
+    r = cli("report", "late", "-f", "csv")
+    assert r.exit_code == 0
+    production, purchase = r.stdout.split("\n\n")
+    assert production.startswith("order,item,name,qty,good,remaining,")
+    assert purchase.startswith("po,item,name,supplier,")
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def _sections(
     fmt: Format,
 ) -> None:
     """Several tables one after another, each under its name (JSON: one object with a
-    key per table; CSV and Markdown: a blank line between tables)."""
+    key per table; CSV: no heading, a blank line between tables)."""
     if fmt is Format.json:
         body = {
             name: [{c: r.get(c) for c in columns[name]} for r in rows]
@@ -37,7 +37,10 @@ def _sections(
         if n:
             sys.stdout.write("\n")
         heading = name.replace("_", " ").capitalize()
-        sys.stdout.write(f"# {heading}\n" if fmt is Format.markdown else f"{heading}\n")
+        if fmt is Format.markdown:
+            sys.stdout.write(f"## {heading}\n\n")
+        elif fmt is not Format.csv:
+            sys.stdout.write(f"{heading}\n")
         emit(rows, fmt, columns=columns[name], title=heading)
 
 
