@@ -101,19 +101,21 @@ class Prices:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
-        self._averages: valuation.Replay | None = None
+        self._found: dict[int, tuple[Decimal, str]] = {}
 
     def of(self, item: Item) -> tuple[Decimal, str]:
         """(unit cost, source): ``standard``, ``average`` or ``none`` (counted as 0)."""
         if item.cost is not None:
             return item.cost, "standard"
-        if self._averages is None:
-            ids = [r[0] for r in self._db.execute("SELECT id FROM item WHERE std_cost IS NULL")]
-            self._averages = valuation.averages(self._db, ids)
-        found = self._averages.average.get(item.id)
-        if found is not None and self._averages.basis.get(item.id) == "average":
-            return _tidy(found), "average"
-        return Decimal(0), "none"
+        if item.id not in self._found:
+            # Only this item's moves (and what its own production relieved) are replayed.
+            state = valuation.averages(self._db, [item.id])
+            found = state.average.get(item.id)
+            if found is not None and state.basis.get(item.id) == "average":
+                self._found[item.id] = (_tidy(found), "average")
+            else:
+                self._found[item.id] = (Decimal(0), "none")
+        return self._found[item.id]
 
 
 # -- bom cost ------------------------------------------------------------------------------
