@@ -1,5 +1,6 @@
 """``mfgctl check``, ``init`` and ``--version``: proving the stock figures, and the
-commands that exist before there is any stock."""
+commands that exist before there is any stock. The data-quality checks are in
+test_checks_quality.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, day, dump
 
 from mfgctl import __version__
 
@@ -16,7 +17,8 @@ from mfgctl import __version__
 @pytest.fixture
 def stocked(cli: Cli, initdb: Path) -> Path:
     cli("item", "add", "SOLDER", "--name", "Solder", "--type", "raw", "--unit", "kg",
-        "--make-or-buy", "buy")  # fmt: skip
+        "--make-or-buy", "buy", "--lead-time-days", "14", "--cost", "60",
+        "--planning-reviewed", day(0))  # fmt: skip
     cli("location", "add", "QC")
     cli("stock", "receive", "SOLDER", "5")
     cli("stock", "move", "SOLDER", "2", "--from", "STORES", "--to", "QC")
@@ -58,8 +60,14 @@ def test_check_finds_a_balance_that_drifted(cli: Cli, stocked: Path) -> None:
     r = cli("check", "-f", "json")
     assert r.exit_code == 4
     assert json.loads(r.stdout) == [
-        {"check": "zero_sum", "subject": "SOLDER", "message": "balances sum to 0.5, not 0"},
         {
+            "severity": "error",
+            "check": "zero_sum",
+            "subject": "SOLDER",
+            "message": "balances sum to 0.5, not 0",
+        },
+        {
+            "severity": "error",
             "check": "balance",
             "subject": "SOLDER at QC/available lot -",
             "message": "balance table says 2.5, ledger says 2",
@@ -80,7 +88,10 @@ def test_check_finds_a_missing_balance_row(cli: Cli, stocked: Path) -> None:
                     "(SELECT id FROM location WHERE code = 'QC')")  # fmt: skip
     r = cli("check", "-f", "plain")
     assert r.exit_code == 4
-    assert "SOLDER at QC/available lot -\tbalance table says 0, ledger says 2" in r.stdout
+    assert "error\tbalance\tSOLDER at QC/available lot -\tbalance table says 0, ledger says 2" in (
+        r.stdout
+    )
+    assert r.stderr == "Error: check: 2 errors, 0 warnings\n"  # the balance row, and zero_sum
 
 
 def test_check_needs_a_database(cli: Cli, db_path: Path) -> None:
@@ -93,3 +104,17 @@ def test_init_then_every_read_command_works_on_an_empty_database(cli: Cli, initd
     for args in (("item", "list"), ("location", "list"), ("stock",), ("check",)):
         r = cli(*args)
         assert r.exit_code == 0, (args, r.stderr)
+
+
+def test_the_sample_data_has_no_errors(cli: Cli, initdb: Path) -> None:
+    sample = sorted((Path(__file__).parent.parent / "sample_data").glob("*.yaml"))
+    assert cli("import", *sample).exit_code == 0
+    before = dump(initdb)
+    r = cli("check", "-f", "json")
+    assert r.exit_code == 0, r.stdout
+    rows = json.loads(r.stdout)
+    assert [row for row in rows if row["severity"] == "error"] == []
+    # What it does warn about: nobody has recorded a planning review yet, and the
+    # opening stock in QC has been pending inspection since its date, 2025-12-31.
+    assert {row["check"] for row in rows} <= {"planning_unreviewed", "inspection_age"}
+    assert dump(initdb) == before

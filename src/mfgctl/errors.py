@@ -44,3 +44,10 @@ class DatabaseUnusable(MfgError):
     """Missing, not an mfgctl database, from a newer mfgctl, or not writable."""
 
     exit_code = 6
+
+
+class ChecksFailed(MfgError):
+    """``mfgctl check`` found errors (or, with ``--strict``, warnings); they are listed
+    on stdout and this one line sums them up on stderr."""
+
+    exit_code = 4

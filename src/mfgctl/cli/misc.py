@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from mfgctl.cli._common import FormatOpt, done, fail, session, state
-from mfgctl.errors import MfgError
+from mfgctl.errors import ChecksFailed, MfgError
 from mfgctl.render import Format, emit
-
-CHECK_FAILED = 4
 
 
 def init_cmd(ctx: typer.Context) -> None:
@@ -24,21 +24,67 @@ def init_cmd(ctx: typer.Context) -> None:
     done(f"Created mfgctl database {path} (schema version {SCHEMA_VERSION})")
 
 
-def check_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
-    """Prove the stock figures: ledger sums to zero, balances equal the ledger, none negative.
+def check_cmd(
+    ctx: typer.Context,
+    fmt: FormatOpt = Format.table,
+    days_unreviewed: Annotated[
+        int,
+        typer.Option(
+            "--days-unreviewed",
+            min=0,
+            metavar="N",
+            help="Warn about planning data not reviewed in the last N days.",
+        ),
+    ] = 180,
+    inspection_days: Annotated[
+        int,
+        typer.Option(
+            "--inspection-days",
+            min=0,
+            metavar="N",
+            help="Warn about stock pending inspection for more than N days.",
+        ),
+    ] = 7,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 4 on warnings too, not only on errors.")
+    ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="SQLite quick_check instead of the slower full integrity_check."
+        ),
+    ] = False,
+) -> None:
+    """Report data-quality problems, errors first; exit 4 if there is an error.
 
-    Exits 4 when a problem is found.
+    Errors: the database file (integrity, foreign keys), the ledger (sums to zero,
+    balances equal it, no negative stock, free >= 0), BOM cycles, units and deactivated
+    items, unit conflicts, tracked stock without a lot. Warnings: make items without a
+    BOM, buy items without lead time or cost, planning data not reviewed, old stock
+    pending inspection, overdue orders, look-alike codes and names.
     """
     from mfgctl.domain import checks
 
     with session(ctx, write=False) as db:
-        problems = checks.run(db)
-    if problems:
-        emit([p.as_row() for p in problems], fmt)
-        raise typer.Exit(CHECK_FAILED)
-    if fmt is Format.json:
-        emit([], fmt)
-    done("check: no problems found")
+        problems = checks.report(
+            db, days_unreviewed=days_unreviewed, inspection_days=inspection_days, quick=quick
+        )
+    if not problems:
+        if fmt is Format.json:
+            emit([], fmt)
+        done("check: no problems found")
+        return
+    emit([p.report_row() for p in problems], fmt, columns=checks.COLUMNS)
+    errors = sum(p.severity == checks.ERROR for p in problems)
+    warnings = len(problems) - errors
+    summary = f"check: {_count(errors, 'error')}, {_count(warnings, 'warning')}"
+    if errors or strict:
+        fail(ChecksFailed(summary + (" (--strict)" if strict and not errors else "")))
+    done(summary)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def register(app: typer.Typer) -> None:
