@@ -34,7 +34,7 @@ def result(plan, id: int):
 def test_two_orders_compete_for_one_work_centre() -> None:
     # Both need 300 minutes of ASSY; order 2 is due first, so it goes first and
     # order 1 waits for it: 08:00-13:00 Monday, then 13:00-16:00 and Tuesday 08:00-10:00.
-    asm = Stage("assembly", "ASSY", setup=0, run=30)
+    asm = Stage("assembly", "ASSY", setup=0, run=30 * UNIT)
     plan = schedule([job(1, TUE, asm, qty=10), job(2, MON, asm, qty=10)], [Centre("ASSY")], START)
     assert segments(plan, 2) == [[(0, 300)]]
     assert segments(plan, 1) == [[(300, 480), (1440, 1560)]]
@@ -43,7 +43,7 @@ def test_two_orders_compete_for_one_work_centre() -> None:
 
 
 def test_a_late_order_is_late_for_capacity() -> None:
-    asm = Stage("assembly", "ASSY", run=60)
+    asm = Stage("assembly", "ASSY", run=60 * UNIT)
     plan = schedule([job(1, MON, asm, qty=6), job(2, MON, asm, qty=6)], [Centre("ASSY")], START)
     # Order 1 fills Monday 08:00-14:00; order 2 runs 14:00-16:00 and Tuesday 08:00-12:00.
     late = result(plan, 2)
@@ -56,17 +56,17 @@ def test_a_late_order_is_late_for_capacity() -> None:
 def test_downtime_splits_a_stage_and_delays_the_next() -> None:
     # Maintenance Monday 10:00-12:00 (minutes 120-240) splits a 4-hour stage.
     down = Centre("ASSY", downtime=((120, 240),))
-    plan = schedule([job(1, FRI, Stage("a", "ASSY", run=240))], [down], START)
+    plan = schedule([job(1, FRI, Stage("a", "ASSY", run=240 * UNIT))], [down], START)
     assert segments(plan, 1) == [[(0, 120), (240, 360)]]
     # A downtime covering the whole of Monday's shift moves it to Tuesday.
     closed = Centre("ASSY", downtime=((0, 480),))
-    plan = schedule([job(1, FRI, Stage("a", "ASSY", run=240))], [closed], START)
+    plan = schedule([job(1, FRI, Stage("a", "ASSY", run=240 * UNIT))], [closed], START)
     assert segments(plan, 1) == [[(DAY, DAY + 240)]]
 
 
 def test_changeover_is_skipped_within_a_setup_family() -> None:
-    red1 = Stage("paint", "PAINT", setup=45, run=10, family="red")
-    blue = Stage("paint", "PAINT", setup=45, run=10, family="blue")
+    red1 = Stage("paint", "PAINT", setup=45, run=10 * UNIT, family="red")
+    blue = Stage("paint", "PAINT", setup=45, run=10 * UNIT, family="blue")
     plan = schedule(
         [job(1, MON, red1), job(2, TUE, red1), job(3, WED, blue)], [Centre("PAINT")], START
     )
@@ -82,7 +82,7 @@ def test_changeover_is_skipped_within_a_setup_family() -> None:
 def test_an_order_is_held_by_material_until_its_receipt() -> None:
     # The chips arrive Wednesday 08:00 (minute 2 * 1440): the order cannot start earlier
     # and, due Tuesday, it is late because of material alone.
-    held = job(1, TUE, Stage("a", "ASSY", run=60), earliest=2 * DAY, held_by="PO-7 (CHIP)")
+    held = job(1, TUE, Stage("a", "ASSY", run=60 * UNIT), earliest=2 * DAY, held_by="PO-7 (CHIP)")
     plan = schedule([held], [Centre("ASSY")], START)
     r = result(plan, 1)
     assert segments(plan, 1) == [[(2 * DAY, 2 * DAY + 60)]]
@@ -90,7 +90,7 @@ def test_an_order_is_held_by_material_until_its_receipt() -> None:
 
 
 def test_parallel_machines_take_orders_side_by_side() -> None:
-    asm = Stage("assembly", "ASSY", run=60)
+    asm = Stage("assembly", "ASSY", run=60 * UNIT)
     two = Centre("ASSY", machines=2)
     plan = schedule([job(i, MON, asm, qty=4) for i in (1, 2, 3)], [two], START)
     placed = {r.job.id: (r.operations[0].machine, r.operations[0].segments) for r in plan.jobs}
@@ -99,7 +99,15 @@ def test_parallel_machines_take_orders_side_by_side() -> None:
 
 def test_stages_follow_each_other_across_work_centres() -> None:
     plan = schedule(
-        [job(1, FRI, Stage("a", "ASSY", run=100), Stage("t", "TEST", setup=20, run=10), qty=2)],
+        [
+            job(
+                1,
+                FRI,
+                Stage("a", "ASSY", run=100 * UNIT),
+                Stage("t", "TEST", setup=20, run=10 * UNIT),
+                qty=2,
+            )
+        ],
         [Centre("ASSY"), Centre("TEST")],
         START,
     )
@@ -135,7 +143,7 @@ def cases(draw: st.DrawFn) -> tuple[list[Job], list[Centre]]:
                 f"s{k}",
                 draw(st.sampled_from(CENTRES)),
                 setup=draw(st.integers(0, 60)),
-                run=draw(st.integers(0, 90)),
+                run=draw(st.integers(0, 90 * UNIT)),
                 family=draw(st.sampled_from([None, "f1", "f2"])),
             )
             for k in range(draw(st.integers(1, 4)))
@@ -181,7 +189,7 @@ def test_schedule_properties(case: tuple[list[Job], list[Centre]]) -> None:
             centre = by_code[stage.centre]
             # Each operation's length is its setup plus run time...
             assert sum(b - a for a, b in op.segments) == op.setup + op.run
-            assert op.run == -(-stage.run * r.job.qty_micro // UNIT)
+            assert op.run == -(-stage.run * r.job.qty_micro // UNIT**2)
             assert op.setup in (0, stage.setup)
             # ...in working time only (every segment's first and last minute)...
             for a, b in op.segments:

@@ -46,6 +46,7 @@ GROUPS = {
     "trace": "mfgctl.cli.trace",
     "report": "mfgctl.cli.report",
     "status": "mfgctl.cli.status",
+    "schedule": "mfgctl.cli.schedule",
 }
 
 

@@ -17,7 +17,8 @@ The rules:
   after the previous one of the same order has ended, and the first not before the
   order's ``earliest`` minute (when its material is available, from MRP data) nor the
   run's start.
-* **An operation** takes ``setup + run_per_unit x qty`` working minutes on one machine
+* **An operation** takes ``setup + run_per_unit x qty`` working minutes (the run
+  rounded up to a whole minute) on one machine
   of its work centre: the machine that finishes it first (the lowest-numbered on a
   tie). A machine runs one operation at a time, in the order they were scheduled
   (operations are appended to a machine's timeline; an earlier gap is not filled by a
@@ -62,8 +63,8 @@ class Centre:
 class Stage:
     name: str
     centre: str
-    setup: int = 0  # minutes
-    run: int = 0  # minutes per unit, times the order's quantity (rounded up)
+    setup: int = 0  # whole minutes, once per operation
+    run: int = 0  # millionths of a minute per unit (2.5 min/unit = 2_500_000)
     family: str | None = None
 
 
@@ -82,7 +83,7 @@ class Job:
 
     def run_minutes(self, stage: Stage) -> int:
         """Run time of the whole quantity, rounded up to a whole minute."""
-        return -(-stage.run * self.qty_micro // 1_000_000)
+        return -(-stage.run * self.qty_micro // 1_000_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,249 @@
+"""The scheduler's data access: open production orders, their stages and material dates,
+and the work centres, read in one transaction and turned into ``schedule`` inputs; and
+``commit``, which stores a schedule's planned start and end on the orders.
+
+What is read:
+
+* **Orders**: every open production order (planned, released, in progress), or those
+  named. A released order runs its frozen stages (``order_stage``), a planned one its
+  item's routing; each stage takes the units that have not yet passed or failed it.
+  A stage without a work centre takes no capacity and is left out (listed in
+  ``Loaded.unscheduled``), as is a stage naming an unknown or inactive work centre.
+* **Material**: a quick MRP run from the schedule's start date. An order whose
+  materials are neither reserved for it nor covered by free stock waits for the
+  scheduled receipt or planned order MRP pegs to them: its earliest start is the day
+  the last of those arrives (00:00), and ``held_by`` names it.
+* **Planned orders** (``include_planned``): MRP's planned make orders, scheduled after
+  nothing in particular but their own priority (due date), from their release date.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from mfgctl import qty as q
+from mfgctl.domain import mrp, mrp_data
+from mfgctl.domain.schedule import Centre, Job, Schedule, Settings, Stage
+from mfgctl.errors import NotFound
+
+PLANNED_BASE = 1_000_000  # a planned order's job id: this plus its MRP number
+
+_CENTRES = """
+    SELECT id, code, machines, day_start, minutes FROM workcenter WHERE active = 1 ORDER BY code
+"""
+_DOWN = "SELECT workcenter_id, from_at, to_at FROM workcenter_down ORDER BY from_at"
+_ORDERS = """
+    SELECT o.id, i.code, o.item_id, o.qty, o.due_on, o.priority, o.state
+      FROM production_order AS o JOIN item AS i ON i.id = o.item_id
+     WHERE o.state IN ('planned', 'released', 'in_progress')
+     ORDER BY o.id
+"""
+_ORDER_STAGES = """
+    SELECT order_id, name, workcenter, setup_min, run_min, family, good, rejected
+      FROM order_stage ORDER BY order_id, position
+"""
+_ROUTINGS = """
+    SELECT item_id, name, workcenter, setup_min, run_min, family
+      FROM routing_stage ORDER BY item_id, position
+"""
+
+
+@dataclass(slots=True)
+class Loaded:
+    jobs: list[Job]
+    centres: list[Centre]
+    labels: dict[int, str]  # job id -> ORDER-n or "planned n"
+    units: dict[int, str]  # job id -> the item's base unit
+    # Stages left out: why -> the orders ("pack: no work centre" -> ["ORDER-1", ...]).
+    unscheduled: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _minute(settings: Settings, text: str) -> int:
+    return settings.minute(datetime.fromisoformat(text))
+
+
+def centres(db: sqlite3.Connection, settings: Settings) -> list[Centre]:
+    downs: dict[int, list[tuple[int, int]]] = {}
+    for wc_id, frm, to in db.execute(_DOWN):
+        downs.setdefault(wc_id, []).append((_minute(settings, frm), _minute(settings, to)))
+    return [
+        Centre(
+            code,
+            minutes=tuple(json.loads(minutes)),
+            machines=machines,
+            day_start=day_start,
+            downtime=tuple(downs.get(wc_id, ())),
+        )
+        for wc_id, code, machines, day_start, minutes in db.execute(_CENTRES)
+    ]
+
+
+def _stage(row: Sequence, known: set[str]) -> Stage | str:
+    """A stage for the scheduler, or why it is left out."""
+    name, wc, setup_micro, run_micro, family = row
+    if wc is None:
+        return f"{name}: no work centre"
+    if wc.upper() not in known:
+        return f"{name}: unknown work centre {wc}"
+    return Stage(name, wc, setup=-(-setup_micro // q.SCALE), run=run_micro, family=family)
+
+
+def _material(
+    db: sqlite3.Connection, settings: Settings, horizon_days: int
+) -> tuple[dict[int, tuple[date, str]], mrp.Plan]:
+    """Per open order: the day its last material not in stock arrives, and what it is.
+
+    Per item, the requirements MRP found (earliest first) take from the supply in the
+    order it arrives: free stock now, scheduled receipts on their due dates, and MRP's
+    planned orders when they can really arrive (one released before today arrives its
+    lead time from today). An order's requirement is met on the day the supply taken
+    so far reaches it."""
+    day = settings.start.date()
+    snap = mrp_data.load(db, today=day)
+    plan = mrp.plan(snap, mrp.Settings(day, horizon_days, "day"))
+    by_item: dict[str, list[tuple[date, int, str]]] = {}
+    for r in snap.receipts:
+        by_item.setdefault(r.item.upper(), []).append((max(r.due, day), r.qty, r.label))
+    for o in plan.planned:
+        arrives = o.due if o.release >= day else day + (o.due - o.release)
+        by_item.setdefault(o.item.upper(), []).append((arrives, o.qty, o.label))
+    held: dict[int, tuple[date, str]] = {}
+    for key, record in plan.records.items():
+        supplies = sorted(by_item.get(key, ()))
+        pool, i = max(record.on_hand, 0), 0
+        needed = 0
+        for e in record.elements:
+            needed += e.qty
+            if not e.source.startswith("ORDER-"):
+                continue
+            while pool < needed and i < len(supplies):
+                pool += supplies[i][1]
+                i += 1
+            if i == 0 or supplies[i - 1][0] <= day:
+                continue  # in stock (or never covered: MRP reports that shortage)
+            when, _qty, label = supplies[i - 1]
+            order_id = int(e.source.removeprefix("ORDER-"))
+            if order_id not in held or when > held[order_id][0]:
+                what = label if label.startswith("planned") else f"{label} ({record.item})"
+                held[order_id] = (when, f"{what} on {when}")
+    return held, plan
+
+
+def load(
+    db: sqlite3.Connection,
+    settings: Settings,
+    *,
+    horizon_days: int = 90,
+    only: Sequence[int] = (),
+    include_planned: bool = False,
+) -> Loaded:
+    """Everything ``schedule.schedule`` needs, now.
+
+    Raises:
+        NotFound: an order in ``only`` that is not open.
+    """
+    wcs = centres(db, settings)
+    known = {c.code.upper() for c in wcs}
+    frozen: dict[int, list[tuple]] = {}
+    for row in db.execute(_ORDER_STAGES):
+        frozen.setdefault(row[0], []).append(row[1:])
+    routings: dict[int, list[tuple]] = {}
+    for row in db.execute(_ROUTINGS):
+        routings.setdefault(row[0], []).append(row[1:])
+    held, plan = _material(db, settings, horizon_days)
+    units = dict(db.execute("SELECT code, unit FROM item").fetchall())
+    wanted = set(only)
+    jobs: list[Job] = []
+    labels: dict[int, str] = {}
+    job_units: dict[int, str] = {}
+    skipped: dict[str, list[str]] = {}
+    found: set[int] = set()
+    for order_id, code, item_id, qty, due_on, priority, state in db.execute(_ORDERS):
+        if wanted and order_id not in wanted:
+            continue
+        found.add(order_id)
+        label = f"ORDER-{order_id}"
+        stages: list[Stage] = []
+        remaining: list[int] = []
+        if state == "planned":
+            rows = [(*r, 0, 0) for r in routings.get(item_id, [])]
+        else:
+            rows = frozen.get(order_id, [])
+        for name, wc, setup, run, family, good, rejected in rows:
+            left = qty - good - rejected
+            if left <= 0:
+                continue
+            stage = _stage((name, wc, setup, run, family), known)
+            if isinstance(stage, str):
+                skipped.setdefault(stage, []).append(label)
+                continue
+            stages.append(stage)
+            remaining.append(left)
+        if not stages:
+            skipped.setdefault("nothing left to schedule", []).append(label)
+            continue
+        when, why = held.get(order_id, (None, None))
+        earliest = settings.minute(datetime.combine(when, time())) if when else 0
+        # One quantity per job: the largest still to go at any of its stages.
+        jobs.append(
+            Job(
+                order_id,
+                code,
+                max(remaining),
+                date.fromisoformat(due_on),
+                tuple(stages),
+                priority=priority,
+                earliest=max(earliest, 0),
+                held_by=why,
+            )
+        )
+        labels[order_id] = label
+        job_units[order_id] = units[code]
+    missing = wanted - found
+    if missing:
+        raise NotFound(
+            "not an open production order: " + ", ".join(f"ORDER-{n}" for n in sorted(missing))
+        )
+    if include_planned:
+        item_ids = dict(db.execute("SELECT upper(code), id FROM item").fetchall())
+        for o in plan.planned:
+            if o.kind != "make":
+                continue
+            stages = []
+            for row in routings.get(item_ids[o.item.upper()], []):
+                stage = _stage(row, known)
+                if isinstance(stage, str):
+                    skipped.setdefault(stage, []).append(o.label)
+                else:
+                    stages.append(stage)
+            if not stages:
+                continue
+            job_id = PLANNED_BASE + o.id
+            start = settings.minute(datetime.combine(o.release, time()))
+            jobs.append(Job(job_id, o.item, o.qty, o.due, tuple(stages), earliest=max(start, 0)))
+            labels[job_id] = o.label
+            job_units[job_id] = units.get(o.item, "")
+    return Loaded(jobs, wcs, labels, job_units, skipped)
+
+
+def commit(db: sqlite3.Connection, result: Schedule) -> int:
+    """Store each scheduled production order's planned start and end (local
+    'YYYY-MM-DD HH:MM'); planned orders from MRP are not stored. Returns how many."""
+    s = result.settings
+    rows = [
+        (
+            s.at(r.start).strftime("%Y-%m-%d %H:%M"),
+            s.at(r.end).strftime("%Y-%m-%d %H:%M"),
+            r.job.id,
+        )
+        for r in result.jobs
+        if r.job.id < PLANNED_BASE
+    ]
+    db.executemany(
+        "UPDATE production_order SET planned_start = ?, planned_end = ? WHERE id = ?", rows
+    )
+    return len(rows)

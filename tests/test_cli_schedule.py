@@ -1,0 +1,126 @@
+"""``mfgctl schedule``: open orders on work centres, material holds, --commit, output.
+
+The shop of stage_story: DEV through assembly (ASSY: 15 min setup, 12 min a unit),
+test (TEST: 2.5 min a unit) and pack (no work centre: not scheduled). Work centres
+work 08:00-16:00 Monday to Friday on one machine. 2027-03-01 is a Monday.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from conftest import Cli, dump
+from stage_story import write_shop
+
+START = "2027-03-01 08:00"
+
+
+def ok(cli: Cli, *args: object) -> str:
+    r = cli(*args)
+    assert r.exit_code == 0, (args, r.stderr)
+    return r.stdout
+
+
+def centres(db: Path, *codes: str) -> None:
+    with sqlite3.connect(db) as c:
+        c.executemany(
+            "INSERT INTO workcenter (code, name, created_at) VALUES (?, ?, 'x')",
+            [(code, code.title()) for code in codes],
+        )
+    c.close()
+
+
+def shop(cli: Cli, db: Path, tmp_path: Path, *dues: str) -> None:
+    ok(cli, "import", write_shop(tmp_path))
+    centres(db, "ASSY", "TEST")
+    for due in dues:
+        ok(cli, "order", "create", "DEV", "20", "--due", due)
+
+
+def plan(cli: Cli, *args: object) -> dict:
+    return json.loads(ok(cli, "schedule", "--start", START, "--horizon", "7", *args, "-f", "json"))
+
+
+def test_orders_queue_on_the_bottleneck(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-02", "2027-03-03", "2027-03-01")
+    doc = plan(cli)
+    got = {o["order"]: (o["start"], o["end"], o["late_by_minutes"], o["late_reason"])
+           for o in doc["orders"]}  # fmt: skip
+    # Assembly of 20 takes 15 + 240 = 255 min, test 50 min. ORDER-3 is due first:
+    # ASSY 08:00-12:15, TEST 12:15-13:05. ORDER-1: ASSY 12:15-16:00 and Tuesday
+    # 08:00-08:30, TEST 08:30-09:20. ORDER-2: ASSY 08:30-12:45, TEST 12:45-13:35.
+    assert got == {
+        "ORDER-3": ("2027-03-01 08:00", "2027-03-01 13:05", 0, None),
+        "ORDER-1": ("2027-03-01 12:15", "2027-03-02 09:20", 0, None),
+        "ORDER-2": ("2027-03-02 08:30", "2027-03-02 13:35", 0, None),
+    }
+    [first] = [o for o in doc["orders"] if o["order"] == "ORDER-1"]
+    assert first["operations"][0]["segments"] == [
+        ["2027-03-01 12:15", "2027-03-01 16:00"],
+        ["2027-03-02 08:00", "2027-03-02 08:30"],
+    ]
+    util = {u["workcenter"]: (u["busy_hours"], u["available_hours"]) for u in doc["workcenters"]}
+    assert util == {"ASSY": (12.75, 40), "TEST": (2.5, 40)}  # 3 x 255 min; 5 days x 8 h
+    assert plan(cli) == doc  # deterministic
+
+
+def test_capacity_makes_an_order_late(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-01", "2027-03-01", "2027-03-01")
+    doc = plan(cli)
+    late = {o["order"]: (o["late_reason"], o["late_by"]) for o in doc["late"]}
+    # The third order's test ends Tuesday 13:35: 13 h 35 min after Monday midnight.
+    assert late == {"ORDER-2": ("capacity", "9h 20m"), "ORDER-3": ("capacity", "13h 35m")}
+
+
+def test_an_order_waits_for_its_material(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-02")
+    # 20 DEV need 20 PCB: 100 in stock, but 90 are reserved for someone else, and
+    # the rest arrives with PO-1 on Thursday (sooner than a new order with PCB's 10 days
+    # lead time could).
+    ok(cli, "item", "update", "PCB", "--purchase-lead-time-days", "10")
+    ok(cli, "reserve", "add", "PCB", "90", "--for", "SO-1")
+    ok(cli, "purchase", "add", "PCB", "50", "--due", "2027-03-04")
+    doc = plan(cli)
+    [order] = doc["orders"]
+    assert order["held_by"] == "PO-1 (PCB) on 2027-03-04"
+    assert order["start"] == "2027-03-04 08:00"
+    assert order["late_reason"] == "material"
+    r = cli("schedule", "--start", START, "--horizon", "7")
+    assert "ORDER-1 (late)" in r.stdout and "ASSY" in r.stdout  # the Gantt's legend
+
+
+def test_commit_stores_planned_start_and_end(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-02", "2027-03-03")
+    ok(cli, "schedule", "--start", START, "--commit")
+    with sqlite3.connect(initdb) as c:
+        stored = c.execute(
+            "SELECT id, planned_start, planned_end FROM production_order ORDER BY id"
+        ).fetchall()
+    assert stored == [
+        (1, "2027-03-01 08:00", "2027-03-01 13:05"),
+        (2, "2027-03-01 12:15", "2027-03-02 09:20"),
+    ]
+    # A later run replaces them; without --commit nothing is written.
+    ok(cli, "schedule", "--start", "2027-03-08 08:00", "--commit")
+    before = dump(initdb)
+    ok(cli, "schedule", "--start", START)
+    assert dump(initdb) == before
+    with sqlite3.connect(initdb) as c:
+        assert c.execute("SELECT planned_start FROM production_order WHERE id = 1").fetchone() == (
+            "2027-03-08 08:00",
+        )
+
+
+def test_refusals_change_nothing(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-02")
+    before = dump(initdb)
+    for args, message in (
+        (("--orders", "7", "--commit"), "not an open production order: ORDER-7"),
+        (("--start", "next monday", "--commit"), "--start must be a local date"),
+    ):
+        r = cli("schedule", *args)
+        assert r.exit_code in (1, 2) and message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+    assert dump(initdb) == before
