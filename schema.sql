@@ -422,6 +422,8 @@ CREATE TABLE shipment (
 ) STRICT;
 CREATE INDEX shipment_customer ON shipment (customer, shipped_at);
 CREATE INDEX shipment_demand ON shipment (demand_id) WHERE demand_id IS NOT NULL;
+-- A lot's moves (traceability reads them per lot and serial).
+CREATE INDEX move_lot ON move (lot_id, item_id) WHERE lot_id IS NOT NULL;
 
 -- Work centres (schema version 10): where routing stages run. `minutes` is the working
 -- time of one machine per weekday, a JSON list of 7 whole minutes, Monday first, from

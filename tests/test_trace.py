@@ -177,3 +177,31 @@ def test_a_recall_refused_for_its_reason_changes_nothing(cli: Cli, initdb: Path)
     build(cli, initdb)
     err = refused(cli, initdb, "trace", "C1", "--forward", "--hold", "--reason", "x" * 121)
     assert "--reason is longer than 120 characters" in err
+
+
+def test_the_genealogy_query_works_as_a_view(cli: Cli, plant: Path) -> None:
+    import sqlite3
+
+    from mfgctl.domain.trace import GENEALOGY
+
+    with sqlite3.connect(plant) as c:
+        c.execute(f"CREATE TEMP VIEW genealogy AS {GENEALOGY}")
+        rows = c.execute(
+            "SELECT o.code, ii.code, il.code, g.input_qty / 1000000, oi.code, ol.code, "
+            "       g.output_qty / 1000000 "
+            "  FROM genealogy AS g JOIN location AS o ON o.id = g.order_location_id "
+            "  JOIN item AS ii ON ii.id = g.input_item_id "
+            "  LEFT JOIN lot AS il ON il.id = g.input_lot_id "
+            "  JOIN item AS oi ON oi.id = g.output_item_id "
+            "  LEFT JOIN lot AS ol ON ol.id = g.output_lot_id ORDER BY 1, 2, 6"
+        ).fetchall()
+    c.close()
+    # Order 1: 8 CHIP of C1 -> 4 PCB of P1. Order 2: 2 PCB of P1 and 4 untracked SCREW ->
+    # one HD each of S-1 and S-2 (every input linked to every output).
+    assert rows == [
+        ("ORDER-1", "CHIP", "C1", 8, "PCB", "P1", 4),
+        ("ORDER-2", "PCB", "P1", 2, "HD", "S-1", 1),
+        ("ORDER-2", "PCB", "P1", 2, "HD", "S-2", 1),
+        ("ORDER-2", "SCREW", None, 4, "HD", "S-1", 1),
+        ("ORDER-2", "SCREW", None, 4, "HD", "S-2", 1),
+    ]

@@ -367,15 +367,19 @@ _V9_SHIPPING = (
     """
         CREATE INDEX shipment_demand ON shipment (demand_id) WHERE demand_id IS NOT NULL
     """,
+    """
+        CREATE INDEX move_lot ON move (lot_id, item_id) WHERE lot_id IS NOT NULL
+    """,
 )
 
 
 def _v9_shipping(db: sqlite3.Connection) -> None:
-    """v9: shipments, and a ``shipped`` state for demand.
+    """v9: shipments, a ``shipped`` state for demand, and an index of moves by lot.
 
     Why: goods must be traceable to the customer who received them (a recall lists
-    shipped units by customer), and a sales order that has been shipped in full must stop
-    counting as open demand.
+    shipped units by customer), a sales order that has been shipped in full must stop
+    counting as open demand, and a trace reads every lot's moves without scanning the
+    whole ledger.
     """
     for statement in _V9_SHIPPING:
         db.execute(statement)

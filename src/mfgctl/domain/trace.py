@@ -41,16 +41,16 @@ from mfgctl.errors import InvalidInput, NotFound
 # An order's inputs: per order place, item and lot, what was consumed into it less what
 # was returned from it (lot_id NULL: an untracked component).
 ORDER_INPUTS = """
-    SELECT order_location_id, item_id, lot_id, sum(qty) AS qty FROM (
-        SELECT m.to_location_id AS order_location_id, m.item_id, m.lot_id, m.qty
-          FROM move AS m WHERE m.kind = 'consume'
-        UNION ALL
-        SELECT m.from_location_id, m.item_id, m.lot_id, -m.qty
-          FROM move AS m WHERE m.kind = 'return'
-    ) AS io
-     WHERE order_location_id IN (SELECT id FROM location WHERE kind = 'production')
-     GROUP BY order_location_id, item_id, lot_id
-    HAVING sum(qty) > 0
+    SELECT CASE m.kind WHEN 'consume' THEN m.to_location_id ELSE m.from_location_id END
+               AS order_location_id,
+           m.item_id, m.lot_id,
+           sum(CASE m.kind WHEN 'consume' THEN m.qty ELSE -m.qty END) AS qty
+      FROM move AS m
+     WHERE m.kind IN ('consume', 'return')
+       AND CASE m.kind WHEN 'consume' THEN m.to_location_id ELSE m.from_location_id END
+           IN (SELECT id FROM location WHERE kind = 'production')
+     GROUP BY order_location_id, m.item_id, m.lot_id
+    HAVING sum(CASE m.kind WHEN 'consume' THEN m.qty ELSE -m.qty END) > 0
 """
 # An order's outputs: per order place, item and lot, what it made (good and scrapped).
 ORDER_OUTPUTS = """
@@ -79,17 +79,27 @@ _ORDER_OF_PLACE = """
 """
 _MADE_BY = f"SELECT order_location_id, qty FROM ({ORDER_OUTPUTS}) WHERE item_id = ? AND lot_id = ?"
 _USED_BY = f"SELECT order_location_id, qty FROM ({ORDER_INPUTS}) WHERE item_id = ? AND lot_id = ?"
-_INPUTS_OF = f"""
-    SELECT g.item_id, g.lot_id, g.qty FROM ({ORDER_INPUTS}) AS g
-      JOIN item AS i ON i.id = g.item_id
-      LEFT JOIN lot AS l ON l.id = g.lot_id
-     WHERE g.order_location_id = ? ORDER BY i.code, l.code
+# One order's inputs and outputs, as ORDER_INPUTS and ORDER_OUTPUTS define them, read
+# through the ``move_ref`` index: every move of an order's place carries its code as ref.
+_INPUTS_OF = """
+    SELECT m.item_id, m.lot_id, sum(CASE m.kind WHEN 'consume' THEN m.qty ELSE -m.qty END)
+      FROM move AS m
+      JOIN item AS i ON i.id = m.item_id
+      LEFT JOIN lot AS l ON l.id = m.lot_id
+     WHERE m.ref = :code AND ((m.kind = 'consume' AND m.to_location_id = :place)
+                              OR (m.kind = 'return' AND m.from_location_id = :place))
+     GROUP BY m.item_id, m.lot_id
+    HAVING sum(CASE m.kind WHEN 'consume' THEN m.qty ELSE -m.qty END) > 0
+     ORDER BY i.code, l.code
 """
-_OUTPUTS_OF = f"""
-    SELECT g.item_id, g.lot_id, g.qty FROM ({ORDER_OUTPUTS}) AS g
-      JOIN item AS i ON i.id = g.item_id
-      LEFT JOIN lot AS l ON l.id = g.lot_id
-     WHERE g.order_location_id = ? ORDER BY i.code, l.code
+_OUTPUTS_OF = """
+    SELECT m.item_id, m.lot_id, sum(m.qty)
+      FROM move AS m
+      JOIN item AS i ON i.id = m.item_id
+      LEFT JOIN lot AS l ON l.id = m.lot_id
+     WHERE m.ref = :code AND m.kind = 'make' AND m.to_location_id = :place
+     GROUP BY m.item_id, m.lot_id
+     ORDER BY i.code, l.code
 """
 # How a lot came in from outside: receipts, opening balances, positive adjustments.
 _ORIGINS = """
@@ -98,7 +108,8 @@ _ORIGINS = """
       FROM move AS m
       JOIN location AS f ON f.id = m.from_location_id
       JOIN location AS t ON t.id = m.to_location_id
-      LEFT JOIN purchase_order AS p ON m.ref = 'PO-' || p.id
+      LEFT JOIN purchase_order AS p
+             ON p.id = CAST(substr(m.ref, 4) AS INTEGER) AND m.ref = 'PO-' || p.id
      WHERE m.item_id = ? AND m.lot_id = ? AND m.to_status IS NOT NULL
        AND f.kind IN ('supplier', 'opening', 'adjustment')
      ORDER BY m.seq
@@ -119,7 +130,8 @@ _SHIPPED = """
            s.customer, s.ref
       FROM move AS m
       JOIN location AS c ON c.id = m.to_location_id AND c.kind = 'customer'
-      LEFT JOIN shipment AS s ON m.ref = 'SHIP-' || s.id
+      LEFT JOIN shipment AS s
+             ON s.id = CAST(substr(m.ref, 6) AS INTEGER) AND m.ref = 'SHIP-' || s.id
      WHERE m.item_id = ? AND m.lot_id = ?
      GROUP BY m.ref, s.customer, s.ref
      ORDER BY s.customer, min(m.seq)
@@ -203,7 +215,8 @@ def _backward(w: _Walk, it: Item, lot: Lot, extra: dict[str, Any]) -> dict[str, 
     for place_id, made in w.db.execute(_MADE_BY, (it.id, lot.id)).fetchall():
         order = w.order_node(place_id, made=q.dec(made), unit=it.unit)
         inputs = []
-        for item_id, lot_id, used in w.db.execute(_INPUTS_OF, (place_id,)).fetchall():
+        params = {"code": order["place"], "place": place_id}
+        for item_id, lot_id, used in w.db.execute(_INPUTS_OF, params).fetchall():
             child = w.item(item_id)
             if lot_id is None:
                 inputs.append(
@@ -286,7 +299,8 @@ def _forward(w: _Walk, it: Item, lot: Lot, extra: dict[str, Any]) -> dict[str, A
     for place_id, used in w.db.execute(_USED_BY, (it.id, lot.id)).fetchall():
         order = w.order_node(place_id, consumed=q.dec(used), unit=it.unit)
         made = []
-        for item_id, lot_id, n in w.db.execute(_OUTPUTS_OF, (place_id,)).fetchall():
+        params = {"code": order["place"], "place": place_id}
+        for item_id, lot_id, n in w.db.execute(_OUTPUTS_OF, params).fetchall():
             product = w.item(item_id)
             if lot_id is None:
                 made.append(
