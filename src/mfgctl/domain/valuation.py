@@ -62,6 +62,8 @@ STATUS_COLUMNS = (
 )
 COLUMNS = ["item", "name", "unit", "qty", "average_cost", "value", *STATUS_COLUMNS, "basis"]
 
+# Some items only (a separate text, not an OR: with one SQLite reads them by index).
+_SOME_ITEMS = "AND m.item_id IN (SELECT value FROM json_each(:items))"
 # Moves that cross the valued boundary, and every move of a completion (make, output,
 # relieve) so that a completion's moves are found together; in replay order.
 _MOVES = """
@@ -71,8 +73,7 @@ _MOVES = """
       FROM move AS m
       JOIN location AS fl ON fl.id = m.from_location_id
       JOIN location AS tl ON tl.id = m.to_location_id
-     WHERE (:as_of IS NULL OR m.effective_at <= :as_of)
-       AND (:items IS NULL OR m.item_id IN (SELECT value FROM json_each(:items)))
+     WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items}
        AND ((fl.kind IN ('internal', 'production')) <> (tl.kind IN ('internal', 'production'))
             OR m.kind IN ('make', 'output', 'relieve'))
      ORDER BY m.effective_at, m.seq
@@ -186,12 +187,14 @@ def replay(
     import json
 
     params = {"as_of": as_of, "items": None if item_ids is None else json.dumps(item_ids)}
-    moves = [_Move(*r) for r in db.execute(_MOVES, params)]
+    sql = _MOVES.format(items="" if item_ids is None else _SOME_ITEMS)
+    moves = [_Move(*r) for r in db.execute(sql, params)]
     groups = _completions(moves)
     skip = {s for g in groups.values() for s in (*g.makes, *g.scraps)}
-    standard = {
-        r[0]: r[1] for r in db.execute("SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL")
-    }
+    some = "" if item_ids is None else "AND id IN (SELECT value FROM json_each(:items))"
+    standard = dict(
+        db.execute(f"SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL {some}", params)
+    )
     state = Replay()
     with localcontext(prec=PRECISION):
         for m in moves:
