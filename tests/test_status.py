@@ -93,7 +93,16 @@ def test_status_numbers(cli: Cli, initdb: Path, tmp_path: Path) -> None:
     ]
     assert doc["ready"] == []
     assert doc["replenish"] == []  # --no-mrp
-    assert doc["cost"] == [{"item": "DEV", "name": "Device", "std_cost": 20, "unit": "pcs"}]
+    # Rolled up: 1 PCB at 2.50 + 1 CASE at 0.40 (stages have no work-centre rates).
+    assert doc["cost"] == [
+        {
+            "item": "DEV",
+            "name": "Device",
+            "unit_cost": Decimal("2.9"),
+            "std_cost": 20,
+            "unit": "pcs",
+        }
+    ]
 
 
 def test_status_replenishes_from_a_quick_mrp_run(cli: Cli, initdb: Path, tmp_path: Path) -> None:

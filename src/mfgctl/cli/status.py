@@ -31,7 +31,8 @@ SECTIONS = (
      ["item", "blocked", "rejected", "rework", "unit", "value"]),
     ("late", "Late or at risk", ["order", "item", "qty", "unit", "due", "state", "why"]),
     ("replenish", "Replenish (MRP from today)", ["action", "item", "qty", "date", "for"]),
-    ("cost", "Standard cost of finished goods", ["item", "name", "std_cost", "unit"]),
+    ("cost", "Cost to make each finished item (rolled up, per unit)",
+     ["item", "name", "unit_cost", "std_cost", "unit"]),
 )  # fmt: skip
 
 

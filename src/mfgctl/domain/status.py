@@ -18,7 +18,8 @@
   purchase orders past their due date, each with the reason;
 * ``replenish``: from a quick MRP run (``mrp_horizon`` days, weekly buckets, from
   today): what is short and the planned orders to release within ``risk_days``;
-* ``cost``: each finished item's standard cost.
+* ``cost``: what each finished item costs to make, rolled up through its BOM
+  (``bom cost``: materials with scrap, stage time at work-centre rates).
 
 Quantities are in each item's base unit; values in the currency of the standard costs.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -150,11 +152,7 @@ def build(
     plan_rows, short_orders = _mrp(db, day, risk_days, mrp_horizon)
     late = _late_orders(db, day, risk_days, short_orders)
 
-    cost = [
-        {"item": it.code, "name": it.name, "std_cost": it.cost, "unit": it.unit}
-        for it in sorted(catalogue.values(), key=lambda i: i.code.upper())
-        if it.type == "finished" and it.active
-    ]
+    cost = _finished_costs(db, catalogue.values())
     return {
         "date": day.isoformat(),
         "stock": list(totals.values()),
@@ -168,6 +166,28 @@ def build(
         "replenish": plan_rows,
         "cost": cost,
     }
+
+
+def _finished_costs(db: sqlite3.Connection, every: Iterable[items.Item]) -> list[dict[str, Any]]:
+    """Each active finished item's standard cost per unit, rolled up through its BOM
+    (``bom cost``); ``std_cost`` is the item's own figure, for comparison."""
+    from mfgctl.domain import costing
+
+    prices = costing.Prices(db)
+    out = []
+    for it in sorted(every, key=lambda i: i.code.upper()):
+        if it.type != "finished" or not it.active:
+            continue
+        out.append(
+            {
+                "item": it.code,
+                "name": it.name,
+                "unit_cost": costing.standard_unit_cost(db, it, prices),
+                "std_cost": it.cost,
+                "unit": it.unit,
+            }
+        )
+    return out
 
 
 def _low(it: items.Item, free: Decimal, on_order: Decimal) -> dict[str, Any]:
