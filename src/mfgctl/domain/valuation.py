@@ -64,6 +64,8 @@ COLUMNS = ["item", "name", "unit", "qty", "average_cost", "value", *STATUS_COLUM
 
 # Some items only (a separate text, not an OR: with one SQLite reads them by index).
 _SOME_ITEMS = "AND m.item_id IN (SELECT value FROM json_each(:items))"
+# The kinds of move a completion writes (the replay groups them first).
+_COMPLETION_KINDS = "AND m.kind IN ('make', 'output', 'scrap', 'relieve')"
 # Moves that cross the valued boundary, and every move of a completion (make, output,
 # relieve) so that a completion's moves are found together; in replay order.
 _MOVES = """
@@ -73,7 +75,7 @@ _MOVES = """
       FROM move AS m
       JOIN location AS fl ON fl.id = m.from_location_id
       JOIN location AS tl ON tl.id = m.to_location_id
-     WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items}
+     WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items} {kinds}
        AND ((fl.kind IN ('internal', 'production')) <> (tl.kind IN ('internal', 'production'))
             OR m.kind IN ('make', 'output', 'relieve'))
      ORDER BY m.effective_at, m.seq
@@ -153,6 +155,7 @@ class Replay:
     ``standard`` (only the item's standard cost so far) or ``none`` (no cost known).
     """
 
+    history: bool = False  # keep each inflow's average, for ``average_at``
     average: dict[int, Decimal] = field(default_factory=dict)
     on_hand: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     basis: dict[int, str] = field(default_factory=dict)
@@ -161,13 +164,16 @@ class Replay:
     _values: dict[int, list[Decimal]] = field(default_factory=lambda: defaultdict(list))
 
     def average_at(self, item_id: int, effective_at: str, seq: int) -> Decimal | None:
-        """The item's average in effect at a move (after every inflow before it)."""
+        """The item's average in effect at a move (after every inflow before it); needs
+        a replay with ``history``."""
         keys = self._keys.get(item_id, [])
         n = bisect.bisect_right(keys, (effective_at, seq))
         return self._values[item_id][n - 1] if n else None
 
     def _record(self, item_id: int, at: tuple[str, int], average: Decimal) -> None:
         self.average[item_id] = average
+        if not self.history:
+            return
         self._keys[item_id].append(at)
         self._values[item_id].append(average)
 
@@ -177,27 +183,33 @@ def _round(value: Decimal) -> Decimal:
 
 
 def replay(
-    db: sqlite3.Connection, *, as_of: str | None = None, item_ids: list[int] | None = None
+    db: sqlite3.Connection,
+    *,
+    as_of: str | None = None,
+    item_ids: list[int] | None = None,
+    history: bool = False,
 ) -> Replay:
     """Replay the ledger's inflows and outflows up to ``as_of`` (a stored moment).
 
     ``item_ids`` limits the replay to those items (include what their completions
-    relieve: see ``closure``).
+    relieve: see ``closure``); ``history`` keeps every average for ``average_at``.
     """
     import json
 
     params = {"as_of": as_of, "items": None if item_ids is None else json.dumps(item_ids)}
-    sql = _MOVES.format(items="" if item_ids is None else _SOME_ITEMS)
-    moves = [_Move(*r) for r in db.execute(sql, params)]
-    groups = _completions(moves)
+    some = "" if item_ids is None else _SOME_ITEMS
+    # Completions first (few moves, held in memory), then the ledger streamed once.
+    completion_moves = _MOVES.format(items=some, kinds=_COMPLETION_KINDS)
+    groups = _completions([_Move(*r) for r in db.execute(completion_moves, params)])
     skip = {s for g in groups.values() for s in (*g.makes, *g.scraps)}
-    some = "" if item_ids is None else "AND id IN (SELECT value FROM json_each(:items))"
+    only = "" if item_ids is None else "AND id IN (SELECT value FROM json_each(:items))"
     standard = dict(
-        db.execute(f"SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL {some}", params)
+        db.execute(f"SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL {only}", params)
     )
-    state = Replay()
+    state = Replay(history=history)
     with localcontext(prec=PRECISION):
-        for m in moves:
+        for row in db.execute(_MOVES.format(items=some, kinds=""), params):
+            m = _Move(*row)
             at = (m.effective_at, m.seq)
             group = groups.get(m.seq)
             if group is not None:
@@ -279,8 +291,9 @@ def closure(db: sqlite3.Connection, item_ids: list[int]) -> list[int]:
 
 
 def averages(db: sqlite3.Connection, item_ids: list[int]) -> Replay:
-    """The current moving averages of some items (a replay of what they depend on)."""
-    return replay(db, item_ids=closure(db, item_ids))
+    """The moving averages of some items, now and at each move (a replay of what they
+    depend on, with its history)."""
+    return replay(db, item_ids=closure(db, item_ids), history=True)
 
 
 # -- the report ------------------------------------------------------------------------------
