@@ -701,7 +701,7 @@ def test_bad_routings_refuse_the_whole_import(cli, initdb, tmp_path, refuses):
             "r.yaml:21: routings[1].item: MIC-100 is a buy item: only make items have routings",
             "r.yaml:27: routings[2].stages[1].setup_min: must not be negative, got -1",
             "r.yaml:28: routings[2].stages[2].colour: unknown key (known: name, workcenter, "
-            "setup_min, run_min)",
+            "setup_min, run_min, family)",
             "r.yaml:29: routings[2].stages[3].name: stage A is given twice (first as stages[0])",
             "r.yaml:30: routings[3].item: unknown item 'NOPE'",
             "r.yaml:31: routings[3].stages: must be a non-empty list of stages",

@@ -41,6 +41,7 @@ def test_set_show_and_list_a_routing(cli, shop):
                 "workcenter": "ASSY",
                 "setup_min": 20,
                 "run_min": 12.5,
+                "family": None,
             },
             {
                 "position": 2,
@@ -48,9 +49,24 @@ def test_set_show_and_list_a_routing(cli, shop):
                 "workcenter": "CAL",
                 "setup_min": 0,
                 "run_min": 0,
+                "family": None,
             },
-            {"position": 3, "stage": "qc", "workcenter": None, "setup_min": 0, "run_min": 3},
-            {"position": 4, "stage": "packaging", "workcenter": None, "setup_min": 0, "run_min": 0},
+            {
+                "position": 3,
+                "stage": "qc",
+                "workcenter": None,
+                "setup_min": 0,
+                "run_min": 3,
+                "family": None,
+            },
+            {
+                "position": 4,
+                "stage": "packaging",
+                "workcenter": None,
+                "setup_min": 0,
+                "run_min": 0,
+                "family": None,
+            },
         ]
     )
     rows = json.loads(cli("routing", "list", "--format", "json").stdout)

@@ -29,6 +29,7 @@ GROUPS = {
     "item": "mfgctl.cli.item",
     "bom": "mfgctl.cli.bom",
     "routing": "mfgctl.cli.routing",
+    "workcenter": "mfgctl.cli.workcenter",
     "location": "mfgctl.cli.location",
     "stock": "mfgctl.cli.stock",
     "demand": "mfgctl.cli.demand",

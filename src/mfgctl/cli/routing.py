@@ -16,9 +16,10 @@ StageOpt = Annotated[
     typer.Option(
         "--stage",
         "-s",
-        help="A stage, in order: NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN], like "
-        "assembly@ASSY:15:12 (setup minutes per order, run minutes per unit). Repeat "
-        "for each stage.",
+        help="A stage, in order: NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN][%FAMILY], like "
+        "assembly@ASSY:15:12 (setup minutes per order, run minutes per unit) or "
+        "paint@PAINT:45:10%red (setup family red: consecutive orders of one family skip "
+        "the setup). Repeat for each stage.",
         show_default=False,
         metavar="STAGE",
     ),
@@ -27,7 +28,8 @@ StageOpt = Annotated[
 
 @app.command("show")
 def show_cmd(ctx: typer.Context, item: ItemArg, fmt: FormatOpt = Format.table) -> None:
-    """Show an item's routing: its stages in order, work centres and times in minutes."""
+    """Show an item's routing: its stages in order, work centres, times in minutes and
+    setup families."""
     from mfgctl.domain import stages
 
     with session(ctx, write=False) as db:

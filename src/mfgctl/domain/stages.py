@@ -3,8 +3,10 @@ far each production order has got.
 
 A *routing* is an item's ordered list of stages (assembly, calibration, acoustic_test,
 qc, cleaning, labeling, packaging), each with an optional work centre and its times in
-minutes: ``setup_min`` once per order, ``run_min`` per unit. Stage names are codes
-(no spaces), unique within a routing and compared case-insensitively.
+minutes: ``setup_min`` once per order, ``run_min`` per unit, and an optional setup
+``family``: consecutive orders of one family at a work centre skip the setup (the
+scheduler's rule). Stage names are codes (no spaces), unique within a routing and
+compared case-insensitively. A stage may name a work centre not defined (yet).
 
 When an order is released its item's routing is copied into ``order_stage``: a later
 routing change never alters an order under way. Progress is recorded per stage
@@ -34,7 +36,7 @@ from mfgctl import timefmt
 from mfgctl.domain import codes, items, orders, reservations
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
-STAGE_KEYS = ("name", "workcenter", "setup_min", "run_min")
+STAGE_KEYS = ("name", "workcenter", "setup_min", "run_min", "family")
 ROUTING_KEYS = ("item", "stages")
 OPEN = ("released", "in_progress")
 
@@ -48,6 +50,7 @@ class Stage:
     workcenter: str | None = None
     setup_min: Decimal = Decimal(0)
     run_min: Decimal = Decimal(0)
+    family: str | None = None  # setup family: the same one in a row skips the setup
 
     def to_fields(self) -> dict[str, Any]:
         """The import keys, defaults left out (as ``export`` writes them)."""
@@ -58,6 +61,8 @@ class Stage:
             out["setup_min"] = self.setup_min
         if self.run_min:
             out["run_min"] = self.run_min
+        if self.family is not None:
+            out["family"] = self.family
         return out
 
     def same(self, other: Stage) -> bool:
@@ -66,6 +71,7 @@ class Stage:
             and self.workcenter == other.workcenter
             and self.setup_min == other.setup_min
             and self.run_min == other.run_min
+            and self.family == other.family
         )
 
     def as_row(self) -> dict[str, Any]:
@@ -75,10 +81,11 @@ class Stage:
             "workcenter": self.workcenter,
             "setup_min": self.setup_min,
             "run_min": self.run_min,
+            "family": self.family,
         }
 
 
-STAGE_COLUMNS = ["position", "stage", "workcenter", "setup_min", "run_min"]
+STAGE_COLUMNS = ["position", "stage", "workcenter", "setup_min", "run_min", "family"]
 ROUTING_LIST_COLUMNS = ["item", "name", "stages", "setup_min", "run_min", "route"]
 
 
@@ -92,7 +99,8 @@ def _minutes(value: object, what: str) -> Decimal:
 
 
 def parse_stage(raw: Mapping[str, Any], position: int, *, where: str = "") -> Stage:
-    """A stage from import keys (``name``, ``workcenter``, ``setup_min``, ``run_min``).
+    """A stage from import keys (``name``, ``workcenter``, ``setup_min``, ``run_min``,
+    ``family``).
 
     Raises:
         InvalidInput: naming ``where + key``.
@@ -106,29 +114,38 @@ def parse_stage(raw: Mapping[str, Any], position: int, *, where: str = "") -> St
     workcenter = raw.get("workcenter")
     if workcenter is not None:
         workcenter = codes.code(workcenter, what=f"{where}workcenter")
+    family = raw.get("family")
+    if family is not None:
+        family = codes.code(family, what=f"{where}family")
     return Stage(
         position=position,
         name=name,
         workcenter=workcenter,
         setup_min=_minutes(raw.get("setup_min", 0), f"{where}setup_min"),
         run_min=_minutes(raw.get("run_min", 0), f"{where}run_min"),
+        family=family,
     )
 
 
-_SPEC = re.compile(r"(?P<name>[^@:]*)(@(?P<wc>[^:]*))?(:(?P<setup>[^:]*):(?P<run>[^:]*))?")
+_SPEC = re.compile(
+    r"(?P<name>[^@:%]*)(@(?P<wc>[^:%]*))?(:(?P<setup>[^:%]*):(?P<run>[^:%]*))?(%(?P<fam>.*))?"
+)
 
 
 def parse_spec(text: str, position: int) -> Stage:
-    """A stage as typed on the command line: ``NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN]``.
+    """A stage as typed on the command line:
+    ``NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN][%FAMILY]``.
 
     ``assembly@ASSY:15:12`` is stage assembly at work centre ASSY, 15 minutes of setup
-    per order and 12 minutes per unit; ``qc`` has no work centre and no times.
+    per order and 12 minutes per unit; ``paint@PAINT:45:10%red`` is in setup family
+    red; ``qc`` has no work centre and no times.
     """
     what = f"--stage {text!r}"
     found = _SPEC.fullmatch(text.strip())
     if found is None:
         raise InvalidInput(
-            f"{what} must be NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN] (like assembly@ASSY:15:12)"
+            f"{what} must be NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN][%FAMILY] "
+            "(like assembly@ASSY:15:12 or paint@PAINT:45:10%red)"
         )
     raw: dict[str, Any] = {"name": found["name"]}
     if found["wc"] is not None:
@@ -136,6 +153,8 @@ def parse_spec(text: str, position: int) -> Stage:
     if found["setup"] is not None:
         raw["setup_min"] = found["setup"]
         raw["run_min"] = found["run"]
+    if found["fam"] is not None:
+        raw["family"] = found["fam"]
     try:
         return parse_stage(raw, position)
     except InvalidInput as e:
@@ -163,12 +182,12 @@ def check_routing(stages: Sequence[Stage], *, where: str = "") -> None:
 
 
 def _stage(r: sqlite3.Row | tuple[Any, ...]) -> Stage:
-    return Stage(r[0], r[1], r[2], q.dec(r[3]), q.dec(r[4]))
+    return Stage(r[0], r[1], r[2], q.dec(r[3]), q.dec(r[4]), r[5])
 
 
 def routing(db: sqlite3.Connection, item: items.Item) -> list[Stage]:
     rows = db.execute(
-        "SELECT position, name, workcenter, setup_min, run_min FROM routing_stage "
+        "SELECT position, name, workcenter, setup_min, run_min, family FROM routing_stage "
         "WHERE item_id = ? ORDER BY position",
         (item.id,),
     )
@@ -186,7 +205,7 @@ def all_routings(db: sqlite3.Connection) -> list[tuple[str, str, list[Stage]]]:
     found: dict[int, tuple[str, str, list[Stage]]] = {}
     rows = db.execute(
         "SELECT r.item_id, i.code, i.name, r.position, r.name, r.workcenter, r.setup_min, "
-        "r.run_min FROM routing_stage AS r JOIN item AS i ON i.id = r.item_id "
+        "r.run_min, r.family FROM routing_stage AS r JOIN item AS i ON i.id = r.item_id "
         "ORDER BY i.code COLLATE NOCASE, r.position"
     )
     for r in rows:
@@ -225,10 +244,18 @@ def store(db: sqlite3.Connection, item: items.Item, stages: Sequence[Stage]) -> 
         return "unchanged"
     db.execute("DELETE FROM routing_stage WHERE item_id = ?", (item.id,))
     db.executemany(
-        "INSERT INTO routing_stage (item_id, position, name, workcenter, setup_min, run_min) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO routing_stage (item_id, position, name, workcenter, setup_min, run_min, "
+        "family) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            (item.id, n, s.name, s.workcenter, q.to_micro(s.setup_min), q.to_micro(s.run_min))
+            (
+                item.id,
+                n,
+                s.name,
+                s.workcenter,
+                q.to_micro(s.setup_min),
+                q.to_micro(s.run_min),
+                s.family,
+            )
             for n, s in enumerate(stages, start=1)
         ],
     )
@@ -238,7 +265,7 @@ def store(db: sqlite3.Connection, item: items.Item, stages: Sequence[Stage]) -> 
 def set_routing(
     db: sqlite3.Connection, item: str, specs: Sequence[str]
 ) -> tuple[items.Item, list[Stage], str]:
-    """Set an item's routing from ``NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN]`` specs.
+    """Set an item's routing from ``NAME[@WORKCENTER][:SETUP_MIN:RUN_MIN][%FAMILY]`` specs.
 
     Raises:
         NotFound: unknown item.
@@ -268,6 +295,7 @@ class OrderStage:
     reached: Decimal
     good: Decimal
     rejected: Decimal
+    family: str | None = None
 
     @property
     def waiting(self) -> Decimal:
@@ -292,8 +320,8 @@ def freeze(db: sqlite3.Connection, order_id: int) -> int:
     """Copy the order's item routing into ``order_stage`` (at release); returns how many
     stages. An order whose item has no routing gets none."""
     cur = db.execute(
-        "INSERT INTO order_stage (order_id, position, name, workcenter, setup_min, run_min) "
-        "SELECT o.id, r.position, r.name, r.workcenter, r.setup_min, r.run_min "
+        "INSERT INTO order_stage (order_id, position, name, workcenter, setup_min, run_min, "
+        "family) SELECT o.id, r.position, r.name, r.workcenter, r.setup_min, r.run_min, r.family "
         "FROM production_order AS o JOIN routing_stage AS r ON r.item_id = o.item_id "
         "WHERE o.id = ? ORDER BY r.position",
         (order_id,),
@@ -304,7 +332,7 @@ def freeze(db: sqlite3.Connection, order_id: int) -> int:
 def order_stages(db: sqlite3.Connection, order: orders.Order) -> list[OrderStage]:
     """The order's frozen stages with what reached, passed and failed each."""
     rows = db.execute(
-        "SELECT position, name, workcenter, setup_min, run_min, good, rejected "
+        "SELECT position, name, workcenter, setup_min, run_min, good, rejected, family "
         "FROM order_stage WHERE order_id = ? ORDER BY position",
         (order.id,),
     ).fetchall()
@@ -313,7 +341,7 @@ def order_stages(db: sqlite3.Connection, order: orders.Order) -> list[OrderStage
     for r in rows:
         good, rejected = q.dec(r[5]), q.dec(r[6])
         result.append(
-            OrderStage(r[0], r[1], r[2], q.dec(r[3]), q.dec(r[4]), reached, good, rejected)
+            OrderStage(r[0], r[1], r[2], q.dec(r[3]), q.dec(r[4]), reached, good, rejected, r[7])
         )
         reached = good
     return result

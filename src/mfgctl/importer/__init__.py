@@ -1,10 +1,13 @@
-"""YAML import and export: items, BOMs, locations, opening stock, demand and purchase
-orders.
+"""YAML import and export: items, BOMs, routings, work centres, locations, opening
+stock, demand and purchase orders.
 
 An import is one or more YAML files, each holding one or more documents. A document is
-a mapping with any of seven sections, each a list of records::
+a mapping with any of eight sections, each a list of records::
 
     locations: [{code: QC, name: Incoming inspection}]
+    workcenters: [{code: ASSY, name: Assembly, machines: 2, hours: 8, day_start: '06:00',
+                   rate: 45.5, downtime: [{from: 2025-08-04, to: 2025-08-16,
+                                           reason: Summer holiday}]}]
     items:     [{code: MIC-100, name: MEMS microphone, type: component, unit: pcs, ...}]
     boms:      [{item: HD-200, revision: A, lines: [{item: MIC-100, qty: 2, unit: pcs}]}]
     routings:  [{item: HD-200, stages: [{name: assembly, workcenter: ASSY, setup_min: 15,
@@ -15,9 +18,9 @@ a mapping with any of seven sections, each a list of records::
                        supplier: Knowles, unit_cost: 0.85}]
 
 All files are read and every record is validated before anything is written; then
-everything is written in the caller's one transaction, in the order locations, items,
-BOMs, routings, stock, demand, purchase orders. Every problem found is reported
-(``ImportInvalid``), each naming the file, the line and the field:
+everything is written in the caller's one transaction, in the order locations, work
+centres, items, BOMs, routings, stock, demand, purchase orders. Every problem found is
+reported (``ImportInvalid``), each naming the file, the line and the field:
 ``items.yaml:14: items[3].lead_time_days: must be ...``.
 
 Defaults: a BOM without ``revision`` is revision ``A``, ``output_qty`` 1, ``active``
@@ -31,13 +34,14 @@ stored one (released orders keep their own stages); an opening
 balance already posted with the same quantity is left alone, and one posted with a
 different quantity is refused (stock is corrected with ``stock count``/``adjust``); a
 demand record or purchase order the same as a stored one (``planning``) is not added
-again.
+again. A changed work centre is updated; its downtime windows not stored yet are added
+(``workcenters``).
 
 Modules: ``yamlread`` reads YAML into plain data with line numbers; ``load`` validates
-and writes (with ``boms``, ``routings``, ``opening`` and ``planning`` for those
-sections, ``records`` for messages and results); ``exporter`` writes the database back
-in the same format, so export -> import into a new database -> export gives the same
-text.
+and writes (with ``workcenters``, ``boms``, ``routings``, ``opening`` and ``planning``
+for those sections, ``records`` for messages and results); ``exporter`` writes the
+database back in the same format, so export -> import into a new database -> export
+gives the same text.
 """
 
 from mfgctl.importer.boms import DEFAULT_REVISION

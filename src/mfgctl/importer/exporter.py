@@ -1,5 +1,5 @@
-"""Export: the database's locations, items, BOM revisions, routings, stock, open demand
-and open purchase orders as import YAML.
+"""Export: the database's locations, work centres (with their downtime windows), items,
+BOM revisions, routings, stock, open demand and open purchase orders as import YAML.
 
 The same format the importer reads, with keys in a fixed order and defaults left out,
 so export -> import into a new database -> export gives the same text. Numbers are
@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain import bom, demand, items, locations, purchases, reports, stages
+from mfgctl.domain import bom, demand, items, locations, purchases, reports, stages, workcenters
 from mfgctl.domain.items import Item
 from mfgctl.importer.yamlread import IMPLICIT
 
@@ -98,6 +98,7 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
     data["locations"] = [
         _Flow(code=loc.code, name=loc.name) for loc in locations.list_locations(db) if loc.active
     ]
+    data["workcenters"] = [_centre(db, c) for c in workcenters.list_centres(db)]
     catalogue = items.all_items(db)
     data["items"] = [_item_fields(i) for i in catalogue]
     boms = []
@@ -145,14 +146,24 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
     return {k: v for k, v in data.items() if v}
 
 
+def _centre(db: sqlite3.Connection, centre: workcenters.WorkCentre) -> dict[str, Any]:
+    """A work centre: one flow line, or a block with its downtime windows."""
+    out = centre.to_fields()
+    windows = workcenters.downtime(db, centre)
+    if not windows:
+        return _Flow(out)
+    out["downtime"] = [_Flow(d.to_fields()) for d in windows]
+    return out
+
+
 def _dated(fields: dict[str, Any]) -> _Flow:
     """A record with its ``due`` written as a YAML date."""
     return _Flow({**fields, "due": date.fromisoformat(fields["due"])})
 
 
 def export(db: sqlite3.Connection) -> str:
-    """The database's locations, items, BOM revisions, routings, stock, open demand and
-    open purchase orders as import YAML."""
+    """The database's locations, work centres, items, BOM revisions, routings, stock, open
+    demand and open purchase orders as import YAML."""
     data = export_data(db)
     header = "# mfgctl export: import it with `mfgctl import FILE`\n"
     if not data:

@@ -1,12 +1,13 @@
 """Loading an import: validate every record against the database, then write them all.
 
 All documents are read and every record is validated before anything is written; then
-everything is written in the caller's one transaction, in the order locations, items,
-BOMs, routings, stock, demand, purchase orders. Every problem found is reported
-(``ImportInvalid``). A record equal to what is stored changes nothing; a changed item is
-updated. The ``boms:``, ``routings:`` and ``stock:`` sections have their own modules
-(``boms``, ``routings``, ``opening``), ``demand:`` and ``purchase_orders:`` share
-``planning``; this one owns the document structure, ``locations:`` and ``items:``.
+everything is written in the caller's one transaction, in the order locations, work
+centres, items, BOMs, routings, stock, demand, purchase orders. Every problem found is
+reported (``ImportInvalid``). A record equal to what is stored changes nothing; a
+changed item is updated. The ``workcenters:``, ``boms:``, ``routings:`` and ``stock:``
+sections have their own modules (``workcenters``, ``boms``, ``routings``, ``opening``),
+``demand:`` and ``purchase_orders:`` share ``planning``; this one owns the document
+structure, ``locations:`` and ``items:``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mfgctl.db import rolled_back
-from mfgctl.domain import codes, items, locations
+from mfgctl.domain import codes, items, locations, workcenters
 from mfgctl.domain.bom import BOM_KEYS
 from mfgctl.domain.items import Item
 from mfgctl.domain.stages import ROUTING_KEYS
@@ -27,11 +28,13 @@ from mfgctl.importer.opening import STOCK_KEYS, OpeningStock
 from mfgctl.importer.planning import DEMAND_KEYS, PURCHASE_KEYS, DemandSection, PurchaseSection
 from mfgctl.importer.records import SECTIONS, At, Change, Result, upper
 from mfgctl.importer.routings import Routings
+from mfgctl.importer.workcenters import WorkCentres
 from mfgctl.importer.yamlread import Document, Record, Seq
 
 LOCATION_KEYS = ("code", "name")
 _KEYS: dict[str, tuple[str, ...]] = {
     "locations": LOCATION_KEYS,
+    "workcenters": workcenters.KEYS,
     "items": items.KEYS,
     "boms": BOM_KEYS,
     "routings": ROUTING_KEYS,
@@ -70,6 +73,7 @@ class Import:
         self.db_items = {upper(i.code): i for i in items.all_items(db)}
         self.boms = Boms(self)
         self.routings = Routings(self)
+        self.workcenters = WorkCentres(self)
         self.stock = OpeningStock(self)
         self.demand = DemandSection(self)
         self.purchase_orders = PurchaseSection(self)
@@ -120,6 +124,8 @@ class Import:
     def validate(self) -> None:
         for at in self.sections["locations"]:
             self._location(at)
+        for at in self.sections["workcenters"]:
+            self.workcenters.check(at)
         for at in self.sections["items"]:
             self._item(at)
         for at in self.sections["boms"]:
@@ -236,6 +242,8 @@ class Import:
                 self.guard(loc.at, lambda loc=loc: locations.ensure(db, loc.code, loc.name))
             detail = f"name {loc.name!r}" if loc.action == "changed" else ""
             changes.append(Change("location", loc.code, loc.action, detail))
+        self.stop()
+        changes.extend(self.workcenters.write(user))
         self.stop()
         # New codes were checked against the database and each other during validation.
         added = [e for e in self.items.values() if e.action == "added"]

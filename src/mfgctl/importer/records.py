@@ -14,11 +14,16 @@ from typing import Any
 
 from mfgctl.importer.yamlread import Record
 
-SECTIONS = ("locations", "items", "boms", "routings", "stock", "demand", "purchase_orders")
+SECTIONS = (
+    "locations", "workcenters", "items", "boms", "routings", "stock", "demand",
+    "purchase_orders",
+)  # fmt: skip
 
-KINDS = ("location", "item", "bom", "routing", "stock", "demand", "purchase_order")
+KINDS = (
+    "location", "workcenter", "item", "bom", "routing", "stock", "demand", "purchase_order",
+)  # fmt: skip
 # Kinds the summary shows only when the import has records of them.
-_SHOWN_IF_GIVEN = ("demand", "purchase_order")
+_SHOWN_IF_GIVEN = ("workcenter", "demand", "purchase_order")
 _SUMMARY_ACTION = {
     "added": "added",
     "changed": "changed",
