@@ -277,3 +277,12 @@ def test_random_shipping_keeps_stock_exact_and_reservations_whole(sequence: list
                 assert [p for p in checks.run(conn) if p.severity == "error"] == []
         finally:
             conn.close()
+
+
+def test_mrp_plans_only_what_is_left_to_ship(cli: Cli, shop: Path) -> None:
+    # 20 WIDGET in stock, SO-9 for 50: after shipping 15 of them MRP needs 50 - 15 = 35,
+    # of which the 5 left in stock cover 5: 30 to buy (not 50 - 5 = 45).
+    ok(cli, "demand", "add", "WIDGET", "50", "--due", day(10), "--kind", "sales", "--ref", "SO-9")
+    shipped(cli, "WIDGET", "15", "--to", "Acme", "--ref", "SO-9")
+    doc = json.loads(ok(cli, "mrp", "--horizon", "30", "-f", "json"), parse_float=Decimal)
+    assert [(o["item"], o["qty"]) for o in doc["planned_orders"]] == [("WIDGET", 30)]

@@ -8,9 +8,9 @@ read:
   the line's unit conversion included);
 * free stock per item: available minus what open, unexpired reservations hold (for any
   reference), and stock pending inspection;
-* open demand; open purchase orders (the quantity not yet received) and open
-  production orders (planned, released, in progress: the output still expected) as
-  scheduled receipts;
+* open demand (less what was shipped against it); open purchase orders (the quantity
+  not yet received) and open production orders (planned, released, in progress: the
+  output still expected) as scheduled receipts;
 * what each open production order still needs of each material: its requirement
   (frozen at release, else exploded from its BOM revision) less what it consumed and
   what is reserved for it (that stock is no longer free), from its start date: its due
@@ -71,6 +71,16 @@ _CONSUMED = """
       JOIN move AS m ON m.ref = l.code AND m.kind IN ('consume', 'scrap', 'return')
      WHERE o.state IN ('planned', 'released', 'in_progress')
      GROUP BY o.id, m.item_id
+"""
+# Open demand, less what has been shipped against it (a partly shipped sales order
+# still needs only the rest).
+_OPEN_DEMAND = """
+    SELECT d.id, d.item_id,
+           d.qty - ifnull((SELECT sum(s.qty) FROM shipment AS s WHERE s.demand_id = d.id), 0),
+           d.due_on, d.kind, d.ref
+      FROM demand AS d
+     WHERE d.state = 'open'
+     ORDER BY d.id
 """
 _ORDER_RESERVED = """
     SELECT order_id, item_id, sum(remaining) FROM reservation
@@ -160,9 +170,8 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         free[key] = free.get(key, 0) - held
     demands = [
         DemandIn(r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]), r[4], r[5])
-        for r in db.execute(
-            "SELECT id, item_id, qty, due_on, kind, ref FROM demand WHERE state = 'open'"
-        )
+        for r in db.execute(_OPEN_DEMAND)
+        if r[2] > 0
     ]
     receipts = [
         Receipt("purchase", r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]))
