@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402  (bench/generate.py, next to this file)
 import mrp  # noqa: E402  (bench/mrp.py)
 import production  # noqa: E402  (bench/production.py)
+import schedule  # noqa: E402  (bench/schedule.py)
 
 # The targets of the issue.
 STARTUP_FACTOR = 12  # `mfgctl stock` on the sample within 12x a bare `python -c pass`
@@ -49,6 +50,9 @@ MRP_PLAN_FACTOR = 5
 # MRP_SKIP_S the larger plants are only read: they would take many times longer again.
 MRP_SLOW_S = 20.0
 MRP_SKIP_S = 60.0
+# Scheduling (issue 6): `mfgctl schedule --format json` on 2,000 orders under 3 s.
+SCHEDULE_LIMIT_S = 3.0
+SCHEDULE_TARGET_ORDERS = 2_000
 # Modules `mfgctl stock` must not import (slow, and not needed for the report).
 MUST_NOT_IMPORT = ("sqlite_utils", "tabulate", "yaml", "pydantic")
 
@@ -239,6 +243,22 @@ class Builds:
         if not self._fresh(path, stamp) or not info_path.exists():
             print(f"building {path.name} ({n_items:,} items)...", file=sys.stderr)
             info = mrp.build_db(path, n_items, mfgctl=self.mfgctl)
+            info_path.write_text(json.dumps(info, indent=2) + "\n")
+            print(f"  {info}", file=sys.stderr)
+            self._done(path, stamp)
+        return path, json.loads(info_path.read_text())
+
+    def schedule_db(self, n_orders: int) -> tuple[Path, dict[str, Any]]:
+        """The scheduling benchmark's database with ``n_orders`` open orders
+        (bench/schedule.py) and what it holds. Rebuilt when schedule.py, schema.sql or
+        anything under src/mfgctl changes (the domain and the CLI write it)."""
+        path = OUT / f"schedule-{n_orders}.db"
+        info_path = OUT / f"schedule-{n_orders}.json"
+        sources = sorted((ROOT / "src" / "mfgctl").rglob("*.py"))
+        stamp = fingerprint(HERE / "schedule.py", ROOT / "schema.sql", *sources)
+        if not self._fresh(path, stamp) or not info_path.exists():
+            print(f"building {path.name} ({n_orders:,} orders)...", file=sys.stderr)
+            info = schedule.build_db(path, n_orders, mfgctl=self.mfgctl)
             info_path.write_text(json.dumps(info, indent=2) + "\n")
             print(f"  {info}", file=sys.stderr)
             self._done(path, stamp)
@@ -640,6 +660,128 @@ def mrp_profile(python: str, rows: list[dict[str, Any]], *, top: int) -> list[st
     return lines
 
 
+# -- scheduling -------------------------------------------------------------------------------
+
+
+def schedule_phases(python: str, db: Path, *, runs: int, warmup: int) -> dict:
+    """bench/schedule.py phases: medians of each phase inside one fresh process."""
+    argv = [python, str(HERE / "schedule.py"), "phases", str(db), "--runs", str(runs),
+            "--warmup", str(warmup)]  # fmt: skip
+    r = capture(argv)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}: {r.stderr.strip()[-2000:]}")
+    return json.loads(r.stdout)
+
+
+def schedule_benchmarks(
+    builds: Builds, mfgctl: str, python: str, *, runs: int, profile_top: int = 8
+) -> tuple[list[str], list[Measurement]]:
+    """`mfgctl schedule --format json` at each of schedule.SCALES, the phases inside one
+    process, and a profile when the target is missed. Markdown lines and the
+    measurements."""
+    cpu = CpuWatch()
+    rows: list[dict[str, Any]] = []
+    measured: list[Measurement] = []
+    for n in schedule.SCALES:
+        db, info = builds.schedule_db(n)
+        print(f"schedule on {n:,} orders...", file=sys.stderr)
+        ph = schedule_phases(python, db, runs=runs, warmup=1)
+        m = measure(
+            f"`mfgctl schedule --format json`, {n:,} orders", schedule.schedule_argv(mfgctl, db),
+            runs=runs,
+        )  # fmt: skip
+        if n == SCHEDULE_TARGET_ORDERS:
+            m.target = f"< {SCHEDULE_LIMIT_S:g} s"
+            m.ok = m.median < SCHEDULE_LIMIT_S
+        measured.append(m)
+        rows.append({"n": n, "info": info, "phases": ph, "whole": m})
+
+    others = cpu.others()
+    lines = [
+        "## Scheduling: `mfgctl schedule --format json`",
+        "",
+        f"- Other processes used {others:.2f} of {os.cpu_count()} cores on average during "
+        "this section" + (" (**busy machine**)" if others > 0.2 else "") + ".",
+        f"- Databases: `out/schedule-N.db`, built by bench/schedule.py: {schedule.N_CENTRES} "
+        "work centres (some with 2-3 machines, 7.5 to 16 hours a day, downtime windows) "
+        f"added with {rows[0]['info']['work centres by']}; {schedule.N_FINISHED} finished "
+        f"goods with BOMs of 3 of {schedule.N_COMPONENTS} components and routings of 5 stages "
+        "(setup families on two stages of half of them), stock and purchase orders, "
+        "imported with `mfgctl import`; N orders made with `orders.create`, "
+        f"{schedule.RELEASED_SHARE:.0%} released (`orders.release --partial`), due from "
+        f"{-schedule.DUE_DAYS[0]} days before the start to {schedule.DUE_DAYS[1]} days after "
+        f"it; `mfgctl check` passes. Run times are set so that 2,000 orders load the "
+        f"bottleneck {schedule.BOTTLENECK} to {schedule.TARGET_LOAD:.0%} of its "
+        f"{schedule.HORIZON_DAYS} days; the same plant takes every N (the first 500 orders "
+        "are the first 500 of 2,000). The run: `--start "
+        f"{schedule.START} --horizon {schedule.HORIZON_DAYS} --format json`, output to "
+        "/dev/null.",
+        "",
+        *table(measured),
+        "",
+        "Inside one process (bench/schedule.py phases; median of the runs, seconds): "
+        "`schedule_data.load` (orders, stages, work centres, and the quick MRP run that "
+        "dates the material, `schedule_data._material`, shown apart as *of which MRP*), "
+        "`schedule.schedule`, the JSON document (`cli.schedule.document`) and "
+        "`render.to_json`. *Load*: the orders' setup and run minutes on the bottleneck "
+        f"against its working minutes in the {schedule.HORIZON_DAYS} days; *utilisation*: "
+        "what the schedule puts inside the horizon (the `utilisation` of the JSON).",
+        "",
+        "| orders | released | operations | segments | held by material | late (capacity / "
+        f"material) | last operation ends | {schedule.BOTTLENECK} load | utilisation "
+        "| load | of which MRP | schedule | document | JSON | JSON size | peak RSS | runs |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ph, info, c = row["phases"], row["info"], row["phases"]["counts"]
+        lines.append(
+            f"| {row['n']:,} | {info['released']:,} | {c['operations']:,} | {c['segments']:,} "
+            f"| {c['held']:,} | {c['late']:,} ({c['late_capacity']:,} / {c['late_material']:,}) "
+            f"| {c['last_end']} | {info['bottleneck load %']:.0f} % | {c['bottleneck_util']} % "
+            f"| {fmt_s(ph['load'])} | {fmt_s(ph['mrp'])} | {fmt_s(ph['schedule'])} "
+            f"| {fmt_s(ph['document'])} | {fmt_s(ph['json'])} | {c['json_mb']:.1f} MB "
+            f"| {ph['peak_mb']:.0f} MB | {ph['runs']} |"
+        )
+    base = rows[0]
+    growth = []
+    for row in rows[1:]:
+        k = row["n"] / base["n"]
+        parts = [f"the whole command {row['whole'].median / base['whole'].median:.1f}x"]
+        for key in ("load", "mrp", "schedule", "document", "json"):
+            parts.append(f"{key} {row['phases'][key] / base['phases'][key]:.1f}x")
+        growth.append(f"- {k:g}x the orders ({row['n']:,}): {', '.join(parts)}.")
+    lines += ["", f"Growth, against {base['n']:,} orders:", "", *growth]
+    if any(m.ok is False for m in measured):
+        target = next(r for r in rows if r["n"] == SCHEDULE_TARGET_ORDERS)
+        lines += ["", *schedule_profile(python, target["n"], top=profile_top)]
+    return lines, measured
+
+
+def schedule_profile(python: str, n: int, *, top: int) -> list[str]:
+    """cProfile of each phase of `schedule` on ``n`` orders."""
+    print(f"profiling schedule on {n:,} orders...", file=sys.stderr)
+    db = OUT / f"schedule-{n}.db"
+    argv = [python, str(HERE / "schedule.py"), "profile", str(db), "--top", str(top)]
+    r = capture(argv)
+    if r.returncode != 0:
+        return [f"Profile failed: {r.stderr.strip()[-500:]}"]
+    found = json.loads(r.stdout)
+    lines = [
+        f"### Where the time goes (cProfile, {n:,} orders)",
+        "",
+        "Each phase profiled after a warm-up (the profiler slows Python code 2-3x); the "
+        "functions with the most own time:",
+        "",
+        "| phase | time (profiled) | function | calls | own | cumulative |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for phase, data in found.items():
+        for k, (func, calls, own, cum) in enumerate(data["top"]):
+            head = f"{phase} | {fmt_s(data['seconds'])}" if k == 0 else " | "
+            lines.append(f"| {head} | `{func}` | {calls:,} | {fmt_s(own)} | {fmt_s(cum)} |")
+    return lines
+
+
 # -- the report -----------------------------------------------------------------------------
 
 
@@ -753,6 +895,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run only the MRP benchmarks and replace their section of RESULTS.md",
     )
+    ap.add_argument("--no-schedule", action="store_true", help="skip the scheduling benchmarks")
+    ap.add_argument(
+        "--schedule-only",
+        action="store_true",
+        help="run only the scheduling benchmarks and replace their section of RESULTS.md",
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild everything in bench/out/")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
@@ -777,6 +925,17 @@ def main(argv: list[str] | None = None) -> int:
             args.results.write_text(replace_section(old, text))
             print(f"wrote the MRP section of {args.results.relative_to(ROOT)}", file=sys.stderr)
         return 1 if args.strict and any(m.ok is False for m in mrp_results) else 0
+    if args.schedule_only:
+        sched_md, sched_results = schedule_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
+        text = "\n".join(sched_md) + "\n"
+        print()
+        print(text)
+        if not args.no_write:
+            old = args.results.read_text() if args.results.exists() else ""
+            args.results.write_text(replace_section(old, text, "## Scheduling"))
+            print(f"wrote the scheduling section of {args.results.relative_to(ROOT)}",
+                  file=sys.stderr)  # fmt: skip
+        return 1 if args.strict and any(m.ok is False for m in sched_results) else 0
     missing = importer_missing(mfgctl)
     if missing:
         print(f"NOTE: {missing}: skipping the sample and import benchmarks", file=sys.stderr)
@@ -867,6 +1026,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results_with_targets = []
 
+    sched_md: list[str] = []
+    if not args.no_schedule:
+        sched_md, sched_results = schedule_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
+        results_with_targets += [m for m in sched_results if m.ok is not None]
+
     print("start-up analysis (python -X importtime)...", file=sys.stderr)
     probe_db = sample_db
     if probe_db is None:
@@ -904,6 +1068,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *production_md,
         *mrp_md,
+        *([""] if mrp_md and sched_md else []),
+        *sched_md,
     ]
     text = "\n".join(lines)
     print()
@@ -915,10 +1081,10 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if args.strict and missed else 0
 
 
-def replace_section(old: str, section: str) -> str:
-    """``old`` (RESULTS.md) with its MRP section (``## MRP`` up to the next ``## ``
-    heading) replaced by ``section``, or ``section`` appended."""
-    start = old.find("\n## MRP")
+def replace_section(old: str, section: str, heading: str = "## MRP") -> str:
+    """``old`` (RESULTS.md) with the section that starts with ``heading`` (up to the next
+    ``## `` heading) replaced by ``section``, or ``section`` appended."""
+    start = old.find("\n" + heading)
     if start < 0:
         return old.rstrip("\n") + "\n\n" + section
     end = old.find("\n## ", start + 1)
