@@ -697,9 +697,12 @@ def schedule_benchmarks(
         rows.append({"n": n, "info": info, "phases": ph, "whole": m})
 
     others = cpu.others()
+    where = machine()
     lines = [
         "## Scheduling: `mfgctl schedule --format json`",
         "",
+        f"- Measured {where['date']} at commit {where['commit']}; {where['machine']}; "
+        f"{where['python']}, SQLite {where['sqlite']}.",
         f"- Other processes used {others:.2f} of {os.cpu_count()} cores on average during "
         "this section" + (" (**busy machine**)" if others > 0.2 else "") + ".",
         f"- Databases: `out/schedule-N.db`, built by bench/schedule.py: {schedule.N_CENTRES} "
