@@ -29,6 +29,7 @@ demo: $(VENV)/.installed
 	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today() + d.timedelta(7))')
 	sh sample_data/planning_story.sh $(BIN)/mfgctl $(DEMO_DB) \
 	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today())')
+	sh sample_data/recall_story.sh $(BIN)/mfgctl $(DEMO_DB)
 	@echo "== The shop at a glance"
 	$(BIN)/mfgctl --db $(DEMO_DB) status
 

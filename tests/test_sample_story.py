@@ -91,6 +91,31 @@ def test_the_demo_story_on_the_sample_data(cli: Cli, initdb: Path) -> None:
     r = cli("check")
     assert r.exit_code == 0 and r.stderr.startswith("check: 0 errors, "), r.stderr
 
+    # sample_data/recall_story.sh: two devices shipped, then the battery lot recalled.
+    ok(cli, "ship", "HD-200", "2", "--to", "Hoerwelt GmbH", "--ref", "SO-1001",
+       "--serials", f"{serials[0]},{serials[1]}")  # fmt: skip
+    assert report(cli)["HD-200"] == {
+        "physical": 5, "available": 2, "free": 2, "awaiting_release": 2, "rejected": 1,
+    }  # fmt: skip
+    recall = ("trace", "ZA312-2410", "--item", "BAT-312", "--forward", "--hold",
+              "--reason", "supplier: cell leakage")  # fmt: skip
+    done = json.loads(ok(cli, *recall, "-f", "json"))
+    assert {(u["customer"], u["lot"]) for u in done["shipped"]} == {
+        ("Hoerwelt GmbH", serials[0]),
+        ("Hoerwelt GmbH", serials[1]),
+    }
+    now = report(cli)
+    # The two devices still in house and the 1,195 batteries left of the lot are held.
+    assert now["HD-200"] == {"physical": 5, "awaiting_release": 2, "blocked": 2, "rejected": 1}
+    assert now["BAT-312"]["blocked"] == 1195
+    before = report(cli)
+    ok(cli, *recall)  # a second recall changes nothing
+    assert report(cli) == before
+    r = cli("check")
+    assert r.exit_code == 0 and r.stderr.startswith("check: 0 errors, "), r.stderr
+    status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json"), parse_float=Decimal)
+    assert {h["item"]: h["blocked"] for h in status["held"]}["HD-200"] == 2
+
 
 def test_the_planning_story_finds_a_multi_level_shortage(cli: Cli, initdb: Path) -> None:
     """What sample_data/planning_story.sh does (without the production story before it):
