@@ -1091,7 +1091,7 @@ def replace_section(old: str, section: str, heading: str = "## MRP") -> str:
     if start < 0:
         return old.rstrip("\n") + "\n\n" + section
     end = old.find("\n## ", start + 1)
-    rest = old[end:] if end >= 0 else "\n"
+    rest = old[end:] if end >= 0 else ""
     return old[: start + 1] + section.rstrip("\n") + "\n" + rest
 
 
