@@ -23,18 +23,10 @@ def ok(cli: Cli, *args: object) -> str:
     return r.stdout
 
 
-def centres(db: Path, *codes: str) -> None:
-    with sqlite3.connect(db) as c:
-        c.executemany(
-            "INSERT INTO workcenter (code, name, created_at) VALUES (?, ?, 'x')",
-            [(code, code.title()) for code in codes],
-        )
-    c.close()
-
-
 def shop(cli: Cli, db: Path, tmp_path: Path, *dues: str) -> None:
     ok(cli, "import", write_shop(tmp_path))
-    centres(db, "ASSY", "TEST")
+    for code in ("ASSY", "TEST"):  # one machine, 08:00-16:00 Monday to Friday
+        ok(cli, "workcenter", "add", code)
     for due in dues:
         ok(cli, "order", "create", "DEV", "20", "--due", due)
 
@@ -124,3 +116,21 @@ def test_refusals_change_nothing(cli: Cli, initdb: Path, tmp_path: Path) -> None
         assert r.exit_code in (1, 2) and message in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
     assert dump(initdb) == before
+
+
+def test_downtime_and_parallel_machines_from_the_work_centres(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-05")
+    ok(cli, "workcenter", "down", "ASSY", "--from", "2027-03-01 10:00", "--to",
+       "2027-03-01 12:00", "--reason", "maintenance")  # fmt: skip
+    [order] = plan(cli)["orders"]
+    # 255 min of assembly from 08:00: 2 h before the maintenance, the rest after it.
+    assert order["operations"][0]["segments"] == [
+        ["2027-03-01 08:00", "2027-03-01 10:00"],
+        ["2027-03-01 12:00", "2027-03-01 14:15"],
+    ]
+    ok(cli, "order", "create", "DEV", "20", "--due", "2027-03-05")
+    ok(cli, "workcenter", "update", "ASSY", "--machines", "2")
+    machines = sorted(o["operations"][0]["machine"] for o in plan(cli)["orders"])
+    assert machines == [1, 2]  # side by side on the two machines

@@ -19,23 +19,18 @@ What is read:
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from mfgctl import qty as q
-from mfgctl.domain import mrp, mrp_data
+from mfgctl.domain import mrp, mrp_data, workcenters
 from mfgctl.domain.schedule import Centre, Job, Schedule, Settings, Stage
 from mfgctl.errors import NotFound
 
 PLANNED_BASE = 1_000_000  # a planned order's job id: this plus its MRP number
 
-_CENTRES = """
-    SELECT id, code, machines, day_start, minutes FROM workcenter WHERE active = 1 ORDER BY code
-"""
-_DOWN = "SELECT workcenter_id, from_at, to_at FROM workcenter_down ORDER BY from_at"
 _ORDERS = """
     SELECT o.id, i.code, o.item_id, o.qty, o.due_on, o.priority, o.state
       FROM production_order AS o JOIN item AS i ON i.id = o.item_id
@@ -62,23 +57,17 @@ class Loaded:
     unscheduled: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _minute(settings: Settings, text: str) -> int:
-    return settings.minute(datetime.fromisoformat(text))
-
-
 def centres(db: sqlite3.Connection, settings: Settings) -> list[Centre]:
-    downs: dict[int, list[tuple[int, int]]] = {}
-    for wc_id, frm, to in db.execute(_DOWN):
-        downs.setdefault(wc_id, []).append((_minute(settings, frm), _minute(settings, to)))
+    """The active work centres (domain/workcenters.py) in the scheduler's run minutes."""
     return [
         Centre(
-            code,
-            minutes=tuple(json.loads(minutes)),
-            machines=machines,
-            day_start=day_start,
-            downtime=tuple(downs.get(wc_id, ())),
+            c.code,
+            minutes=c.minutes,
+            machines=c.machines,
+            day_start=c.day_start,
+            downtime=tuple((settings.minute(a), settings.minute(b)) for a, b in c.downtime),
         )
-        for wc_id, code, machines, day_start, minutes in db.execute(_CENTRES)
+        for c in workcenters.capacity(db)
     ]
 
 
@@ -89,7 +78,9 @@ def _stage(row: Sequence, known: set[str]) -> Stage | str:
         return f"{name}: no work centre"
     if wc.upper() not in known:
         return f"{name}: unknown work centre {wc}"
-    return Stage(name, wc, setup=-(-setup_micro // q.SCALE), run=run_micro, family=family)
+    # Setup families compare without case, as codes do.
+    group = family.upper() if family else None
+    return Stage(name, wc, setup=-(-setup_micro // q.SCALE), run=run_micro, family=group)
 
 
 def _material(
