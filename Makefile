@@ -30,6 +30,8 @@ demo: $(VENV)/.installed
 	sh sample_data/planning_story.sh $(BIN)/mfgctl $(DEMO_DB) \
 	    $$($(BIN)/python -c 'import datetime as d; print(d.date.today())')
 	sh sample_data/recall_story.sh $(BIN)/mfgctl $(DEMO_DB)
+	sh sample_data/schedule_story.sh $(BIN)/mfgctl $(DEMO_DB) \
+	    $$($(BIN)/python -c 'import datetime as d; t = d.date.today(); print(t + d.timedelta(7 - t.weekday()))')
 	@echo "== The shop at a glance"
 	$(BIN)/mfgctl --db $(DEMO_DB) status
 

@@ -95,8 +95,10 @@ def document(loaded: Any, result: Any, horizon: int) -> dict[str, Any]:
             {
                 "workcenter": c.code,
                 "machines": c.machines,
-                "busy_hours": Decimal(busy) / 60,
-                "available_hours": Decimal(available) / 60,
+                "busy_minutes": busy,
+                "available_minutes": available,
+                "busy_hours": (Decimal(busy) / 60).quantize(Decimal("0.01")),
+                "available_hours": (Decimal(available) / 60).quantize(Decimal("0.01")),
                 "utilisation": share.quantize(Decimal("0.1")),
             }
         )
