@@ -18,7 +18,7 @@ bench/run.py uses this module; it also runs on its own::
   of the routings: the bottleneck. Setup 5-30 minutes, run time per unit scaled once
   (``calibrate``) so that the 2,000-order set loads the bottleneck to ``TARGET_LOAD``
   over the 90 days. Setup families on the first and third stage of half the routings
-  (written with SQL: neither ``import`` nor ``routing set`` take a family yet).
+  (the routings' ``family``).
 * **Stock and purchase orders** for the N orders (imported): every component has 1.3x
   what the orders need, except ``SHORT`` components with 0.85x and a purchase order
   for a quarter of their need due ``PO_DAYS`` after the start, so that a few orders wait for
@@ -251,7 +251,8 @@ def plant_yaml(routes: dict, bill: dict, factor: float) -> str:
         lines.append(f"  - item: {code}\n    stages:")
         lines += [
             f"      - {{name: {s['name']}, workcenter: {s['workcenter']}, "
-            f"setup_min: {s['setup_min']}, run_min: {_run(s, factor):.2f}}}"
+            f"setup_min: {s['setup_min']}, run_min: {_run(s, factor):.2f}"
+            + (f", family: {s['family']}}}" if s["family"] else "}")
             for s in stages
         ]
     return "\n".join(lines) + "\n"
@@ -350,17 +351,6 @@ def build_db(path: Path, n_orders: int, *, mfgctl: str) -> dict[str, Any]:
     db = dbmod.connect(path)
     try:
         with dbmod.transaction(db, path):
-            # Setup families: no import or CLI path sets them yet.
-            db.executemany(
-                "UPDATE routing_stage SET family = ? WHERE position = ? AND item_id = "
-                "(SELECT id FROM item WHERE code = ?)",
-                [
-                    (s["family"], pos, code)
-                    for code, stages in routes.items()
-                    for pos, s in enumerate(stages, start=1)
-                    if s["family"]
-                ],
-            )
             for o in drawn:
                 order = orders.create(
                     db, item=o["item"], qty=o["qty"], due=o["due"].isoformat(), user=USER,
@@ -368,14 +358,6 @@ def build_db(path: Path, n_orders: int, *, mfgctl: str) -> dict[str, Any]:
                 )  # fmt: skip
                 if o["release"]:
                     orders.release(db, order.id, user=USER, partial=True)
-            # stages.freeze copies no family (at the time of writing): give the frozen
-            # stages their routing's, as a release after that is fixed would.
-            db.execute(
-                "UPDATE order_stage SET family = (SELECT r.family FROM routing_stage AS r "
-                "JOIN production_order AS o ON o.item_id = r.item_id "
-                "WHERE o.id = order_stage.order_id AND r.position = order_stage.position) "
-                "WHERE family IS NULL"
-            )
         info["orders s"] = time.perf_counter() - t0
         counts = dict(db.execute("SELECT state, count(*) FROM production_order GROUP BY state"))
         info["released"] = counts.get("released", 0)
