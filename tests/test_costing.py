@@ -114,7 +114,7 @@ def test_bom_cost_tree_and_notes(cli, initdb, tmp_path):
     assert any("CASE Case  11 pcs x 1.5 (standard) = 16.5" in ln for ln in lines)
     assert any("KIT Screw kit  10 pcs  cost 2 = 0.2/pcs  [phantom]" in ln for ln in lines)
     assert any("NUT Nut  40 pcs x 0 (none) = 0" in ln for ln in lines)
-    assert "no work-centre rates yet" in r.stderr
+    assert "stage(s) with time but no work-centre rate count as 0" in r.stderr
     assert "no cost known for NUT" in r.stderr
 
 
@@ -216,7 +216,6 @@ def test_order_close_shows_the_cost_variance(cli, initdb, tmp_path):
     assert rows["PCB"]["cost_variance"] == 0 and rows["PCB"]["variance"] == 0
     assert rows["SOLDER"]["cost_variance"] == 0
     assert "Order 1 cost: actual 21, standard 21, variance 0" in r.stderr
-    assert "no work-centre rates yet" in r.stderr
 
 
 def test_order_close_with_extra_consumption(cli, initdb, tmp_path):
@@ -238,3 +237,16 @@ def test_order_close_with_extra_consumption(cli, initdb, tmp_path):
     assert rows["PCB"]["actual_cost"] == Decimal("27.6")
     assert rows["PCB"]["cost_variance"] == Decimal("7.6")
     assert "actual 28.6, standard 21, variance +7.6" in r.stderr
+
+
+def test_stage_cost_at_the_work_centre_rate(cli, initdb, tmp_path):
+    shop(cli, tmp_path)
+    # ASSY at 45.60 an hour: 10 TOP take 30 + 2 x 10 = 50 min = 38.00 of stage cost
+    # on top of the 88.7 of material.
+    assert cli("workcenter", "add", "ASSY", "--rate", "45.60").exit_code == 0
+    r = cli("bom", "cost", "TOP", "--qty", "10", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    root = json.loads(r.stdout, parse_float=Decimal)
+    assert (root["stage_minutes"], root["stage_cost"]) == (50, 38)
+    assert (root["cost"], root["unit_cost"]) == (Decimal("126.7"), Decimal("12.67"))
+    assert "no work-centre rate" not in r.stderr

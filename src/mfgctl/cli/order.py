@@ -147,7 +147,7 @@ def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table)
         ],
         fmt,
     )
-    done(f"{costing.summary(cost)}; {costing.STAGE_NOTE}")
+    done(costing.summary(cost))
 
 
 @app.command("cancel")
@@ -270,7 +270,7 @@ def close_cmd(
         columns=[*production.VARIANCE_COLUMNS, *costing.CLOSE_COST_COLUMNS],
         title=f"Order {result.order.id} consumption variance",
     )
-    done(f"Order {result.order.id} {costing.summary(cost)}; {costing.STAGE_NOTE}")
+    done(f"Order {result.order.id} {costing.summary(cost)}")
     done(
         f"Closed order {result.order.id}: yield {fmt_q(result.yield_pct)}% "
         f"({fmt_q(result.good)} of {fmt_q(result.order.qty)} {result.order.unit}); "

@@ -15,10 +15,9 @@ output quantity), as a tree with the same quantities as ``bom show --qty``:
 - a *phantom* line: its components in its place (as explosion does); it has no
   stage cost of its own.
 - *stage cost*: each routing stage's minutes (setup once per batch + run per unit)
-  times its work centre's rate. Work centres and their rates arrive with a later
-  issue: today ``stage_rate`` knows no rate, so every stage counts as zero and the
-  output says so (``stage_minutes`` is shown, ``stage_cost`` is 0). ``stage_rate`` is
-  the one place to change.
+  times its work centre's rate per machine-hour / 60, rounded half-up to a millionth
+  per stage. A stage without a work centre, or whose work centre has no rate, counts
+  as zero and the output says how many did (``stage_minutes`` is always shown).
 
 Unit costs (``unit_cost``) are ``cost / qty`` rounded half-up to a millionth; costs are
 exact products of quantities and unit costs.
@@ -48,16 +47,29 @@ from mfgctl.domain.stages import Stage
 
 PRECISION = 60
 MICRO = Decimal(1).scaleb(-q.PLACES)
-STAGE_NOTE = "stage cost is 0: routing stages have no work-centre rates yet"
 
 
-def stage_rate(stage: Stage) -> Decimal | None:
-    """Cost per minute at a stage's work centre, or None when unknown.
+def unrated_note(count: int) -> str:
+    return (
+        f"{count} stage(s) with time but no work-centre rate count as 0 "
+        "(mfgctl workcenter update WC --rate R)"
+    )
 
-    The seam for work-centre rates (a later issue): until work centres carry a rate,
-    no stage has one, and stage cost is zero everywhere.
-    """
-    return None
+
+def rates(db: sqlite3.Connection) -> dict[str, Decimal]:
+    """Each work centre's rate per machine-hour, by upper-cased code (active or not:
+    a routing may still name a centre that was retired)."""
+    from mfgctl.domain import workcenters
+
+    return {c.code.upper(): c.rate for c in workcenters.list_centres(db) if c.rate is not None}
+
+
+def stage_rate(stage: Stage, hourly: Mapping[str, Decimal]) -> Decimal | None:
+    """Cost per hour at a stage's work centre, or None when it has none (no work
+    centre, an unknown one, or one without a rate)."""
+    if not stage.workcenter:
+        return None
+    return hourly.get(stage.workcenter.upper())
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +79,20 @@ class StageCost:
     uncosted: int  # stages with minutes but without a rate
 
 
-def stage_cost(routing: Sequence[Stage], qty: Decimal) -> StageCost:
-    """The cost of a batch of ``qty`` through a routing: setup once, run per unit."""
+def stage_cost(routing: Sequence[Stage], qty: Decimal, hourly: Mapping[str, Decimal]) -> StageCost:
+    """The cost of a batch of ``qty`` through a routing: setup once, run per unit, each
+    stage's minutes x its work centre's hourly rate / 60, rounded half-up to a
+    millionth per stage."""
     minutes = cost = Decimal(0)
     uncosted = 0
     for s in routing:
         spent = s.setup_min + s.run_min * qty
         minutes += spent
-        rate = stage_rate(s)
+        rate = stage_rate(s, hourly)
         if rate is None:
             uncosted += 1 if spent else 0
         else:
-            cost += spent * rate
+            cost += (spent * rate / 60).quantize(MICRO, rounding=ROUND_HALF_UP)
     return StageCost(minutes, cost, uncosted)
 
 
@@ -169,6 +183,7 @@ def roll_up(
     s, code, rev = _structure(db, item, revision)
     tree = s.tree(code, qty, rev)
     prices = Prices(db)
+    hourly = rates(db)
     routings: dict[str, list[Stage]] = {}
     uncosted: set[str] = set()
     unrated = [0]
@@ -189,7 +204,7 @@ def roll_up(
             source = "phantom" if phantom else "bom"
             work = StageCost(Decimal(0), Decimal(0), 0)
             if not phantom:
-                work = stage_cost(routing_of(it), amount)
+                work = stage_cost(routing_of(it), amount, hourly)
                 unrated[0] += work.uncosted
             total = material + work.cost
             unit = per_unit(total, amount)
@@ -215,7 +230,7 @@ def roll_up(
 
     with localcontext(prec=PRECISION):
         root = cost(tree, s.item(code), True)
-    notes = [STAGE_NOTE]
+    notes = [unrated_note(unrated[0])] if unrated[0] else []
     if uncosted:
         notes.append(
             f"no cost known for {', '.join(sorted(uncosted))}: counted as 0 "
@@ -271,6 +286,7 @@ class OrderCost:
     actual: Decimal
     variance: Decimal | None
     planned: Decimal
+    unrated: int = 0  # stages with time but no work-centre rate (counted as 0)
 
 
 def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
@@ -307,8 +323,9 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
             # A substitute (or other item) consumed for the order: no standard of its own.
             rows.append(_cost_row(it.code, None, Decimal(0), Decimal(0), actual_by, it.id))
         routing = stages.order_stages(db, order)
-        plan = stage_cost([_as_stage(s) for s in routing], order.qty)
-        done = stage_cost([_as_stage(s) for s in routing], made)
+        hourly = rates(db)
+        plan = stage_cost([_as_stage(s) for s in routing], order.qty, hourly)
+        done = stage_cost([_as_stage(s) for s in routing], made, hourly)
         rows.append(
             {
                 "part": "stages",
@@ -336,7 +353,7 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
                 "variance": variance,
             }
         )
-    return OrderCost(rows, _tidy(standard), _tidy(actual), variance, _tidy(planned))
+    return OrderCost(rows, _tidy(standard), _tidy(actual), variance, _tidy(planned), plan.uncosted)
 
 
 def _cost_row(
@@ -364,10 +381,11 @@ def _as_stage(s: Any) -> Stage:
 
 def summary(cost: OrderCost) -> str:
     """One line for a message: ``cost: actual 62.4, standard 60, variance +2.4``."""
+    note = f"; {unrated_note(cost.unrated)}" if cost.unrated else ""
     if cost.variance is None:
-        return f"cost: actual {q.fmt(cost.actual)} so far, planned {q.fmt(cost.planned)}"
+        return f"cost: actual {q.fmt(cost.actual)} so far, planned {q.fmt(cost.planned)}{note}"
     sign = "+" if cost.variance > 0 else ""
     return (
         f"cost: actual {q.fmt(cost.actual)}, standard {q.fmt(cost.standard)}, "
-        f"variance {sign}{q.fmt(cost.variance)}"
+        f"variance {sign}{q.fmt(cost.variance)}{note}"
     )
