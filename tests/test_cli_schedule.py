@@ -64,6 +64,12 @@ def test_capacity_makes_an_order_late(cli: Cli, initdb: Path, tmp_path: Path) ->
     late = {o["order"]: (o["late_reason"], o["late_by"]) for o in doc["late"]}
     # The third order's test ends Tuesday 13:35: 13 h 35 min after Monday midnight.
     assert late == {"ORDER-2": ("capacity", "9h 20m"), "ORDER-3": ("capacity", "13h 35m")}
+    # Committed, the schedule tells the status screen which orders are at risk.
+    ok(cli, "schedule", "--start", START, "--horizon", "7", "--commit")
+    status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json"))
+    why = {r["order"]: r["why"] for r in status["late"]}
+    assert "scheduled to end 2027-03-02 13:35" in why["ORDER-3"]
+    assert "scheduled to end" not in why.get("ORDER-1", "")
 
 
 def test_an_order_waits_for_its_material(cli: Cli, initdb: Path, tmp_path: Path) -> None:
@@ -85,6 +91,7 @@ def test_an_order_waits_for_its_material(cli: Cli, initdb: Path, tmp_path: Path)
 
 def test_commit_stores_planned_start_and_end(cli: Cli, initdb: Path, tmp_path: Path) -> None:
     shop(cli, initdb, tmp_path, "2027-03-02", "2027-03-03")
+    ok(cli, "order", "release", "1")
     ok(cli, "schedule", "--start", START, "--commit")
     with sqlite3.connect(initdb) as c:
         stored = c.execute(
@@ -94,6 +101,13 @@ def test_commit_stores_planned_start_and_end(cli: Cli, initdb: Path, tmp_path: P
         (1, "2027-03-01 08:00", "2027-03-01 13:05"),
         (2, "2027-03-01 12:15", "2027-03-02 09:20"),
     ]
+    shown = json.loads(ok(cli, "order", "show", "2", "-f", "json"))["order"][0]
+    assert (shown["planned_start"], shown["planned_end"]) == (
+        "2027-03-01 12:15",
+        "2027-03-02 09:20",
+    )
+    wip = {r["order"]: r["planned_end"] for r in json.loads(ok(cli, "wip", "-f", "json"))}
+    assert wip == {1: "2027-03-01 13:05"}  # order 2 is only planned: not in progress
     # A later run replaces them; without --commit nothing is written.
     ok(cli, "schedule", "--start", "2027-03-08 08:00", "--commit")
     before = dump(initdb)

@@ -53,6 +53,8 @@ def test_wip_numbers_for_a_hand_built_case(cli, initdb, tmp_path: Path):
             "due": day(-1),
             "late": True,
             "uncosted": [],
+            "planned_start": None,
+            "planned_end": None,
         },
         {
             "order": 2,
@@ -74,6 +76,8 @@ def test_wip_numbers_for_a_hand_built_case(cli, initdb, tmp_path: Path):
             "due": day(30),
             "late": False,
             "uncosted": [],
+            "planned_start": None,
+            "planned_end": None,
         },
     ]
     late = json.loads(cli("wip", "--late", "-f", "json").stdout)
@@ -81,7 +85,7 @@ def test_wip_numbers_for_a_hand_built_case(cli, initdb, tmp_path: Path):
     table = cli("wip", "--format", "plain").stdout.splitlines()
     assert table[0].split("\t") == [
         "order", "item", "qty", "unit", "state", "stage", "waiting", "finished", "stages",
-        "consumed_value", "age_days", "age_from", "due", "late",
+        "consumed_value", "age_days", "age_from", "due", "late", "planned_start", "planned_end",
     ]  # fmt: skip
     assert table[1].split("\t")[5:10] == [
         "assembly", "3", "0", "assembly 3>6 x1, test 2>4, pack 4>0", "28",

@@ -67,6 +67,9 @@ class Order:
     ref: str | None
     location: str
     created_at: str
+    # The last committed schedule (mfgctl schedule --commit), local 'YYYY-MM-DD HH:MM'.
+    planned_start: str | None = None
+    planned_end: str | None = None
 
     @property
     def late(self) -> bool:
@@ -92,12 +95,14 @@ class Order:
             "ref": self.ref,
             "place": self.location,
             "created_at": timefmt.local(self.created_at),
+            "planned_start": self.planned_start,
+            "planned_end": self.planned_end,
         }
 
 
 ORDER_COLUMNS = [
     "order", "item", "name", "qty", "unit", "revision", "due", "state", "late",
-    "priority", "ref", "place", "created_at",
+    "priority", "ref", "place", "created_at", "planned_start", "planned_end",
 ]  # fmt: skip
 MATERIAL_COLUMNS = [
     "position", "item", "name", "unit", "required", "reserved", "consumed", "variance", "free",
@@ -107,7 +112,8 @@ HISTORY_COLUMNS = ["at", "user", "from_state", "to_state", "note"]
 
 _SELECT = """
     SELECT o.id, i.code AS item, i.name, i.unit, b.revision, o.bom_id, o.qty, o.due_on,
-           o.state, o.priority, o.ref, l.code AS location, o.created_at
+           o.state, o.priority, o.ref, l.code AS location, o.created_at, o.planned_start,
+           o.planned_end
       FROM production_order AS o
       JOIN item AS i ON i.id = o.item_id
       JOIN bom AS b ON b.id = o.bom_id
@@ -130,6 +136,8 @@ def _from_row(r: sqlite3.Row) -> Order:
         ref=r["ref"],
         location=r["location"],
         created_at=r["created_at"],
+        planned_start=r["planned_start"],
+        planned_end=r["planned_end"],
     )
 
 

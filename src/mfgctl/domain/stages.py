@@ -456,7 +456,7 @@ def advance(
 
 WIP_COLUMNS = [
     "order", "item", "qty", "unit", "state", "stage", "waiting", "finished", "stages",
-    "consumed_value", "age_days", "age_from", "due", "late",
+    "consumed_value", "age_days", "age_from", "due", "late", "planned_start", "planned_end",
 ]  # fmt: skip
 
 _PLACE_VALUE = """
@@ -532,6 +532,8 @@ def wip(db: sqlite3.Connection, *, today: str | None = None) -> list[dict[str, A
                 "age_from": "started" if from_start else "created",
                 "due": o.due_on,
                 "late": o.due_on < day.isoformat(),
+                "planned_start": o.planned_start,
+                "planned_end": o.planned_end,
             }
         )
     return rows

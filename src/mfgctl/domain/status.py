@@ -14,8 +14,9 @@
 * ``ready``: finished goods that can be sold now (free) and those awaiting release;
 * ``held``: stock blocked, rejected or waiting for rework, per item;
 * ``late``: open production orders past their due date or at risk (due within
-  ``risk_days`` and not started, or short of material according to MRP) and open
-  purchase orders past their due date, each with the reason;
+  ``risk_days`` and not started, scheduled to end after their due date by the last
+  ``schedule --commit``, or short of material according to MRP) and open purchase
+  orders past their due date, each with the reason;
 * ``replenish``: from a quick MRP run (``mrp_horizon`` days, weekly buckets, from
   today): what is short and the planned orders to release within ``risk_days``;
 * ``cost``: what each finished item costs to make, rolled up through its BOM
@@ -212,6 +213,8 @@ def _late_orders(
                 reasons.append(f"{(day - date.fromisoformat(o.due_on)).days} days late")
             elif o.due_on <= soon and o.state != "in_progress":
                 reasons.append(f"due {o.due_on} and not started")
+            if o.planned_end and o.planned_end[:10] > o.due_on:
+                reasons.append(f"scheduled to end {o.planned_end}")
             if o.id in short_orders:
                 reasons.append(short_orders[o.id])
             if reasons:
