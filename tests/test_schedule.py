@@ -205,3 +205,44 @@ def test_schedule_properties(case: tuple[list[Job], list[Centre]]) -> None:
     assert [(r.job.id, [o.segments for o in r.operations]) for r in again.jobs] == [
         (r.job.id, [o.segments for o in r.operations]) for r in plan.jobs
     ]
+
+
+def test_a_later_order_uses_the_time_a_held_order_leaves_free() -> None:
+    # Order 1 (due first) waits for material until Wednesday; order 2 does not wait for
+    # it: it takes Monday morning, in the gap before order 1.
+    held = job(1, TUE, Stage("a", "ASSY", run=60 * UNIT), earliest=2 * DAY)
+    free = job(2, WED, Stage("a", "ASSY", run=60 * UNIT), qty=2)
+    plan = schedule([held, free], [Centre("ASSY")], START)
+    assert segments(plan, 1) == [[(2 * DAY, 2 * DAY + 60)]]
+    assert segments(plan, 2) == [[(0, 120)]]
+    # A gap too short is skipped: 20 hours of work do not fit in the 16 hours of shifts
+    # before Wednesday 08:00, so it goes after order 1.
+    big = job(2, WED, Stage("a", "ASSY", run=60 * UNIT), qty=20)
+    plan = schedule([held, big], [Centre("ASSY")], START)
+    assert segments(plan, 2)[0][0] == (2 * DAY + 60, 2 * DAY + 480)
+
+
+def test_an_operation_does_not_break_a_skipped_setup() -> None:
+    # Order 1 (red) paints 08:00-08:55; order 2 (red too, material from 11:20) follows
+    # it on the machine without a setup, leaving a gap. Order 3 (blue) would fit in the
+    # gap, but in front of order 2 it would take away its skipped setup: it goes last.
+    red = Stage("paint", "PAINT", setup=45, run=10 * UNIT, family="red")
+    blue = Stage("paint", "PAINT", setup=45, run=10 * UNIT, family="blue")
+    plan = schedule(
+        [job(1, MON, red), job(2, TUE, red, earliest=200), job(3, WED, blue, earliest=55)],
+        [Centre("PAINT")],
+        START,
+    )
+    ops = {r.job.id: r.operations[0] for r in plan.jobs}
+    assert [(ops[i].segments, ops[i].setup) for i in (1, 2, 3)] == [
+        ([(0, 55)], 45),
+        ([(200, 210)], 0),
+        ([(210, 265)], 45),
+    ]
+    # Red order 4 may take the gap: the same family as the order after it.
+    plan = schedule(
+        [job(1, MON, red), job(2, TUE, red, earliest=200), job(4, WED, red, earliest=55)],
+        [Centre("PAINT")],
+        START,
+    )
+    assert next(r for r in plan.jobs if r.job.id == 4).operations[0].segments == [(55, 65)]

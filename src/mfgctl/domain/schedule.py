@@ -20,10 +20,13 @@ The rules:
 * **An operation** takes ``setup + run_per_unit x qty`` working minutes (the run
   rounded up to a whole minute) on one machine
   of its work centre: the machine that finishes it first (the lowest-numbered on a
-  tie). A machine runs one operation at a time, in the order they were scheduled
-  (operations are appended to a machine's timeline; an earlier gap is not filled by a
-  later order). The setup is skipped when the machine's previous operation belongs to
-  the same setup ``family``.
+  tie). A machine runs one operation at a time
+  (an operation goes into the first gap between a machine's booked operations that it
+  fits in whole, from its earliest start, else after the last: a later order may use
+  time an earlier one left free, say while it waits for material). The setup is skipped
+  when the machine's previous operation belongs to the same setup ``family``; an
+  operation is not put in front of one that skipped its setup unless it has the same
+  family.
 * **Late** orders end after the end of their due date. Why: ``material`` when the
   order would be late even with every machine to itself (its material comes too
   late), ``capacity`` when it is late only because other orders use the machines,
@@ -32,6 +35,7 @@ The rules:
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -216,6 +220,46 @@ def _run_alone(job: Job, centres: dict[str, Centre], settings: Settings, frm: in
     return t
 
 
+class _Machine:
+    """One machine's booked operations: sorted (start, end, family, setup skipped)."""
+
+    __slots__ = ("booked",)
+
+    def __init__(self) -> None:
+        self.booked: list[tuple[int, int, str | None, bool]] = []
+
+    def slot(
+        self, centre: Centre, settings: Settings, t: int, stage: Stage, run: int
+    ) -> tuple[list[tuple[int, int]], int]:
+        """The earliest placement from ``t``: the first gap between booked operations it
+        fits in whole, else after the last. (segments, setup minutes)"""
+        booked = self.booked
+        k = bisect_right(booked, (t,)) - 1  # the last operation starting before t
+        k = max(k, 0)
+        while True:
+            before = booked[k - 1] if 0 < k <= len(booked) else None
+            if k < len(booked) and booked[k][1] <= t:
+                k += 1  # ends before t: the gap after it is where to look
+                continue
+            after = booked[k] if k < len(booked) else None
+            start = max(t, before[1]) if before else t
+            same = stage.family is not None and before is not None and before[2] == stage.family
+            setup = 0 if same else stage.setup
+            if after is None:
+                return _place(centre, settings, start, setup + run), setup
+            # An operation after the gap that skipped its setup must keep its neighbour's
+            # family: only the same family may go in front of it.
+            if not (after[3] and after[2] != stage.family) and start < after[0]:
+                segs = _place(centre, settings, start, setup + run)
+                if segs[-1][1] <= after[0]:
+                    return segs, setup
+            k += 1
+
+    def book(self, segs: list[tuple[int, int]], stage: Stage, setup: int) -> None:
+        skipped = setup == 0 and stage.setup > 0
+        insort(self.booked, (segs[0][0], segs[-1][1], stage.family, skipped))
+
+
 def priority_order(jobs: Sequence[Job]) -> list[Job]:
     return sorted(jobs, key=lambda j: (j.due, -j.priority, j.id))
 
@@ -234,9 +278,8 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
                 raise ValueError(
                     f"order {j.id}: stage {s.name} names unknown work centre {s.centre}"
                 )
-    # Per centre and machine: (free from, family of the last operation).
-    free: dict[str, list[tuple[int, str | None]]] = {
-        code: [(0, None)] * c.machines for code, c in by_code.items()
+    machines: dict[str, list[_Machine]] = {
+        code: [_Machine() for _ in range(c.machines)] for code, c in by_code.items()
     }
     by_centre: dict[str, list[Operation]] = {c.code: [] for c in centres}
     results = []
@@ -247,13 +290,13 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
             centre = by_code[stage.centre.upper()]
             run = job.run_minutes(stage)
             best: tuple[int, int, list[tuple[int, int]], int] | None = None
-            for m, (ready, family) in enumerate(free[centre.code.upper()]):
-                setup = 0 if stage.family is not None and family == stage.family else stage.setup
-                segs = _place(centre, settings, max(t, ready), setup + run)
+            for m, machine in enumerate(machines[centre.code.upper()]):
+                segs, setup = machine.slot(centre, settings, t, stage, run)
                 if best is None or segs[-1][1] < best[0]:
                     best = (segs[-1][1], m, segs, setup)
+            assert best is not None  # every centre has at least one machine
             end, m, segs, setup = best
-            free[centre.code.upper()][m] = (end, stage.family)
+            machines[centre.code.upper()][m].book(segs, stage, setup)
             op = Operation(job.id, stage.name, pos, centre.code, m + 1, setup, run, segs)
             ops.append(op)
             by_centre[centre.code].append(op)
