@@ -148,3 +148,20 @@ def test_downtime_and_parallel_machines_from_the_work_centres(
     ok(cli, "workcenter", "update", "ASSY", "--machines", "2")
     machines = sorted(o["operations"][0]["machine"] for o in plan(cli)["orders"])
     assert machines == [1, 2]  # side by side on the two machines
+
+
+def test_include_planned_schedules_mrp_planned_make_orders(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, initdb, tmp_path)
+    # No production order: SO-1 for 10 DEV due Friday makes MRP plan one (DEV has no
+    # lead time: released on its due date), scheduled from that day.
+    ok(cli, "demand", "add", "DEV", "10", "--due", "2027-03-05", "--kind", "sales", "--ref", "SO-1")
+    assert plan(cli)["orders"] == []
+    [planned] = plan(cli, "--include-planned")["orders"]
+    assert planned["order"].startswith("planned ") and planned["item"] == "DEV"
+    assert planned["qty"] == 10 and planned["start"] == "2027-03-05 08:00"
+    # --commit stores nothing for a planned order: it is not a production order yet.
+    ok(cli, "schedule", "--start", START, "--include-planned", "--commit")
+    with sqlite3.connect(initdb) as c:
+        assert c.execute("SELECT count(*) FROM production_order").fetchone() == (0,)
