@@ -387,3 +387,26 @@ def test_v_stock_and_v_valuation_equal_the_commands_after_any_history(
 def _at(cli: Cli, path: Path) -> Cli:
     """The CLI pointed at another database."""
     return lambda *args, **kw: cli("--db", path, *args, **kw)
+
+
+def test_v_valuation_shows_null_rather_than_an_inexact_number(cli: Cli, initdb: Path) -> None:
+    ok(cli, "item", "add", "GOLD", "--name", "Gold", "--type", "raw", "--unit", "g",
+       "--make-or-buy", "buy")  # fmt: skip
+    # 1,000,000 g at 10: a value of 10,000,000, past what 64-bit millionths squared hold
+    # (about 4.6 million); a second receipt would need 10^12 x 10^7 in the average.
+    ok(cli, "stock", "receive", "GOLD", "1000000", "--cost", "10")
+    ok(cli, "stock", "receive", "GOLD", "1", "--cost", "1")
+    report = as_json(cli, "report", "valuation")
+    # (10,000,000 + 1) / 1,000,001 = 9.999991000009 -> 9.999991 (half-even to a millionth)
+    assert report[0]["average_cost"] == Decimal("9.999991")
+    [row] = view(initdb, "v_valuation")
+    assert (row["qty"], row["average_cost"], row["value"], row["basis"]) == (
+        "1000001",
+        None,
+        None,
+        "overflow",
+    )
+    with sqlite3.connect(initdb) as c:
+        types = c.execute("SELECT typeof(average_cost_micro), typeof(value) FROM v_valuation")
+        assert types.fetchone() == ("null", "null")
+    c.close()
