@@ -12,12 +12,20 @@ Settings and why:
 * Every writing command runs in one ``BEGIN IMMEDIATE`` transaction: the write lock is
   taken before the first read, so a check and the write it guards cannot be split by
   another process (two cron jobs can never reserve the same units).
+* ``init`` creates the file with mode 0660 less the umask (0660 under umask 007, 0640
+  under 022, 0600 under 077): owner and group only, never everyone. SQLite gives the
+  ``-wal`` and ``-shm`` files the database file's mode.
+* A database on a network filesystem (NFS, SMB/CIFS, sshfs and other FUSE network
+  mounts, 9p...) gets a one-line warning on stderr, once per command: SQLite's locks
+  and its WAL shared memory are not reliable there, so two processes could both write.
+  ``MFGCTL_NO_FS_WARNING=1`` silences it.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +35,26 @@ from mfgctl.migrations import SCHEMA_VERSION, upgrade
 
 APPLICATION_ID = 0x4D464743  # "MFGC": marks a file as an mfgctl database
 DEFAULT_PATH = "mfgctl.db"
+DB_FILE_MODE = 0o660  # owner and group read and write; the umask may take more away
+
+# Where the mount table is read from: a module attribute so tests can point it at a
+# fake one. /proc/self/mountinfo escapes spaces in mount points; /proc/mounts is the
+# older format with the same escapes.
+MOUNT_TABLES = (Path("/proc/self/mountinfo"), Path("/proc/mounts"))
+
+# Filesystem types (as the mount table names them) on which SQLite's POSIX locks and
+# the WAL's shared-memory file cannot be trusted between processes or machines.
+NETWORK_FS = frozenset(
+    {
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "coda", "davfs",
+        "glusterfs", "gpfs", "lustre", "ncpfs", "ocfs2", "gfs2", "beegfs", "orangefs",
+        "pvfs2", "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "fuse.davfs2",
+        "fuse.glusterfs", "fuse.ceph-fuse", "fuse.juicefs", "fuse.mfs", "fuse.moosefs",
+        "fuse.blobfuse", "fuse.blobfuse2", "fuse.goofys", "fuse.smbnetfs",
+        "fuse.curlftpfs",
+    }
+)  # fmt: skip
+_warned: set[str] = set()
 
 
 def busy_timeout_s() -> float:
@@ -70,6 +98,82 @@ def map_sqlite_error(e: sqlite3.Error, path: str | Path = "") -> MfgError:
     return MfgError(text)
 
 
+def _unescape(field: str) -> str:
+    """A mount point as the kernel writes it: space, tab, newline, backslash as \\ooo."""
+    import re
+
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _mounts(text: str) -> list[tuple[str, str]]:
+    """(mount point, filesystem type) of each line of a mountinfo or mounts table."""
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split()
+        if " - " in line:  # mountinfo: ID PARENT MAJ:MIN ROOT POINT OPTS [TAGS...] - TYPE ...
+            after = line.split(" - ", 1)[1].split()
+            if len(fields) >= 5 and after:
+                mounts.append((_unescape(fields[4]), after[0]))
+        elif len(fields) >= 3:  # /proc/mounts: SOURCE POINT TYPE OPTS 0 0
+            mounts.append((_unescape(fields[1]), fields[2]))
+    return mounts
+
+
+def filesystem_type(path: str | Path, table: str | None = None) -> str | None:
+    """The type of the filesystem holding ``path`` (``ext4``, ``nfs4``...), by the
+    longest mount point that contains its directory; None where there is no mount table
+    to read (not Linux) or nothing matches.
+
+    ``table`` is the text of a mount table; by default /proc/self/mountinfo (or
+    /proc/mounts) is read.
+    """
+    if table is None:
+        for source in MOUNT_TABLES:
+            try:
+                table = source.read_text(encoding="utf-8", errors="replace")
+                break
+            except OSError:
+                continue
+        else:
+            return None
+    directory = os.path.dirname(os.path.realpath(path))  # through symlinks, to the file
+    best: tuple[int, str] | None = None
+    for point, fstype in _mounts(table):
+        inside = directory == point or directory.startswith(point.rstrip("/") + "/")
+        # A later mount over the same point hides the earlier one: >= keeps the last.
+        if inside and (best is None or len(point) >= best[0]):
+            best = (len(point), fstype)
+    return best[1] if best else None
+
+
+def network_warning(path: str | Path, table: str | None = None) -> str | None:
+    """The warning for a database on a network filesystem, or None on a local one."""
+    try:
+        fstype = filesystem_type(path, table)
+    except (OSError, ValueError):
+        return None
+    if fstype is None or fstype.lower() not in NETWORK_FS:
+        return None
+    return (
+        f"Warning: {path} is on a network filesystem ({fstype}), where SQLite's locking "
+        "cannot be trusted: two commands at once may corrupt it; keep the database on a "
+        "local disk (MFGCTL_NO_FS_WARNING=1 silences this)"
+    )
+
+
+def _warn_if_networked(path: Path) -> None:
+    """Print the network-filesystem warning on stderr, once per path and process."""
+    if os.environ.get("MFGCTL_NO_FS_WARNING", "") not in ("", "0"):
+        return
+    key = os.path.abspath(path)
+    if key in _warned:
+        return
+    _warned.add(key)
+    message = network_warning(path)
+    if message:
+        print(message, file=sys.stderr)
+
+
 def _open(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s())
     db.row_factory = sqlite3.Row
@@ -91,6 +195,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         raise DatabaseUnusable(f"no database at {path}: {hint}")
     if path.is_dir():
         raise DatabaseUnusable(f"{path} is a directory, not a database file")
+    _warn_if_networked(path)
     db = None
     try:
         db = _open(path)
@@ -151,9 +256,10 @@ def create(path: str | Path) -> sqlite3.Connection:
         raise MfgError(f"{path} already exists: not touching it (use another --db path)")
     if not path.parent.is_dir():
         raise DatabaseUnusable(f"cannot create {path}: directory {path.parent} does not exist")
+    _warn_if_networked(path)
     try:
         # Exclusive create: if another process made the file meanwhile, it is theirs.
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DB_FILE_MODE))
     except FileExistsError:
         raise MfgError(f"{path} already exists: not touching it (use another --db path)") from None
     except OSError as e:
