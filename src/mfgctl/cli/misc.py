@@ -1,7 +1,8 @@
-"""Top-level commands: ``init`` and ``check``."""
+"""Top-level commands: ``init``, ``check`` and ``backup``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,6 +88,29 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def backup_cmd(
+    ctx: typer.Context,
+    target: Annotated[
+        Path, typer.Argument(help="File to write the copy to.", show_default=False, metavar="FILE")
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Copy the database to FILE while others keep working (SQLite's online backup).
+
+    The copy is one consistent instant of the database, written to a temporary file
+    beside FILE, checked (integrity_check, opens as an mfgctl database) and only then
+    renamed to FILE. An existing FILE is refused unless --force.
+    """
+    from mfgctl.domain import backup as ops
+
+    with session(ctx, write=False) as db:
+        result = ops.backup(db, source=state(ctx).db_path, target=target, force=force)
+    emit([result.as_row()], fmt)
+    done(f"Backed up {result.moves} moves (last seq {result.last_seq}) to {result.path}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init_cmd)
     app.command("check")(check_cmd)
+    app.command("backup")(backup_cmd)
