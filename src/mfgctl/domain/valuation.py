@@ -159,27 +159,74 @@ class Replay:
     average: dict[int, Decimal] = field(default_factory=dict)
     on_hand: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     basis: dict[int, str] = field(default_factory=dict)
-    # Per item: (effective_at, seq) of each inflow and the average after it.
+    # Per item: (effective_at, seq) of each inflow and the average after it (millionths).
     _keys: dict[int, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
-    _values: dict[int, list[Decimal]] = field(default_factory=lambda: defaultdict(list))
+    _values: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def average_at(self, item_id: int, effective_at: str, seq: int) -> Decimal | None:
         """The item's average in effect at a move (after every inflow before it); needs
         a replay with ``history``."""
         keys = self._keys.get(item_id, [])
         n = bisect.bisect_right(keys, (effective_at, seq))
-        return self._values[item_id][n - 1] if n else None
+        return _money(self._values[item_id][n - 1]) if n else None
 
-    def _record(self, item_id: int, at: tuple[str, int], average: Decimal) -> None:
-        self.average[item_id] = average
-        if not self.history:
-            return
-        self._keys[item_id].append(at)
-        self._values[item_id].append(average)
+
+def _money(micro: int) -> Decimal:
+    """Millionths -> the Decimal ``_round`` gives (exponent -6: ``3`` is ``3.000000``)."""
+    sign, digits, _ = Decimal(micro).as_tuple()
+    return Decimal((sign, digits, -q.PLACES))
 
 
 def _round(value: Decimal) -> Decimal:
     return value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
+
+
+def _half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (denominator > 0) rounded half-even to an integer.
+
+    The same number as the Decimal quotient (to 60 digits) quantized half-even: with
+    denominators below 10**40 an exact quotient that is not a tie lies further from one
+    than the 60-digit rounding can move it.
+    """
+    quotient, rest = divmod(numerator, denominator)
+    twice = 2 * rest
+    if twice > denominator or (twice == denominator and quotient & 1):
+        quotient += 1
+    return quotient
+
+
+# The replay's stream: every move that crosses the valued boundary (``d`` +1 in, -1
+# out) and every move of a completion (``d`` 0 when it stays inside); in replay order.
+# ``{at}`` is NULL unless the history is kept (a million strings cost a third of a
+# second). ``{valued}`` tests whether a place is valued (``_valued_test``).
+_STREAM = """
+    SELECT m.seq, {at}, m.item_id, m.qty, m.unit_cost,
+           {valued_to} - {valued_from} AS d
+      FROM move AS m
+     WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items}
+       AND ({valued_to} <> {valued_from} OR m.kind IN ('make', 'output', 'relieve'))
+     ORDER BY m.effective_at, m.seq
+"""
+
+
+def _valued_test(db: sqlite3.Connection) -> tuple[str, str]:
+    """SQL that gives 1 when a move's place (to, from) is valued, else 0.
+
+    The valued places are few: when their ids are small, a bit of a mask (``(mask >>
+    id) & 1``), which SQLite works out far faster than a join with ``location`` or an
+    ``IN`` test on each of a million moves; else an ``IN`` test.
+    """
+    ids = [
+        int(r[0])
+        for r in db.execute("SELECT id FROM location WHERE kind IN ('internal', 'production')")
+    ]
+    if all(0 <= i < 62 for i in ids):
+        # Exact for any id: a shift by 62 or more, or a negative one (a left shift),
+        # leaves bit 0 clear.
+        mask = sum(1 << i for i in set(ids))
+        return (f"(({mask} >> m.to_location_id) & 1)", f"(({mask} >> m.from_location_id) & 1)")
+    valued = "(SELECT id FROM location WHERE kind IN ('internal', 'production'))"
+    return (f"(m.to_location_id IN {valued})", f"(m.from_location_id IN {valued})")
 
 
 def replay(
@@ -193,6 +240,10 @@ def replay(
 
     ``item_ids`` limits the replay to those items (include what their completions
     relieve: see ``closure``); ``history`` keeps every average for ``average_at``.
+
+    The replay runs on integers (quantities and averages in millionths, each new
+    average an integer division rounded half-even), one plain tuple per move and no
+    object per move; only a completion's cost is worked in Decimal (``_complete``).
     """
     import json
 
@@ -203,67 +254,94 @@ def replay(
     groups = _completions([_Move(*r) for r in db.execute(completion_moves, params)])
     skip = {s for g in groups.values() for s in (*g.makes, *g.scraps)}
     only = "" if item_ids is None else "AND id IN (SELECT value FROM json_each(:items))"
-    standard = dict(
+    standard: dict[int, int] = dict(
         db.execute(f"SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL {only}", params)
     )
+    valued_to, valued_from = _valued_test(db)
     state = Replay(history=history)
-    with localcontext(prec=PRECISION):
-        for row in db.execute(_MOVES.format(items=some, kinds=""), params):
-            m = _Move(*row)
-            at = (m.effective_at, m.seq)
-            group = groups.get(m.seq)
-            if group is not None:
-                _complete(state, group, at, standard)
-            if m.seq in skip:
+    average: dict[int, int] = {}
+    on_hand = state.on_hand
+    basis = state.basis
+    keys, values = state._keys, state._values
+    cur = db.cursor()
+    cur.row_factory = None  # plain tuples
+    at_sql = "m.effective_at" if history else "NULL"
+    stream = _STREAM.format(at=at_sql, valued_to=valued_to, valued_from=valued_from, items=some)
+    cur.execute(stream, params)
+    for seq, at, item_id, micro, cost, d in cur:
+        if groups:
+            group = groups.get(seq)
+            if group is not None and group.good > 0:
+                _complete(state, average, group, (at, seq), standard)
+            if seq in skip:
                 continue
-            if m.to_valued and not m.from_valued:
-                cost = None if m.unit_cost is None else q.dec(m.unit_cost)
-                _inflow(state, m.item_id, m.qty, cost, at, standard)
-            elif m.from_valued and not m.to_valued:
-                state.on_hand[m.item_id] -= m.qty
+        if d > 0:  # an inflow
+            held = on_hand[item_id]
+            on_hand[item_id] = held + micro
+            current = average.get(item_id)
+            if cost is None:
+                if current is not None:
+                    continue  # at the current average: nothing changes
+                if item_id in standard:
+                    cost, basis[item_id] = standard[item_id], "standard"
+                else:
+                    cost, basis[item_id] = 0, "none"
+            else:
+                basis[item_id] = "average"
+            if held <= 0 or current is None:
+                new = cost
+            else:
+                new = _half_even(held * current + micro * cost, held + micro)
+            average[item_id] = new
+            if history:
+                keys[item_id].append((at, seq))
+                values[item_id].append(new)
+        elif d < 0:
+            on_hand[item_id] -= micro
+    with localcontext(prec=PRECISION):
+        state.average = {i: _money(a) for i, a in average.items()}
     return state
 
 
 def _complete(
-    state: Replay, group: _Completion, at: tuple[str, int], standard: dict[int, int]
-) -> None:
-    if group.good <= 0:
-        return
-    if not group.relieved:
-        _inflow(state, group.product, group.good, None, at, standard)
-        return
-    material = sum(
-        (q.dec(r.qty) * state.average.get(r.item_id, Decimal(0)) for r in group.relieved),
-        Decimal(0),
-    )
-    _inflow(state, group.product, group.good, material / q.dec(group.good), at, standard)
-
-
-def _inflow(
     state: Replay,
-    item_id: int,
-    micro: int,
-    cost: Decimal | None,
+    average: dict[int, int],
+    group: _Completion,
     at: tuple[str, int],
     standard: dict[int, int],
 ) -> None:
-    held = state.on_hand[item_id]
-    current = state.average.get(item_id)
-    state.on_hand[item_id] = held + micro
-    if cost is None:
-        if current is not None:
-            return  # at the current average: nothing changes
-        if item_id in standard:
-            cost, state.basis[item_id] = q.dec(standard[item_id]), "standard"
+    """A completion's good units come in at the material it relieved (at the averages
+    then) over the good units: worked in Decimal, as the module docstring says."""
+    product = group.product
+    held = state.on_hand[product]
+    state.on_hand[product] = held + group.good
+    current = average.get(product)
+    with localcontext(prec=PRECISION):
+        if not group.relieved:  # an inflow without a cost
+            if current is not None:
+                return
+            if product in standard:
+                cost, state.basis[product] = q.dec(standard[product]), "standard"
+            else:
+                cost, state.basis[product] = Decimal(0), "none"
         else:
-            cost, state.basis[item_id] = Decimal(0), "none"
-    else:
-        state.basis[item_id] = "average"
-    if held <= 0 or current is None:
-        average = _round(cost)
-    else:
-        average = _round((q.dec(held) * current + q.dec(micro) * cost) / q.dec(held + micro))
-    state._record(item_id, at, average)
+            material = sum(
+                (q.dec(r.qty) * q.dec(average.get(r.item_id, 0)) for r in group.relieved),
+                Decimal(0),
+            )
+            cost = material / q.dec(group.good)
+            state.basis[product] = "average"
+        if held <= 0 or current is None:
+            new = _round(cost)
+        else:
+            new = _round(
+                (q.dec(held) * q.dec(current) + q.dec(group.good) * cost) / q.dec(held + group.good)
+            )
+        micro = int(new.scaleb(q.PLACES))
+    average[product] = micro
+    if state.history:
+        state._keys[product].append(at)
+        state._values[product].append(micro)
 
 
 _PRODUCED_FROM = """
