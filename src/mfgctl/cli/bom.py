@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, ItemArg, done, group, session
-from mfgctl.render import Format, emit, emit_tree, text
+from mfgctl.cli._common import FormatOpt, ItemArg, done, fail, group, session
+from mfgctl.render import Format, emit, emit_tree, note, text
 
 app = group("Bills of materials: show, where-used, explode, cost, diff, validate.")
 
@@ -287,3 +288,59 @@ def validate_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     if fmt is Format.json:
         emit([], fmt)
     done("bom validate: no problems found")
+
+
+ASSEMBLY_COLUMNS = (
+    "file", "top", "assemblies", "make_created", "buy_created", "items_existing",
+    "boms_added", "boms_new_revision", "boms_unchanged", "bom_lines", "warnings", "dry_run",
+)  # fmt: skip
+ASSEMBLY_ITEM_COLUMNS = ("kind", "source", "item", "name", "make_or_buy", "type", "action")
+
+
+@app.command("import-assembly")
+def import_assembly_cmd(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(help="NopSCADlib bom.json (bom/bom.json).", show_default=False),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be done; write nothing.")
+    ] = False,
+    prefix: Annotated[
+        str | None,
+        typer.Option("--prefix", help="Put P in front of every item code (e.g. DP-).", metavar="P"),
+    ] = None,
+    show_items: Annotated[
+        bool,
+        typer.Option("--items", help="List every part's item code instead of the summary."),
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import a NopSCADlib multi-level assembly BOM (JSON), all or nothing.
+
+    Assemblies become make items with BOMs, vitamins bought components, printed (.stl)
+    and routed (.dxf) parts make items without a BOM. Counts, totals over all copies of
+    an assembly in the file, become quantities per parent. Importing the same file
+    again changes nothing.
+    """
+    from mfgctl.errors import MfgError
+    from mfgctl.importer import assembly
+
+    try:
+        plan = assembly.read(file, prefix=prefix)
+    except MfgError as e:
+        fail(e)
+    with session(ctx) as db:
+        report = assembly.apply(db, plan, dry_run=dry_run)
+    if show_items:
+        emit(report.item_rows(), fmt, columns=ASSEMBLY_ITEM_COLUMNS)
+    else:
+        columns = ASSEMBLY_COLUMNS
+        if fmt is Format.json:
+            columns = (*ASSEMBLY_COLUMNS[:-1], "warning_messages", "dry_run")
+        emit([report.summary()], fmt, columns=columns)
+    for message in report.warnings:
+        note(f"Warning: {message}")
+    if dry_run:
+        note("Dry run: nothing was written")
