@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402  (bench/generate.py, next to this file)
 import mrp  # noqa: E402  (bench/mrp.py)
 import production  # noqa: E402  (bench/production.py)
+import reliability  # noqa: E402  (bench/reliability.py)
 import schedule  # noqa: E402  (bench/schedule.py)
 
 # The targets of the issue.
@@ -904,6 +905,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run only the scheduling benchmarks and replace their section of RESULTS.md",
     )
+    ap.add_argument(
+        "--reliability-only",
+        action="store_true",
+        help="run only the soak, build the reliability table and replace its section of RESULTS.md",
+    )
+    ap.add_argument(
+        "--no-reliability", action="store_true", help="skip the soak and the reliability table"
+    )
+    ap.add_argument(
+        "--soak-seconds", type=float, default=60, help="length of the soak (default 60)"
+    )
+    ap.add_argument(
+        "--soak-processes", type=int, default=8, help="soak worker processes (default 8)"
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild everything in bench/out/")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
@@ -928,6 +943,22 @@ def main(argv: list[str] | None = None) -> int:
             args.results.write_text(replace_section(old, text))
             print(f"wrote the MRP section of {args.results.relative_to(ROOT)}", file=sys.stderr)
         return 1 if args.strict and any(m.ok is False for m in mrp_results) else 0
+    if args.reliability_only:
+        info = machine()
+        stamp = (f"Measured {info['date']} at commit {info['commit']}; {info['machine']}; "
+                 f"{info['python']}, SQLite {info['sqlite']}.")  # fmt: skip
+        rel_md, rel_ok = reliability.section(
+            python, seconds=args.soak_seconds, processes=args.soak_processes, stamp=stamp
+        )
+        text = "\n".join(rel_md) + "\n"
+        print()
+        print(text)
+        if not args.no_write:
+            old = args.results.read_text() if args.results.exists() else ""
+            args.results.write_text(replace_section(old, text, reliability.HEADING))
+            print(f"wrote the reliability section of {args.results.relative_to(ROOT)}",
+                  file=sys.stderr)  # fmt: skip
+        return 0 if rel_ok else 1
     if args.schedule_only:
         sched_md, sched_results = schedule_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
         text = "\n".join(sched_md) + "\n"
@@ -1034,6 +1065,16 @@ def main(argv: list[str] | None = None) -> int:
         sched_md, sched_results = schedule_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
         results_with_targets += [m for m in sched_results if m.ok is not None]
 
+    rel_md: list[str] = []
+    rel_ok = True
+    if not args.no_reliability:
+        info = machine()
+        stamp = (f"Measured {info['date']} at commit {info['commit']}; {info['machine']}; "
+                 f"{info['python']}, SQLite {info['sqlite']}.")  # fmt: skip
+        rel_md, rel_ok = reliability.section(
+            python, seconds=args.soak_seconds, processes=args.soak_processes, stamp=stamp
+        )
+
     print("start-up analysis (python -X importtime)...", file=sys.stderr)
     probe_db = sample_db
     if probe_db is None:
@@ -1073,6 +1114,8 @@ def main(argv: list[str] | None = None) -> int:
         *mrp_md,
         *([""] if mrp_md and sched_md else []),
         *sched_md,
+        *([""] if rel_md else []),
+        *rel_md,
     ]
     text = "\n".join(lines)
     print()
@@ -1081,6 +1124,9 @@ def main(argv: list[str] | None = None) -> int:
         args.results.write_text(text)
         print(f"wrote {args.results.relative_to(ROOT)}", file=sys.stderr)
     missed = [m.name for m in [*results, *results_with_targets] if m.ok is False]
+    if not rel_ok:
+        print("RELIABILITY: invariant violations or crashes not survived", file=sys.stderr)
+        return 1
     return 1 if args.strict and missed else 0
 
 
