@@ -485,3 +485,39 @@ def test_derived_codes_are_valid_short_and_stable(text: str, prefix: str) -> Non
     assert len(code) <= codes.MAX_CODE
     assert code.startswith(prefix)
     assert derive_code(text, "vitamin:" + text, prefix=prefix) == code
+
+
+def test_an_existing_item_is_left_as_it_is_and_a_make_buy_clash_is_warned(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # The shop already buys the lid the file routes in-house: kept as a buy item.
+    ok(cli, "item", "add", "LID.DXF", "--name", "Lid from the laser shop", "--type",
+       "component", "--unit", "pcs", "--make-or-buy", "buy")  # fmt: skip
+    data = [assembly("box_assembly", 1, routed={"lid.dxf": 1}, vitamins={"nut(M3): Nut M3": 4})]
+    r = cli("bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    report = json.loads(r.stdout)[0]
+    assert report["items_existing"] == 1 and report["make_created"] == 1
+    assert report["buy_created"] == 1 and report["warnings"] == 1
+    assert "Warning: LID.DXF exists as a buy item; the file makes it (routed 'lid.dxf')" in r.stderr
+    lid = json.loads(ok(cli, "item", "show", "LID.DXF", "-f", "json"))[0]
+    assert lid["make_or_buy"] == "buy" and lid["name"] == "Lid from the laser shop"
+
+
+def test_unknown_keys_and_empty_assemblies_are_warned_not_refused(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    data = [
+        assembly("box_assembly", 1, vitamins={"nut(M3): Nut M3": 4}) | {"notes": "x"},
+        assembly("spare_assembly", 1),
+    ]
+    r = cli("bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "Warning: bom.json: [0] box_assembly: ignored unknown keys notes" in r.stderr
+    assert (
+        "Warning: bom.json: [1] spare_assembly: an empty assembly; SPARE_ASSEMBLY gets no BOM"
+        in r.stderr
+    )
+    report = json.loads(r.stdout)[0]
+    assert report["top"] == ["BOX_ASSEMBLY", "SPARE_ASSEMBLY"]
+    assert report["boms_added"] == 1 and report["make_created"] == 2
