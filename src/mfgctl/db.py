@@ -88,7 +88,7 @@ def map_sqlite_error(e: sqlite3.Error, path: str | Path = "") -> MfgError:
             f"{busy_timeout_s():g} s; try again"
         )
     if "readonly" in low or "read-only" in low:
-        return DatabaseUnusable(f"database {path} is read-only: check the file's permissions")
+        return DatabaseUnusable(_read_only_message(Path(path)) if path else text)
     if "not a database" in low or "malformed" in low or "unable to open" in low:
         return DatabaseUnusable(f"{path} is not a usable mfgctl database ({text})")
     if "cannot store real value" in low or "integer overflow" in low:
@@ -96,6 +96,47 @@ def map_sqlite_error(e: sqlite3.Error, path: str | Path = "") -> MfgError:
         # STRICT tables refuse: say so in words a user understands.
         return MfgError("a stock total would exceed the largest quantity mfgctl can store")
     return MfgError(text)
+
+
+def _read_only_message(path: Path) -> str:
+    """Why a database cannot be written: the file's permissions, or its directory's."""
+    if not os.access(path, os.W_OK) or os.access(path.parent, os.W_OK):
+        return f"database {path} is read-only: check the file's permissions"
+    return (
+        f"database {path} cannot be written: its directory {path.parent} is read-only and "
+        f"SQLite keeps {path.name}-wal and {path.name}-shm there; check the directory's "
+        "permissions"
+    )
+
+
+def _open_read_only_place(path: Path, error: sqlite3.Error) -> sqlite3.Connection:
+    """Open a database whose directory cannot be written, for reading.
+
+    In WAL mode every reader needs the ``-shm`` file beside the database; SQLite cannot
+    create it in a read-only directory (a read-only mount, a backup on a shared drive)
+    and reports "unable to open database file". Without a ``-wal`` holding changes, no
+    process can be writing there (a writer needs that directory too), so the file alone
+    is the whole database and SQLite's ``immutable`` mode reads it without a ``-shm``.
+    Writes are then refused as read-only.
+    """
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise DatabaseUnusable(
+            f"cannot read {path}: {wal.name} holds its latest changes and directory "
+            f"{path.parent} is read-only, so SQLite cannot create {path.name}-shm; "
+            "make the directory writable"
+        ) from error
+    from urllib.parse import quote
+
+    db = sqlite3.connect(
+        f"file:{quote(str(path.resolve()))}?immutable=1",
+        uri=True,
+        isolation_level=None,
+        timeout=busy_timeout_s(),
+    )
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
 
 
 def _unescape(field: str) -> str:
@@ -190,6 +231,8 @@ def connect(path: str | Path) -> sqlite3.Connection:
         DatabaseUnusable: missing file, not an mfgctl database, newer schema.
     """
     path = Path(path)
+    if not path.exists() and not path.parent.is_dir():
+        raise DatabaseUnusable(f"no database at {path}: directory {path.parent} does not exist")
     if not path.exists():
         hint = "run `mfgctl init` to create it, or choose one with --db or MFGCTL_DB"
         raise DatabaseUnusable(f"no database at {path}: {hint}")
@@ -198,8 +241,17 @@ def connect(path: str | Path) -> sqlite3.Connection:
     _warn_if_networked(path)
     db = None
     try:
-        db = _open(path)
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        try:
+            db = _open(path)
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.Error as e:
+            unopenable = "unable to open" in str(e).lower()
+            if not unopenable or os.access(path.parent, os.W_OK):
+                raise
+            if db is not None:
+                db.close()
+            db = _open_read_only_place(path, e)
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.Error as e:
         if db is not None:
