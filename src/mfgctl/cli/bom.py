@@ -344,3 +344,89 @@ def import_assembly_cmd(
         note(f"Warning: {message}")
     if dry_run:
         note("Dry run: nothing was written")
+
+
+CSV_LINE_COLUMNS = ("item", "name", "qty", "unit", "refdes", "mpn", "matched", "rows")
+
+
+@app.command("import-csv")
+def import_csv_cmd(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="CSV BOM (KiCad export or spreadsheet).", show_default=False)
+    ],
+    item: Annotated[str, typer.Option("--item", "-i", help="The item the BOM makes (must exist).")],
+    revision: Annotated[
+        str, typer.Option("--revision", "-r", help="Revision to store the BOM as.")
+    ] = "A",
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="kicad (a reference column is required) or generic (references optional); "
+            "default: kicad when the file has a reference column.",
+        ),
+    ] = None,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="COLUMN=FIELD: read the column as reference, quantity, value, footprint, "
+            "manufacturer, mpn, description, dnp, fitted, code, or ignore it (repeatable).",
+            metavar="COLUMN=FIELD",
+        ),
+    ] = None,
+    create_items: Annotated[
+        bool,
+        typer.Option(
+            "--create-items", help="Create parts not found as bought components (code from MPN)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be done; write nothing.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import a KiCad or spreadsheet CSV BOM as one BOM revision of ITEM, all or nothing.
+
+    Finds the separator and header, splits references (C1,C2 / C1 C2 / C1-C3), groups
+    rows of the same part into one line, leaves out DNP rows and rows with nothing to
+    buy, and matches parts to items by MPN. Prints the lines (JSON: the whole report);
+    warnings and left-out rows go to stderr with their row numbers. Importing the same
+    file again changes nothing.
+    """
+    from mfgctl.errors import MfgError
+    from mfgctl.importer import bomcsv
+
+    try:
+        parsed = bomcsv.parse_file(file, profile=profile, map_specs=maps or ())
+    except MfgError as e:
+        fail(e)
+    with session(ctx) as db:
+        report = bomcsv.store(
+            db, parsed, item=item, revision=revision, create_items=create_items, dry_run=dry_run
+        )
+    summary = report.summary()
+    if fmt is Format.json:
+        from mfgctl.render import to_json
+
+        print(to_json(summary))
+    else:
+        emit(summary["lines"], fmt, columns=CSV_LINE_COLUMNS)
+    for left in summary["dnp"]:
+        note(f"DNP: row {left['row']} {left['refs']} ({left['reason']})")
+    for left in summary["left_out"]:
+        note(f"Left out: row {left['row']} {left['refs']} ({left['reason']})")
+    for w in summary["warnings"]:
+        note(f"Warning: row {w['row']}: {w['message']}" if w["row"] else f"Warning: {w['message']}")
+    verb = {"unchanged": "unchanged", "added": "added", "activated": "activated again"}
+    what = verb.get(report.action, f"stored as new revision (file said {report.requested})")
+    note(
+        f"{'Dry run: ' if dry_run else ''}{file.name}: {summary['rows_read']} rows read; "
+        f"{report.item} revision {report.revision} {what}: {summary['line_count']} lines, "
+        f"{text(summary['placements'])} placements; left out: {summary['dnp_rows']} DNP rows "
+        f"({text(summary['dnp_placements'])} placements), {summary['left_out_rows']} rows with "
+        f"nothing to buy or two part numbers ({text(summary['left_out_placements'])} "
+        f"placements); {len(report.created)} items created; "
+        f"{len(summary['warnings'])} warnings" + ("; nothing was written" if dry_run else "")
+    )
