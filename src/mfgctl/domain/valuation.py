@@ -209,6 +209,10 @@ _STREAM = """
 """
 
 
+# Place ids below this fit a mask of valued places in one SQLite integer.
+_MASK_BITS = 62
+
+
 def _valued_test(db: sqlite3.Connection) -> tuple[str, str]:
     """SQL that gives 1 when a move's place (to, from) is valued, else 0.
 
@@ -220,7 +224,7 @@ def _valued_test(db: sqlite3.Connection) -> tuple[str, str]:
         int(r[0])
         for r in db.execute("SELECT id FROM location WHERE kind IN ('internal', 'production')")
     ]
-    if all(0 <= i < 62 for i in ids):
+    if all(0 <= i < _MASK_BITS for i in ids):
         # Exact for any id: a shift by 62 or more, or a negative one (a left shift),
         # leaves bit 0 clear.
         mask = sum(1 << i for i in set(ids))
