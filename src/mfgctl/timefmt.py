@@ -39,6 +39,22 @@ def parse_date(value: object, *, what: str = "date") -> date:
     raise InvalidInput(f"{what} {value!r} is not a date (write YYYY-MM-DD)")
 
 
+# Due and planning dates: MRP and the scheduler count lead times and horizons back and
+# forth from them, which overflows Python's dates near year 1 and 9999.
+FIRST_PLAN_DAY = date(1900, 1, 1)
+LAST_PLAN_DAY = date(2999, 12, 31)
+
+
+def parse_plan_date(value: object, *, what: str = "date") -> date:
+    """A due date or a planning start: ``parse_date`` within 1900-01-01 .. 2999-12-31."""
+    day = parse_date(value, what=what)
+    if not FIRST_PLAN_DAY <= day <= LAST_PLAN_DAY:
+        raise InvalidInput(
+            f"{what} {day.isoformat()} is out of range (from {FIRST_PLAN_DAY} to {LAST_PLAN_DAY})"
+        )
+    return day
+
+
 def parse_moment(value: str, *, what: str = "date", end_of_day: bool = False) -> str:
     """A local date or date-time typed by a user -> stored UTC text.
 

@@ -287,7 +287,9 @@ def firm_cmd(
         s = saved.settings
         options = {"start": s.start.isoformat(), "horizon": str(s.horizon_days),
                    "bucket": s.bucket, "include_inspection": s.include_inspection}  # fmt: skip
-    with computed(ctx, **options, write=True) as c:  # type: ignore[arg-type]
+    # A dry run reads and rolls back: a committed write transaction would rewrite the
+    # pages its rolled-back savepoint touched, changing the file on disk.
+    with computed(ctx, **options, write=not dry_run) as c:  # type: ignore[arg-type]
         if saved is not None and saved.fingerprint != c.fingerprint:
             raise RuleViolation(
                 f"the data changed since MRP run {saved.id} (its inputs' fingerprint "

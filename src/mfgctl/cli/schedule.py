@@ -44,6 +44,9 @@ def _start(value: str | None) -> datetime:
             f"--start must be a local date or date-time like 2027-03-01 or "
             f"'2027-03-01 06:00', not {value!r}"
         ) from None
+    from mfgctl.timefmt import parse_plan_date
+
+    parse_plan_date(moment.date(), what="--start")  # MRP's calendar overflows near 9999
     return moment.replace(second=0, microsecond=0, tzinfo=None)
 
 

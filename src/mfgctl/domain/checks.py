@@ -449,7 +449,9 @@ def buy_data(db: sqlite3.Connection) -> list[Problem]:
 
 def planning_reviewed(db: sqlite3.Connection, *, today: date, days: int) -> list[Problem]:
     """Active items whose planning data was never reviewed, or not within ``days``."""
-    cutoff = (today - timedelta(days=days)).isoformat()
+    # More days than the calendar holds (--days-unreviewed 999999999999): the cutoff is
+    # the first day there is, and only items never reviewed are reported.
+    cutoff = (today - timedelta(days=min(days, (today - date.min).days))).isoformat()
     out = []
     rows = db.execute(
         "SELECT code, planning_reviewed_on FROM item WHERE active = 1 "

@@ -55,6 +55,19 @@ def record_number(value: object, *, what: str, prefix: str = "") -> int:
     return int(digits)
 
 
+MAX_PRIORITY = 1_000_000_000
+
+
+def priority(value: int, *, what: str = "--priority") -> int:
+    """A priority: a whole number; bounded so that it fits the database's integers."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_PRIORITY:
+        raise InvalidInput(
+            f"{what} must be a whole number from -{MAX_PRIORITY:,} to {MAX_PRIORITY:,}, "
+            f"not {str(value)[:40]}"
+        )
+    return value
+
+
 def text(value: object, *, what: str, limit: int = 200, required: bool = True) -> str | None:
     """Free text (names, reasons, notes): any printable characters, one line."""
     if value is None or (isinstance(value, str) and not value.strip()):

@@ -116,7 +116,7 @@ def add(
     item's base unit), stored exactly in the base unit."""
     it = items.get(db, item, active=True)
     micro = q.to_micro(it.to_base(q.parse_qty(qty), unit), what=f"quantity in {it.unit}")
-    due_on = timefmt.parse_date(due, what="--due").isoformat()
+    due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     checked = parse_kind(kind)
     reference = codes.text(ref, what="--ref", required=False)
     demand_id = db.execute(

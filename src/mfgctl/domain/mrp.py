@@ -51,7 +51,7 @@ from typing import Any
 from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
 from mfgctl.errors import InvalidInput
 from mfgctl.gcpause import paused
-from mfgctl.timefmt import parse_date
+from mfgctl.timefmt import parse_plan_date
 
 BUCKETS = ("day", "week", "month")
 METHODS = ("make_to_stock", "make_to_order", "assemble_to_order")
@@ -170,9 +170,16 @@ def settings(
     Raises:
         InvalidInput: a bad date, horizon or bucket.
     """
-    first = date.today() if start is None else parse_date(start, what="--start")
+    first = date.today() if start is None else parse_plan_date(start, what="--start")
     text = str(horizon).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_HORIZON_DAYS:
+    # ASCII and short before int(): "²" is a digit to isdigit(), and int() refuses
+    # more than 4,300 digits with a ValueError.
+    if (
+        not text.isascii()
+        or not text.isdigit()
+        or len(text) > 5
+        or not 1 <= int(text) <= MAX_HORIZON_DAYS
+    ):
         raise InvalidInput(
             f"--horizon must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, "
             f"not {horizon!r}"

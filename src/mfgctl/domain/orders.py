@@ -364,8 +364,9 @@ def create(
         )
     amount = it.to_base(q.parse_qty(qty), unit)
     micro = q.to_micro(amount, what=f"quantity in {it.unit}")
-    due_on = timefmt.parse_date(due, what="--due").isoformat()
+    due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     reference = codes.text(ref, what="--ref", required=False)
+    priority = codes.priority(priority)
     try:
         rev = bom.get_revision(db, it.code, revision)
     except NotFound as e:

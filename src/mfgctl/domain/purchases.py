@@ -133,7 +133,7 @@ def add(
     it = items.get(db, item, active=True)
     check_buy(it)
     micro = q.to_micro(it.to_base(q.parse_qty(qty), unit), what=f"quantity in {it.unit}")
-    due_on = timefmt.parse_date(due, what="--due").isoformat()
+    due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     vendor = codes.text(supplier, what="--supplier", required=False)
     reference = codes.text(ref, what="--ref", required=False)
     unit_cost = None

@@ -240,6 +240,8 @@ def _insert(
 
 
 def get(db: sqlite3.Connection, reservation_id: int) -> Reservation:
+    if not 0 < reservation_id < 2**63:  # beyond SQLite's integers: no such id
+        raise NotFound(f"no reservation {reservation_id} (see mfgctl reserve list)")
     row = db.execute(f"{_SELECT} WHERE r.id = :id", {"id": reservation_id, "today": today()})
     found = row.fetchone()
     if found is None:
@@ -273,6 +275,7 @@ def reserve(
     q.to_micro(amount, what=f"quantity in {it.unit}")
     reference = codes.text(ref, what="--for reference", limit=80)
     assert reference is not None
+    priority = codes.priority(priority)
     if ORDER_REF.fullmatch(reference):
         raise InvalidInput(
             f"--for {reference} names a production order: reserve its materials with "

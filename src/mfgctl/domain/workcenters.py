@@ -306,8 +306,10 @@ def parse_moment(value: object, *, what: str) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is not None or value.second or value.microsecond:
             raise InvalidInput(f"{what} {value} must be a local time in whole minutes")
+        timefmt.parse_plan_date(value.date(), what=what)
         return value
     if isinstance(value, date):
+        timefmt.parse_plan_date(value, what=what)
         return datetime(value.year, value.month, value.day)
     found = _MOMENT.fullmatch(value.strip()) if isinstance(value, str) else None
     try:
@@ -315,11 +317,15 @@ def parse_moment(value: object, *, what: str) -> datetime:
             raise ValueError
         day = date.fromisoformat(found[1])
         hour, minute = (int(found[3]), int(found[4])) if found[2] else (0, 0)
-        return datetime(day.year, day.month, day.day, hour, minute)
+        moment = datetime(day.year, day.month, day.day, hour, minute)
     except ValueError:
         raise InvalidInput(
             f"{what} {value!r} is not a date or time (write YYYY-MM-DD or YYYY-MM-DD HH:MM)"
         ) from None
+    # Year 1 would be stored as "1-01-01" (strftime does not pad it) and break every
+    # later read; the scheduler's calendar arithmetic overflows near 9999.
+    timefmt.parse_plan_date(moment.date(), what=what)
+    return moment
 
 
 def moment_text(moment: datetime) -> str:

@@ -115,7 +115,7 @@ class _Section:
         item = field("item", self._item)
         number = field("qty", lambda v, what: q.parse_qty(v, what=what))
         unit = field("unit", lambda v, what: q.parse_unit(v, what=what))
-        due = field("due", lambda v, what: timefmt.parse_date(v, what=what).isoformat())
+        due = field("due", lambda v, what: timefmt.parse_plan_date(v, what=what).isoformat())
         fields = self.fields(field)
         if len(problems) > start:
             return
