@@ -45,7 +45,10 @@ def import_cmd(
         documents = importer.read_files(files)
     except MfgError as e:
         fail(e)
-    with session(ctx) as db:
+    # A dry run in a read transaction that is rolled back, not a write transaction that
+    # commits: committing after the rolled-back savepoint still rewrote the pages it had
+    # touched (same content, new change counter), so the file changed on disk.
+    with session(ctx, write=not dry_run) as db:
         result = importer.run(db, documents, user=user(ctx), dry_run=dry_run)
     emit(result.summary(), fmt, title="Dry run: would import" if dry_run else "Imported")
     if dry_run:

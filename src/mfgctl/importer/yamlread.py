@@ -310,12 +310,21 @@ def parse(text: str, file: str) -> tuple[list[Document], list[str]]:
     builder = _Builder(file)
     try:
         docs = builder.documents(text)
+    except yaml.reader.ReaderError as e:
+        # A control character such as NUL: PyYAML's own message spans two lines.
+        line = text[: e.position].count("\n") + 1
+        shown = chr(e.character) if isinstance(e.character, int) else str(e.character)
+        return [], [
+            *builder.problems,
+            f"{file}:{line}: malformed YAML: character {shown!r} "
+            f"(U+{ord(shown[:1] or ' '):04X}) is not allowed in a YAML file",
+        ]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{file}:{mark.line + 1}" if mark is not None else file
         what = getattr(e, "problem", None) or str(e)
         context = getattr(e, "context", None)
-        detail = f"{context}, {what}" if context else what
+        detail = " ".join((f"{context}, {what}" if context else what).split())  # one line
         return [], [*builder.problems, f"{where}: malformed YAML: {detail}"]
     return [Document(file, n, d) for n, d in enumerate(docs)], builder.problems
 
