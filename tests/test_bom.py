@@ -15,7 +15,6 @@ The shop below is small enough to check every number by hand:
 from __future__ import annotations
 
 import sqlite3
-import time
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
@@ -154,18 +153,15 @@ def test_explode_refuses_unknown_item_and_missing_bom(shop: sqlite3.Connection) 
         bomtree.explode(shop, "HD", D(1), revision="Q")
 
 
-def test_explode_40000_lines_six_levels_is_fast(conn: sqlite3.Connection) -> None:
+def test_explode_40000_lines_six_levels(conn: sqlite3.Connection) -> None:
+    # Its speed is measured in bench/ (make bench), not here.
     sizes = [1, 20, 100, 400, 1479, 2000]
     with dbmod.transaction(conn):
         top, n_lines = layered_bom_set(conn, sizes, per_bom=20)
     assert n_lines >= 39000
-    started = time.perf_counter()
     rows = bomtree.explode(conn, top, D(10))
-    elapsed = time.perf_counter() - started
     assert len(rows) == sum(sizes) - 1
     assert max(r.level for r in rows) == 5
-    # About 0.35 s on a 2-core CI machine; the margin absorbs a busy neighbour.
-    assert elapsed < 1.5, f"explode took {elapsed:.2f} s"
 
 
 # -- tree and where-used ----------------------------------------------------------------

@@ -92,7 +92,9 @@ def stock_of(cli, item: str) -> dict:
 def test_sample_data_imports_and_the_stock_report_shows_its_numbers(cli, initdb):
     r = cli("import", *SAMPLE, "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert [row["added"] for row in json.loads(r.stdout)] == [2, 38, 10, 3, 36]
+    added = {row["kind"]: row["added"] for row in json.loads(r.stdout)}
+    assert added == {"location": 2, "workcenter": 8, "item": 38, "bom": 10, "routing": 3,
+                     "stock": 36}  # fmt: skip
     mic = stock_of(cli, "MIC-100")
     # 2 reels of 5000 in stores + 400 line-side available; a lot in quarantine; a recall.
     assert Decimal(str(mic["available"])) == 10400
@@ -117,6 +119,7 @@ def test_reimporting_the_sample_changes_nothing(cli, initdb):
     assert all(row["added"] == 0 and row["changed"] == 0 for row in rows), rows
     assert {row["kind"]: row["unchanged"] for row in rows} == {
         "location": 3,
+        "workcenter": 8,
         "item": 38,
         "bom": 10,
         "routing": 3,
