@@ -352,3 +352,16 @@ def test_dry_runs_leave_the_file_byte_for_byte(template: Path, tmp_path: Path) -
     r = run(fresh, "import", str(export), "--dry-run")
     assert r.exit_code == 0 and "Dry run: nothing was written" in r.stderr, r.stderr
     assert snapshot(fresh) == before
+
+
+@pytest.mark.parametrize("command", [["init"], ["stock"], ["check"]])
+def test_a_database_path_too_long_for_the_filesystem_is_unusable_not_a_crash(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`--db` with a 5,000-character name made Path.exists() raise OSError (exit 70)."""
+    r = run(tmp_path / ("x" * 5000), *command)
+    assert r.bug is None and r.exit_code == 6, (r.exit_code, r.bug)
+    assert r.stderr.startswith("Error: cannot use '") and r.stderr.count("\n") == 1
+    assert "as a database file: File name too long" in r.stderr
+    assert len(r.stderr) < 300
+    assert list(tmp_path.iterdir()) == []

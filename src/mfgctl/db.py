@@ -231,9 +231,10 @@ def connect(path: str | Path) -> sqlite3.Connection:
         DatabaseUnusable: missing file, not an mfgctl database, newer schema.
     """
     path = Path(path)
-    if not path.exists() and not path.parent.is_dir():
+    exists, parent_is_dir = _where(path)
+    if not exists and not parent_is_dir:
         raise DatabaseUnusable(f"no database at {path}: directory {path.parent} does not exist")
-    if not path.exists():
+    if not exists:
         hint = "run `mfgctl init` to create it, or choose one with --db or MFGCTL_DB"
         raise DatabaseUnusable(f"no database at {path}: {hint}")
     if path.is_dir():
@@ -296,6 +297,17 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+def _where(path: Path) -> tuple[bool, bool]:
+    """Whether ``path`` exists and whether its directory does; a path the system cannot
+    even look up (a name too long for the filesystem) is DatabaseUnusable, not a crash."""
+    try:
+        return path.exists(), path.parent.is_dir()
+    except (OSError, ValueError) as e:
+        shown = str(path) if len(str(path)) <= 80 else str(path)[:77] + "..."
+        reason = getattr(e, "strerror", None) or e
+        raise DatabaseUnusable(f"cannot use {shown!r} as a database file: {reason}") from e
+
+
 def create(path: str | Path) -> sqlite3.Connection:
     """Create a new, empty mfgctl database at ``path``.
 
@@ -304,9 +316,10 @@ def create(path: str | Path) -> sqlite3.Connection:
         MfgError: a file already exists there.
     """
     path = Path(path)
-    if path.exists():
+    exists, parent_is_dir = _where(path)
+    if exists:
         raise MfgError(f"{path} already exists: not touching it (use another --db path)")
-    if not path.parent.is_dir():
+    if not parent_is_dir:
         raise DatabaseUnusable(f"cannot create {path}: directory {path.parent} does not exist")
     _warn_if_networked(path)
     try:
