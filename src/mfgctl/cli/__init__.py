@@ -122,7 +122,18 @@ def root(
         ),
     ] = False,
 ) -> None:
-    ctx.obj = State(db_path=db or Path("mfgctl.db"), user=(user or "").strip() or _login_name())
+    name = (user or "").strip() or _login_name()
+    if len(name) > 80 or not name.isprintable():
+        # The name goes into every ledger row this command writes, and into reports.
+        from mfgctl.cli._common import fail
+        from mfgctl.errors import InvalidInput
+
+        fail(
+            InvalidInput(
+                "--user (or MFGCTL_USER) must be one line of printable text, at most 80 characters"
+            )
+        )
+    ctx.obj = State(db_path=db or Path("mfgctl.db"), user=name)
 
 
 def main() -> None:
