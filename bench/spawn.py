@@ -6,8 +6,9 @@ bench/run.py starts this file as ``python bench/spawn.py`` with a JSON job on st
 commands compared with each other (``mfgctl stock`` against a bare ``python -c pass``)
 see the same machine load. Before every run, untimed, the files in ``remove`` are
 deleted and the ``setup`` commands run (a fresh database for an import, say). It prints
-one JSON line: ``{"times": [[...], ...], "rss_kb": [[...], ...], "floor_kb": N}`` (one
-list per command) or ``{"error": "..."}``.
+one JSON line: ``{"times": [[...], ...], "rss_kb": [[...], ...], "cpu": [[...], ...],
+"floor_kb": N}`` (one list per command; ``cpu``: each run's user + system seconds) or
+``{"error": "..."}``.
 
 Why a separate process: Linux carries a process's peak RSS across ``exec``, and a child
 forked (or vforked) from a big parent starts with the parent's peak. The benchmark
@@ -37,7 +38,7 @@ def _spawn(argv, env, err_fd):
         os.lseek(err_fd, 0, os.SEEK_SET)
         message = os.read(err_fd, 1 << 16).decode(errors="replace").strip()
         raise RuntimeError(f"{' '.join(argv)} exited {code}: {message[-2000:]}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def _high_water_kb():
@@ -52,7 +53,11 @@ def main():
     job = json.loads(sys.stdin.read())
     env = job.get("env") or dict(os.environ)
     argvs = job["argvs"]
-    result = {"times": [[] for _ in argvs], "rss_kb": [[] for _ in argvs]}
+    result = {
+        "times": [[] for _ in argvs],
+        "rss_kb": [[] for _ in argvs],
+        "cpu": [[] for _ in argvs],
+    }
     err_path = f"/tmp/mfgctl-bench-{os.getpid()}.err"
     err_fd = os.open(err_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     os.unlink(err_path)
@@ -66,10 +71,11 @@ def main():
                     _spawn(setup, env, err_fd)
                 os.ftruncate(err_fd, 0)
                 os.lseek(err_fd, 0, os.SEEK_SET)
-                elapsed, rss = _spawn(argv, env, err_fd)
+                elapsed, rss, cpu = _spawn(argv, env, err_fd)
                 if n >= job.get("warmup", 1):
                     result["times"][i].append(elapsed)
                     result["rss_kb"][i].append(rss)
+                    result["cpu"][i].append(cpu)
     except (OSError, RuntimeError) as e:
         result = {"error": str(e)}
     result["floor_kb"] = _high_water_kb()
