@@ -68,16 +68,13 @@ _SOME_ITEMS = "AND m.item_id IN (SELECT value FROM json_each(:items))"
 _COMPLETION_KINDS = "AND m.kind IN ('make', 'output', 'scrap', 'relieve')"
 # Moves that cross the valued boundary, and every move of a completion (make, output,
 # relieve) so that a completion's moves are found together; in replay order.
+# ``{valued_to}``/``{valued_from}``: see ``_valued_test``.
 _MOVES = """
     SELECT m.seq, m.effective_at, m.item_id, m.qty, m.kind, m.unit_cost, m.ref, m.reason,
-           fl.kind IN ('internal', 'production') AS from_valued,
-           tl.kind IN ('internal', 'production') AS to_valued
+           {valued_from} AS from_valued, {valued_to} AS to_valued
       FROM move AS m
-      JOIN location AS fl ON fl.id = m.from_location_id
-      JOIN location AS tl ON tl.id = m.to_location_id
      WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items} {kinds}
-       AND ((fl.kind IN ('internal', 'production')) <> (tl.kind IN ('internal', 'production'))
-            OR m.kind IN ('make', 'output', 'relieve'))
+       AND ({valued_to} <> {valued_from} OR m.kind IN ('make', 'output', 'relieve'))
      ORDER BY m.effective_at, m.seq
 """
 
@@ -254,14 +251,16 @@ def replay(
     params = {"as_of": as_of, "items": None if item_ids is None else json.dumps(item_ids)}
     some = "" if item_ids is None else _SOME_ITEMS
     # Completions first (few moves, held in memory), then the ledger streamed once.
-    completion_moves = _MOVES.format(items=some, kinds=_COMPLETION_KINDS)
+    valued_to, valued_from = _valued_test(db)
+    completion_moves = _MOVES.format(
+        items=some, kinds=_COMPLETION_KINDS, valued_to=valued_to, valued_from=valued_from
+    )
     groups = _completions([_Move(*r) for r in db.execute(completion_moves, params)])
     skip = {s for g in groups.values() for s in (*g.makes, *g.scraps)}
     only = "" if item_ids is None else "AND id IN (SELECT value FROM json_each(:items))"
     standard: dict[int, int] = dict(
         db.execute(f"SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL {only}", params)
     )
-    valued_to, valued_from = _valued_test(db)
     state = Replay(history=history)
     average: dict[int, int] = {}
     on_hand = state.on_hand
@@ -294,8 +293,11 @@ def replay(
                 basis[item_id] = "average"
             if held <= 0 or current is None:
                 new = cost
-            else:
-                new = _half_even(held * current + micro * cost, held + micro)
+            else:  # _half_even, inlined: half a million calls
+                whole = held + micro
+                new, rest = divmod(held * current + micro * cost, whole)
+                if 2 * rest > whole or (2 * rest == whole and new & 1):
+                    new += 1
             average[item_id] = new
             if history:
                 keys[item_id].append((at, seq))
