@@ -88,12 +88,15 @@ def _packed(location: str, status: str) -> str:
     )
 
 
-_PACKED_BALANCES = f"""
-    SELECT k, sum(qty) FROM (
-        SELECT {_packed("to_location_id", "to_status")} AS k, qty FROM move NOT INDEXED
-        UNION ALL
-        SELECT {_packed("from_location_id", "from_status")}, -qty FROM move NOT INDEXED
-    ) GROUP BY k
+# Each move once, grouped by the pair of packed keys it moves between: a million rows to
+# sort instead of two million (the pairs are few: 58,000 on the benchmark's million
+# moves), each pair then added to its "to" key and taken from its "from" key in Python
+# (0.95 s against 1.15 s of CPU for grouping both sides of every move).
+_PACKED_PAIRS = f"""
+    SELECT {_packed("to_location_id", "to_status")},
+           {_packed("from_location_id", "from_status")}, sum(qty)
+      FROM move NOT INDEXED
+     GROUP BY 1, 2
 """
 _TABLE_BALANCES = """
     SELECT item_id, location_id, ifnull(status, '') AS status, ifnull(lot_id, 0) AS lot_id, qty
@@ -185,10 +188,16 @@ def _ledger(db: sqlite3.Connection) -> dict[tuple[Any, ...], int]:
         "SELECT ifnull(min(item_id), 0), ifnull(max(item_id), 0) FROM move"
     ).fetchone()
     if low >= 0 and (high + 1) * places * 8 * lots < 2**62:
-        rows = db.execute(_PACKED_BALANCES, {"places": places, "lots": lots}).fetchall()
-        if all(key >= 0 for key, _ in rows):
+        cur = db.cursor()
+        cur.row_factory = None  # plain tuples
+        pairs = cur.execute(_PACKED_PAIRS, {"places": places, "lots": lots}).fetchall()
+        if all(to >= 0 and from_ >= 0 for to, from_, _ in pairs):
+            sums: dict[int, int] = defaultdict(int)
+            for to, from_, moved in pairs:
+                sums[to] += moved
+                sums[from_] -= moved
             out: dict[tuple[Any, ...], int] = {}
-            for key, total in rows:
+            for key, total in sums.items():
                 rest, lot = divmod(key, lots)
                 rest, status = divmod(rest, 8)
                 item, place = divmod(rest, places)
