@@ -166,6 +166,58 @@ def foreign_keys(db: sqlite3.Connection) -> list[Problem]:
     ]
 
 
+class _FileChecks:
+    """``integrity`` and ``foreign_keys`` run on a second, read-only connection in a
+    thread while the command's own connection runs the other checks.
+
+    They look at the file and its rows, not at figures that other checks compare with,
+    so their own read transaction serves as well as the command's; SQLite works outside
+    Python's lock, so on a machine with two cores they cost no wall time of their own
+    while the ledger is summed (on the million-move benchmark the full integrity check
+    is about 1.7 s of CPU, the ledger sums 1 s). An in-memory database, or a file the
+    second connection cannot read, is checked on the command's own connection, as is
+    everything if the thread fails.
+    """
+
+    def __init__(self, db: sqlite3.Connection, *, quick: bool) -> None:
+        import threading
+
+        self._db, self._quick = db, quick
+        self._found: tuple[list[Problem], list[Problem]] | None = None
+        self._thread: threading.Thread | None = None
+        path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
+        if path:
+            self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+            self._thread.start()
+
+    def _run(self, path: str) -> None:
+        from pathlib import Path
+
+        try:
+            conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=10)
+            try:
+                conn.execute("BEGIN")
+                self._found = (integrity(conn, quick=self._quick), foreign_keys(conn))
+            finally:
+                conn.close()
+        except Exception:  # done again, and any error reported, on the own connection
+            self._found = None
+
+    def _results(self) -> tuple[list[Problem], list[Problem]]:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._found is None:
+            self._found = (integrity(self._db, quick=self._quick), foreign_keys(self._db))
+        return self._found
+
+    def integrity(self) -> list[Problem]:
+        return self._results()[0]
+
+    def foreign_keys(self) -> list[Problem]:
+        return self._results()[1]
+
+
 # -- the stock invariants ----------------------------------------------------------------
 
 
@@ -599,9 +651,10 @@ def report(
         quick: SQLite's ``quick_check`` instead of the full ``integrity_check``.
     """
     day = today or date.today()
+    in_file = _FileChecks(db, quick=quick)  # started now, in the background
+    # The file's checks are collected last, so that the others run meanwhile; the sort
+    # below puts their problems first again (each check's problems keep their order).
     checks: list[Callable[[], list[Problem]]] = [
-        lambda: integrity(db, quick=quick),
-        lambda: foreign_keys(db),
         lambda: ledger_sums_to_zero(db),
         lambda: balances_equal_ledger(db),
         lambda: no_negative_stock(db),
@@ -614,6 +667,8 @@ def report(
         lambda: inspection_age(db, today=day, days=inspection_days),
         lambda: overdue(db, today=day),
         lambda: lookalikes(db),
+        in_file.integrity,
+        in_file.foreign_keys,
     ]
     found: list[Problem] = []
     for check in checks:
