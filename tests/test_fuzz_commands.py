@@ -220,6 +220,11 @@ def check_command(template: Path, work: Path, args: list[str]) -> None:
     else:
         verdict = run(db, "check", "--quick", "-f", "json")
         assert verdict.exit_code == 0, (args[:12], verdict.stdout[:3000])
+        # What was accepted must not break planning later (an accepted due date of
+        # 0001-01-01 once made every later mrp, schedule and status run crash).
+        for later in (["mrp", "run"], ["schedule"], ["status"]):
+            after = run(db, *later, "-f", "json")
+            assert not problems_of(after), (args[:12], later, problems_of(after))
 
 
 @st.composite
