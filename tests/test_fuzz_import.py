@@ -255,3 +255,30 @@ def test_empty_and_odd_files(templates: dict[str, Path], tmp_path: Path, raw: by
     r = run(db, "import", str(source))
     assert not problems_of(r), (problems_of(r), r.stderr[:2000])
     assert snapshot(db) == before
+
+
+def test_a_value_of_the_wrong_shape_is_named_in_a_users_words(
+    templates: dict[str, Path], tmp_path: Path
+) -> None:
+    """The fuzzer's retyped values were reported as "not Seq" and "not Record" (the
+    reader's Python classes); now "not a list" and "not a mapping"."""
+    db = tmp_path / "fuzz.db"
+    copy_db(templates["empty"], db)
+    source = tmp_path / "shapes.yaml"
+    source.write_text(
+        "items:\n"
+        "  - {code: [A, B], name: x, type: raw, unit: pcs, make_or_buy: buy}\n"
+        "  - {code: P-2, name: {a: 1}, type: raw, unit: pcs, make_or_buy: buy}\n"
+        "  - {code: P-3, name: x, type: raw, unit: pcs, make_or_buy: buy, cost: [1]}\n"
+        "  - {code: P-4, name: x, type: raw, unit: pcs, make_or_buy: buy, moq: 2025-01-01}\n",
+        encoding="utf-8",
+    )
+    before = snapshot(db)
+    r = run(db, "import", str(source))
+    assert r.exit_code == 1
+    assert f"{source}:2: items[0].code: must be text, not a list" in r.stderr
+    assert f"{source}:3: items[1].name: must be text, not a mapping" in r.stderr
+    assert "items[2].cost: must be a number, not a list" in r.stderr
+    assert "items[3].moq: must be a number, not the date 2025-01-01" in r.stderr
+    assert "Seq" not in r.stderr and "Record" not in r.stderr
+    assert snapshot(db) == before

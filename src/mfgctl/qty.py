@@ -14,6 +14,7 @@ through the built-in metric families below (g/kg/mg, mm/cm/m, ml/l, ...).
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import Decimal
 
 from mfgctl.errors import InvalidInput
@@ -49,6 +50,20 @@ STANDARD_UNITS: dict[str, tuple[str, Decimal]] = {
 }
 
 
+def kind_of(value: object) -> str:
+    """What a wrong value is, in a user's words (not Python's class names such as the
+    importer's Record and Seq)."""
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, datetime | date):
+        return f"the date {value}"
+    return type(value).__name__
+
+
 def parse_decimal(value: object, *, what: str = "quantity") -> Decimal:
     """Parse a plain decimal number (``12``, ``0.35``, ``-4``) from text or a number.
 
@@ -73,7 +88,7 @@ def parse_decimal(value: object, *, what: str = "quantity") -> Decimal:
         elif isinstance(value, str):
             text = value.strip()
         else:
-            raise InvalidInput(f"{what} must be a number, not {type(value).__name__}")
+            raise InvalidInput(f"{what} must be a number, not {kind_of(value)}")
         if not _NUMBER.fullmatch(text):
             shown = text if len(text) <= 40 else text[:37] + "..."
             raise InvalidInput(f"{what} {shown!r} is not a plain decimal number (like 12 or 0.35)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from mfgctl import qty as q
 from mfgctl.errors import InvalidInput
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+#-]*")
@@ -21,7 +22,7 @@ MAX_LOT = 64
 
 def _check(value: object, pattern: re.Pattern[str], limit: int, what: str, allowed: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
+        raise InvalidInput(f"{what} must be text, not {q.kind_of(value)}")
     text = str(value).strip()
     if not text:
         raise InvalidInput(f"{what} must not be empty")
@@ -75,7 +76,7 @@ def text(value: object, *, what: str, limit: int = 200, required: bool = True) -
             raise InvalidInput(f"{what} must not be empty")
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
+        raise InvalidInput(f"{what} must be text, not {q.kind_of(value)}")
     # A name like 1.5 reaches us from YAML as a number: take it as the text written.
     result = (format(value, "f") if isinstance(value, Decimal) else str(value)).strip()
     if len(result) > limit:
