@@ -393,3 +393,22 @@ def test_a_user_name_that_is_not_one_short_printable_line_is_refused(
         "Error: --user (or MFGCTL_USER) must be one line of printable text, at most 80 characters\n"
     )
     assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("1e400", 86400), ("1e12", 86400), ("NaN", 10), ("-5", 10), ("abc", 10), ("0.25", 0.25)],
+)
+def test_a_hostile_busy_timeout_is_bounded_not_a_crash(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, seconds: float
+) -> None:
+    """MFGCTL_BUSY_TIMEOUT=1e400 overflowed a float in every command (exit 70); now a
+    timeout is at most a day, and a value that is no number of seconds means 10."""
+    from mfgctl import db as dbmod
+
+    monkeypatch.setenv("MFGCTL_BUSY_TIMEOUT", value)
+    assert dbmod.busy_timeout_s() == seconds
+    db = tmp_path / "fuzz.db"
+    copy_db(template, db)
+    r = run(db, "stock", "receive", "SHL-200-BTE", "1", "-f", "json")
+    assert r.bug is None and r.exit_code == 0, (r.exit_code, r.bug, r.stderr)

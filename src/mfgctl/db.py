@@ -57,15 +57,22 @@ NETWORK_FS = frozenset(
 _warned: set[str] = set()
 
 
+MAX_BUSY_TIMEOUT_S = 86_400
+
+
 def busy_timeout_s() -> float:
-    """Seconds a command waits for another writer (``MFGCTL_BUSY_TIMEOUT``, default 10)."""
+    """Seconds a command waits for another writer (``MFGCTL_BUSY_TIMEOUT``, default 10;
+    at most a day, SQLite's limit being a 32-bit count of milliseconds)."""
     from decimal import Decimal, InvalidOperation
 
     try:
         seconds = Decimal(os.environ.get("MFGCTL_BUSY_TIMEOUT", "10"))
     except InvalidOperation:
         return 10
-    return int(seconds * 1000) / 1000 if seconds.is_finite() and seconds >= 0 else 10
+    if not seconds.is_finite() or seconds < 0:
+        return 10
+    # min() first: 1e400 seconds made int(...) / 1000 overflow a float (exit 70).
+    return int(min(seconds, MAX_BUSY_TIMEOUT_S) * 1000) / 1000
 
 
 def schema_sql() -> str:
