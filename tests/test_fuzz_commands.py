@@ -179,7 +179,8 @@ HOSTILE_TEXT = [
     "1\n2", "-", "--", "--help", "ü", "Grüße", "名前", "😀", "\u202e", "\u200b", "[A1]",
     "[bold]x[/]", "%s", "{0}", "\\", "'", '"', "`rm -rf /`", "$(touch pwned)",
     "'; DROP TABLE move; --", "\"; DELETE FROM item; --", "1; DROP TABLE item",
-    "x" * 100_000, "A" * 81, "a\x00b", "\x00", "2027-02-30", "2025-13-01",
+    "x" * 100_000, "A" * 81, "a\x00b", "\x00", "\udcff", "MIC-100\udcfe",
+    "2027-02-30", "2025-13-01",
     "0000-00-00", "0001-01-01", "1899-12-31", "1900-01-01", "2999-12-31", "3000-01-01",
     "9999-12-31", "99999-01-01", "2025-01-01T10:00", "2025-01-01 25:00", "12:99",
     "25:00", "-01:00", "ORDER-0", "ORDER-99999999999999999999", "PO-1", "MIC-100",
@@ -412,3 +413,37 @@ def test_a_hostile_busy_timeout_is_bounded_not_a_crash(
     copy_db(template, db)
     r = run(db, "stock", "receive", "SHL-200-BTE", "1", "-f", "json")
     assert r.bug is None and r.exit_code == 0, (r.exit_code, r.bug, r.stderr)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"item", b"show", b"MIC\xff"],
+        [b"stock", b"--item", b"\xc3"],
+        [b"reserve", b"list", b"--for", b"SO\xfe1"],
+        [b"workcenter", b"show", b"\xff\xfe"],
+    ],
+)
+def test_bytes_that_are_not_utf8_on_the_command_line_are_refused(
+    template: Path, tmp_path: Path, argv: list[bytes]
+) -> None:
+    """A real process, real argv bytes: `mfgctl item show $'MIC\\xff'` was an internal
+    error (exit 70: SQLite cannot encode the lone surrogate Python makes of the byte)."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "fuzz.db"
+    copy_db(template, db)
+    before = snapshot(db)
+    env = dict(os.environ, MFGCTL_DB=str(db), MFGCTL_USER="fuzz", LC_ALL="C.UTF-8")
+    r = subprocess.run(
+        [sys.executable.encode(), b"-m", b"mfgctl", *argv], env=env, capture_output=True
+    )
+    assert r.returncode == 1, r.stderr
+    err = r.stderr.decode("utf-8")
+    assert err.startswith("Error: argument '") and err.count("\n") == 1, err
+    assert err.endswith(" is not UTF-8 text: check the encoding\n"), err
+    assert "\\x" in err and "Traceback" not in err
+    assert r.stdout == b""
+    assert snapshot(db) == before

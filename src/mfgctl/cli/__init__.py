@@ -57,6 +57,22 @@ class LazyGroup(typer.core.TyperGroup):
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return [*super().list_commands(ctx), *GROUPS]
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 on the command line reach Python as lone surrogates,
+        # which SQLite and the terminal cannot encode: refuse them here, once, by name.
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                from mfgctl.cli._common import fail
+                from mfgctl.errors import InvalidInput
+
+                raw = arg.encode("utf-8", "surrogateescape")
+                shown = raw.decode("utf-8", "backslashreplace")
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                fail(InvalidInput(f"argument '{shown}' is not UTF-8 text: check the encoding"))
+        return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+
     def get_command(self, ctx: typer.Context, name: str) -> typer.core.TyperCommand | None:
         if name not in GROUPS:
             return super().get_command(ctx, name)
