@@ -46,6 +46,16 @@ def run_soak(python: str, *, seconds: float, processes: int) -> dict[str, Any]:
     return json.loads(summary.read_text())
 
 
+def run_script(python: str, script: str, *args: str) -> None:
+    """bench/crash.py or bench/fuzz.py in its own process: each leaves its summary in
+    bench/out/ (a violation makes it exit 1, which the table then shows)."""
+    argv = [python, str(HERE / script), *args]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    sys.stderr.write(r.stderr[-4000:])
+    if r.returncode not in (0, 1):
+        raise RuntimeError(f"bench/{script} exited {r.returncode}")
+
+
 def summaries(out: Path = OUT) -> list[dict[str, Any]]:
     """Every reliability-*.json in ``out`` (soak first), with its file's age."""
     found = []
@@ -95,20 +105,35 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def section(
-    python: str, *, seconds: float, processes: int, stamp: str, soak: bool = True
+    python: str,
+    *,
+    seconds: float,
+    processes: int,
+    stamp: str,
+    soak: bool = True,
+    kills: int = 30,
+    fuzz_examples: int = 1000,
 ) -> tuple[list[str], bool]:
-    """Run the soak (unless ``soak`` is false), then the RESULTS.md section from every
-    summary, and whether every row passed."""
+    """Run the soak (unless ``soak`` is false), the crash injection (``kills`` per
+    command) and the fuzzing (``fuzz_examples`` inputs; either skipped at 0), then the
+    RESULTS.md section from every summary, and whether every row passed."""
     if soak:
         print(f"reliability: soak, {processes} processes x {seconds:g} s...", file=sys.stderr)
         run_soak(python, seconds=seconds, processes=processes)
+    if kills:
+        print(f"reliability: crash injection, {kills} kills per command...", file=sys.stderr)
+        run_script(python, "crash.py", "--kills", str(kills))
+    if fuzz_examples:
+        print(f"reliability: fuzzing, {fuzz_examples} inputs...", file=sys.stderr)
+        run_script(python, "fuzz.py", "--examples", str(fuzz_examples))
     rows = summaries()
     lines = [
         f"{HEADING}: load held, faults survived, bad inputs tried",
         "",
         f"- {stamp}",
-        "- One row per `bench/out/reliability-<name>.json` (the soak is run now; the other "
-        "rows are the summaries their scripts left, with the time each was written).",
+        "- One row per `bench/out/reliability-<name>.json`, each written by its script "
+        "(bench/soak.py, bench/crash.py, bench/fuzz.py; `make bench` runs all three), with "
+        "the time it was written.",
         "",
         *table(rows),
         "",
