@@ -14,12 +14,12 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from conftest import Cli, dump, refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mfgctl.domain import codes
 from mfgctl.importer.assembly import derive_code
-from tests.conftest import Cli, dump, refused
 
 DATA = Path(__file__).parent / "data" / "dreamplacer"
 BOM_JSON = DATA / "bom.json"

@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from conftest import Cli, dump, refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mfgctl.importer import bomcsv
-from tests.conftest import Cli, dump, refused
 
 DATA = Path(__file__).parent / "data"
 GLASGOW = DATA / "glasgow-revc3" / "bom.csv"
