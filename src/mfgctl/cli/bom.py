@@ -11,7 +11,10 @@ import typer
 from mfgctl.cli._common import FormatOpt, ItemArg, done, fail, group, session
 from mfgctl.render import Format, emit, emit_tree, note, text
 
-app = group("Bills of materials: show, where-used, explode, cost, diff, validate.")
+app = group(
+    "Bills of materials: show, where-used, explode, cost, diff, validate; import from CSV "
+    "(KiCad, spreadsheets) and assembly JSON."
+)
 
 CHECK_FAILED = 4  # the same exit code as `mfgctl check`
 
