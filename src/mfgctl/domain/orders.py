@@ -235,19 +235,29 @@ def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> li
     exact explosion on a structure that holds only ``rev`` and the BOMs
     of phantoms reached through phantom lines: an ordinary make line is a leaf.
     """
-    full = bomtree.load(db)
+    # Only what this order touches is read (not every item and BOM of the plant: that
+    # made firming many planned orders take seconds each on a large plant).
     keep: dict[str, Revision] = {rev.item.upper(): rev}
+    leaves: set[str] = set()  # phantoms without an active BOM are ordinary lines
     substitutes: dict[str, tuple[str, ...]] = {}
+    used = {rev.item.upper(): items.get(db, rev.item)}
     todo = [rev]
     while todo:
         current = todo.pop()
         for line in current.lines:
             key = line.item.upper()
             substitutes.setdefault(key, line.substitutes)
-            if line.phantom and key in full.boms and key not in keep:
-                keep[key] = full.boms[key]
-                todo.append(full.boms[key])
-    structure = bomtree.Structure(items=full.items, boms=keep)
+            if key not in used:
+                used[key] = items.get(db, line.item)
+            if line.phantom and key not in keep and key not in leaves:
+                try:
+                    found = bom.get_revision(db, line.item)
+                except NotFound:
+                    leaves.add(key)
+                    continue
+                keep[key] = found
+                todo.append(found)
+    structure = bomtree.Structure(items=used, boms=keep)
     rows = structure.explode(rev.item, qty, rev)  # raises BomCycle before we walk again
     # Order: as the revision's lines list them (phantom components after them).
     first_seen: dict[str, int] = {}
@@ -264,7 +274,7 @@ def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> li
     # The ledger counts in millionths: 3.4863325 g of solder is required as 3.486333.
     return [
         Material(
-            n, full.items[r.item.upper()], q.round_up(r.qty), substitutes.get(r.item.upper(), ())
+            n, used[r.item.upper()], q.round_up(r.qty), substitutes.get(r.item.upper(), ())
         )
         for n, r in enumerate(rows, start=1)
     ]
