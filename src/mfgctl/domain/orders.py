@@ -273,9 +273,7 @@ def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> li
     rows.sort(key=lambda r: first_seen.get(r.item.upper(), len(first_seen)))
     # The ledger counts in millionths: 3.4863325 g of solder is required as 3.486333.
     return [
-        Material(
-            n, used[r.item.upper()], q.round_up(r.qty), substitutes.get(r.item.upper(), ())
-        )
+        Material(n, used[r.item.upper()], q.round_up(r.qty), substitutes.get(r.item.upper(), ()))
         for n, r in enumerate(rows, start=1)
     ]
 
