@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain import items, orders, reports, reservations, stages
+from mfgctl.domain import items, orders, reports, reservations, stages, supply_reports
 
 STOCK_STATUSES = (
     "free",
@@ -48,13 +48,6 @@ STOCK_STATUSES = (
     "wip",
 )
 HELD = ("blocked", "rejected", "rework")
-
-_OVERDUE_POS = """
-    SELECT p.id, i.code, p.qty - p.received, i.unit, p.due_on, p.supplier
-      FROM purchase_order AS p JOIN item AS i ON i.id = p.item_id
-     WHERE p.state = 'open' AND p.due_on < :today
-     ORDER BY p.due_on, p.id
-"""
 
 
 def _value(qty: Decimal, cost: Decimal | None) -> Decimal:
@@ -229,19 +222,18 @@ def _late_orders(
                         "why": "; ".join(reasons),
                     }
                 )
-    for po_id, code, left, unit, due, supplier in db.execute(
-        _OVERDUE_POS, {"today": day.isoformat()}
-    ):
-        days = (day - date.fromisoformat(due)).days
+    # Overdue purchase orders: as `report late` finds them (as of ``day``).
+    for po in supply_reports.late(db, as_of=day)["purchase_orders"]:
+        supplier = po["supplier"]
         out.append(
             {
-                "order": f"PO-{po_id}",
-                "item": code,
-                "qty": q.dec(left),
-                "unit": unit,
-                "due": due,
+                "order": f"PO-{po['po']}",
+                "item": po["item"],
+                "qty": po["open"],
+                "unit": po["unit"],
+                "due": po["due"],
                 "state": "open",
-                "why": f"{days} days late" + (f" ({supplier})" if supplier else ""),
+                "why": f"{po['days_late']} days late" + (f" ({supplier})" if supplier else ""),
             }
         )
     out.sort(key=lambda r: (r["due"], r["order"]))

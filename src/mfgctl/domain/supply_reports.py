@@ -165,11 +165,12 @@ _NEEDED_BY = """
 """
 
 
-def late(db: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
-    """Open production orders and open purchase orders past their due date, most overdue
-    first, with what they are for: a production order's ref; for a purchase order, the
-    started orders still needing the item and open sales orders of it."""
-    now = today()
+def late(db: sqlite3.Connection, *, as_of: date | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Open production orders and open purchase orders past their due date (as of
+    ``as_of``, default the local date), most overdue first, with what they are for: a
+    production order's ref; for a purchase order, the started orders still needing the
+    item and open sales orders of it."""
+    now = as_of or today()
     params = {"today": now.isoformat()}
     production = []
     for r in db.execute(_LATE_PRODUCTION, params).fetchall():
