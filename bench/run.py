@@ -1088,13 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
     builds = Builds(mfgctl, rebuild=args.rebuild)
     if args.mrp_only:
         mrp_md, mrp_results = mrp_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
-        text = "\n".join(mrp_md) + "\n"
-        print()
-        print(text)
-        if not args.no_write:
-            old = args.results.read_text() if args.results.exists() else ""
-            args.results.write_text(replace_section(old, text))
-            print(f"wrote the MRP section of {args.results.relative_to(ROOT)}", file=sys.stderr)
+        write_section(args, mrp_md, "## MRP", "MRP")
         return 1 if args.strict and any(m.ok is False for m in mrp_results) else 0
     if args.reliability_only:
         info = machine()
@@ -1103,47 +1097,19 @@ def main(argv: list[str] | None = None) -> int:
         rel_md, rel_ok = reliability.section(
             python, seconds=args.soak_seconds, processes=args.soak_processes, stamp=stamp
         )
-        text = "\n".join(rel_md) + "\n"
-        print()
-        print(text)
-        if not args.no_write:
-            old = args.results.read_text() if args.results.exists() else ""
-            args.results.write_text(replace_section(old, text, reliability.HEADING))
-            print(f"wrote the reliability section of {args.results.relative_to(ROOT)}",
-                  file=sys.stderr)  # fmt: skip
+        write_section(args, rel_md, reliability.HEADING, "reliability")
         return 0 if rel_ok else 1
     if args.quality_only:
         quality_md, quality_results = quality_benchmarks(builds, mfgctl, runs=min(runs, 3))
-        text = "\n".join(quality_md) + "\n"
-        print()
-        print(text)
-        if not args.no_write:
-            old = args.results.read_text() if args.results.exists() else ""
-            args.results.write_text(replace_section(old, text, "## Quality"))
-            print(f"wrote the quality section of {args.results.relative_to(ROOT)}",
-                  file=sys.stderr)  # fmt: skip
+        write_section(args, quality_md, "## Quality", "quality")
         return 1 if args.strict and any(m.ok is False for m in quality_results) else 0
     if args.bomcsv_only:
         csv_md, csv_ok = bomcsv.section(mfgctl, runs=min(runs, 5))
-        text = "\n".join(csv_md) + "\n"
-        print()
-        print(text)
-        if not args.no_write:
-            old = args.results.read_text() if args.results.exists() else ""
-            args.results.write_text(replace_section(old, text, "## CSV BOM import"))
-            print(f"wrote the CSV BOM import section of {args.results.relative_to(ROOT)}",
-                  file=sys.stderr)  # fmt: skip
+        write_section(args, csv_md, "## CSV BOM import", "CSV BOM import")
         return 1 if args.strict and not csv_ok else 0
     if args.schedule_only:
         sched_md, sched_results = schedule_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
-        text = "\n".join(sched_md) + "\n"
-        print()
-        print(text)
-        if not args.no_write:
-            old = args.results.read_text() if args.results.exists() else ""
-            args.results.write_text(replace_section(old, text, "## Scheduling"))
-            print(f"wrote the scheduling section of {args.results.relative_to(ROOT)}",
-                  file=sys.stderr)  # fmt: skip
+        write_section(args, sched_md, "## Scheduling", "scheduling")
         return 1 if args.strict and any(m.ok is False for m in sched_results) else 0
     missing = importer_missing(mfgctl)
     if missing:
@@ -1320,6 +1286,18 @@ def main(argv: list[str] | None = None) -> int:
         print("RELIABILITY: invariant violations or crashes not survived", file=sys.stderr)
         return 1
     return 1 if args.strict and missed else 0
+
+
+def write_section(args: argparse.Namespace, lines: list[str], heading: str, label: str) -> None:
+    """Print a section and, unless --no-write, put it in place of its old one in
+    RESULTS.md (the ``--X-only`` runs)."""
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    if not args.no_write:
+        old = args.results.read_text() if args.results.exists() else ""
+        args.results.write_text(replace_section(old, text, heading))
+        print(f"wrote the {label} section of {args.results.relative_to(ROOT)}", file=sys.stderr)
 
 
 def replace_section(old: str, section: str, heading: str = "## MRP") -> str:
