@@ -1,5 +1,5 @@
 """``mfgctl check`` runs the file's own checks (integrity, foreign keys) on a second
-connection in a thread: the same problems as on the command's own connection, which an
+connection, each in a thread of its own: the same problems as on the command's own connection, which an
 in-memory database (no file for a second connection) uses instead."""
 
 from __future__ import annotations
@@ -35,9 +35,13 @@ def test_file_checks_in_a_thread_find_what_the_own_connection_finds(
     in_memory.row_factory = sqlite3.Row  # as mfgctl.db.connect sets it
     try:
         on_file.backup(in_memory)
-        # A second connection for the file; none for the in-memory copy.
-        assert checks._FileChecks(on_file, quick=True)._thread is not None
-        assert checks._FileChecks(in_memory, quick=True)._thread is None
+        # Connections of their own for the file (one per check); none for the
+        # in-memory copy.
+        assert set(checks._FileChecks(on_file, quick=True)._threads) == {
+            "integrity",
+            "foreign_keys",
+        }
+        assert checks._FileChecks(in_memory, quick=True)._threads == {}
         threaded, own = rows(on_file), rows(in_memory)
     finally:
         on_file.close()
