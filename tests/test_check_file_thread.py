@@ -1,6 +1,6 @@
-"""``mfgctl check`` runs the file's own checks (integrity, foreign keys) on a second
-connection, each in a thread of its own: the same problems as on the command's own connection, which an
-in-memory database (no file for a second connection) uses instead."""
+"""``mfgctl check`` runs the file's own checks (integrity, foreign keys) each on a
+connection and in a thread of its own: the same problems as on the command's own
+connection, which an in-memory database (no file for another connection) uses instead."""
 
 from __future__ import annotations
 
