@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -447,6 +447,61 @@ def _v11_views(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_V12_COMPLETION = (
+    """
+        CREATE TABLE completion (
+            first_seq    INTEGER PRIMARY KEY REFERENCES move (seq),
+            last_seq     INTEGER NOT NULL,
+            order_id     INTEGER NOT NULL REFERENCES production_order (id),
+            item_id      INTEGER NOT NULL REFERENCES item (id),
+            good         INTEGER NOT NULL CHECK (good >= 0),
+            unit_cost    INTEGER CHECK (unit_cost >= 0),
+            effective_at TEXT NOT NULL,
+            CHECK (last_seq >= first_seq)
+        ) STRICT
+    """,
+    """
+        CREATE INDEX completion_item ON completion (item_id, effective_at, first_seq)
+    """,
+    """
+        CREATE TRIGGER completion_is_append_only_update BEFORE UPDATE ON completion
+        BEGIN
+            SELECT RAISE(ABORT, 'completions are immutable, like the ledger moves they sum up');
+        END
+    """,
+    """
+        CREATE TRIGGER completion_is_append_only_delete BEFORE DELETE ON completion
+        BEGIN
+            SELECT RAISE(ABORT, 'completions are immutable, like the ledger moves they sum up');
+        END
+    """,
+)
+
+
+def _v12_completion_cost(db: sqlite3.Connection) -> None:
+    """v12: ``completion``, one row per ``order complete`` with its good units and the
+    unit cost of its output, fixed when it is posted; rows backfilled for the ledger's
+    completions; ``v_valuation`` re-created to read them.
+
+    Why: a made item's cost is the material each completion relieved at the
+    components' averages of that moment. Found again on every replay (by grouping
+    consecutive moves), it tied every made item's average to its components' whole
+    history, and the ``v_valuation`` view, a per-item replay, could not show it at
+    all. Stored, each item's average depends only on its own rows: the report and the
+    view replay the same stream, per item, and agree for made items too.
+    """
+    from mfgctl.domain import valuation_backfill, views
+
+    for statement in _V12_COMPLETION:
+        db.execute(statement)
+    valuation_backfill.backfill(db)
+    # v11 made the views from the current generator: v_valuation may already read
+    # ``completion`` (SQLite resolves a view's tables when it is read), but a database
+    # that was at v11 has the old one.
+    db.execute("DROP VIEW IF EXISTS v_valuation")
+    db.execute(views.statement("v_valuation"))
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
@@ -459,6 +514,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     9: _v9_shipping,
     10: _v10_scheduling,
     11: _v11_views,
+    12: _v12_completion_cost,
 }
 
 

@@ -122,7 +122,7 @@ class Prices:
         if item.cost is not None:
             return item.cost, "standard"
         if item.id not in self._found:
-            # Only this item's moves (and what its own production relieved) are replayed.
+            # Only this item's own rows (moves and completions) are replayed.
             state = valuation.averages(self._db, [item.id])
             found = state.average.get(item.id)
             if found is not None and state.basis.get(item.id) == "average":

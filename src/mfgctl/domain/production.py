@@ -12,7 +12,9 @@ Double entry, with the order's own place ``ORDER-<id>`` as its WIP account:
   ``CONVERSION`` (kind ``make``) and moves out of it into stock (kind ``output``; scrapped
   output goes to ``SCRAP``). The components used for that output are used up: their share
   of WIP moves from ``ORDER-<id>`` to ``CONVERSION`` (kind ``relieve``), the frozen
-  requirement for the output made, never more than the WIP holds.
+  requirement for the output made, never more than the WIP holds. The completion's row
+  (table ``completion``) records its moves' range, its good units and their unit cost:
+  the relieved material at the components' averages then (domain/valuation.py).
 - *close*: what is left in the order's WIP is returned to stock (kind ``return``) when
   asked, else used up into ``CONVERSION`` too; leftover reservations are freed.
 
@@ -37,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain import codes, items, ledger, locations, orders, reservations
+from mfgctl.domain import codes, items, ledger, locations, orders, reservations, valuation
 from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Lot, Move, Place
 from mfgctl.domain.orders import Order
@@ -680,6 +682,15 @@ def complete(
             lot_row = ledger.ensure_lot(db, product, lot_codes[0]) if lot_codes else None
             make_and_move(bad, lot_row, bin_, "scrap")
     moves += _relieve(db, found, good + bad, user=user)
+    # Its output's cost, fixed now (valuation reads it instead of the make/scrap moves).
+    valuation.record_completion(
+        db,
+        order_id=found.id,
+        item_id=product.id,
+        first_seq=moves[0].seq,
+        last_seq=moves[-1].seq,
+        good=q.to_micro(good),
+    )
     after = output(db, found)
     current = orders.get(db, found.id)
     if final or after.made >= found.qty:

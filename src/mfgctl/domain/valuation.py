@@ -20,18 +20,24 @@ the ledger in effective-date order (the sequence number breaking ties, as
   with neither, at zero (the item's ``basis`` says ``none``).
 - Output of a production order: each completion's good units come in at the cost of
   the materials that completion relieved from the order's WIP (at their averages then),
-  divided over the good units. Scrapped output is made and scrapped at once and never
-  enters valued stock: its material is carried by the good units. A completion that
-  relieved no material is an inflow without a cost (above). Material used up when an
-  order is closed ("left in WIP at close") leaves stock as a loss, like scrap.
+  divided over the good units and rounded half-even to a millionth. That unit cost is
+  worked out when the completion is posted and stored with it (table ``completion``,
+  ``record_completion``): a receipt back-dated before a completion later moves the
+  component's average from then on, but not the cost of output already made. Scrapped
+  output is made and scrapped at once and never enters valued stock: its material is
+  carried by the good units. A completion that relieved no material is an inflow
+  without a cost (above). Material used up when an order is closed ("left in WIP at
+  close") leaves stock as a loss, like scrap.
 - The average is kept to a millionth (half-even), like every stored money amount;
   values are exact products ``qty x average``, so an item's value by status sums to its
   total exactly.
 
-The average uses today's standard costs where it needs one (the history of item costs is
-not kept). Nothing is stored: the replay reads the moves that cross the valued boundary
-(plus a completion's moves, to find its output's cost), so ``as_of`` is the same replay
-stopped at that moment.
+So an item's average depends only on its own rows: the moves that cross the valued
+boundary and, for a made item, its completions (which stand for the completion's own
+``make`` and ``scrap`` moves of the product). The replay reads that one stream, per item
+or for all, and ``as_of`` is the same replay stopped at that moment; ``v_valuation``
+(domain/views.py) replays the same stream in SQL. The average uses today's standard
+costs where it needs one (the history of item costs is not kept).
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ import bisect
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 from mfgctl import qty as q
@@ -64,83 +70,23 @@ COLUMNS = ["item", "name", "unit", "qty", "average_cost", "value", *STATUS_COLUM
 
 # Some items only (a separate text, not an OR: with one SQLite reads them by index).
 _SOME_ITEMS = "AND m.item_id IN (SELECT value FROM json_each(:items))"
-# The kinds of move a completion writes (the replay groups them first).
-_COMPLETION_KINDS = "AND m.kind IN ('make', 'output', 'scrap', 'relieve')"
-# Moves that cross the valued boundary, and every move of a completion (make, output,
-# relieve) so that a completion's moves are found together; in replay order.
-# ``{valued_to}``/``{valued_from}``: see ``_valued_test``.
-_MOVES = """
-    SELECT m.seq, m.effective_at, m.item_id, m.qty, m.kind, m.unit_cost, m.ref, m.reason,
-           {valued_from} AS from_valued, {valued_to} AS to_valued
-      FROM move AS m
-     WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items} {kinds}
-       AND ({valued_to} <> {valued_from} OR m.kind IN ('make', 'output', 'relieve'))
-     ORDER BY m.effective_at, m.seq
-"""
+_SOME_COMPLETIONS = "AND c.item_id IN (SELECT value FROM json_each(:items))"
 
 
-@dataclass(frozen=True, slots=True)
-class _Move:
-    seq: int
-    effective_at: str
-    item_id: int
-    qty: int
-    kind: str
-    unit_cost: int | None
-    ref: str | None
-    reason: str | None
-    from_valued: bool
-    to_valued: bool
-
-
-@dataclass(slots=True)
-class _Completion:
-    """The moves of one ``order complete``: the product made, its good units, and the
-    components relieved from the order's WIP for them."""
-
-    ref: str | None
-    product: int
-    last: int
-    makes: list[int] = field(default_factory=list)
-    scraps: list[int] = field(default_factory=list)
-    good: int = 0
-    relieved: list[_Move] = field(default_factory=list)
-
-
-def _completions(moves: list[_Move]) -> dict[int, _Completion]:
-    """Group the completions' moves (by seq: one command's moves are consecutive) and
-    return them keyed by the seq of their first ``make`` move."""
-    by_seq = sorted(moves, key=lambda m: m.seq)
-    groups: dict[int, _Completion] = {}
-    cur: _Completion | None = None
-    relieving = False
-    for m in by_seq:
-        follows = cur is not None and m.ref == cur.ref and m.seq == cur.last + 1
-        if m.kind == "make":
-            if not (follows and not relieving and cur is not None and cur.product == m.item_id):
-                cur, relieving = _Completion(m.ref, m.item_id, m.seq), False
-                groups[m.seq] = cur
-            cur.makes.append(m.seq)
-        elif (
-            follows
-            and cur is not None
-            and not relieving
-            and m.item_id == cur.product
-            and (m.kind in ("output", "scrap"))
-        ):
-            if m.kind == "output":
-                cur.good += m.qty
-            else:
-                cur.scraps.append(m.seq)
-        elif follows and cur is not None and m.kind == "relieve" and m.reason is None:
-            # Relieves with a reason are an order's close using up its leftover WIP.
-            relieving = True
-            cur.relieved.append(m)
-        else:
-            cur = None
-            continue
-        cur.last = m.seq
-    return groups
+def own_output(indent: int) -> str:
+    """SQL: the move ``m`` is one that a completion row stands for: a ``make`` or
+    ``scrap`` move of the product inside that completion's seq range. Completions never
+    overlap (each is one command's consecutive moves), so only the last one starting at
+    or before the move can hold it: one lookup by primary key. The view
+    (domain/views.py) uses the same text; lines after the first are indented by
+    ``indent``."""
+    lines = [
+        "(m.kind IN ('make', 'scrap') AND EXISTS (",
+        "    SELECT 1 FROM (SELECT item_id, last_seq FROM completion WHERE first_seq <= m.seq",
+        "                    ORDER BY first_seq DESC LIMIT 1) AS own",
+        "     WHERE own.last_seq >= m.seq AND own.item_id = m.item_id))",
+    ]
+    return ("\n" + " " * indent).join(lines)
 
 
 @dataclass
@@ -163,19 +109,20 @@ class Replay:
     def average_at(self, item_id: int, effective_at: str, seq: int) -> Decimal | None:
         """The item's average in effect at a move (after every inflow before it); needs
         a replay with ``history``."""
+        micro = self.micro_at(item_id, effective_at, seq)
+        return None if micro is None else _money(micro)
+
+    def micro_at(self, item_id: int, effective_at: str, seq: int) -> int | None:
+        """``average_at`` in millionths."""
         keys = self._keys.get(item_id, [])
         n = bisect.bisect_right(keys, (effective_at, seq))
-        return _money(self._values[item_id][n - 1]) if n else None
+        return self._values[item_id][n - 1] if n else None
 
 
 def _money(micro: int) -> Decimal:
-    """Millionths -> the Decimal ``_round`` gives (exponent -6: ``3`` is ``3.000000``)."""
+    """Millionths -> a Decimal with exponent -6 (``3`` is ``3.000000``), as quantized."""
     sign, digits, _ = Decimal(micro).as_tuple()
     return Decimal((sign, digits, -q.PLACES))
-
-
-def _round(value: Decimal) -> Decimal:
-    return value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
 
 
 def _half_even(numerator: int, denominator: int) -> int:
@@ -192,17 +139,25 @@ def _half_even(numerator: int, denominator: int) -> int:
     return quotient
 
 
-# The replay's stream: every move that crosses the valued boundary (``d`` +1 in, -1
-# out) and every move of a completion (``d`` 0 when it stays inside); in replay order.
-# ``{at}`` is NULL unless the history is kept (a million strings cost a third of a
-# second). ``{valued}`` tests whether a place is valued (``_valued_test``).
+# The replay's stream, in replay order: every move that crosses the valued boundary
+# (``d`` +1 in, -1 out) except those a completion stands for, and each completion with
+# good units as one inflow (at its first seq). ``{at}`` is NULL unless the history is
+# kept (a million strings cost a third of a second). ``{valued_to}``/``{valued_from}``
+# test whether a place is valued (``_valued_test``).
 _STREAM = """
-    SELECT m.seq, {at}, m.item_id, m.qty, m.unit_cost,
-           {valued_to} - {valued_from} AS d
-      FROM move AS m
-     WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items}
-       AND ({valued_to} <> {valued_from} OR m.kind IN ('make', 'output', 'relieve'))
-     ORDER BY m.effective_at, m.seq
+    SELECT seq, at, item_id, qty, unit_cost, d FROM (
+        SELECT m.effective_at AS sort_at, m.seq, {at} AS at, m.item_id, m.qty, m.unit_cost,
+               {valued_to} - {valued_from} AS d
+          FROM move AS m
+         WHERE (:as_of IS NULL OR m.effective_at <= :as_of) {items}
+           AND {valued_to} <> {valued_from}
+           AND NOT {own_output}
+        UNION ALL
+        SELECT c.effective_at, c.first_seq, {c_at}, c.item_id, c.good, c.unit_cost, 1
+          FROM completion AS c
+         WHERE c.good > 0 AND (:as_of IS NULL OR c.effective_at <= :as_of) {c_items}
+    )
+     ORDER BY sort_at, seq
 """
 
 
@@ -239,24 +194,17 @@ def replay(
 ) -> Replay:
     """Replay the ledger's inflows and outflows up to ``as_of`` (a stored moment).
 
-    ``item_ids`` limits the replay to those items (include what their completions
-    relieve: see ``closure``); ``history`` keeps every average for ``average_at``.
+    ``item_ids`` limits the replay to those items (an item's average depends only on
+    its own moves and completions); ``history`` keeps every average for ``average_at``.
 
     The replay runs on integers (quantities and averages in millionths, each new
-    average an integer division rounded half-even), one plain tuple per move and no
-    object per move; only a completion's cost is worked in Decimal (``_complete``).
+    average an integer division rounded half-even), one plain tuple per row and no
+    object per row.
     """
     import json
 
     params = {"as_of": as_of, "items": None if item_ids is None else json.dumps(item_ids)}
-    some = "" if item_ids is None else _SOME_ITEMS
-    # Completions first (few moves, held in memory), then the ledger streamed once.
     valued_to, valued_from = _valued_test(db)
-    completion_moves = _MOVES.format(
-        items=some, kinds=_COMPLETION_KINDS, valued_to=valued_to, valued_from=valued_from
-    )
-    groups = _completions([_Move(*r) for r in db.execute(completion_moves, params)])
-    skip = {s for g in groups.values() for s in (*g.makes, *g.scraps)}
     only = "" if item_ids is None else "AND id IN (SELECT value FROM json_each(:items))"
     standard: dict[int, int] = dict(
         db.execute(f"SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL {only}", params)
@@ -268,16 +216,17 @@ def replay(
     keys, values = state._keys, state._values
     cur = db.cursor()
     cur.row_factory = None  # plain tuples
-    at_sql = "m.effective_at" if history else "NULL"
-    stream = _STREAM.format(at=at_sql, valued_to=valued_to, valued_from=valued_from, items=some)
+    stream = _STREAM.format(
+        at="m.effective_at" if history else "NULL",
+        c_at="c.effective_at" if history else "NULL",
+        valued_to=valued_to,
+        valued_from=valued_from,
+        own_output=own_output(15),
+        items="" if item_ids is None else _SOME_ITEMS,
+        c_items="" if item_ids is None else _SOME_COMPLETIONS,
+    )
     cur.execute(stream, params)
     for seq, at, item_id, micro, cost, d in cur:
-        if groups:
-            group = groups.get(seq)
-            if group is not None and group.good > 0:
-                _complete(state, average, group, (at, seq), standard)
-            if seq in skip:
-                continue
         if d > 0:  # an inflow
             held = on_hand[item_id]
             on_hand[item_id] = held + micro
@@ -302,82 +251,78 @@ def replay(
             if history:
                 keys[item_id].append((at, seq))
                 values[item_id].append(new)
-        elif d < 0:
+        else:
             on_hand[item_id] -= micro
     with localcontext(prec=PRECISION):
         state.average = {i: _money(a) for i, a in average.items()}
     return state
 
 
-def _complete(
-    state: Replay,
-    average: dict[int, int],
-    group: _Completion,
-    at: tuple[str, int],
-    standard: dict[int, int],
-) -> None:
-    """A completion's good units come in at the material it relieved (at the averages
-    then) over the good units: worked in Decimal, as the module docstring says."""
-    product = group.product
-    held = state.on_hand[product]
-    state.on_hand[product] = held + group.good
-    current = average.get(product)
-    with localcontext(prec=PRECISION):
-        if not group.relieved:  # an inflow without a cost
-            if current is not None:
-                return
-            if product in standard:
-                cost, state.basis[product] = q.dec(standard[product]), "standard"
-            else:
-                cost, state.basis[product] = Decimal(0), "none"
-        else:
-            material = sum(
-                (q.dec(r.qty) * q.dec(average.get(r.item_id, 0)) for r in group.relieved),
-                Decimal(0),
-            )
-            cost = material / q.dec(group.good)
-            state.basis[product] = "average"
-        if held <= 0 or current is None:
-            new = _round(cost)
-        else:
-            new = _round(
-                (q.dec(held) * q.dec(current) + q.dec(group.good) * cost) / q.dec(held + group.good)
-            )
-        micro = int(new.scaleb(q.PLACES))
-    average[product] = micro
-    if state.history:
-        state._keys[product].append(at)
-        state._values[product].append(micro)
+def averages(db: sqlite3.Connection, item_ids: list[int]) -> Replay:
+    """The moving averages of some items, now and at each move (a replay of their own
+    rows, with its history)."""
+    return replay(db, item_ids=sorted(set(item_ids)), history=True)
 
 
-_PRODUCED_FROM = """
-    SELECT DISTINCT m.item_id
-      FROM production_order AS o
-      JOIN location AS l ON l.id = o.location_id
-      JOIN move AS m ON m.ref = l.code AND m.kind = 'relieve'
-     WHERE o.item_id IN (SELECT value FROM json_each(:items))
+# -- completions ----------------------------------------------------------------------------
+
+
+def unit_cost(relieved: list[tuple[int, int]], average: dict[int, int], good: int) -> int | None:
+    """A completion's unit cost (millionths): the material it relieved (``(item id,
+    micro-units)`` pairs, at the items' ``average`` in millionths, 0 for an item without
+    one) over its ``good`` micro-units, rounded half-even. None when it relieved nothing
+    or made no good units: its output is then an inflow without a cost."""
+    if good <= 0 or not relieved:
+        return None
+    material = sum(micro * average.get(item_id, 0) for item_id, micro in relieved)
+    return _half_even(material, good)
+
+
+_RELIEVED = """
+    SELECT item_id, qty FROM move
+     WHERE seq BETWEEN :first AND :last AND kind = 'relieve' AND reason IS NULL
+     ORDER BY seq
+"""
+_INSERT_COMPLETION = """
+    INSERT INTO completion (first_seq, last_seq, order_id, item_id, good, unit_cost,
+                            effective_at)
+    VALUES (:first, :last, :order_id, :item_id, :good, :unit_cost, :effective_at)
 """
 
 
-def closure(db: sqlite3.Connection, item_ids: list[int]) -> list[int]:
-    """The items whose averages those of ``item_ids`` depend on: themselves and, for an
-    item made in production orders, the components those orders relieved (at every
-    depth)."""
-    import json
-
-    found = set(item_ids)
-    todo = list(found)
-    while todo:
-        rows = db.execute(_PRODUCED_FROM, {"items": json.dumps(todo)}).fetchall()
-        todo = [r[0] for r in rows if r[0] not in found]
-        found.update(todo)
-    return sorted(found)
-
-
-def averages(db: sqlite3.Connection, item_ids: list[int]) -> Replay:
-    """The moving averages of some items, now and at each move (a replay of what they
-    depend on, with its history)."""
-    return replay(db, item_ids=closure(db, item_ids), history=True)
+def record_completion(
+    db: sqlite3.Connection, *, order_id: int, item_id: int, first_seq: int, last_seq: int, good: int
+) -> int | None:
+    """Store a completion just posted: its moves are ``first_seq`` (its first ``make``)
+    to ``last_seq`` (its last relieve), ``good`` micro-units of ``item_id`` made. The
+    unit cost is the relieved material at the components' averages in effect at its
+    first move (a replay of just those components); returns it (millionths, or None).
+    """
+    effective_at = db.execute(
+        "SELECT effective_at FROM move WHERE seq = ?", (first_seq,)
+    ).fetchone()[0]
+    relieved = [
+        (int(i), int(n)) for i, n in db.execute(_RELIEVED, {"first": first_seq, "last": last_seq})
+    ]
+    cost = None
+    if good > 0 and relieved:
+        components = sorted({i for i, _ in relieved})
+        state = replay(db, as_of=effective_at, item_ids=components, history=True)
+        now = {i: state.micro_at(i, effective_at, first_seq) or 0 for i in components}
+        cost = unit_cost(relieved, now, good)
+    db.execute(
+        _INSERT_COMPLETION,
+        {
+            "first": first_seq,
+            "last": last_seq,
+            "order_id": order_id,
+            "item_id": item_id,
+            "good": good,
+            "unit_cost": cost,
+            "effective_at": effective_at,
+        },
+    )
+    return cost
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -414,11 +359,7 @@ def report(
     """
     stamp = timefmt.parse_moment(as_of, what="--as-of", end_of_day=True) if as_of else None
     only = items.get(db, item) if item else None
-    state = (
-        replay(db, as_of=stamp, item_ids=closure(db, [only.id]))
-        if only
-        else replay(db, as_of=stamp)
-    )
+    state = replay(db, as_of=stamp, item_ids=[only.id] if only else None)
     held: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUS_COLUMNS, 0))
     rows_sql = _BALANCES_AS_OF if stamp else _BALANCES_NOW
     for item_id, status, micro in db.execute(rows_sql, {"as_of": stamp}):

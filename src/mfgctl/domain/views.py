@@ -313,17 +313,28 @@ def _valuation() -> str:
             ],
         ]
     )
+    from mfgctl.domain.valuation import own_output
+
+    # A completion stands for its own make and scrap moves of the product (the same rule
+    # as valuation.replay): one inflow of its good units at its stored unit cost.
     return f"""
 WITH RECURSIVE
-     made AS (SELECT DISTINCT item_id FROM move WHERE kind = 'make'),
      mv AS (
-        SELECT m.item_id, m.qty, m.unit_cost, tl.kind IN {VALUED} AS inflow,
-               row_number() OVER (PARTITION BY m.item_id ORDER BY m.effective_at, m.seq) AS n
-          FROM move AS m
-          JOIN location AS fl ON fl.id = m.from_location_id
-          JOIN location AS tl ON tl.id = m.to_location_id
-         WHERE (fl.kind IN {VALUED}) <> (tl.kind IN {VALUED})
-           AND m.item_id NOT IN made
+        SELECT item_id, qty, unit_cost, inflow,
+               row_number() OVER (PARTITION BY item_id ORDER BY effective_at, seq) AS n
+          FROM (
+                SELECT m.item_id, m.qty, m.unit_cost, tl.kind IN {VALUED} AS inflow,
+                       m.effective_at, m.seq
+                  FROM move AS m
+                  JOIN location AS fl ON fl.id = m.from_location_id
+                  JOIN location AS tl ON tl.id = m.to_location_id
+                 WHERE (fl.kind IN {VALUED}) <> (tl.kind IN {VALUED})
+                   AND NOT {own_output(23)}
+                UNION ALL
+                SELECT c.item_id, c.good, c.unit_cost, 1, c.effective_at, c.first_seq
+                  FROM completion AS c
+                 WHERE c.good > 0
+               )
      ),
      rp (item_id, n, held, avg, basis) AS (
         SELECT DISTINCT mv.item_id, 0, 0, NULL, 'none' FROM mv
@@ -362,14 +373,11 @@ WITH RECURSIVE
      ),
      v AS (
         SELECT h.item_id, h.qty,
-               CASE WHEN made.item_id IS NOT NULL OR a.basis = 'overflow' THEN NULL
-                    ELSE ifnull(a.avg, 0) END AS average_cost,
-               CASE WHEN made.item_id IS NOT NULL THEN 'made'
-                    ELSE ifnull(a.basis, 'none') END AS basis,
+               CASE WHEN a.basis = 'overflow' THEN NULL ELSE ifnull(a.avg, 0) END AS average_cost,
+               ifnull(a.basis, 'none') AS basis,
                {products}
           FROM h
           LEFT JOIN a ON a.item_id = h.item_id
-          LEFT JOIN made ON made.item_id = h.item_id
      )
 SELECT i.code AS item, i.name, i.unit,
        {decimal_text("v.qty")} AS qty, v.qty AS qty_micro,
@@ -430,6 +438,11 @@ def ddl() -> str:
 def statements() -> list[str]:
     """The CREATE VIEW statements one by one (for a migration step)."""
     return [f"CREATE VIEW {name} AS{select}" for name, select in views().items()]
+
+
+def statement(name: str) -> str:
+    """One view's CREATE VIEW statement (for a step that re-creates it)."""
+    return f"CREATE VIEW {name} AS{views()[name]}"
 
 
 if __name__ == "__main__":  # python -m mfgctl.domain.views: the text for schema.sql

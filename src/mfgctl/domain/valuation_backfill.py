@@ -1,0 +1,158 @@
+"""The completions of a ledger written before schema 12, found again for its migration.
+
+Before schema 12 a completion's cost was not stored: the valuation replay found each
+completion's moves by grouping consecutive seqs (``_completions``, kept here only for
+this) and costed its output at the components' averages of that moment. ``backfill``
+replays the whole ledger once in (effective_at, seq) order, as ``valuation.replay``
+does now, and at each completion stores its row (``valuation.unit_cost``: the relieved
+material at the averages then, the averages of made components coming from the rows
+already stored), then lets it in as the new replay will. So the report after the
+migration is the report before it, but for the rounding of each unit cost to a
+millionth before it enters the average.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from mfgctl.domain import valuation
+
+# Every move of a completion (make, output, scrap, relieve), in seq order.
+_MOVES = """
+    SELECT m.seq, m.effective_at, m.item_id, m.qty, m.kind, m.ref, m.reason
+      FROM move AS m
+     WHERE m.kind IN ('make', 'output', 'scrap', 'relieve')
+     ORDER BY m.seq
+"""
+# What the old replay read: moves across the valued boundary and a completion's moves.
+_STREAM = """
+    SELECT m.seq, m.effective_at, m.item_id, m.qty, m.unit_cost,
+           {valued_to} - {valued_from} AS d
+      FROM move AS m
+     WHERE {valued_to} <> {valued_from} OR m.kind IN ('make', 'output', 'relieve')
+     ORDER BY m.effective_at, m.seq
+"""
+_ORDERS = """
+    SELECT l.code, o.id FROM production_order AS o JOIN location AS l ON l.id = o.location_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    seq: int
+    effective_at: str
+    item_id: int
+    qty: int
+    kind: str
+    ref: str | None
+    reason: str | None
+
+
+@dataclass(slots=True)
+class _Completion:
+    """The moves of one ``order complete``: the product made, its good units, and the
+    components relieved from the order's WIP for them."""
+
+    ref: str | None
+    product: int
+    last: int
+    effective_at: str
+    makes: list[int] = field(default_factory=list)
+    scraps: list[int] = field(default_factory=list)
+    good: int = 0
+    relieved: list[tuple[int, int]] = field(default_factory=list)  # (item id, micro)
+
+
+def _completions(moves: list[_Move]) -> dict[int, _Completion]:
+    """Group the completions' moves (by seq: one command's moves are consecutive) and
+    return them keyed by the seq of their first ``make`` move."""
+    groups: dict[int, _Completion] = {}
+    cur: _Completion | None = None
+    relieving = False
+    for m in moves:
+        follows = cur is not None and m.ref == cur.ref and m.seq == cur.last + 1
+        if m.kind == "make":
+            if not (follows and not relieving and cur is not None and cur.product == m.item_id):
+                cur, relieving = _Completion(m.ref, m.item_id, m.seq, m.effective_at), False
+                groups[m.seq] = cur
+            cur.makes.append(m.seq)
+        elif (
+            follows
+            and cur is not None
+            and not relieving
+            and m.item_id == cur.product
+            and (m.kind in ("output", "scrap"))
+        ):
+            if m.kind == "output":
+                cur.good += m.qty
+            else:
+                cur.scraps.append(m.seq)
+        elif follows and cur is not None and m.kind == "relieve" and m.reason is None:
+            # Relieves with a reason are an order's close using up its leftover WIP.
+            relieving = True
+            cur.relieved.append((m.item_id, m.qty))
+        else:
+            cur = None
+            continue
+        cur.last = m.seq
+    return groups
+
+
+def backfill(db: sqlite3.Connection) -> int:
+    """Store a ``completion`` row for every completion in the ledger; return how many.
+
+    A group whose ``ref`` names no production order (not written by ``order
+    complete``) gets no row: its moves stay plain moves, as the new replay reads them.
+    """
+    orders = {str(code): int(i) for code, i in db.execute(_ORDERS)}
+    groups = {
+        seq: g
+        for seq, g in _completions([_Move(*r) for r in db.execute(_MOVES)]).items()
+        if g.ref in orders
+    }
+    skip = {s for g in groups.values() for s in (*g.makes, *g.scraps)}
+    standard: dict[int, int] = dict(
+        db.execute("SELECT id, std_cost FROM item WHERE std_cost IS NOT NULL")
+    )
+    average: dict[int, int] = {}
+    on_hand: dict[int, int] = {}
+
+    def inflow(item_id: int, micro: int, cost: int | None) -> None:
+        held = on_hand.get(item_id, 0)
+        on_hand[item_id] = held + micro
+        current = average.get(item_id)
+        if cost is None:
+            if current is not None:
+                return
+            cost = standard.get(item_id, 0)
+        if held <= 0 or current is None:
+            average[item_id] = cost
+        else:
+            average[item_id] = valuation._half_even(held * current + micro * cost, held + micro)
+
+    rows = []
+    valued_to, valued_from = valuation._valued_test(db)
+    stream = _STREAM.format(valued_to=valued_to, valued_from=valued_from)
+    for seq, _at, item_id, micro, cost, d in db.execute(stream):
+        group = groups.get(seq)
+        if group is not None:
+            price = valuation.unit_cost(group.relieved, average, group.good)
+            rows.append(
+                (seq, group.last, orders[str(group.ref)], group.product, group.good, price,
+                 group.effective_at)
+            )  # fmt: skip
+            if group.good > 0:
+                inflow(group.product, group.good, price)
+        if seq in skip:
+            continue
+        if d > 0:
+            inflow(item_id, micro, cost)
+        elif d < 0:
+            on_hand[item_id] = on_hand.get(item_id, 0) - micro
+    db.executemany(
+        "INSERT INTO completion (first_seq, last_seq, order_id, item_id, good, unit_cost, "
+        "effective_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)
