@@ -8,7 +8,8 @@ import re
 import sqlite3
 from pathlib import Path
 
-from conftest import Cli, dump
+import valuation_story
+from conftest import Cli, day, dump
 
 from mfgctl.migrations import SCHEMA_VERSION, STEPS
 
@@ -171,3 +172,100 @@ def test_an_upgraded_database_has_the_structure_of_a_fresh_one(
     assert cli("--db", fresh, "init").exit_code == 0
     assert structure(db_path) == structure(fresh)
     assert "stock_count" in structure(db_path)
+
+
+# -- v12: completions' costs stored ----------------------------------------------------------
+
+V11 = Path(__file__).parent / "schemas" / "v11.sql"  # schema.sql as mfgctl left it at v11
+
+
+def downgrade_to_v11(path: Path) -> None:
+    """The database as mfgctl before schema 12 would have left the same ledger: no
+    ``completion`` table (its moves are the same), the v11 ``v_valuation``."""
+    text = V11.read_text(encoding="utf-8")
+    old_view = re.search(r"CREATE VIEW v_valuation AS.*?;\n", text, re.S)
+    assert old_view is not None
+    with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE completion")  # its index and triggers with it
+        c.execute("DROP VIEW v_valuation")
+        c.execute(old_view.group(0))
+        c.execute("PRAGMA user_version = 11")
+    c.close()
+
+
+def completions(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as c:
+        rows = c.execute("SELECT * FROM completion ORDER BY first_seq").fetchall()
+    c.close()
+    return rows
+
+
+def more_completions(cli: Cli) -> None:
+    """After valuation_story: a completion that only scraps, one that relieved nothing
+    (its order consumed nothing), and an order closed with material left in its WIP."""
+    for args in (
+        ("stock", "receive", "CHIP", "5", "--cost", "1.2"),
+        ("order", "create", "PCB", "3", "--due", day(6)),
+        ("order", "release", "4"),
+        ("consume", "4"),
+        ("order", "complete", "4", "--scrap", "1"),
+        ("order", "complete", "4", "--qty", "1", "--final"),
+        ("order", "close", "4"),
+        ("order", "create", "PCB", "1", "--due", day(7)),
+        ("order", "release", "5"),
+        ("order", "start", "5"),
+        ("order", "complete", "5", "--qty", "1"),
+    ):
+        r = cli(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+
+
+def test_a_v11_database_with_completions_gets_their_costs(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    valuation_story.build(cli)
+    more_completions(cli)
+    posted = completions(initdb)
+    before = json.loads(cli("report", "valuation", "-f", "json").stdout)
+    downgrade_to_v11(initdb)
+    old = tmp_path / "v11.db"
+    with sqlite3.connect(old) as c:
+        c.executescript(V11.read_text(encoding="utf-8"))
+    c.close()
+    assert schema(initdb) == schema(old)  # exactly a v11 database
+
+    r = cli("report", "valuation", "-f", "json")  # upgrades it
+
+    assert r.exit_code == 0, r.stderr
+    assert user_version(initdb) == SCHEMA_VERSION
+    # The backfill finds the same completions and costs as order complete stored.
+    assert completions(initdb) == posted
+    # (first_seq, last_seq, order, item, good, unit cost, effective_at): PCB is item 3.
+    assert [(row[2], row[3], row[4], row[5]) for row in posted] == [
+        (1, 3, 3_000_000, 2_974_667),  # 8.924 / 3
+        (2, 3, 3_000_000, 3_314_061),  # 9.942184 / 3
+        (3, 4, 2_000_000, 3_206_364),  # 6.412728 / 2
+        (4, 3, 0, None),  # scrap only: no good units
+        (4, 3, 1_000_000, 2_451_454),  # 2 CHIP at 1.210227 + 1 SCREW at 0.031
+        (5, 3, 1_000_000, None),  # relieved nothing: at the current average
+    ]
+    after = json.loads(r.stdout)
+    assert after == before
+    # mfgctl before schema 12 (grouping the moves on every replay, unit costs not
+    # rounded) valued this ledger the same (run on the downgraded file): no rounding of
+    # a unit cost shows here. CHIP: 3 at 1.227273 and 5 at 1.2 -> 1.210227, 2 left;
+    # PCB: 4 at 3.144364 and 1 at 2.451454 -> 15.02891 / 5 = 3.005782, and the uncosted
+    # one at that average.
+    assert {row["item"]: (row["qty"], row["average_cost"], row["value"]) for row in after} == {
+        "CHIP": (2, 1.210227, 2.420454),
+        "HD": (2, 3.206364, 6.412728),
+        "PCB": (6, 3.005782, 18.034692),
+        "SCREW": (85, 0.031, 2.635),
+    }
+    assert schema(initdb) == schema_of_fresh(cli, tmp_path)
+
+
+def schema_of_fresh(cli: Cli, tmp_path: Path) -> set[tuple[str, str, str, str]]:
+    fresh = tmp_path / "fresh.db"
+    assert cli("--db", fresh, "init").exit_code == 0
+    return schema(fresh)

@@ -8,6 +8,7 @@ import tempfile
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
+import valuation_story
 from conftest import day, refused
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -226,3 +227,76 @@ def test_valuation_total_is_on_hand_times_average(ops) -> None:
             assert valuation.total(list(rows.values())) == expected >= 0
         finally:
             conn.close()
+
+
+# -- made items ---------------------------------------------------------------------------
+
+
+def stored_costs(path: Path) -> list[tuple[int, str, int, int | None]]:
+    """(order, item, good micro-units, unit cost in millionths) of every completion."""
+    conn = dbmod.connect(path)
+    try:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT c.order_id, i.code, c.good, c.unit_cost FROM completion AS c "
+                "JOIN item AS i ON i.id = c.item_id ORDER BY c.first_seq"
+            )
+        ]
+    finally:
+        conn.close()
+
+
+def test_a_two_level_made_item_is_valued_at_its_stored_completion_costs(cli, initdb):
+    valuation_story.build(cli)
+    # CHIP: 10 @ 1.00 + 5 @ 1.30 = 16.5 -> 15 @ 1.1. SCREW: 100 @ 0.031.
+    # Order 1 (3 good PCB, 1 scrapped) relieves 8 CHIP and 4 SCREW: 8.8 + 0.124 = 8.924
+    # over 3 good units: 2.974666... -> 2.974667 (half-even to a millionth).
+    # CHIP: 7 @ 1.1 = 7.7 + 4 @ 1.45 = 5.8 -> 13.5 / 11 = 1.2272727... -> 1.227273.
+    # Order 2 relieves 8 CHIP and 4 SCREW: 9.818184 + 0.124 = 9.942184 / 3 = 3.3140613...
+    # -> 3.314061. PCB: 3 @ 2.974667 = 8.924001 + 3 @ 3.314061 = 9.942183 -> 18.866184 / 6
+    # = 3.144364.
+    # Order 3 (2 HD) relieves 2 PCB and 4 SCREW: 6.288728 + 0.124 = 6.412728 / 2 = 3.206364.
+    assert stored_costs(initdb) == [
+        (1, "PCB", 3_000_000, 2_974_667),
+        (2, "PCB", 3_000_000, 3_314_061),
+        (3, "HD", 2_000_000, 3_206_364),
+    ]
+    rows = {r["item"]: r for r in as_json(cli, "report", "valuation")}
+    assert {code: (r["qty"], r["average_cost"], r["value"]) for code, r in rows.items()} == {
+        "CHIP": (3, Decimal("1.227273"), Decimal("3.681819")),
+        "SCREW": (88, Decimal("0.031"), Decimal("2.728")),
+        "PCB": (4, Decimal("3.144364"), Decimal("12.577456")),  # 6 made, 2 used in HD
+        "HD": (2, Decimal("3.206364"), Decimal("6.412728")),
+    }
+    assert {r["basis"] for r in rows.values()} == {"average"}
+    # One item alone replays only its own rows, and gives the same.
+    (pcb,) = as_json(cli, "report", "valuation", "--item", "PCB")
+    assert pcb == rows["PCB"]
+    # As of a moment between orders 1 and 2 only completion 1 counts.
+    conn = dbmod.connect(initdb)
+    try:
+        ((between,),) = conn.execute("SELECT effective_at FROM move WHERE seq = 12").fetchall()
+        state = valuation.replay(conn, as_of=between)
+        pcb_id = items.get(conn, "PCB").id
+    finally:
+        conn.close()
+    assert (state.on_hand[pcb_id], state.average[pcb_id]) == (3_000_000, Decimal("2.974667"))
+
+
+def test_a_back_dated_receipt_does_not_change_a_posted_completion_cost(cli, initdb):
+    valuation_story.build(cli)
+    costs = stored_costs(initdb)
+    before = {r["item"]: r for r in as_json(cli, "report", "valuation")}
+    # 10 CHIP at 5.00, dated yesterday: before every completion.
+    r = cli("stock", "receive", "CHIP", "10", "--cost", "5", "--date", day(-1))
+    assert r.exit_code == 0, r.stderr
+    # The costs were fixed when the completions were posted ...
+    assert stored_costs(initdb) == costs
+    after = {r["item"]: r for r in as_json(cli, "report", "valuation")}
+    assert after["PCB"] == before["PCB"] and after["HD"] == before["HD"]
+    # ... while CHIP's own average moves from that day on: 10 @ 5 = 50, + 10 @ 1 -> 20
+    # @ 3, + 5 @ 1.3 -> 25 @ 66.5 / 25 = 2.66; 8 relieved -> 17 @ 2.66 = 45.22; + 4 @
+    # 1.45 -> 21 @ 51.02 / 21 = 2.4295238... -> 2.429524; 8 relieved -> 13.
+    assert (after["CHIP"]["qty"], after["CHIP"]["average_cost"]) == (13, Decimal("2.429524"))
+    assert after["CHIP"]["value"] == 13 * Decimal("2.429524")
