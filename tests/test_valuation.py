@@ -282,6 +282,14 @@ def test_a_two_level_made_item_is_valued_at_its_stored_completion_costs(cli, ini
     finally:
         conn.close()
     assert (state.on_hand[pcb_id], state.average[pcb_id]) == (3_000_000, Decimal("2.974667"))
+    # Order 3's actual cost reads the same averages: its 2 PCB at 3.144364 and 4 SCREW at
+    # 0.031, what its HD came in at.
+    cost = {r["part"]: r["actual"] for r in as_json(cli, "order", "show", "3")["cost"]}
+    assert (cost["PCB"], cost["SCREW"], cost["total"]) == (
+        Decimal("6.288728"),
+        Decimal("0.124"),
+        Decimal("6.412728"),
+    )
 
 
 def test_a_back_dated_receipt_does_not_change_a_posted_completion_cost(cli, initdb):
