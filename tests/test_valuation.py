@@ -4,10 +4,12 @@ by hand, and a property over random receipts and issues."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import tempfile
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
+import pytest
 import valuation_story
 from conftest import day, refused
 from hypothesis import HealthCheck, given, settings
@@ -308,3 +310,15 @@ def test_a_back_dated_receipt_does_not_change_a_posted_completion_cost(cli, init
     # 1.45 -> 21 @ 51.02 / 21 = 2.4295238... -> 2.429524; 8 relieved -> 13.
     assert (after["CHIP"]["qty"], after["CHIP"]["average_cost"]) == (13, Decimal("2.429524"))
     assert after["CHIP"]["value"] == 13 * Decimal("2.429524")
+
+
+def test_the_database_refuses_to_change_a_completion(cli, initdb):
+    valuation_story.build(cli)
+    conn = dbmod.connect(initdb)
+    try:
+        for sql in ("UPDATE completion SET unit_cost = 0", "DELETE FROM completion"):
+            with pytest.raises(sqlite3.IntegrityError, match="completions are immutable"):
+                conn.execute(sql)
+    finally:
+        conn.close()
+    assert len(stored_costs(initdb)) == 3
