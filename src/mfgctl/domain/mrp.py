@@ -45,6 +45,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
@@ -272,18 +273,20 @@ class Root:
 
 
 class Element:
-    """One gross requirement of an item: ``qty`` due on ``due`` for ``source``.
+    """One gross requirement of an item: ``qty`` due on ``due`` (in bucket ``b``) for
+    ``source``.
 
     ``roots`` are the top-level demands behind it, as a sorted tuple of indices into
     ``Plan.roots``, shared by every requirement of one parent order: pegging through
     every level costs set unions in C rather than Python loops, and a 10,000-item plan
     holds millions of these references."""
 
-    __slots__ = ("due", "order", "qty", "roots", "seq", "source", "substitutes", "supplied")
+    __slots__ = ("b", "due", "order", "qty", "roots", "seq", "source", "substitutes", "supplied")
 
     def __init__(
         self,
         due: date,
+        b: int,
         qty: int,
         source: str,
         roots: tuple[int, ...],
@@ -291,6 +294,7 @@ class Element:
         order: PlannedOrder | None = None,
     ) -> None:
         self.due = due
+        self.b = b
         self.order = order  # the parent's planned order it comes from, if any
         self.qty = qty
         self.source = source  # readable: 'sales 3 SO-1', 'ORDER-5', 'planned 7 (HD-200)'
@@ -309,6 +313,7 @@ class PlannedOrder:
     qty: int
     release: date
     due: date
+    b: int = 0  # the bucket it is due in
     pegging: list[tuple[int, Element]] = field(default_factory=list)
     # The top-level demands it serves through every level (sorted indices into
     # Plan.roots).
@@ -595,13 +600,13 @@ class _Run:
         for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
             if d.item in self.snap.parts and cal.inside(d.due):
                 by_bucket[(d.item, cal.index(d.due))].append(d)
-        for (item, _b), found in by_bucket.items():
+        for (item, b), found in by_bucket.items():
             part = self.snap.parts[item]
             sales = [d for d in found if d.kind == "sales"]
             forecast = [d for d in found if d.kind == "forecast"]
             for d in sales:
                 root = self.root("sales", d.id, part.code, d.due, d.ref)
-                self.add(item, Element(d.due, d.qty, self.label(root), root))
+                self.add(item, Element(d.due, b, d.qty, self.label(root), root))
             # Forecast beyond what sales consumed, taken from the latest forecast back.
             left = sum(d.qty for d in forecast) - sum(d.qty for d in sales)
             if left <= 0 or part.method == "make_to_order":
@@ -614,7 +619,7 @@ class _Run:
                     left -= take
             for d, qty in reversed(kept):
                 root = self.root("forecast", d.id, part.code, d.due, d.ref)
-                element = Element(d.due, qty, self.label(root), root)
+                element = Element(d.due, b, qty, self.label(root), root)
                 if part.method == "assemble_to_order":
                     self.pass_forecast(part, element)
                 else:
@@ -626,9 +631,10 @@ class _Run:
         if not lines:
             return
         release = element.due - timedelta(days=part.lead_time_days)
+        b = self.cal.index(release)
         for c, need in explode(lines, element.qty, self.snap.boms):
             source = f"{element.source} via {part.code}"
-            self.add(c.item, Element(release, need, source, element.roots, c.substitutes))
+            self.add(c.item, Element(release, b, need, source, element.roots, c.substitutes))
 
     def supply_inputs(self) -> None:
         for r in self.snap.receipts:
@@ -640,7 +646,9 @@ class _Run:
             if n.item not in self.snap.parts or n.qty <= 0 or not self.cal.inside(n.due):
                 continue
             root = self.root("order", n.order_id, n.order_item, n.due)
-            self.add(n.item, Element(n.due, n.qty, f"ORDER-{n.order_id}", root, n.substitutes))
+            label = f"ORDER-{n.order_id}"
+            b = self.cal.index(n.due)
+            self.add(n.item, Element(n.due, b, n.qty, label, root, n.substitutes))
 
     # -- one item ------------------------------------------------------------------------
 
@@ -682,24 +690,26 @@ class _Run:
             safety,
             part.lead_time_days,
         )
-        elements = sorted(self.gross.pop(code, []), key=_by_due)
+        # By date, then as they came: every requirement is appended with the next seq,
+        # and the sort is stable, so this is the order of (due, seq).
+        elements = self.gross.pop(code, [])
+        elements.sort(key=_due)
         receipts = sorted(self.receipts.get(code, []), key=lambda r: (r.due, r.source, r.id))
         self.check_data(code, part, bool(elements))
-        by_bucket: dict[int, list[Element]] = defaultdict(list)
-        for e in elements:
-            by_bucket[cal.index(e.due)].append(e)
+        # Sorted by date, so each bucket's requirements are one run of the list.
+        by_bucket = {b: list(run) for b, run in groupby(elements, _bucket_of)}
         sr: dict[int, int] = defaultdict(int)
         for r in receipts:
             sr[cal.index(r.due)] += r.qty
         events = sorted(set(by_bucket) | set(sr) | ({0} if start_stock < safety else set()))
         poh = start_stock
         orders: list[PlannedOrder] = []
+        buckets = record.buckets
         for pos, b in enumerate(events):
-            bucket = record.bucket(b)
-            bucket.scheduled = sr.get(b, 0)
-            todo = by_bucket.get(b, [])
+            bucket = buckets[b] = Bucket(scheduled=sr.get(b, 0))
+            todo = by_bucket.get(b, ())
             available = poh + bucket.scheduled
-            gross = sum(e.qty for e in todo)
+            gross = sum(map(_qty, todo))
             if available - gross < safety:
                 gross -= self.substitute(code, todo, safety - (available - gross))
             bucket.gross = gross
@@ -723,19 +733,22 @@ class _Run:
                                 due,
                             )
                         )
-                    new = [self.new_order(part, qty, due) for qty in lots]
+                    new = [self.new_order(part, qty, due, b) for qty in lots]
                 orders.extend(new)
                 bucket.planned_receipts = sum(o.qty for o in new)
                 after += bucket.planned_receipts
             bucket.on_hand = poh = after
+        released: list[int] = []  # each order's release bucket
         for o in orders:
             b = cal.index(o.release)
-            if b not in record.buckets:
+            released.append(b)
+            bucket = buckets.get(b)
+            if bucket is None:
                 # A bucket with only a release carries projected on hand over.
                 before = bisect_right(events, b)
-                carried = record.buckets[events[before - 1]].on_hand if before else start_stock
-                record.bucket(b).on_hand = carried
-            record.buckets[b].planned_releases += o.qty
+                carried = buckets[events[before - 1]].on_hand if before else start_stock
+                bucket = buckets[b] = Bucket(on_hand=carried)
+            bucket.planned_releases += o.qty
         record.elements = [e for e in elements if e.qty > 0]
         record.receipts = receipts
         self.records[code] = record
@@ -746,11 +759,31 @@ class _Run:
         lines = self.snap.boms.get(code)
         if part.make_or_buy != "make" or not lines:
             return
-        add = self.add
-        for o in orders:
-            label, roots, release = o.label, o.demands, o.release
-            for c, need in explode(lines, o.qty, self.snap.boms):
-                add(c.item, Element(release, need, label, roots, c.substitutes, o))
+        # The orders' dependent demand, on their release dates (phantoms passed through).
+        gross_of = self.gross
+        seq = self.seq
+        boms = self.snap.boms
+        if any(c.phantom and c.item in boms for c in lines):
+            for o, b in zip(orders, released, strict=True):
+                for c, need in explode(lines, o.qty, boms):
+                    e = Element(o.release, b, need, o.label, o.demands, c.substitutes, o)
+                    seq += 1
+                    e.seq = seq
+                    gross_of[c.item].append(e)
+        else:  # no phantom to pass through: the lines' arithmetic inlined
+            targets = [
+                (gross_of[c.item].append, c.num, c.den, c.fixed, c.substitutes) for c in lines
+            ]
+            for o, b in zip(orders, released, strict=True):
+                label, roots, release, qty = o.label, o.demands, o.release, o.qty
+                for append, num, den, fixed, substitutes in targets:
+                    e = Element(
+                        release, b, -(-qty * num // den) + fixed, label, roots, substitutes, o
+                    )
+                    seq += 1
+                    e.seq = seq
+                    append(e)
+        self.seq = seq
 
     def label(self, root: tuple[int]) -> str:
         return self.roots[root[0]].label
@@ -823,10 +856,10 @@ class _Run:
             take = min(max(available, 0), e.qty)
             available -= take
             if e.qty > take:
-                out.append(self.new_order(part, e.qty - take, e.due))
+                out.append(self.new_order(part, e.qty - take, e.due, e.b))
         return out
 
-    def new_order(self, part: Part, qty: int, due: date) -> PlannedOrder:
+    def new_order(self, part: Part, qty: int, due: date, b: int) -> PlannedOrder:
         self.next_id += 1
         return PlannedOrder(
             id=self.next_id,
@@ -835,6 +868,7 @@ class _Run:
             qty=qty,
             release=due - timedelta(days=part.lead_time_days),
             due=due,
+            b=b,
         )
 
     def substitute(self, code: str, todo: list[Element], short: int) -> int:
@@ -854,7 +888,7 @@ class _Run:
                 e.qty -= take
                 taken += take
                 part = self.snap.parts[code]
-                sub = Element(e.due, take, f"{e.source} instead of {part.code}", e.roots)
+                sub = Element(e.due, e.b, take, f"{e.source} instead of {part.code}", e.roots)
                 sub.order = e.order
                 self.add(key, sub)
                 sub_code = self.snap.parts[key].code
@@ -879,27 +913,32 @@ class _Run:
         for r in record.receipts:
             supplies.append([cal.index(r.due), r.due, r.label, r.qty, None])
         for o in orders:
-            supplies.append([cal.index(o.due), o.due, o.label, o.qty, o])
+            supplies.append([o.b, o.due, o.label, o.qty, o])
         supplies.sort(key=lambda s: (s[0], s[1]))
         demands = list(record.elements)
         if record.safety_stock:
             part = self.snap.parts[record.item.upper()]
             root = self.root("safety_stock", None, part.code)
-            demands.append(Element(cal.end, record.safety_stock, self.label(root), root))
-        i = 0
+            last = len(cal.starts) - 1
+            demands.append(Element(cal.end, last, record.safety_stock, self.label(root), root))
+        # The supply being drawn on: its label, what is left of it, its planned order.
+        pending = iter(supplies)
+        label, rest, order = "", 0, None
         for e in demands:
             left = e.qty
-            while left > 0 and i < len(supplies):
-                s = supplies[i]
-                take = min(left, s[3])
-                if take > 0:
-                    e.supplied.append((s[2], take, s[4]))
-                    if s[4] is not None:
-                        s[4].pegging.append((take, e))
-                    s[3] -= take
-                    left -= take
-                if s[3] == 0:
-                    i += 1
+            while left > 0:
+                if rest == 0:
+                    found = next(pending, None)
+                    if found is None:
+                        break
+                    _b, _due, label, rest, order = found
+                    continue
+                take = left if left < rest else rest
+                e.supplied.append((label, take, order))
+                if order is not None:
+                    order.pegging.append((take, e))
+                rest -= take
+                left -= take
         for o in orders:
             if len(o.pegging) == 1:
                 o.demands = o.pegging[0][1].roots  # shared, not copied
@@ -1008,19 +1047,27 @@ class _Run:
         cal = self.cal
         supplies = [(-1, max(start_stock, 0))]
         supplies += [(cal.index(r.due), r.qty) for r in record.receipts]
-        supplies += [(cal.index(o.due), o.qty) for o in orders if o.release >= cal.start]
+        start = cal.start
+        supplies += [(o.b, o.qty) for o in orders if o.release >= start]
         supplies.sort()
+        supplies.append((len(cal.starts), 0))  # a sentinel after every bucket
         i, pool = 0, 0
+        arrives = supplies[0][0]
         short: list[tuple[Element, int]] = []
+        safety_only = self.safety_roots.issuperset
         for e in record.elements:
-            b = cal.index(e.due)
-            while i < len(supplies) and supplies[i][0] <= b:
+            b = e.b
+            while arrives <= b:
                 pool += supplies[i][1]
                 i += 1
-            take = min(pool, e.qty)
-            pool -= take
-            if e.qty > take and not self.safety_roots.issuperset(e.roots):
-                short.append((e, e.qty - take))
+                arrives = supplies[i][0]
+            qty = e.qty
+            if pool >= qty:
+                pool -= qty
+            else:
+                if not safety_only(e.roots):
+                    short.append((e, qty - pool))
+                pool = 0
         if not short:
             return
         late = tuple(o.id for o in orders if o.release < cal.start)
@@ -1047,7 +1094,9 @@ class _Run:
                 )
 
 
-_by_due = attrgetter("due", "seq")
+_due = attrgetter("due")
+_bucket_of = attrgetter("b")
+_qty = attrgetter("qty")
 
 
 def _n(micro: int) -> str:
