@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from mfgctl.cli._common import FormatOpt, ItemArg, done, fail, group, session
+from mfgctl.errors import ChecksFailed
 from mfgctl.render import Format, emit, emit_tree, note, text
 
 app = group(
@@ -16,7 +17,6 @@ app = group(
     "(KiCad, spreadsheets) and assembly JSON."
 )
 
-CHECK_FAILED = 4  # the same exit code as `mfgctl check`
 
 RevisionOpt = Annotated[
     str | None,
@@ -286,8 +286,7 @@ def validate_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     if problems:
         emit([p.as_row() for p in problems], fmt, columns=PROBLEM_COLUMNS)
         n = len(problems)
-        done(f"bom validate: {n} problem{'s' if n != 1 else ''} found")
-        raise typer.Exit(CHECK_FAILED)
+        fail(ChecksFailed(f"bom validate: {n} problem{'s' if n != 1 else ''} found"))
     if fmt is Format.json:
         emit([], fmt)
     done("bom validate: no problems found")
