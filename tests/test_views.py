@@ -422,3 +422,71 @@ def test_v_valuation_shows_null_rather_than_an_inexact_number(cli: Cli, initdb: 
         types = c.execute("SELECT typeof(average_cost_micro), typeof(value) FROM v_valuation")
         assert types.fetchone() == ("null", "null")
     c.close()
+
+
+_MAKE = st.tuples(
+    st.just("make"),
+    st.sampled_from(["S", "S", "F"]),
+    st.integers(min_value=1, max_value=3),
+    st.sampled_from([0, 0, 1, 3]),  # units scrapped (at most all)
+    st.none(),
+)
+_MAKING = st.one_of(
+    st.tuples(st.just("receive"), st.sampled_from(["A", "B"]), _QTY, _COST, st.booleans()),
+    _MAKE,
+    _MAKE,
+    st.tuples(st.just("issue"), st.sampled_from(["A", "S", "F"]), _QTY, st.none(), st.none()),
+)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(first=st.tuples(_COST, _COST), steps=st.lists(_MAKING, min_size=3, max_size=10))
+def test_v_valuation_equals_the_report_with_production_after_any_history(
+    cli: Cli, tmp_path_factory: pytest.TempPathFactory, first: tuple, steps: list
+) -> None:
+    """From 20 A and 40 B in stock: receipts (some back-dated before everything),
+    completions that make good units, scrap or both at two levels (S from A and B, F
+    from S and A), and issues."""
+    path = tmp_path_factory.mktemp("views") / "p.db"
+    at = _at(cli, path)
+    ok(at, "init")
+    for code, kind, unit, buy, cost in (
+        ("A", "raw", "kg", "buy", ["--cost", "1.25"]),
+        ("B", "raw", "kg", "buy", []),
+        ("S", "subassembly", "pcs", "make", []),
+        ("F", "finished", "pcs", "make", []),
+    ):
+        ok(at, "item", "add", code, "--name", code, "--type", kind, "--unit", unit,
+           "--make-or-buy", buy, *cost)  # fmt: skip
+    (path.parent / "boms.yaml").write_text(
+        "boms:\n"
+        "  - item: S\n    lines:\n      - {item: A, qty: 1}\n      - {item: B, qty: 2}\n"
+        "  - item: F\n    lines:\n      - {item: S, qty: 1}\n      - {item: A, qty: 0.5}\n"
+    )
+    ok(at, "import", path.parent / "boms.yaml")
+    for code, qty, cost in (("A", 20, first[0]), ("B", 40, first[1])):
+        ok(at, "stock", "receive", code, qty, *([] if cost is None else ["--cost", cost]))
+    orders = 0
+    for action, item, qty, extra, back in steps:
+        if action == "receive":
+            cost = [] if extra is None else ["--cost", extra]
+            dated = ["--date", day(-1)] if back else []
+            ok(at, "stock", "receive", item, qty, *cost, *dated)
+        elif action == "make":
+            orders += 1
+            ok(at, "order", "create", item, qty, "--due", day(3))
+            if any(at(*args, orders).exit_code for args in (("order", "release"), ("consume",))):
+                ok(at, "order", "cancel", orders)  # short of material: nothing made
+                continue
+            scrap = min(extra, qty)
+            ok(at, "order", "complete", orders, "--qty", qty - scrap,
+               *(["--scrap", scrap] if scrap else []))  # fmt: skip
+        else:
+            free = next((r["free"] for r in as_json(at, "stock") if r["item"] == item), 0)
+            if free > 0:
+                ok(at, "stock", "adjust", item, "--remove", min(qty, free), "--reason", "used")
+    valuation_matches(at, path)

@@ -22,8 +22,8 @@ the ledger in effective-date order (the sequence number breaking ties, as
   the materials that completion relieved from the order's WIP (at their averages then),
   divided over the good units and rounded half-even to a millionth. That unit cost is
   worked out when the completion is posted and stored with it (table ``completion``,
-  ``record_completion``): a receipt back-dated before a completion later moves the
-  component's average from then on, but not the cost of output already made. Scrapped
+  ``record_completion``): a receipt back-dated to before a completion moves the
+  component's average from that date on, but not the cost of output already made. Scrapped
   output is made and scrapped at once and never enters valued stock: its material is
   carried by the good units. A completion that relieved no material is an inflow
   without a cost (above). Material used up when an order is closed ("left in WIP at
