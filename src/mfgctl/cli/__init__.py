@@ -23,7 +23,8 @@ from mfgctl import __version__
 from mfgctl.cli import io, misc
 from mfgctl.cli._common import State
 
-# Command group -> the module whose ``app`` (a Typer sub-app) implements it.
+# Command group -> the module whose ``app`` (a Typer sub-app) implements it, or
+# ``module:name`` for an app of another name (one module holding related commands).
 GROUPS = {
     # In the order a shop meets them (mfgctl --help lists them so).
     "item": "mfgctl.cli.item",
@@ -44,6 +45,8 @@ GROUPS = {
     "mrp": "mfgctl.cli.mrp",
     "atp": "mfgctl.cli.atp",
     "ship": "mfgctl.cli.ship",
+    "shipments": "mfgctl.cli.ship:shipments_app",
+    "return": "mfgctl.cli.ship:return_app",
     "trace": "mfgctl.cli.trace",
     "report": "mfgctl.cli.report",
     "status": "mfgctl.cli.status",
@@ -78,7 +81,8 @@ class LazyGroup(typer.core.TyperGroup):
             return super().get_command(ctx, name)
         import importlib
 
-        command = typer.main.get_command(importlib.import_module(GROUPS[name]).app)
+        module, _, attr = GROUPS[name].partition(":")
+        command = typer.main.get_command(getattr(importlib.import_module(module), attr or "app"))
         command.name = name
         return command
 

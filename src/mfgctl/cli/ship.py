@@ -1,4 +1,5 @@
-"""``mfgctl ship``: released, available stock leaves for a customer."""
+"""``mfgctl ship``: released, available stock leaves for a customer; ``mfgctl shipments``
+lists what left; ``mfgctl return`` takes back what a customer sent back."""
 
 from __future__ import annotations
 
@@ -6,12 +7,32 @@ from typing import Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, ItemArg, LotOpt, QtyArg, UnitOpt, done, session
+from mfgctl.cli._common import (
+    FormatOpt,
+    ItemArg,
+    LocationOpt,
+    LotOpt,
+    QtyArg,
+    UnitOpt,
+    done,
+    session,
+)
 from mfgctl.cli._common import user as user_of
 from mfgctl.render import Format, emit
 
-# One command: Typer makes a one-command app a plain top-level command.
+# One command each: Typer makes a one-command app a plain top-level command.
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
+shipments_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+return_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+SerialOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--serial",
+        "--serials",
+        help="Serial (repeat, or separate with commas); required for serial-tracked items.",
+    ),
+]
 
 
 @app.command("ship")
@@ -29,15 +50,7 @@ def ship_cmd(
         ),
     ] = None,
     lot: LotOpt = None,
-    serial: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--serial",
-            "--serials",
-            help="Serial shipped (repeat, or separate with commas); required for "
-            "serial-tracked items.",
-        ),
-    ] = None,
+    serial: SerialOpt = None,
     unit: UnitOpt = None,
     location: Annotated[
         str | None, typer.Option("--location", "-l", help="Ship only from this location.")
@@ -86,3 +99,86 @@ def ship_cmd(
         freed = ", ".join(str(r.id) for r in result.freed)
         message += f"; leftover reservation(s) {freed} cancelled"
     done(message)
+
+
+@shipments_app.command("shipments")
+def shipments_cmd(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None, typer.Option("--customer", "--to", help="Only this customer's shipments.")
+    ] = None,
+    item: Annotated[str | None, typer.Option("--item", help="Only this item.")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Only this customer order.")] = None,
+    lot: Annotated[
+        str | None, typer.Option("--lot", help="Only shipments that took this lot or serial.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Shipped on or after DATE.", metavar="DATE")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Shipped on or before DATE.", metavar="DATE")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List shipments, oldest first: customer, item, quantity, what came back, lots."""
+    from mfgctl.domain import shipping
+
+    with session(ctx, write=False) as db:
+        rows = shipping.shipments(
+            db, customer=customer, item=item, ref=ref, lot=lot, since=since, until=until
+        )
+    if not rows and fmt is not Format.json:
+        done("No shipments")
+        return
+    emit(rows, fmt, columns=shipping.LIST_COLUMNS, title="Shipments")
+
+
+@return_app.command("return")
+def return_cmd(
+    ctx: typer.Context,
+    shipment: Annotated[
+        str, typer.Argument(help="The shipment: SHIP-<id> (or the number).", show_default=False)
+    ],
+    qty: QtyArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why it came back.", show_default=False)],
+    lot: LotOpt = None,
+    serial: SerialOpt = None,
+    unit: UnitOpt = None,
+    location: LocationOpt = "STORES",
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="Status it comes back in: pending_inspection, blocked, rejected, rework, "
+            "available.",
+        ),
+    ] = "pending_inspection",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Take back goods a customer returned against a shipment (CUSTOMER -> LOCATION,
+    pending inspection by default; ref SHIP-<id>).
+
+    Never more than the shipment sent of that lot or serial, less what came back
+    already. The sales demand the shipment fulfilled stays shipped: add a demand for a
+    replacement."""
+    from mfgctl import qty as q
+    from mfgctl.domain import shipping
+
+    with session(ctx) as db:
+        result = shipping.return_goods(
+            db,
+            shipment=shipment,
+            qty=qty,
+            reason=reason,
+            user=user_of(ctx),
+            unit=unit,
+            lot=lot,
+            serials=serial or [],
+            location=location,
+            status=status,
+        )
+    emit(result.rows(), fmt, columns=shipping.RETURN_COLUMNS, title=f"Return on {result.shipment}")
+    done(
+        f"Took back {q.fmt(result.qty)} {result.unit} {result.item} from {result.customer} "
+        f"({result.shipment}) into {result.to}"
+    )

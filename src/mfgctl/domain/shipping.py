@@ -36,7 +36,7 @@ from mfgctl import timefmt
 from mfgctl.domain import codes, demand, items, ledger, locations, reservations
 from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Lot, Move
-from mfgctl.errors import InvalidInput, RuleViolation
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 
 def ship_ref(shipment_id: int) -> str:
@@ -119,7 +119,7 @@ _MINE = """
 """
 
 
-def _lot_rules(it: Item, lot: str | None, serials: Sequence[str]) -> None:
+def _lot_rules(it: Item, lot: str | None, serials: Sequence[str], verb: str = "shipped") -> None:
     if it.tracking == "none" and (lot or serials):
         raise InvalidInput(f"{it.code} is not lot- or serial-tracked: leave out --lot/--serial")
     if it.tracking == "lot" and serials:
@@ -129,7 +129,7 @@ def _lot_rules(it: Item, lot: str | None, serials: Sequence[str]) -> None:
             raise InvalidInput(f"{it.code} is serial-tracked: give --serial for each unit")
         if not serials:
             raise InvalidInput(
-                f"{it.code} is serial-tracked: name the units shipped with --serial for each"
+                f"{it.code} is serial-tracked: name the units {verb} with --serial for each"
             )
 
 
@@ -417,4 +417,246 @@ def ship(
         takes=takes,
         moves=moves,
         freed=freed,
+    )
+
+
+# -- listing -------------------------------------------------------------------------------
+
+LIST_COLUMNS = [
+    "shipment", "shipped_at", "customer", "item", "qty", "returned", "unit", "lots", "ref",
+    "demand", "user", "note",
+]  # fmt: skip
+
+# Shipments, oldest first; what came back: the shipment's 'customer_return' moves.
+_LIST = """
+    SELECT s.id, s.shipped_at, s.customer, i.code AS item, s.qty, i.unit, s.ref, s.demand_id,
+           s.user, s.note,
+           (SELECT ifnull(sum(m.qty), 0) FROM move AS m
+             WHERE m.ref = 'SHIP-' || s.id AND m.kind = 'customer_return') AS returned
+      FROM shipment AS s
+      JOIN item AS i ON i.id = s.item_id
+     WHERE (:customer IS NULL OR s.customer = :customer COLLATE NOCASE)
+       AND (:item IS NULL OR s.item_id = :item)
+       AND (:ref IS NULL OR s.ref = :ref COLLATE NOCASE)
+       AND (:since IS NULL OR s.shipped_at >= :since)
+       AND (:until IS NULL OR s.shipped_at <= :until)
+       AND (:lot IS NULL OR EXISTS (
+            SELECT 1 FROM move AS m JOIN lot AS l ON l.id = m.lot_id
+             WHERE m.ref = 'SHIP-' || s.id AND m.kind = 'ship' AND l.code = :lot COLLATE NOCASE))
+     ORDER BY s.id
+"""
+# The lots (serials) each listed shipment took, by shipment id.
+_LOTS = """
+    SELECT DISTINCT CAST(substr(m.ref, 6) AS INTEGER), l.code
+      FROM move AS m JOIN lot AS l ON l.id = m.lot_id
+     WHERE m.kind = 'ship' AND m.ref IN (SELECT 'SHIP-' || value FROM json_each(:ids))
+     ORDER BY 1, l.code
+"""
+
+
+def shipments(
+    db: sqlite3.Connection,
+    *,
+    customer: str | None = None,
+    item: str | None = None,
+    ref: str | None = None,
+    lot: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """Shipments, oldest first, each with its lots and what the customer returned.
+
+    ``since``/``until`` are local dates or date-times as a user types them (``until`` a
+    date includes that whole day).
+
+    Raises:
+        InvalidInput: a date that is not one. NotFound: an unknown item.
+    """
+    import json
+
+    params = {
+        "customer": customer.strip() if customer else None,
+        "item": items.get(db, item).id if item else None,
+        "ref": ref.strip() if ref else None,
+        "lot": lot.strip() if lot else None,
+        "since": timefmt.parse_moment(since, what="--since") if since else None,
+        "until": timefmt.parse_moment(until, what="--until", end_of_day=True) if until else None,
+    }
+    rows = db.execute(_LIST, params).fetchall()
+    lots: dict[int, list[str]] = {}
+    ids = json.dumps([r["id"] for r in rows])
+    for shipment_id, code in db.execute(_LOTS, {"ids": ids}):
+        lots.setdefault(shipment_id, []).append(code)
+    return [
+        {
+            "shipment": ship_ref(r["id"]),
+            "shipped_at": timefmt.local(r["shipped_at"]),
+            "customer": r["customer"],
+            "item": r["item"],
+            "qty": q.dec(r["qty"]),
+            "returned": q.dec(r["returned"]),
+            "unit": r["unit"],
+            "lots": ", ".join(lots.get(r["id"], [])),
+            "ref": r["ref"],
+            "demand": r["demand_id"],
+            "user": r["user"],
+            "note": r["note"],
+        }
+        for r in rows
+    ]
+
+
+# -- customer returns ----------------------------------------------------------------------
+
+RETURN_STATUSES = ("pending_inspection", "blocked", "rejected", "rework", "available")
+RETURN_COLUMNS = ["shipment", "customer", "item", "lot", "qty", "unit", "to", "seq"]
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """Goods a customer sent back against one shipment, as written."""
+
+    shipment: str
+    customer: str
+    item: str
+    unit: str
+    qty: Decimal
+    to: str  # location/status
+    moves: list[Move]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "shipment": self.shipment,
+                "customer": self.customer,
+                "item": self.item,
+                "lot": m.lot,
+                "qty": m.qty,
+                "unit": self.unit,
+                "to": self.to,
+                "seq": m.seq,
+            }
+            for m in self.moves
+        ]
+
+
+def parse_shipment(value: object) -> int:
+    """``SHIP-12`` or ``12`` -> 12."""
+    text = str(value).strip()
+    number = text[5:] if text.upper().startswith("SHIP-") else text
+    if not number.isascii() or not number.isdigit() or len(number) > 18:
+        raise InvalidInput(f"shipment must be SHIP-<number> or a number, not {value!r}")
+    return int(number)
+
+
+# What is still at the customer from one shipment, per lot: shipped less returned.
+_OUT = """
+    SELECT m.lot_id, l.code AS lot,
+           sum(CASE WHEN m.kind = 'ship' THEN m.qty ELSE -m.qty END) AS qty
+      FROM move AS m LEFT JOIN lot AS l ON l.id = m.lot_id
+     WHERE m.ref = :ref AND m.kind IN ('ship', 'customer_return')
+     GROUP BY m.lot_id
+    HAVING sum(CASE WHEN m.kind = 'ship' THEN m.qty ELSE -m.qty END) > 0
+     ORDER BY l.code
+"""
+
+
+def return_goods(
+    db: sqlite3.Connection,
+    *,
+    shipment: object,
+    qty: object,
+    reason: str,
+    user: str,
+    unit: str | None = None,
+    lot: str | None = None,
+    serials: Sequence[str] = (),
+    location: str = "STORES",
+    status: str = "pending_inspection",
+) -> Return:
+    """Take back ``qty`` of what a shipment sent: from CUSTOMER into ``location`` with
+    ``status`` (pending inspection unless said otherwise), kind ``customer_return``, ref
+    ``SHIP-<id>``. Never more than the shipment sent of that lot, less what came back
+    already. The sales demand the shipment fulfilled stays as it is.
+
+    Raises:
+        InvalidInput: bad quantity, unit, status or reason; lot or serials not fitting
+            the item's tracking; serial count not equal to the quantity.
+        NotFound: unknown shipment or location.
+        RuleViolation: more than is still at the customer (per lot or serial); a lot
+            to name when the shipment sent several.
+    """
+    number = parse_shipment(shipment)
+    row = db.execute(
+        "SELECT s.customer, i.code FROM shipment AS s JOIN item AS i ON i.id = s.item_id "
+        "WHERE s.id = ?",
+        (number,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no shipment {ship_ref(number)} (mfgctl shipments lists them)")
+    customer, item_code = row
+    it = items.get(db, item_code)
+    amount = it.to_base(q.parse_qty(qty), unit)
+    q.to_micro(amount, what=f"quantity in {it.unit}")
+    why = codes.text(reason, what="--reason")
+    assert why is not None
+    state = status.strip().lower().replace("-", "_")
+    if state not in RETURN_STATUSES:
+        raise InvalidInput(f"--status must be one of {', '.join(RETURN_STATUSES)}; got {status!r}")
+    wanted = _serials(serials)
+    _lot_rules(it, lot, wanted, verb="returned")
+    target = ledger.real_place(db, location, state)
+    reference = ship_ref(number)
+    out = {(r["lot"] or "").upper(): r for r in db.execute(_OUT, {"ref": reference})}
+    takes: list[tuple[str | None, Decimal]] = []
+    if it.tracking == "serial":
+        if amount != len(wanted):
+            raise InvalidInput(
+                f"{it.code} is serial-tracked: quantity {q.fmt(amount)} must equal the number "
+                f"of serials ({len(wanted)})"
+            )
+        takes = [(s, Decimal(1)) for s in wanted]
+    elif it.tracking == "lot" and not lot:
+        if len(out) > 1:
+            listed = ", ".join(r["lot"] for r in out.values())
+            raise RuleViolation(
+                f"{reference} sent {it.code} in several lots ({listed}): name the --lot returned"
+            )
+        takes = [(next(iter(out.values()))["lot"] if out else None, amount)]
+    else:
+        takes = [(lot.strip() if lot else None, amount)]
+    moves: list[Move] = []
+    for code, n in takes:
+        still = out.get((code or "").upper())
+        have = q.dec(still["qty"]) if still else Decimal(0)
+        if n > have:
+            kind = "serial" if it.tracking == "serial" else "lot"
+            what = f"{it.code} {kind} {code}" if code else it.code
+            raise RuleViolation(
+                f"{reference} has {q.fmt(have)} {it.unit} of {what} at {customer} "
+                f"(shipped less returned): cannot take back {q.fmt(n)}; nothing was returned"
+            )
+        lot_row = ledger.get_lot(db, it, still["lot"]) if still and still["lot"] else None
+        moves.append(
+            ledger.post(
+                db,
+                item=it,
+                qty=n,
+                source=ledger.virtual(db, "CUSTOMER"),
+                target=target,
+                kind="customer_return",
+                user=user,
+                lot=lot_row,
+                reason=f"returned by {customer}: {why}",
+                ref=reference,
+            )
+        )
+    return Return(
+        shipment=reference,
+        customer=customer,
+        item=it.code,
+        unit=it.unit,
+        qty=amount,
+        to=f"{target.location.code}/{state}",
+        moves=moves,
     )

@@ -147,16 +147,20 @@ _WHERE = """
      WHERE b.qty > 0 AND (b.status IS NOT NULL OR l.kind IN ('production', 'scrap'))
      ORDER BY b.status IS NULL, l.code, b.status
 """
-# A lot's units shipped to customers, per shipment.
+# A lot's units still at customers, per shipment: shipped less returned (``mfgctl return``
+# moves them back from CUSTOMER with the shipment's reference).
 _SHIPPED = """
-    SELECT m.ref AS shipment, sum(m.qty) AS qty, min(m.effective_at) AS at,
-           s.customer, s.ref
+    SELECT m.ref AS shipment,
+           sum(CASE WHEN t.kind = 'customer' THEN m.qty ELSE -m.qty END) AS qty,
+           min(m.effective_at) AS at, s.customer, s.ref
       FROM move AS m
-      JOIN location AS c ON c.id = m.to_location_id AND c.kind = 'customer'
+      JOIN location AS f ON f.id = m.from_location_id
+      JOIN location AS t ON t.id = m.to_location_id
       LEFT JOIN shipment AS s
              ON s.id = CAST(substr(m.ref, 6) AS INTEGER) AND m.ref = 'SHIP-' || s.id
-     WHERE m.item_id = ? AND m.lot_id = ?
+     WHERE m.item_id = ? AND m.lot_id = ? AND 'customer' IN (f.kind, t.kind)
      GROUP BY m.ref, s.customer, s.ref
+    HAVING sum(CASE WHEN t.kind = 'customer' THEN m.qty ELSE -m.qty END) > 0
      ORDER BY s.customer, min(m.seq)
 """
 
