@@ -196,3 +196,30 @@ def down_cmd(
         f"Work centre {centre.code} down from {window.as_row()['from']} "
         f"to {window.as_row()['to']}: {window.reason}"
     )
+
+
+@app.command("up")
+def up_cmd(
+    ctx: typer.Context,
+    code: CodeArg,
+    window: Annotated[
+        str,
+        typer.Argument(
+            help="The downtime window's id (mfgctl workcenter show lists them).",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Remove a downtime window (called off); prints the centre's windows left."""
+    from mfgctl.domain import workcenters
+
+    with session(ctx) as db:
+        gone = workcenters.remove_down(db, code, window)
+        centre, windows = workcenters.show(db, code)
+    emit([d.as_row() for d in windows], fmt, columns=workcenters.DOWN_COLUMNS)
+    row = gone.as_row()
+    done(
+        f"Work centre {centre.code}: downtime window {gone.id} "
+        f"({row['from']} to {row['to']}, {gone.reason}) removed"
+    )

@@ -605,6 +605,30 @@ def add_down(
     return insert_down(db, centre, window, user=user)
 
 
+def remove_down(db: sqlite3.Connection, code: str, window_id: object) -> Downtime:
+    """Remove a downtime window of a work centre (the maintenance was called off, the
+    holiday moved): the scheduler counts those hours as working time again.
+
+    Raises:
+        NotFound: unknown work centre, or no window with that id on it.
+        InvalidInput: an id that is not a whole number.
+    """
+    centre = get(db, code)
+    text = str(window_id).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise InvalidInput(f"downtime window must be a number (its id), not {window_id!r}")
+    found = db.execute(
+        _DOWN + " WHERE d.workcenter_id = ? AND d.id = ?", (centre.id, int(text))
+    ).fetchone()
+    if found is None:
+        raise NotFound(
+            f"work centre {centre.code} has no downtime window {int(text)} "
+            f"(mfgctl workcenter show {centre.code} lists them)"
+        )
+    db.execute("DELETE FROM workcenter_down WHERE id = ?", (found[0],))
+    return _down(found)
+
+
 def insert_down(
     db: sqlite3.Connection, centre: WorkCentre, window: Downtime, *, user: str
 ) -> Downtime:
