@@ -69,6 +69,19 @@ def test_a_subassembly_is_built_from_its_components(initdb: Path, cli: Cli) -> N
     ]
 
 
+def test_qty_in_another_unit_of_the_item(initdb: Path, cli: Cli) -> None:
+    shop(initdb, cli, two_level, {"PCB": 3, "CHIP": 10, "BOARD": 4, "SCREW": 100})
+    r = cli("item", "update", "HD", "--units", "box=4")
+    assert r.exit_code == 0, r.stderr
+    # A box is 4 HD: 1 box (3 PCB in stock, 1 built) can be built, 2 boxes (8 HD) not.
+    doc = can_build(cli, "HD", 1, "--unit", "box")
+    assert (doc["qty"], doc["unit"], doc["buildable"]) == (4, "pcs", True)
+    assert can_build(cli, "HD", 2, "--unit", "box")["buildable"] is False
+    assert can_build(cli, "HD", "0.25", "--unit", "box")["qty"] == 1
+    err = refused(cli, initdb, "mrp", "can-build", "HD", "1", "--unit", "crate")
+    assert "unit 'crate' cannot convert to HD's base unit 'pcs' (known: pcs, box)" in err
+
+
 def test_no_names_the_limiting_component_and_exits_0(initdb: Path, cli: Cli) -> None:
     shop(initdb, cli, two_level, {"PCB": 3, "CHIP": 10, "BOARD": 4, "SCREW": 100})
     # 8 HD: 5 PCB to build need 10 CHIP (all there) and 5 BOARD (4 free): 1 short.

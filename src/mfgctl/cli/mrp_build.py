@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, session
+from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, UnitOpt, session
 from mfgctl.render import Format, emit, note, to_json
 
 
@@ -20,16 +20,17 @@ def can_build_cmd(
         bool,
         typer.Option("--max", help="Also find the largest whole quantity buildable now."),
     ] = False,
+    unit: UnitOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Can QTY of ITEM (in its base unit) be built now from free stock, building
+    """Can QTY of ITEM (in --unit, default its base unit) be built now from free stock, building
     subassemblies from their components where needed? Prints yes or no and each
     limiting component with its shortfall; the exit code is 0 either way (JSON:
     `buildable`)."""
-    from mfgctl.domain import canbuild, mrp_data
+    from mfgctl.domain import canbuild, items, mrp_data
 
     with session(ctx, write=False) as db:
-        micro = canbuild.parse_qty(qty)
+        micro = canbuild.parse_qty(qty, items.get(db, item) if unit else None, unit)
         check = canbuild.CanBuild(mrp_data.load(db), item)
     answer = check.answer(micro)
     most = check.largest() if largest else None

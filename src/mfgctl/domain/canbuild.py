@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfgctl import qty as q
 from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
 from mfgctl.domain.mrp import Component, Snapshot, explode
 from mfgctl.errors import NotFound, RuleViolation
+
+if TYPE_CHECKING:
+    from mfgctl.domain.items import Item
 
 # Paths of parents kept per limiting component (the rest are counted, not listed).
 MAX_PATHS = 3
@@ -217,13 +220,18 @@ class CanBuild:
         return good * q.SCALE
 
 
-def parse_qty(value: object) -> int:
-    """QTY as typed: an exact decimal greater than zero, in micro-units.
+def parse_qty(value: object, item: Item | None = None, unit: str | None = None) -> int:
+    """QTY as typed, in ``unit`` of ``item`` (default its base unit): an exact decimal
+    greater than zero, in micro-units of the base unit.
 
     Raises:
-        InvalidInput: not a plain positive decimal with at most 6 places.
+        InvalidInput: not a plain positive decimal with at most 6 places (once in the
+            base unit); a unit that does not convert to the item's base unit.
     """
-    return q.to_micro(q.parse_qty(value, what="QTY"), what="QTY")
+    amount = q.parse_qty(value, what="QTY")
+    if unit is None or item is None:
+        return q.to_micro(amount, what="QTY")
+    return q.to_micro(item.to_base(amount, unit), what=f"QTY in {item.unit}")
 
 
 def document(answer: Answer, largest: int | None = None) -> dict[str, Any]:
