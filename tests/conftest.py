@@ -4,6 +4,7 @@ relative to today."""
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -87,6 +88,16 @@ def refused(cli: Cli, path: Path, *args: object, code: int = 1, one_line: bool =
         assert not one_line or r.stderr.count("\n") == 1, r.stderr
     assert dump(path) == before
     return r.stderr
+
+
+def ok(cli: Cli, *args: object, input: str | None = None) -> Result:
+    """Run ``mfgctl ARGS...`` and assert it succeeded (exit 0); the result, for its
+    stdout and stderr."""
+    r = cli(*args, input=input)
+    assert r.exit_code == 0, (
+        f"mfgctl {shlex.join(str(a) for a in args)} exited {r.exit_code}; stderr:\n{r.stderr}"
+    )
+    return r
 
 
 def day(offset: int) -> str:

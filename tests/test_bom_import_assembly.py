@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, dump, refused
+from conftest import Cli, dump, ok, refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,25 +46,19 @@ def csv_totals() -> dict[str, int]:
     return totals
 
 
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (r.stdout, r.stderr)
-    return r.stdout
-
-
 def summary(cli: Cli, *args: object) -> dict:
-    rows = json.loads(ok(cli, "bom", "import-assembly", *args, "-f", "json"))
+    rows = json.loads(ok(cli, "bom", "import-assembly", *args, "-f", "json").stdout)
     assert len(rows) == 1
     return rows[0]
 
 
 def explode(cli: Cli, item: str, qty: object = 1) -> list[dict]:
-    return json.loads(ok(cli, "bom", "explode", item, "--qty", qty, "-f", "json"))
+    return json.loads(ok(cli, "bom", "explode", item, "--qty", qty, "-f", "json").stdout)
 
 
 def lines(cli: Cli, item: str) -> dict[str, tuple[Decimal, str]]:
     """The active BOM of ITEM one level down: child code -> (qty per, unit)."""
-    tree = json.loads(ok(cli, "bom", "show", item, "-f", "json"))
+    tree = json.loads(ok(cli, "bom", "show", item, "-f", "json").stdout)
     return {c["item"]: (Decimal(str(c["qty_per"])), c["line_unit"]) for c in tree["children"]}
 
 
@@ -98,7 +92,7 @@ def test_dreamplacer_imports_with_the_counts_of_the_file(cli: Cli, initdb: Path)
     assert report["bom_lines"] == 139
     assert report["warnings"] == 0 and report["warning_messages"] == []
     assert report["dry_run"] is False
-    revs = json.loads(ok(cli, "bom", "list", "-f", "json"))
+    revs = json.loads(ok(cli, "bom", "list", "-f", "json").stdout)
     assert {r["item"]: r["lines"] for r in revs} == {
         "LEFT_SIDE_FRAME_ASSEMBLY": 33,
         "RIGHT_SIDE_FRAME_ASSEMBLY": 33,
@@ -180,10 +174,9 @@ def test_counts_that_do_not_divide_keep_the_bom_exact(
             assembly("table_assembly", 1, assemblies={"leg_assembly": 2}),
         ],
     )
-    r = cli("bom", "import-assembly", path, "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "bom", "import-assembly", path, "-f", "json")
     assert "LEG_ASSEMBLY's BOM is stored for 2 assemblies (output_qty)" in r.stderr
-    revs = {x["item"]: x for x in json.loads(ok(cli, "bom", "list", "-f", "json"))}
+    revs = {x["item"]: x for x in json.loads(ok(cli, "bom", "list", "-f", "json").stdout)}
     assert revs["LEG_ASSEMBLY"]["output_qty"] == 2
     assert lines(cli, "LEG_ASSEMBLY") == {"SCREW-M3X8MM": (3, "pcs")}
     table = {x["item"]: Decimal(str(x["qty"])) for x in explode(cli, "TABLE_ASSEMBLY", 1)}
@@ -199,7 +192,7 @@ def test_custom_vitamin_keys_and_untidy_descriptions_give_tidy_names(
     # "washer(M8_washer): Washer  M8 x 17mm x 1.6mm" (double space),
     # "nut(M2_nut): Nut M2 x 1.6mm " (trailing space), the belt key with a whole path.
     ok(cli, "bom", "import-assembly", BOM_JSON)
-    found = {r["code"]: r["name"] for r in json.loads(ok(cli, "item", "list", "-f", "json"))}
+    found = {r["code"]: r["name"] for r in json.loads(ok(cli, "item", "list", "-f", "json").stdout)}
     assert found["BEARING-BF12"] == "Bearing BF12"
     assert found["WASHER-M8X17MMX1.6MM"] == "Washer M8 x 17mm x 1.6mm"
     assert found["NUT-M2X1.6MM"] == "Nut M2 x 1.6mm"
@@ -217,7 +210,7 @@ def test_no_unit_field_everything_is_pieces_and_cut_stock_keeps_its_length_in_th
     cli: Cli, initdb: Path
 ) -> None:
     ok(cli, "bom", "import-assembly", BOM_JSON)
-    extrusion = json.loads(ok(cli, "item", "show", "EXTRUSION-E4040X1070MM", "-f", "json"))
+    extrusion = json.loads(ok(cli, "item", "show", "EXTRUSION-E4040X1070MM", "-f", "json").stdout)
     assert extrusion[0]["unit"] == "pcs" and extrusion[0]["make_or_buy"] == "buy"
     assert extrusion[0]["name"] == "Extrusion E4040 x 1070mm"
     for code in ("MAIN_ASSEMBLY", "PICKER_ASSEMBLY", "XAXIS_ASSEMBLY"):
@@ -246,11 +239,10 @@ def test_printed_and_routed_parts_are_made_without_a_bom_and_check_says_so(
     cli: Cli, initdb: Path
 ) -> None:
     ok(cli, "bom", "import-assembly", BOM_JSON)
-    made = json.loads(ok(cli, "item", "list", "--make-or-buy", "make", "-f", "json"))
+    made = json.loads(ok(cli, "item", "list", "--make-or-buy", "make", "-f", "json").stdout)
     parts = {r["code"] for r in made if r["code"].endswith((".STL", ".DXF"))}
     assert len(parts) == 12  # 1 printed + 11 routed
-    r = cli("check", "-f", "json")
-    assert r.exit_code == 0, r.stderr  # warnings only
+    r = ok(cli, "check", "-f", "json")  # warnings only
     problems = json.loads(r.stdout)
     missing = {p["subject"] for p in problems if p["check"] == "bom_missing"}
     assert missing == parts  # every made part, and no assembly
@@ -273,7 +265,7 @@ def test_a_vitamin_in_several_assemblies_is_one_item_used_in_each(cli: Cli, init
     # the head (2) and the frame (18): 34 in bom.csv.
     ok(cli, "bom", "import-assembly", BOM_JSON)
     code = "EXTRUSION-CORNER-BRACKET-35MM-FOR-E4040T"
-    used = json.loads(ok(cli, "bom", "where-used", code, "-f", "json"))
+    used = json.loads(ok(cli, "bom", "where-used", code, "-f", "json").stdout)
     direct = {u["parent"]: Decimal(str(u["qty_per"])) for u in used if u["level"] == 1}
     assert direct == {
         "LEFT_SIDE_FRAME_ASSEMBLY": 7,
@@ -312,8 +304,7 @@ def test_importing_the_same_file_again_changes_nothing(cli: Cli, initdb: Path) -
 
 def test_dry_run_reports_the_import_and_writes_nothing(cli: Cli, initdb: Path) -> None:
     before = dump(initdb)
-    r = cli("bom", "import-assembly", BOM_JSON, "--dry-run", "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "bom", "import-assembly", BOM_JSON, "--dry-run", "-f", "json")
     assert dump(initdb) == before
     assert "Dry run: nothing was written" in r.stderr
     dry = json.loads(r.stdout)[0]
@@ -329,8 +320,7 @@ def test_a_changed_assembly_becomes_a_new_revision(cli: Cli, initdb: Path, tmp_p
     ok(cli, "bom", "import-assembly", write_json(tmp_path, data))
     picker = next(a for a in data if a["name"] == "picker_assembly")
     picker["vitamins"]["rail(MGN7, 100): Linear rail MGN7 x 100mm"]["count"] = 4
-    r = cli("bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
     report = json.loads(r.stdout)[0]
     assert report["boms_new_revision"] == 1 and report["boms_unchanged"] == 6
     assert "PICKER_ASSEMBLY: the BOM differs from revision A; stored as revision B" in r.stderr
@@ -340,14 +330,14 @@ def test_a_changed_assembly_becomes_a_new_revision(cli: Cli, initdb: Path, tmp_p
 def test_prefix_goes_in_front_of_every_code(cli: Cli, initdb: Path) -> None:
     report = summary(cli, BOM_JSON, "--prefix", "DP-")
     assert report["top"] == ["DP-MAIN_ASSEMBLY"]
-    codes_ = [r["code"] for r in json.loads(ok(cli, "item", "list", "-f", "json"))]
+    codes_ = [r["code"] for r in json.loads(ok(cli, "item", "list", "-f", "json").stdout)]
     assert len(codes_) == 87 and all(c.startswith("DP-") and len(c) <= 40 for c in codes_)
     err = refused(cli, initdb, "bom", "import-assembly", BOM_JSON, "--prefix", "D P")
     assert "--prefix" in err
 
 
 def test_items_option_lists_the_mapping(cli: Cli, initdb: Path) -> None:
-    rows = json.loads(ok(cli, "bom", "import-assembly", BOM_JSON, "--items", "-f", "json"))
+    rows = json.loads(ok(cli, "bom", "import-assembly", BOM_JSON, "--items", "-f", "json").stdout)
     assert len(rows) == 87
     by_source = {r["source"]: r for r in rows}
     rail = by_source["rail(MGN7, 100): Linear rail MGN7 x 100mm"]
@@ -362,7 +352,7 @@ def test_items_option_lists_the_mapping(cli: Cli, initdb: Path) -> None:
     }
     assert by_source["main_assembly"]["type"] == "finished"
     assert by_source["vacuum_mount.stl"]["kind"] == "printed"
-    again = json.loads(ok(cli, "bom", "import-assembly", BOM_JSON, "--items", "-f", "json"))
+    again = json.loads(ok(cli, "bom", "import-assembly", BOM_JSON, "--items", "-f", "json").stdout)
     assert {r["action"] for r in again} == {"existing"}
 
 
@@ -457,8 +447,7 @@ def test_counts_that_disagree_with_the_parents_are_warned(
         assembly("wheel_assembly", 3, vitamins={"nut(M3): Nut M3": 3}),
         assembly("cart_assembly", 1, assemblies={"wheel_assembly": 2}),
     ]
-    r = cli("bom", "import-assembly", write_json(tmp_path, data))
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "bom", "import-assembly", write_json(tmp_path, data))
     assert "Warning: bom.json: [0] wheel_assembly: count is 3 but its parents place 2" in r.stderr
     # Per parent from each one's own count: 1 nut per wheel, 2 wheels per cart.
     cart = {x["item"]: Decimal(str(x["qty"])) for x in explode(cli, "CART_ASSEMBLY")}
@@ -494,13 +483,12 @@ def test_an_existing_item_is_left_as_it_is_and_a_make_buy_clash_is_warned(
     ok(cli, "item", "add", "LID.DXF", "--name", "Lid from the laser shop", "--type",
        "component", "--unit", "pcs", "--make-or-buy", "buy")  # fmt: skip
     data = [assembly("box_assembly", 1, routed={"lid.dxf": 1}, vitamins={"nut(M3): Nut M3": 4})]
-    r = cli("bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
     report = json.loads(r.stdout)[0]
     assert report["items_existing"] == 1 and report["make_created"] == 1
     assert report["buy_created"] == 1 and report["warnings"] == 1
     assert "Warning: LID.DXF exists as a buy item; the file makes it (routed 'lid.dxf')" in r.stderr
-    lid = json.loads(ok(cli, "item", "show", "LID.DXF", "-f", "json"))[0]
+    lid = json.loads(ok(cli, "item", "show", "LID.DXF", "-f", "json").stdout)[0]
     assert lid["make_or_buy"] == "buy" and lid["name"] == "Lid from the laser shop"
 
 
@@ -511,8 +499,7 @@ def test_unknown_keys_and_empty_assemblies_are_warned_not_refused(
         assembly("box_assembly", 1, vitamins={"nut(M3): Nut M3": 4}) | {"notes": "x"},
         assembly("spare_assembly", 1),
     ]
-    r = cli("bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "bom", "import-assembly", write_json(tmp_path, data), "-f", "json")
     assert "Warning: bom.json: [0] box_assembly: ignored unknown keys notes" in r.stderr
     assert (
         "Warning: bom.json: [1] spare_assembly: an empty assembly; SPARE_ASSEMBLY gets no BOM"

@@ -9,13 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, refused
-
-
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stderr)
-    return r.stdout
+from conftest import Cli, day, ok, refused
 
 
 def stock(cli: Cli, item: str) -> dict[str, Decimal]:
@@ -59,7 +53,7 @@ def test_backflush_takes_the_orders_reservations_first(cli: Cli, shop: Path) -> 
     ok(cli, "order", "create", "BOX", "4", "--due", day(5))
     ok(cli, "order", "release", "1")
     ok(cli, "reserve", "SCREW", "5", "--for", "SO-9")
-    moves = json.loads(ok(cli, "consume", "1", "--qty", "2", "-f", "json"))
+    moves = json.loads(ok(cli, "consume", "1", "--qty", "2", "-f", "json").stdout)
     assert [(m["item"], m["lot"], m["qty"], m["kind"]) for m in moves] == [
         ("MIC", "M1", 4, "consume"), ("SCREW", None, 6, "consume"),
     ]  # fmt: skip
@@ -71,10 +65,10 @@ def test_backflush_takes_the_orders_reservations_first(cli: Cli, shop: Path) -> 
         "free": 3,
         "wip": 6,
     }
-    listed = json.loads(ok(cli, "reserve", "list", "--order", "1", "-f", "json"))
+    listed = json.loads(ok(cli, "reserve", "list", "--order", "1", "-f", "json").stdout)
     assert {r["item"]: r["remaining"] for r in listed} == {"MIC": 4, "SCREW": 6}
     ok(cli, "consume", "1")  # the rest: the reservations are used up
-    listed = json.loads(ok(cli, "reserve", "list", "--order", "1", "--all", "-f", "json"))
+    listed = json.loads(ok(cli, "reserve", "list", "--order", "1", "--all", "-f", "json").stdout)
     assert {r["status"] for r in listed} == {"consumed"}
     assert stock(cli, "SCREW") == {
         "physical": 8,
@@ -129,7 +123,7 @@ def test_scrap_from_wip_and_from_stock(cli: Cli, shop: Path) -> None:
             "stripped",
             "-f",
             "json",
-        )
+        ).stdout
     )
     assert [(m["from"], m["to"], m["qty"], m["reason"]) for m in moves] == [
         ("ORDER-1", "SCRAP", 2, "stripped")
@@ -139,7 +133,7 @@ def test_scrap_from_wip_and_from_stock(cli: Cli, shop: Path) -> None:
     assert "order 1 holds only 4 pcs of SCREW in its WIP (ORDER-1), not 5" in err
     ok(cli, "consume", "1", "--item", "SCREW", "--scrap", "5", "--reason", "x", "--from-stock")
     assert stock(cli, "SCREW") == {"physical": 9, "available": 9, "free": 9, "wip": 4}
-    assert cli("check").exit_code == 0
+    ok(cli, "check")
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from bom_builders import item
-from conftest import Cli, day, refused
+from conftest import Cli, day, ok, refused
 
 from mfgctl import db as dbmod
 
@@ -30,16 +30,8 @@ def shop(initdb: Path) -> Path:
     return initdb
 
 
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, r.stderr
-    return r.stderr
-
-
 def as_json(cli: Cli, *args: object) -> list[dict]:
-    r = cli(*args, "-f", "json")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout, parse_float=Decimal)
+    return json.loads(ok(cli, *args, "-f", "json").stdout, parse_float=Decimal)
 
 
 def stock_row(cli: Cli, code: str) -> dict:
@@ -51,7 +43,9 @@ def stock_row(cli: Cli, code: str) -> dict:
 
 
 def test_demand_add_list_cancel(cli: Cli, shop: Path) -> None:
-    msg = ok(cli, "demand", "add", "HD", "5", "--due", day(10), "--kind", "sales", "--ref", "SO-7")
+    msg = ok(
+        cli, "demand", "add", "HD", "5", "--due", day(10), "--kind", "sales", "--ref", "SO-7"
+    ).stderr
     assert f"Added demand 1 (sales): 5 pcs HD due {day(10)}" in msg
     ok(cli, "demand", "add", "HD", "2.5", "--due", day(3), "--kind", "Forecast")
     ok(cli, "demand", "add", "SCREW", "100", "--due", day(1), "--kind", "forecast")
@@ -64,7 +58,7 @@ def test_demand_add_list_cancel(cli: Cli, shop: Path) -> None:
     assert rows[2]["ref"] == "SO-7" and rows[2]["state"] == "open" and rows[2]["user"] == "tester"
     assert [r["demand"] for r in as_json(cli, "demand", "list", "--item", "HD")] == [2, 1]
     assert [r["demand"] for r in as_json(cli, "demand", "list", "--kind", "sales")] == [1]
-    assert "Cancelled demand 2: 2.5 pcs HD" in ok(cli, "demand", "cancel", "2")
+    assert "Cancelled demand 2: 2.5 pcs HD" in ok(cli, "demand", "cancel", "2").stderr
     assert [r["demand"] for r in as_json(cli, "demand", "list")] == [3, 1]
     every = as_json(cli, "demand", "list", "--all")
     assert [(r["demand"], r["state"]) for r in every] == [
@@ -109,7 +103,7 @@ def test_demand_add_without_kind_is_a_usage_error(cli: Cli, shop: Path) -> None:
 
 def test_purchase_add_list_cancel(cli: Cli, shop: Path) -> None:
     msg = ok(cli, "purchase", "add", "SCREW", "500", "--due", day(14), "--supplier", "Würth",
-             "--ref", "Q-1", "--cost", "0.02")  # fmt: skip
+             "--ref", "Q-1", "--cost", "0.02").stderr  # fmt: skip
     assert f"Added purchase order 1: 500 pcs SCREW due {day(14)}" in msg
     ok(cli, "purchase", "add", "MIC", "10", "--due", day(5))
     rows = as_json(cli, "purchase", "list")
@@ -124,8 +118,9 @@ def test_purchase_add_list_cancel(cli: Cli, shop: Path) -> None:
     )
     assert rows[0]["unit_cost"] is None
     assert [r["po"] for r in as_json(cli, "purchase", "list", "--item", "SCREW")] == [1]
-    assert "Cancelled purchase order 2: 0 of 10 pcs MIC received" in ok(
-        cli, "purchase", "cancel", "PO-2"
+    assert (
+        "Cancelled purchase order 2: 0 of 10 pcs MIC received"
+        in ok(cli, "purchase", "cancel", "PO-2").stderr
     )
     assert [r["po"] for r in as_json(cli, "purchase", "list")] == [1]
     every = as_json(cli, "purchase", "list", "--all")
@@ -160,12 +155,12 @@ def test_purchase_refusals(cli: Cli, shop: Path, args: tuple[str, ...], message:
 def test_a_partial_then_full_receipt_moves_stock_as_stock_receive(cli: Cli, shop: Path) -> None:
     ok(cli, "purchase", "add", "SCREW", "500", "--due", day(14), "--cost", "0.02")
     assert stock_row(cli, "SCREW")["on_order"] == 500
-    msg = ok(cli, "purchase", "receive", "1", "--qty", "200")
+    msg = ok(cli, "purchase", "receive", "1", "--qty", "200").stderr
     assert "Received 200 pcs SCREW against purchase order 1: 200 of 500 received, open" in msg
     row = stock_row(cli, "SCREW")
     assert (row["available"], row["on_order"]) == (200, 300)
     assert as_json(cli, "purchase", "list")[0]["open"] == 300
-    msg = ok(cli, "purchase", "receive", "1")  # the rest
+    msg = ok(cli, "purchase", "receive", "1").stderr  # the rest
     assert "Received 300 pcs SCREW against purchase order 1: 500 of 500 received, received" in msg
     row = stock_row(cli, "SCREW")
     assert (row["available"], row["on_order"]) == (500, 0)
@@ -189,7 +184,8 @@ def test_a_partial_then_full_receipt_moves_stock_as_stock_receive(cli: Cli, shop
 
 def test_an_inspected_lot_item_is_received_into_pending_inspection(cli: Cli, shop: Path) -> None:
     ok(cli, "purchase", "add", "MIC", "10", "--due", day(5))
-    r = cli(
+    r = ok(
+        cli,
         "purchase",
         "receive",
         "1",
@@ -202,7 +198,6 @@ def test_an_inspected_lot_item_is_received_into_pending_inspection(cli: Cli, sho
         "-f",
         "json",
     )
-    assert r.exit_code == 0, r.stderr
     [move] = json.loads(r.stdout)
     assert (move["lot"], move["qty"], move["to"], move["ref"]) == (
         "L1",
@@ -243,8 +238,9 @@ def test_over_receipt_is_refused(cli: Cli, shop: Path) -> None:
 def test_cancelling_a_partly_received_order_keeps_its_stock(cli: Cli, shop: Path) -> None:
     ok(cli, "purchase", "add", "SCREW", "10", "--due", day(5))
     ok(cli, "purchase", "receive", "1", "--qty", "4")
-    assert "Cancelled purchase order 1: 4 of 10 pcs SCREW received" in ok(
-        cli, "purchase", "cancel", "1"
+    assert (
+        "Cancelled purchase order 1: 4 of 10 pcs SCREW received"
+        in ok(cli, "purchase", "cancel", "1").stderr
     )
     row = stock_row(cli, "SCREW")
     assert (row["available"], row["on_order"]) == (4, 0)
@@ -280,7 +276,7 @@ def reels(shop: Path) -> Path:
 
 def test_purchase_add_unit_converts_qty_and_cost_exactly(cli: Cli, reels: Path) -> None:
     msg = ok(cli, "purchase", "add", "WIRE", "2.5", "--unit", "reel", "--cost", "60",
-             "--due", day(7))  # fmt: skip
+             "--due", day(7)).stderr  # fmt: skip
     assert f"Added purchase order 1: 1250 m WIRE due {day(7)}" in msg
     ok(cli, "purchase", "add", "WIRE", "30", "-u", "cm", "--due", day(8))
     ok(cli, "purchase", "add", "TAPE", "2", "--unit", "box", "--cost", "1.5", "--due", day(9))
@@ -318,11 +314,11 @@ def test_purchase_add_unit_refusals(
 
 def test_purchase_receive_unit_converts_the_quantity(cli: Cli, reels: Path) -> None:
     ok(cli, "purchase", "add", "WIRE", "2", "--unit", "reel", "--cost", "50", "--due", day(7))
-    msg = ok(cli, "purchase", "receive", "PO-1", "--qty", "1.5", "--unit", "reel")
+    msg = ok(cli, "purchase", "receive", "PO-1", "--qty", "1.5", "--unit", "reel").stderr
     assert "Received 750 m WIRE against purchase order 1: 750 of 1000 received, open" in msg
     row = stock_row(cli, "WIRE")
     assert (row["available"], row["on_order"]) == (750, 250)
-    msg = ok(cli, "purchase", "receive", "1", "--qty", "25000", "--unit", "cm")
+    msg = ok(cli, "purchase", "receive", "1", "--qty", "25000", "--unit", "cm").stderr
     assert "Received 250 m WIRE against purchase order 1: 1000 of 1000 received, received" in msg
     conn = sqlite3.connect(reels)
     try:
@@ -357,7 +353,7 @@ def test_purchase_receive_unit_refusals(
 
 def test_demand_add_unit_converts_the_quantity(cli: Cli, reels: Path) -> None:
     msg = ok(cli, "demand", "add", "WIRE", "0.5", "--unit", "reel", "--due", day(4),
-             "--kind", "sales")  # fmt: skip
+             "--kind", "sales").stderr  # fmt: skip
     assert f"Added demand 1 (sales): 250 m WIRE due {day(4)}" in msg
     assert "unit 'box' cannot convert to WIRE's base unit 'm'" in refused(
         cli, reels, "demand", "add", "WIRE", "1", "--unit", "box", "--due", day(4),

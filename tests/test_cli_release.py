@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, refused
+from conftest import Cli, ok, refused
 
 
 @pytest.fixture
@@ -23,32 +23,22 @@ def shop(cli: Cli, initdb: Path) -> Path:
         ("MIC-100", "--name", "Microphone", "--type", "component", "--unit", "pcs",
          "--make-or-buy", "buy", "--tracking", "lot", "--inspect-on-receipt"),
     ]:  # fmt: skip
-        r = cli("item", "add", *args)
-        assert r.exit_code == 0, r.stderr
-    assert cli("location", "add", "QC").exit_code == 0
+        ok(cli, "item", "add", *args)
+    ok(cli, "location", "add", "QC")
     for item, lot, qty, location in [
         ("HS-1", "H1", "10", "STORES"),
         ("HS-1", "H1", "4", "QC"),
         ("HS-1", "X1", "1", "STORES"),
         ("CB-1", "X1", "3", "STORES"),
     ]:
-        r = cli("stock", "adjust", item, "--add", qty, "--lot", lot, "--location", location,
-                "--status", "awaiting_release", "--reason", "production output")  # fmt: skip
-        assert r.exit_code == 0, r.stderr
+        ok(cli, "stock", "adjust", item, "--add", qty, "--lot", lot, "--location", location,
+           "--status", "awaiting_release", "--reason", "production output")  # fmt: skip
     return initdb
 
 
 def stock(cli: Cli, item: str) -> dict[str, Decimal]:
-    r = cli("stock", "-f", "json", "--item", item)
-    assert r.exit_code == 0, r.stderr
-    [row] = json.loads(r.stdout, parse_float=Decimal)
+    [row] = json.loads(ok(cli, "stock", "-f", "json", "--item", item).stdout, parse_float=Decimal)
     return {k: v for k, v in row.items() if isinstance(v, int | Decimal) and v}
-
-
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, r.stderr
-    return r.stdout + r.stderr
 
 
 def test_end_to_end_inspection_and_release(cli: Cli, shop: Path) -> None:
@@ -64,7 +54,8 @@ def test_end_to_end_inspection_and_release(cli: Cli, shop: Path) -> None:
     assert (
         "HS-1 lot H1 cannot be released: criteria not met: inspection, labeling, packaging" in err
     )
-    out = ok(cli, "release", "check", "H1", "labeling", "--note", "labels verified")
+    r = ok(cli, "release", "check", "H1", "labeling", "--note", "labels verified")
+    out = r.stdout + r.stderr
     assert "Signed off labeling for HS-1 lot H1; still unmet: inspection, packaging" in out
     ok(cli, "release", "check", "H1", "packaging")
     err = refused(cli, shop, "release", "H1")
@@ -72,8 +63,7 @@ def test_end_to_end_inspection_and_release(cli: Cli, shop: Path) -> None:
     assert "mfgctl inspect HS-1 --lot H1 --pass" in err
     ok(cli, "inspect", "HS-1", "--lot", "H1", "--pass", "--location", "QC", "-m", "snr=62.5")
     assert stock(cli, "HS-1") == {"physical": 15, "awaiting_release": 15}  # a pass is not a release
-    r = cli("release", "H1", "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "release", "H1", "-f", "json")
     moves = json.loads(r.stdout)
     assert sorted((m["from"], m["to"], m["qty"]) for m in moves) == [
         ("QC/awaiting_release", "QC/available", 4),
@@ -85,7 +75,7 @@ def test_end_to_end_inspection_and_release(cli: Cli, shop: Path) -> None:
         "free": 14,
         "awaiting_release": 1,
     }
-    assert cli("check").exit_code == 0  # no errors (warnings: planning never reviewed)
+    ok(cli, "check")  # no errors (warnings: planning never reviewed)
 
 
 def test_release_at_one_location(cli: Cli, shop: Path) -> None:
@@ -99,7 +89,8 @@ def test_release_at_one_location(cli: Cli, shop: Path) -> None:
 
 def test_status_lists_waiting_lots_with_met_and_unmet(cli: Cli, shop: Path) -> None:
     ok(cli, "release", "check", "H1", "labeling")
-    rows = json.loads(ok(cli, "release", "status", "--item", "HS-1", "-f", "json"))
+    r = ok(cli, "release", "status", "--item", "HS-1", "-f", "json")
+    rows = json.loads(r.stdout + r.stderr)
     assert rows == [
         {"item": "HS-1", "lot": "H1", "qty": 14, "locations": ["QC", "STORES"],
          "met": ["labeling"], "unmet": ["inspection", "packaging"], "releasable": False},
@@ -166,7 +157,8 @@ def test_a_serial_is_signed_off_and_released(cli: Cli, shop: Path) -> None:
     ok(cli, "stock", "adjust", "HD-200", "--add", "1", "--lot", "SN-1", "--status",
        "awaiting_release", "--reason", "output")  # fmt: skip
     ok(cli, "inspect", "HD-200", "--serial", "SN-1", "--pass", "-m", "snr=62.50")
-    out = ok(cli, "release", "check", "SN-1", "labeling")
+    r = ok(cli, "release", "check", "SN-1", "labeling")
+    out = r.stdout + r.stderr
     assert "Signed off labeling for HD-200 serial SN-1; every criterion is met" in out
     ok(cli, "release", "SN-1")
     assert stock(cli, "HD-200") == {"physical": 1, "available": 1, "free": 1}

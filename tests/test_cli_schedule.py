@@ -11,16 +11,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import Cli, dump
+from conftest import Cli, dump, ok
 from stage_story import write_shop
 
 START = "2027-03-01 08:00"
-
-
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stderr)
-    return r.stdout
 
 
 def shop(cli: Cli, db: Path, tmp_path: Path, *dues: str) -> None:
@@ -32,7 +26,9 @@ def shop(cli: Cli, db: Path, tmp_path: Path, *dues: str) -> None:
 
 
 def plan(cli: Cli, *args: object) -> dict:
-    return json.loads(ok(cli, "schedule", "--start", START, "--horizon", "7", *args, "-f", "json"))
+    return json.loads(
+        ok(cli, "schedule", "--start", START, "--horizon", "7", *args, "-f", "json").stdout
+    )
 
 
 def test_orders_queue_on_the_bottleneck(cli: Cli, initdb: Path, tmp_path: Path) -> None:
@@ -66,7 +62,7 @@ def test_capacity_makes_an_order_late(cli: Cli, initdb: Path, tmp_path: Path) ->
     assert late == {"ORDER-2": ("capacity", "9h 20m"), "ORDER-3": ("capacity", "13h 35m")}
     # Committed, the schedule tells the status screen which orders are at risk.
     ok(cli, "schedule", "--start", START, "--horizon", "7", "--commit")
-    status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json"))
+    status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json").stdout)
     why = {r["order"]: r["why"] for r in status["late"]}
     assert "scheduled to end 2027-03-02 13:35" in why["ORDER-3"]
     assert "scheduled to end" not in why.get("ORDER-1", "")
@@ -101,12 +97,12 @@ def test_commit_stores_planned_start_and_end(cli: Cli, initdb: Path, tmp_path: P
         (1, "2027-03-01 08:00", "2027-03-01 13:05"),
         (2, "2027-03-01 12:15", "2027-03-02 09:20"),
     ]
-    shown = json.loads(ok(cli, "order", "show", "2", "-f", "json"))["order"][0]
+    shown = json.loads(ok(cli, "order", "show", "2", "-f", "json").stdout)["order"][0]
     assert (shown["planned_start"], shown["planned_end"]) == (
         "2027-03-01 12:15",
         "2027-03-02 09:20",
     )
-    wip = {r["order"]: r["planned_end"] for r in json.loads(ok(cli, "wip", "-f", "json"))}
+    wip = {r["order"]: r["planned_end"] for r in json.loads(ok(cli, "wip", "-f", "json").stdout)}
     assert wip == {1: "2027-03-01 13:05"}  # order 2 is only planned: not in progress
     # A later run replaces them; without --commit nothing is written.
     ok(cli, "schedule", "--start", "2027-03-08 08:00", "--commit")

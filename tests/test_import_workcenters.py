@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import dump, refused
+from conftest import dump, ok, refused
 
 CENTRES = """\
 workcenters:
@@ -46,12 +46,6 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def write(name: str, text: str) -> str:
     Path(name).write_text(textwrap.dedent(text), encoding="utf-8")
     return name
-
-
-def ok(cli, *args):
-    r = cli(*args)
-    assert r.exit_code == 0, r.stderr
-    return r
 
 
 def summary(cli, *files) -> dict[str, dict]:

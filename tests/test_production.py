@@ -8,21 +8,22 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import conftest
 import pytest
 from conftest import Cli, day, refused
 
 
 def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stderr)
-    return r.stderr
+    """``conftest.ok``'s stderr (the message a command prints), as test_backflush_start
+    imports it."""
+    return conftest.ok(cli, *args).stderr
 
 
 def stock(cli: Cli, item: str) -> dict[str, Decimal]:
     """The item's stock report row, without its zero numbers."""
-    r = cli("stock", "-f", "json", "--item", item)
-    assert r.exit_code == 0, r.stderr
-    rows = json.loads(r.stdout, parse_float=Decimal)
+    rows = json.loads(
+        conftest.ok(cli, "stock", "-f", "json", "--item", item).stdout, parse_float=Decimal
+    )
     if not rows:
         return {}
     [row] = rows
@@ -101,15 +102,14 @@ def test_the_whole_life_of_an_order(cli: Cli, shop: Path) -> None:
     ok(cli, "release", serial)
     assert stock(cli, "HS-1") == {"physical": 3, "available": 1, "free": 1, "awaiting_release": 2}
 
-    r = cli("order", "close", "1", "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = conftest.ok(cli, "order", "close", "1", "-f", "json")
     assert "yield 75% (3 of 4 pcs)" in r.stderr
     rows = {v["item"]: v for v in json.loads(r.stdout, parse_float=Decimal)}
     assert (rows["MIC"]["required"], rows["MIC"]["consumed"], rows["MIC"]["variance"]) == (8, 9, 1)
     assert rows["CABLE"]["variance"] == 0
     history = json.loads(cli("order", "show", "1", "-f", "json").stdout)["history"]
     assert history[-1]["to_state"] == "closed" and "yield 75%" in history[-1]["note"]
-    assert cli("check").exit_code == 0
+    ok(cli, "check")
 
 
 def test_close_returns_unconsumed_wip_and_frees_reservations(cli: Cli, shop: Path) -> None:
@@ -129,7 +129,7 @@ def test_close_returns_unconsumed_wip_and_frees_reservations(cli: Cli, shop: Pat
     assert "yield 25%" in out and "freed 2 reservations" in out
     assert stock(cli, "MIC") == {"physical": 28, "available": 28, "free": 28}
     assert stock(cli, "CABLE") == {"physical": 10, "available": 10, "free": 10}
-    assert cli("check").exit_code == 0
+    ok(cli, "check")
 
 
 def test_output_inspected_on_receipt_lands_in_pending_inspection(cli: Cli, shop: Path) -> None:
@@ -147,7 +147,7 @@ def test_output_inspected_on_receipt_lands_in_pending_inspection(cli: Cli, shop:
     ok(cli, "inspect", "KIT", "--pass")
     assert stock(cli, "KIT") == {"physical": 3, "available": 3, "free": 3}
     ok(cli, "order", "close", "1")
-    assert cli("check").exit_code == 0
+    ok(cli, "check")
 
 
 @pytest.mark.parametrize(
@@ -214,8 +214,7 @@ def test_order_show_lists_stages_and_output_lots(cli: Cli, shop: Path) -> None:
     ok(cli, "order", "advance", "1", "--stage", "assembly", "--good", "3")
     ok(cli, "order", "complete", "1", "--qty", "2", "--scrap", "1", "--reason", "bent",
        "--auto-serials")  # fmt: skip
-    r = cli("order", "show", "1", "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = conftest.ok(cli, "order", "show", "1", "-f", "json")
     shown = json.loads(r.stdout, parse_float=Decimal)
     assert [(s["stage"], s["waiting"], s["good"]) for s in shown["stages"]] == [
         ("assembly", 1, 3),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, refused
+from conftest import Cli, day, ok, refused
 
 from mfgctl import db as dbmod
 from mfgctl.domain import items, ledger
@@ -35,19 +35,12 @@ boms:
 def shop(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
     path = tmp_path / "shop.yaml"
     path.write_text(SHOP, encoding="utf-8")
-    r = cli("import", path)
-    assert r.exit_code == 0, r.stderr
+    ok(cli, "import", path)
     return initdb
 
 
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stdout, r.stderr)
-    return r.stdout
-
-
 def report(cli: Cli, *args: object) -> dict | list:
-    return json.loads(ok(cli, "report", *args, "-f", "json"))
+    return json.loads(ok(cli, "report", *args, "-f", "json").stdout)
 
 
 def ship(path: Path, item: str, qty: str, when: str) -> None:
@@ -103,7 +96,7 @@ def test_slow_moving_stock_vs_recently_consumed(cli: Cli, shop: Path) -> None:
     assert [r["item"] for r in report(cli, "slow-moving", "--days", 5)] == [
         "BOX", "OLD", "SOLD", "NEW",
     ]  # fmt: skip
-    assert "USED" not in ok(cli, "report", "slow-moving", "--days", 0)
+    assert "USED" not in ok(cli, "report", "slow-moving", "--days", 0).stdout
 
 
 # -- late orders -----------------------------------------------------------------------------
@@ -137,7 +130,7 @@ def test_late_production_and_purchase_orders(cli: Cli, shop: Path) -> None:
          "open": 6, "unit": "pcs", "due": day(-12), "days_late": 12, "ref": None,
          "needed_by": ["ORDER-1", "SO-9"]},
     ]  # fmt: skip
-    lines = ok(cli, "report", "late", "-f", "plain").splitlines()
+    lines = ok(cli, "report", "late", "-f", "plain").stdout.splitlines()
     assert lines[0] == "Production orders"
     assert lines[2].split("\t")[-2:] == ["5", "SO-7"]
     assert lines[-1].split("\t")[-3:] == ["12", "", "ORDER-1, SO-9"]
@@ -213,12 +206,10 @@ def test_supply_reports_on_an_empty_database(cli: Cli, initdb: Path) -> None:
         (("late",), "Production orders"),
         (("suppliers",), "Suppliers"),
     ):
-        r = cli("report", *args)
-        assert r.exit_code == 0
+        r = ok(cli, "report", *args)
         assert r.stdout.startswith(first), r.stdout
     # CSV: each table's header line, a blank line between tables.
-    r = cli("report", "late", "-f", "csv")
-    assert r.exit_code == 0
+    r = ok(cli, "report", "late", "-f", "csv")
     production, purchase = r.stdout.split("\n\n")
     assert production.startswith("order,item,name,qty,good,remaining,")
     assert purchase.startswith("po,item,name,supplier,")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, dump, refused
+from conftest import Cli, day, dump, ok, refused
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,15 +37,8 @@ stock:
 def shop(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
     path = tmp_path / "shop.yaml"
     path.write_text(SHOP, encoding="utf-8")
-    r = cli("import", path)
-    assert r.exit_code == 0, r.stderr
+    ok(cli, "import", path)
     return initdb
-
-
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stdout, r.stderr)
-    return r.stdout
 
 
 def make_order(cli: Cli, n: int, *, used: str = "23", scrap: str = "2") -> None:
@@ -58,7 +51,7 @@ def make_order(cli: Cli, n: int, *, used: str = "23", scrap: str = "2") -> None:
 
 
 def report(cli: Cli, *args: object) -> dict | list:
-    return json.loads(ok(cli, "report", *args, "-f", "json"))
+    return json.loads(ok(cli, "report", *args, "-f", "json").stdout)
 
 
 # -- variance ----------------------------------------------------------------------------
@@ -80,7 +73,7 @@ def test_variance_of_15_percent_is_flagged_over_three_orders(cli: Cli, shop: Pat
     # 15 % is not more than a threshold of 15 %, nor of 20 %.
     assert report(cli, "variance", "--threshold", "15") == []
     assert report(cli, "variance", "--threshold", "20") == []
-    table = ok(cli, "report", "variance", "-f", "plain").splitlines()
+    table = ok(cli, "report", "variance", "-f", "plain").stdout.splitlines()
     assert table[1].split("\t")[:10] == ["P", "A", "C", "pcs", "3", "30", "60", "69", "9", "15"]
 
 
@@ -172,7 +165,7 @@ def test_yield_per_order_and_per_stage(cli: Cli, shop: Path) -> None:
         {"order": 1, "scrapped_item": "C", "unit": "pcs", "reason": "bent leads", "qty": 2},
         {"order": 1, "scrapped_item": "P", "unit": "pcs", "reason": "noise", "qty": 1},
     ]
-    text = ok(cli, "report", "yield")
+    text = ok(cli, "report", "yield").stdout
     for heading in ("Orders", "Stages", "Rejects", "Materials", "Scrap"):
         assert heading in text
     assert "88.89" in text and "bent leads" in text
@@ -225,11 +218,10 @@ def test_reports_on_an_empty_database(cli: Cli, initdb: Path) -> None:
         "orders": [], "stages": [], "rejects": [], "materials": [], "scrap": [],
     }  # fmt: skip
     assert report(cli, "variance") == []
-    r = cli("report", "yield")
-    assert r.exit_code == 0 and r.stdout.splitlines()[0] == "Orders"
+    r = ok(cli, "report", "yield")
+    assert r.stdout.splitlines()[0] == "Orders"
     assert "No rows" in r.stderr
-    r = cli("report", "variance", "-f", "csv")
-    assert r.exit_code == 0
+    r = ok(cli, "report", "variance", "-f", "csv")
     assert r.stdout.splitlines() == [
         "item,revision,component,unit,orders,made,planned,actual,variance,variance_pct,"
         "planned_per_unit,actual_per_unit,flagged"
@@ -276,7 +268,7 @@ def test_variance_is_actual_use_less_plan(cli: Cli, tmp_path: Path, used: list[i
         ok(cli, "--db", path, "consume", n, "--item", "C", "--qty", amount)
         ok(cli, "--db", path, "order", "complete", n, "--qty", "10")
     before = dump(path)
-    (row,) = json.loads(ok(cli, "--db", path, "report", "variance", "--all", "-f", "json"))
+    (row,) = json.loads(ok(cli, "--db", path, "report", "variance", "--all", "-f", "json").stdout)
     assert dump(path) == before
     planned, actual = 20 * len(used), sum(used)
     assert (row["planned"], row["actual"], row["variance"]) == (planned, actual, actual - planned)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day
+from conftest import Cli, day, ok
 
 COLUMNS = [
     "item", "name", "type", "unit", "physical", "available", "reserved", "free",
@@ -16,18 +16,14 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def ok(cli: Cli, *args: str) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, r.stderr
-    return r.stdout
-
-
 def report(cli: Cli, *args: str) -> list[dict]:
-    return json.loads(ok(cli, "stock", "-f", "json", *args), parse_float=Decimal)
+    return json.loads(ok(cli, "stock", "-f", "json", *args).stdout, parse_float=Decimal)
 
 
 def history(cli: Cli, item: str, *args: str) -> list[dict]:
-    return json.loads(ok(cli, "stock", "history", item, "-f", "json", *args), parse_float=Decimal)
+    return json.loads(
+        ok(cli, "stock", "history", item, "-f", "json", *args).stdout, parse_float=Decimal
+    )
 
 
 @pytest.fixture
@@ -75,7 +71,7 @@ def test_report_columns_and_statuses(cli: Cli, shop: Path) -> None:
 def test_the_table_shows_the_same_numbers(cli: Cli, shop: Path) -> None:
     ok(cli, "stock", "receive", "SOLDER", "0.1")
     ok(cli, "stock", "receive", "SOLDER", "0.2")
-    table = ok(cli, "stock")
+    table = ok(cli, "stock").stdout
     header, data = table.splitlines()[1], table.splitlines()[3]
     assert "pending inspection" in header and "physical" in header
     assert [c.strip() for c in data.split("│")[1:6]] == ["SOLDER", "Solder", "raw", "kg", "0.3"]
@@ -214,7 +210,7 @@ def test_history_of_a_lot(cli: Cli, shop: Path) -> None:
 
 
 def test_history_as_a_plain_table_has_a_header_even_when_empty(cli: Cli, shop: Path) -> None:
-    out = ok(cli, "stock", "history", "SOLDER", "-f", "plain")
+    out = ok(cli, "stock", "history", "SOLDER", "-f", "plain").stdout
     assert out.split("\t")[:3] == ["seq", "effective_at", "kind"]
     assert history(cli, "SOLDER") == []
 

@@ -8,21 +8,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, day
+from conftest import Cli, day, ok
 
 SAMPLE = sorted((Path(__file__).resolve().parents[1] / "sample_data").glob("*.yaml"))
 WATCHED = ("HD-200", "EM-200", "SHL-200-BTE", "BAT-312")
 
 
-def ok(cli: Cli, *args: object) -> str:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stderr)
-    return r.stdout
-
-
 def report(cli: Cli) -> dict[str, dict[str, Decimal]]:
     """The watched items' non-zero stock report numbers."""
-    rows = json.loads(ok(cli, "stock", "--all", "-f", "json"), parse_float=Decimal)
+    rows = json.loads(ok(cli, "stock", "--all", "-f", "json").stdout, parse_float=Decimal)
     return {
         r["item"]: {k: v for k, v in r.items() if isinstance(v, int | Decimal) and v}
         for r in rows
@@ -88,8 +82,8 @@ def test_the_demo_story_on_the_sample_data(cli: Cli, initdb: Path) -> None:
 
     ok(cli, "order", "close", "1")
     assert report(cli)["HD-200"]["available"] == 4
-    r = cli("check")
-    assert r.exit_code == 0 and r.stderr.startswith("check: 0 errors, "), r.stderr
+    r = ok(cli, "check")
+    assert r.stderr.startswith("check: 0 errors, "), r.stderr
 
     # sample_data/recall_story.sh: two devices shipped, then the battery lot recalled.
     ok(cli, "ship", "HD-200", "2", "--to", "Hoerwelt GmbH", "--ref", "SO-1001",
@@ -99,7 +93,7 @@ def test_the_demo_story_on_the_sample_data(cli: Cli, initdb: Path) -> None:
     }  # fmt: skip
     recall = ("trace", "ZA312-2410", "--item", "BAT-312", "--forward", "--hold",
               "--reason", "supplier: cell leakage")  # fmt: skip
-    done = json.loads(ok(cli, *recall, "-f", "json"))
+    done = json.loads(ok(cli, *recall, "-f", "json").stdout)
     assert {(u["customer"], u["lot"]) for u in done["shipped"]} == {
         ("Hoerwelt GmbH", serials[0]),
         ("Hoerwelt GmbH", serials[1]),
@@ -111,9 +105,9 @@ def test_the_demo_story_on_the_sample_data(cli: Cli, initdb: Path) -> None:
     before = report(cli)
     ok(cli, *recall)  # a second recall changes nothing
     assert report(cli) == before
-    r = cli("check")
-    assert r.exit_code == 0 and r.stderr.startswith("check: 0 errors, "), r.stderr
-    status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json"), parse_float=Decimal)
+    r = ok(cli, "check")
+    assert r.stderr.startswith("check: 0 errors, "), r.stderr
+    status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json").stdout, parse_float=Decimal)
     assert {h["item"]: h["blocked"] for h in status["held"]}["HD-200"] == 2
 
 
@@ -126,8 +120,7 @@ def test_the_planning_story_finds_a_multi_level_shortage(cli: Cli, initdb: Path)
     ok(cli, "demand", "add", "HD-300", "500", "--due", "2027-03-22", "--kind", "sales",
        "--ref", "SO-2001")  # fmt: skip
     ok(cli, "purchase", "add", "PCB-FLX-30", "200", "--due", "2027-04-10")
-    r = cli("mrp", "--start", start.isoformat(), "--horizon", "56", "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "mrp", "--start", start.isoformat(), "--horizon", "56", "-f", "json")
     doc = json.loads(r.stdout, parse_float=Decimal)
     short = {s["item"]: s for s in doc["shortages"]}
     flex = short["PCB-FLX-30"]
@@ -157,7 +150,7 @@ def test_the_schedule_story_has_a_bottleneck_and_a_material_hold(cli: Cli, initd
         ok(cli, "order", "create", "HD-200", "20", "--due", due)
     ok(cli, "order", "create", "HD-300", "10", "--due", "2027-03-04")
     doc = json.loads(
-        ok(cli, "schedule", "--start", "2027-03-01 07:00", "--horizon", "14", "-f", "json")
+        ok(cli, "schedule", "--start", "2027-03-01 07:00", "--horizon", "14", "-f", "json").stdout
     )
     why = {o["order"]: (o["late_reason"], o["held_by"]) for o in doc["orders"]}
     # ORDER-1 and ORDER-2 assemble side by side (ASSY has two benches) and both reach the

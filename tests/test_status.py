@@ -6,13 +6,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, day, dump
+from conftest import Cli, day, dump, ok
 from stage_story import consume, start, write_shop
-
-
-def ok(cli: Cli, *args: object) -> None:
-    r = cli(*args)
-    assert r.exit_code == 0, (args, r.stderr)
 
 
 def shop(cli: Cli, db: Path, tmp_path: Path) -> None:
@@ -43,9 +38,7 @@ def shop(cli: Cli, db: Path, tmp_path: Path) -> None:
 
 
 def status(cli: Cli, *args: object) -> dict:
-    r = cli("status", *args, "-f", "json")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout, parse_float=Decimal)
+    return json.loads(ok(cli, "status", *args, "-f", "json").stdout, parse_float=Decimal)
 
 
 def test_status_numbers(cli: Cli, initdb: Path, tmp_path: Path) -> None:
@@ -123,8 +116,7 @@ def test_status_on_an_empty_database_and_the_screen(cli: Cli, initdb: Path, tmp_
     assert doc["late"] == doc["replenish"] == doc["in_progress"] == []
     assert dump(initdb) == before  # status writes nothing
     shop(cli, initdb, tmp_path)
-    r = cli("status", "--no-mrp")
-    assert r.exit_code == 0, r.stderr
+    r = ok(cli, "status", "--no-mrp")
     for title in ("Stock by status", "WIP by stage", "Late or at risk", "In progress"):
         assert title in r.stdout
     assert "█" in r.stdout  # the bar charts

@@ -11,19 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import dump, refused
+from conftest import dump, ok, refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stage_story import write_shop
 
 from mfgctl import db as dbmod
 from mfgctl.domain import workcenters
-
-
-def ok(cli, *args):
-    r = cli(*args)
-    assert r.exit_code == 0, r.stderr
-    return r
 
 
 def stored_minutes(path: Path, code: str) -> list[int]:
