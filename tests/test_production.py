@@ -8,22 +8,13 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import conftest
 import pytest
-from conftest import Cli, day, refused
-
-
-def ok(cli: Cli, *args: object) -> str:
-    """``conftest.ok``'s stderr (the message a command prints), as test_backflush_start
-    imports it."""
-    return conftest.ok(cli, *args).stderr
+from conftest import Cli, day, ok, refused
 
 
 def stock(cli: Cli, item: str) -> dict[str, Decimal]:
     """The item's stock report row, without its zero numbers."""
-    rows = json.loads(
-        conftest.ok(cli, "stock", "-f", "json", "--item", item).stdout, parse_float=Decimal
-    )
+    rows = json.loads(ok(cli, "stock", "-f", "json", "--item", item).stdout, parse_float=Decimal)
     if not rows:
         return {}
     [row] = rows
@@ -57,7 +48,7 @@ def test_the_whole_life_of_an_order(cli: Cli, shop: Path) -> None:
     assert stock(cli, "MIC") == {"physical": 30, "available": 30, "reserved": 8, "free": 22}
     assert stock(cli, "CABLE") == {"physical": 10, "available": 10, "reserved": 2, "free": 8}
 
-    assert "Started order 1 (in_progress)" in ok(cli, "order", "start", "1")
+    assert "Started order 1 (in_progress)" in ok(cli, "order", "start", "1").stderr
     # Half the order's materials: from its reservations.
     ok(cli, "consume", "1", "--qty", "2")
     assert stock(cli, "MIC") == {
@@ -75,7 +66,7 @@ def test_the_whole_life_of_an_order(cli: Cli, shop: Path) -> None:
         "wip": 1,
     }
 
-    out = ok(cli, "order", "complete", "1", "--qty", "2", "--auto-serials")
+    out = ok(cli, "order", "complete", "1", "--qty", "2", "--auto-serials").stderr
     year = __import__("datetime").date.today().year
     assert f"HS-{year}-0001, HS-{year}-0002" in out and "awaiting_release" in out
     assert stock(cli, "HS-1") == {"physical": 2, "awaiting_release": 2, "on_order": 2}
@@ -90,7 +81,7 @@ def test_the_whole_life_of_an_order(cli: Cli, shop: Path) -> None:
     # Variance is against the output made so far (2 units need 4): 9 - 4.
     assert (mats["MIC"]["consumed"], mats["MIC"]["variance"], mats["MIC"]["reserved"]) == (9, 5, 0)
 
-    out = ok(cli, "order", "complete", "1", "--qty", "1", "--scrap", "1", "--auto-serials")
+    out = ok(cli, "order", "complete", "1", "--qty", "1", "--scrap", "1", "--auto-serials").stderr
     assert f"HS-{year}-0003" in out and "order 1 is completed" in out
     assert stock(cli, "HS-1") == {"physical": 3, "awaiting_release": 3}
     assert stock(cli, "MIC") == {"physical": 21, "available": 21, "free": 21}
@@ -102,7 +93,7 @@ def test_the_whole_life_of_an_order(cli: Cli, shop: Path) -> None:
     ok(cli, "release", serial)
     assert stock(cli, "HS-1") == {"physical": 3, "available": 1, "free": 1, "awaiting_release": 2}
 
-    r = conftest.ok(cli, "order", "close", "1", "-f", "json")
+    r = ok(cli, "order", "close", "1", "-f", "json")
     assert "yield 75% (3 of 4 pcs)" in r.stderr
     rows = {v["item"]: v for v in json.loads(r.stdout, parse_float=Decimal)}
     assert (rows["MIC"]["required"], rows["MIC"]["consumed"], rows["MIC"]["variance"]) == (8, 9, 1)
@@ -125,7 +116,7 @@ def test_close_returns_unconsumed_wip_and_frees_reservations(cli: Cli, shop: Pat
         "free": 22,
         "wip": 3,
     }
-    out = ok(cli, "order", "close", "1", "--return-unconsumed")
+    out = ok(cli, "order", "close", "1", "--return-unconsumed").stderr
     assert "yield 25%" in out and "freed 2 reservations" in out
     assert stock(cli, "MIC") == {"physical": 28, "available": 28, "free": 28}
     assert stock(cli, "CABLE") == {"physical": 10, "available": 10, "free": 10}
@@ -214,7 +205,7 @@ def test_order_show_lists_stages_and_output_lots(cli: Cli, shop: Path) -> None:
     ok(cli, "order", "advance", "1", "--stage", "assembly", "--good", "3")
     ok(cli, "order", "complete", "1", "--qty", "2", "--scrap", "1", "--reason", "bent",
        "--auto-serials")  # fmt: skip
-    r = conftest.ok(cli, "order", "show", "1", "-f", "json")
+    r = ok(cli, "order", "show", "1", "-f", "json")
     shown = json.loads(r.stdout, parse_float=Decimal)
     assert [(s["stage"], s["waiting"], s["good"]) for s in shown["stages"]] == [
         ("assembly", 1, 3),

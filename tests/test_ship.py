@@ -12,11 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, refused
+from conftest import Cli, day, ok, refused
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_migrations import make_v1, user_version
-from trace_story import build, ok
+from trace_story import build
 
 from mfgctl import db as dbmod
 from mfgctl.domain import checks, items, reservations, shipping
@@ -36,22 +36,22 @@ def shop(cli: Cli, initdb: Path) -> Path:
 
 
 def by_lot(cli: Cli, item: str) -> dict[str, dict[str, Decimal]]:
-    rows = json.loads(ok(cli, "stock", "--item", item, "--by-lot", "-f", "json"))
+    rows = json.loads(ok(cli, "stock", "--item", item, "--by-lot", "-f", "json").stdout)
     return {r["lot"]: r for r in rows}
 
 
 def shipped(cli: Cli, *args: object) -> list[dict]:
-    return json.loads(ok(cli, "ship", *args, "-f", "json"), parse_float=Decimal)
+    return json.loads(ok(cli, "ship", *args, "-f", "json").stdout, parse_float=Decimal)
 
 
 def reservation(cli: Cli, ref: str) -> list[tuple[str, int, str]]:
-    rows = json.loads(ok(cli, "reserve", "list", "--for", ref, "--all", "-f", "json"))
+    rows = json.loads(ok(cli, "reserve", "list", "--for", ref, "--all", "-f", "json").stdout)
     return [(r["lot"], r["remaining"], r["status"]) for r in rows]
 
 
 def assert_balanced(cli: Cli) -> None:
-    r = cli("check")
-    assert r.exit_code == 0 and "0 errors" in r.stderr, r.stderr
+    r = ok(cli, "check")
+    assert "0 errors" in r.stderr, r.stderr
 
 
 def test_reserved_for_this_reference_ships_first(cli: Cli, shop: Path) -> None:
@@ -65,7 +65,7 @@ def test_reserved_for_this_reference_ships_first(cli: Cli, shop: Path) -> None:
     stock = by_lot(cli, "WIDGET")
     assert (stock["W1"]["available"], stock["W2"]["available"]) == (8, 7)
     assert reservation(cli, "SO-7") == [("W2", 0, "consumed")]
-    moves = json.loads(ok(cli, "stock", "history", "WIDGET", "-f", "json"))
+    moves = json.loads(ok(cli, "stock", "history", "WIDGET", "-f", "json").stdout)
     assert moves[-1]["balance"] == 15  # 20 received - 5 shipped
     assert_balanced(cli)
 
@@ -100,8 +100,8 @@ def test_the_sales_demand_is_closed_when_fully_shipped(cli: Cli, shop: Path) -> 
     assert json.loads(r.stdout)[0]["demand_state"] == "shipped"
     assert "demand 1 is shipped; leftover reservation(s) 1 cancelled" in r.stderr
     # 2 + 3 = 5 shipped: no longer open demand; the sixth reserved unit is free again.
-    assert json.loads(ok(cli, "demand", "list", "-f", "json")) == []
-    [d] = json.loads(ok(cli, "demand", "list", "--all", "-f", "json"))
+    assert json.loads(ok(cli, "demand", "list", "-f", "json").stdout) == []
+    [d] = json.loads(ok(cli, "demand", "list", "--all", "-f", "json").stdout)
     assert d["state"] == "shipped"
     assert reservation(cli, "SO-9") == [("W1", 0, "cancelled")]
     assert by_lot(cli, "WIDGET")["W1"]["free"] == 5  # 10 - 5 shipped, nothing reserved
@@ -200,7 +200,7 @@ def test_a_v8_database_keeps_its_demand_when_upgraded(cli: Cli, db_path: Path) -
     c.close()
     ok(cli, "stock", "receive", "MIC-100", "1")  # opening it upgrades it
     assert user_version(db_path) == SCHEMA_VERSION
-    [d] = json.loads(ok(cli, "demand", "list", "-f", "json"))
+    [d] = json.loads(ok(cli, "demand", "list", "-f", "json").stdout)
     assert (d["item"], d["qty"], d["ref"], d["state"]) == ("MIC-100", 5, "SO-1", "open")
     r = cli("ship", "MIC-100", "5", "--to", "Old Customer", "--ref", "SO-1")
     assert r.exit_code == 0, r.stderr
@@ -284,5 +284,5 @@ def test_mrp_plans_only_what_is_left_to_ship(cli: Cli, shop: Path) -> None:
     # of which the 5 left in stock cover 5: 30 to buy (not 50 - 5 = 45).
     ok(cli, "demand", "add", "WIDGET", "50", "--due", day(10), "--kind", "sales", "--ref", "SO-9")
     shipped(cli, "WIDGET", "15", "--to", "Acme", "--ref", "SO-9")
-    doc = json.loads(ok(cli, "mrp", "--horizon", "30", "-f", "json"), parse_float=Decimal)
+    doc = json.loads(ok(cli, "mrp", "--horizon", "30", "-f", "json").stdout, parse_float=Decimal)
     assert [(o["item"], o["qty"]) for o in doc["planned_orders"]] == [("WIDGET", 30)]

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, day, dump, refused
-from trace_story import build, ok
+from conftest import Cli, day, dump, ok, refused
+from trace_story import build
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def plant(cli: Cli, initdb: Path) -> Path:
 
 
 def tree(cli: Cli, *args: object) -> dict[str, Any]:
-    return json.loads(ok(cli, "trace", *args, "-f", "json"), parse_float=Decimal)
+    return json.loads(ok(cli, "trace", *args, "-f", "json").stdout, parse_float=Decimal)
 
 
 def nodes(node: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -60,7 +60,7 @@ def test_backward_from_a_serial_reaches_the_supplier_receipt(cli: Cli, plant: Pa
         10,
     )
     # The table form is a tree with the same story, line by line.
-    text = ok(cli, "trace", "S-1")
+    text = ok(cli, "trace", "S-1").stdout
     assert "HD serial S-1" in text
     assert "CHIP lot C1: 8 pcs consumed" in text
     assert "received 10 pcs from SUPPLIER ACME (PO-1) into STORES/available" in text
@@ -88,7 +88,7 @@ def test_forward_from_the_chip_lot_reaches_both_serials_and_the_customer(
     ]
     # The other chip lot, C2, never went into anything and is not in the trace.
     assert "C2" not in json.dumps(root)
-    text = ok(cli, "trace", "C1", "--forward")
+    text = ok(cli, "trace", "C1", "--forward").stdout
     assert "shipped to Sound Co: 1 pcs (SHIP-1, SO-1" in text
     assert "HD serial S-2: 1 pcs made" in text
 
@@ -112,13 +112,13 @@ def test_recall_blocks_in_house_units_lists_shipped_and_is_idempotent(
     assert [(s["customer"], s["lot"], s["shipment"], s["ref"]) for s in doc["shipped"]] == [
         ("Sound Co", "S-1", "SHIP-1", "SO-1")
     ]
-    records = json.loads(ok(cli, "inspect", "list", "--item", "HD", "-f", "json"))
+    records = json.loads(ok(cli, "inspect", "list", "--item", "HD", "-f", "json").stdout)
     held = [(i["lot"], i["result"], i["from_status"], i["to_status"], i["note"]) for i in records]
     assert held == [("S-2", "hold", "available", "blocked", "recall C1: ACME recall 7")]
     assert "reservations cancelled: 5 (SO-2, 1)" in json.dumps(doc["in_house"])
-    hd = json.loads(ok(cli, "stock", "--item", "HD", "-f", "json"))[0]
+    hd = json.loads(ok(cli, "stock", "--item", "HD", "-f", "json").stdout)[0]
     assert (hd["blocked"], hd["available"], hd["reserved"]) == (1, 0, 0)
-    assert ok(cli, "reserve", "list", "-f", "json").strip() == "[]"
+    assert ok(cli, "reserve", "list", "-f", "json").stdout.strip() == "[]"
 
     # A second recall changes nothing and says everything is already blocked.
     before = dump(plant)

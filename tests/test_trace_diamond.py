@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, day, dump
-from trace_story import ok
+from conftest import Cli, day, dump, ok
 
 
 def item(cli: Cli, code: str, kind: str, make: str, tracking: str) -> None:
@@ -56,7 +55,7 @@ def diamond(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
 
 
 def tree(cli: Cli, *args: object) -> dict[str, Any]:
-    return json.loads(ok(cli, "trace", *args, "-f", "json"), parse_float=Decimal)
+    return json.loads(ok(cli, "trace", *args, "-f", "json").stdout, parse_float=Decimal)
 
 
 def walk(node: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict]]:
@@ -107,7 +106,7 @@ def test_backward_from_a_box_reaches_the_resistor_lot_through_both_branches(
 
 def test_recall_blocks_exactly_the_units_in_house(cli: Cli, diamond: Path) -> None:
     recall = ("trace", "R1", "--item", "RES", "--forward", "--hold", "--reason", "drifting")
-    done = json.loads(ok(cli, *recall, "-f", "json"), parse_float=Decimal)
+    done = json.loads(ok(cli, *recall, "-f", "json").stdout, parse_float=Decimal)
     blocked = {(u["item"], u["lot"], u["qty"]) for u in done["in_house"]}
     # In house: 30 RES of R1, 7 AMP of A1, 2 FLT of F1, boxes B-2 and B-3.
     assert blocked == {
@@ -115,7 +114,7 @@ def test_recall_blocks_exactly_the_units_in_house(cli: Cli, diamond: Path) -> No
         ("BOX", "B-2", 1), ("BOX", "B-3", 1),
     }  # fmt: skip
     assert {(u["customer"], u["lot"]) for u in done["shipped"]} == {("Tonwerk", "B-1")}
-    stock = json.loads(ok(cli, "stock", "--by-lot", "-f", "json"), parse_float=Decimal)
+    stock = json.loads(ok(cli, "stock", "--by-lot", "-f", "json").stdout, parse_float=Decimal)
     held = {(r["item"], r["lot"]): (r["available"], r["blocked"]) for r in stock}
     assert held == {
         ("RES", "R1"): (0, 30), ("AMP", "A1"): (0, 7), ("FLT", "F1"): (0, 2),

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import valuation_story
-from conftest import Cli, day
+from conftest import Cli, day, ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_story import build, ok
+from trace_story import build
 
 from mfgctl.db import schema_sql
 from mfgctl.domain import views
@@ -37,7 +37,7 @@ def view(path: Path, name: str) -> list[dict[str, Any]]:
 
 
 def as_json(cli: Cli, *args: object) -> Any:
-    return json.loads(ok(cli, *args, "-f", "json"), parse_float=Decimal)
+    return json.loads(ok(cli, *args, "-f", "json").stdout, parse_float=Decimal)
 
 
 def num(value: object) -> Decimal | None:

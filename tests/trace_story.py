@@ -13,14 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import conftest
-from conftest import Cli, day
-
-
-def ok(cli: Cli, *args: object) -> str:
-    """``conftest.ok``'s stdout, as test_trace, test_trace_diamond, test_ship, test_views
-    and valuation_story import it."""
-    return conftest.ok(cli, *args).stdout
+from conftest import Cli, day, ok
 
 
 def build(cli: Cli, path: Path, *, release: bool = True) -> None:

@@ -15,25 +15,20 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from conftest import Cli, day
-from trace_story import ok
+from conftest import Cli, day, ok
 
 
 def build(cli: Cli, *, at: str = "") -> None:
     """The plant; ``at`` is a ``--db`` path to point the CLI at (default: MFGCTL_DB)."""
     db = ("--db", at) if at else ()
-
-    def run(*args: object) -> str:
-        return ok(cli, *db, *args)
-
     for code, kind, buy in (
         ("CHIP", "component", "buy"),
         ("SCREW", "component", "buy"),
         ("PCB", "subassembly", "make"),
         ("HD", "finished", "make"),
     ):
-        run("item", "add", code, "--name", code.title(), "--type", kind, "--unit", "pcs",
-            "--make-or-buy", buy)  # fmt: skip
+        ok(cli, *db, "item", "add", code, "--name", code.title(), "--type", kind,
+           "--unit", "pcs", "--make-or-buy", buy)  # fmt: skip
     boms = Path(tempfile.mkdtemp()) / "boms.yaml"
     boms.write_text(
         "boms:\n"
@@ -43,20 +38,20 @@ def build(cli: Cli, *, at: str = "") -> None:
         "      - {item: PCB, qty: 1}\n      - {item: SCREW, qty: 2}\n",
         encoding="utf-8",
     )
-    run("import", boms)
-    run("stock", "receive", "CHIP", "10", "--cost", "1.00")
-    run("stock", "receive", "CHIP", "5", "--cost", "1.30")
-    run("stock", "receive", "SCREW", "100", "--cost", "0.031")
-    run("order", "create", "PCB", "4", "--due", day(3))
-    run("order", "release", "1")
-    run("consume", "1")
-    run("order", "complete", "1", "--qty", "3", "--scrap", "1")
-    run("stock", "receive", "CHIP", "4", "--cost", "1.45")
-    run("order", "create", "PCB", "4", "--due", day(4))
-    run("order", "release", "2")
-    run("consume", "2")
-    run("order", "complete", "2", "--qty", "3", "--scrap", "1")
-    run("order", "create", "HD", "2", "--due", day(5))
-    run("order", "release", "3")
-    run("consume", "3")
-    run("order", "complete", "3", "--qty", "2")
+    ok(cli, *db, "import", boms)
+    ok(cli, *db, "stock", "receive", "CHIP", "10", "--cost", "1.00")
+    ok(cli, *db, "stock", "receive", "CHIP", "5", "--cost", "1.30")
+    ok(cli, *db, "stock", "receive", "SCREW", "100", "--cost", "0.031")
+    ok(cli, *db, "order", "create", "PCB", "4", "--due", day(3))
+    ok(cli, *db, "order", "release", "1")
+    ok(cli, *db, "consume", "1")
+    ok(cli, *db, "order", "complete", "1", "--qty", "3", "--scrap", "1")
+    ok(cli, *db, "stock", "receive", "CHIP", "4", "--cost", "1.45")
+    ok(cli, *db, "order", "create", "PCB", "4", "--due", day(4))
+    ok(cli, *db, "order", "release", "2")
+    ok(cli, *db, "consume", "2")
+    ok(cli, *db, "order", "complete", "2", "--qty", "3", "--scrap", "1")
+    ok(cli, *db, "order", "create", "HD", "2", "--due", day(5))
+    ok(cli, *db, "order", "release", "3")
+    ok(cli, *db, "consume", "3")
+    ok(cli, *db, "order", "complete", "3", "--qty", "2")
