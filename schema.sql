@@ -477,6 +477,8 @@ CREATE TABLE completion (
     CHECK (last_seq >= first_seq)
 ) STRICT;
 CREATE INDEX completion_item ON completion (item_id, effective_at, first_seq);
+-- The 'make' moves (check's completion finding reads them all: a few among millions).
+CREATE INDEX move_make ON move (seq) WHERE kind = 'make';
 
 CREATE TRIGGER completion_is_append_only_update BEFORE UPDATE ON completion
 BEGIN

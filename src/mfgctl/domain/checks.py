@@ -35,6 +35,7 @@ SEVERITY: dict[str, str] = {
     "balance": ERROR,
     "negative": ERROR,
     "negative_free": ERROR,
+    "completion": ERROR,
     "bom_cycle": ERROR,
     "bom_unit": ERROR,
     "bom_qty": ERROR,
@@ -330,6 +331,53 @@ def free_not_negative(db: sqlite3.Connection, *, today: date | None = None) -> l
                 f"{item} at {loc}" + (f" lot {lot}" if lot else ""),
                 f"free stock is {q.fmt(free)} {unit}: reserved {q.fmt(q.dec(reserved))}, "
                 f"available {q.fmt(q.dec(available))}",
+            )
+        )
+    return out
+
+
+# Completion rows (schema 12) that do not stand for their moves: the first move is not a
+# 'make' of the row's item, or its good units are not the output moves in its range.
+_BAD_COMPLETIONS = """
+    SELECT c.first_seq, c.last_seq, i.code, c.order_id, c.good, m.kind, m.item_id = c.item_id,
+           (SELECT ifnull(sum(o.qty), 0) FROM move AS o
+             WHERE o.seq BETWEEN c.first_seq AND c.last_seq AND o.item_id = c.item_id
+               AND o.kind = 'output') AS output
+      FROM completion AS c
+      JOIN item AS i ON i.id = c.item_id
+      LEFT JOIN move AS m ON m.seq = c.first_seq
+     WHERE m.kind IS NOT 'make' OR m.item_id IS NOT c.item_id OR output <> c.good
+     ORDER BY c.first_seq
+"""
+# 'make' moves no completion row stands for (valuation would take them as output
+# without a cost).
+_LOOSE_MAKES = """
+    SELECT m.seq, i.code, m.ref FROM move AS m JOIN item AS i ON i.id = m.item_id
+     WHERE m.kind = 'make' AND NOT EXISTS (
+           SELECT 1 FROM (SELECT item_id, last_seq FROM completion WHERE first_seq <= m.seq
+                           ORDER BY first_seq DESC LIMIT 1) AS own
+            WHERE own.last_seq >= m.seq AND own.item_id = m.item_id)
+     ORDER BY m.seq
+"""
+
+
+def completions(db: sqlite3.Connection) -> list[Problem]:
+    """Each production output's stored cost (table ``completion``) stands for its moves:
+    valuation values made items from these rows."""
+    out = []
+    for first, last, item, order, good, kind, same_item, output in db.execute(_BAD_COMPLETIONS):
+        if kind != "make" or not same_item:
+            why = f"its first move (seq {first}) is not the making of {item}"
+        else:
+            why = f"it says {q.fmt(q.dec(good))} good, its output moves say {q.fmt(q.dec(output))}"
+        out.append(Problem("completion", f"completion {first}-{last} (ORDER-{order})", f"{why}"))
+    for seq, item, ref in db.execute(_LOOSE_MAKES):
+        out.append(
+            Problem(
+                "completion",
+                f"move {seq}",
+                f"{item} made ({ref or 'no reference'}) without a completion record: "
+                "valuation takes it as output without a cost",
             )
         )
     return out
@@ -667,6 +715,7 @@ def report(
         lambda: balances_equal_ledger(db),
         lambda: no_negative_stock(db),
         lambda: free_not_negative(db, today=day),
+        lambda: completions(db),
         lambda: boms(db),
         lambda: unit_consistency(db),
         lambda: untracked_stock(db),
