@@ -193,13 +193,33 @@ def test_yield_rolled_up_by_item_and_month(cli: Cli, shop: Path) -> None:
          "actual": 43, "scrapped": 2, "variance": 5, "variance_pct": 13.16},
     ]  # fmt: skip
     by_month = report(cli, "yield", "--by", "month")
-    assert [(r["month"], r["orders"], r["yield_pct"]) for r in by_month["orders"]] == [
-        (day(0)[:7], 2, 90)
+    assert [(r["month"], r["item"], r["orders"], r["yield_pct"]) for r in by_month["orders"]] == [
+        (day(0)[:7], "P", 2, 90)
     ]
     assert by_month["stages"][0] == {
-        "month": day(0)[:7], "stage": "assembly", "handled": 10, "good": 9, "rejected": 1,
-        "yield_pct": 90,
+        "month": day(0)[:7], "item": "P", "stage": "assembly", "handled": 10, "good": 9,
+        "rejected": 1, "yield_pct": 90,
     }  # fmt: skip
+
+
+def test_a_month_is_rolled_up_per_item_never_adding_units(cli: Cli, shop: Path) -> None:
+    # P in pcs (order 1: 10 made, all good) and G, a gel in kg (order 2: 2.5 kg planned,
+    # 2 kg good and 0.5 kg scrapped), started the same month.
+    ok(cli, "item", "add", "G", "--name", "Gel", "--type", "finished", "--unit", "kg",
+       "--make-or-buy", "make")  # fmt: skip
+    make_order(cli, 1)
+    path = Path(str(shop)).parent / "gel.yaml"
+    path.write_text("boms:\n  - item: G\n    lines:\n      - {item: C, qty: 4}\n", "utf-8")
+    ok(cli, "import", path)
+    ok(cli, "order", "create", "G", "2.5", "--due", day(10))
+    ok(cli, "order", "release", 2)
+    ok(cli, "consume", 2)
+    ok(cli, "order", "complete", 2, "--qty", "2", "--scrap", "0.5")
+    rows = report(cli, "yield", "--by", "month")["orders"]
+    month = day(0)[:7]
+    assert [
+        (r["month"], r["item"], r["orders"], r["started"], r["good"], r["yield_pct"]) for r in rows
+    ] == [(month, "G", 1, 2.5, 2, 80), (month, "P", 1, 10, 10, 100)]
 
 
 def test_yield_window_and_filters(cli: Cli, shop: Path) -> None:

@@ -60,13 +60,13 @@ def register(app: typer.Typer) -> None:
             typer.Option("--until", help="Up to this day, included (YYYY-MM-DD).", metavar="DATE"),
         ] = None,
         by: Annotated[
-            str, typer.Option("--by", help="One row per order, per item, or per month.")
+            str, typer.Option("--by", help="One row per order, per item, or per month and item.")
         ] = "order",
         fmt: FormatOpt = Format.table,
     ) -> None:
         """Yield of started production orders: good output / units started per order and
         per stage, rejects by stage and reason, planned vs actual use per component, and
-        scrap by reason; per order or rolled up by item or by the month started."""
+        scrap by reason; per order or rolled up by item or by the month started (per item)."""
         from mfgctl.domain import flow_reports
 
         with session(ctx, write=False) as db:

@@ -16,8 +16,9 @@ Every number comes from the ledger and the order's own records, so it can be tra
   scrapped straight from stock for it, less what was returned), as ``order show`` counts;
 - *variance* is actual - planned; its percent is of planned.
 
-A rollup (by item or by month) sums the orders' numbers and recomputes the ratios from
-the sums, never averages percentages.
+A rollup (by item, or by month and item) sums the orders' numbers and recomputes the
+ratios from the sums, never averages percentages. A month is rolled up per item made:
+units of different items are never added together.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def _fill(
 KEY_COLUMNS = {
     "order": ["order", "item", "revision", "state", "started_on"],
     "item": ["item", "orders"],
-    "month": ["month", "orders"],
+    "month": ["month", "item", "orders"],
 }
 ORDER_COLUMNS = ["qty", "started", "good", "scrapped", "yield_pct"]
 STAGE_COLUMNS = ["stage", "handled", "good", "rejected", "yield_pct"]
@@ -263,7 +264,7 @@ def columns(by: str) -> dict[str, list[str]]:
     """Each table's columns for a grouping (known even when there are no rows)."""
     keys = KEY_COLUMNS[by]
     # Per order, the finer tables name the order only; the header row says the rest.
-    short = ["order"] if by == "order" else keys[:1]
+    short = keys[: _KEY_WIDTH[by]]
     return {name: (keys if name == "orders" else short) + cols for name, cols in SECTIONS.items()}
 
 
@@ -274,12 +275,17 @@ def parse_by(by: str) -> str:
     return value
 
 
+# How many of a grouping's key columns the finer tables (stages, rejects, materials,
+# scrap) repeat to say which row of the orders table they belong to.
+_KEY_WIDTH = {"order": 1, "item": 1, "month": 2}
+
+
 def _group_key(flow: OrderFlow, by: str) -> tuple[Any, ...]:
     if by == "order":
         return (flow.id, flow.item, flow.revision, flow.state, flow.started_on)
     if by == "item":
         return (flow.item,)
-    return ((flow.started_on or "")[:7],)
+    return ((flow.started_on or "")[:7], flow.item)
 
 
 def yield_report(
@@ -292,7 +298,7 @@ def yield_report(
     by: str = "order",
 ) -> dict[str, list[dict[str, Any]]]:
     """Yield, stages, rejects by reason, planned vs actual use and scrap by reason, per
-    order or rolled up by made item or by the month the orders started.
+    order or rolled up by made item or by the month the orders started and the item.
 
     Returns a table (a list of rows) per name in ``SECTIONS``.
     """
@@ -307,7 +313,7 @@ def yield_report(
         head = dict(zip(keys, key, strict=False))
         if by != "order":
             head["orders"] = len(members)
-        short = {keys[0]: key[0]}
+        short = dict(zip(keys[: _KEY_WIDTH[by]], key, strict=False))
         out["orders"].append({**head, **_order_numbers(members)})
         out["stages"].extend({**short, **r} for r in _stage_rows(members))
         out["rejects"].extend({**short, **r} for r in _reject_rows(members))
@@ -317,7 +323,10 @@ def yield_report(
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (key[0].upper(),) if isinstance(key[0], str) else key[:1]
+    """Orders by id; items, and months then items, by text (codes in any case)."""
+    if not isinstance(key[0], str):
+        return key[:1]
+    return tuple(k.upper() for k in key if isinstance(k, str))
 
 
 def _order_numbers(members: list[OrderFlow]) -> dict[str, Any]:
