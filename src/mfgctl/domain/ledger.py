@@ -28,6 +28,9 @@ from mfgctl.domain.items import Item
 from mfgctl.domain.locations import Location
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
+# The most one place may hold of an item, in micro-units (q.MAX_VALUE base units).
+MAX_BALANCE = int(q.MAX_VALUE) * q.SCALE
+
 STATUSES = (
     "pending_inspection",
     "available",
@@ -289,19 +292,21 @@ def reserved(
 
 def _bump(
     db: sqlite3.Connection, item_id: int, where: Place, lot_id: int | None, delta: int
-) -> None:
+) -> int:
+    """Add ``delta`` to one balance; returns the new balance (micro-units)."""
     key = (item_id, where.location.id, where.status, lot_id)
-    cur = db.execute(
+    found = db.execute(
         "UPDATE balance SET qty = qty + ? WHERE item_id = ? AND location_id = ? "
-        "AND status IS ? AND lot_id IS ?",
+        "AND status IS ? AND lot_id IS ? RETURNING qty",
         (delta, *key),
+    ).fetchone()
+    if found is not None:
+        return int(found[0])
+    db.execute(
+        "INSERT INTO balance (item_id, location_id, status, lot_id, qty) VALUES (?, ?, ?, ?, ?)",
+        (*key, delta),
     )
-    if cur.rowcount == 0:
-        db.execute(
-            "INSERT INTO balance (item_id, location_id, status, lot_id, qty) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (*key, delta),
-        )
+    return delta
 
 
 def effective(when: str | None) -> str:
@@ -402,7 +407,16 @@ def post(
     )
     lot_id = lot.id if lot else None
     _bump(db, item.id, source, lot_id, -micro)
-    _bump(db, item.id, target, lot_id, micro)
+    after = _bump(db, item.id, target, lot_id, micro)
+    if target.status is not None and after >= MAX_BALANCE:
+        # What one place holds stays a quantity mfgctl reads back (an export's opening
+        # balance is re-imported), far below SQLite's 64-bit limit. The caller's
+        # transaction is rolled back: nothing of the command stays.
+        lot_text = f" lot {lot.code}" if lot else ""
+        raise RuleViolation(
+            f"{item.code}{lot_text} at {target.label} would hold {q.fmt(q.dec(after))} "
+            f"{item.unit}: more than one place can hold (limit {q.MAX_VALUE:,})"
+        )
     return Move(
         seq=cur.lastrowid,  # type: ignore[arg-type]
         item=item.code,
