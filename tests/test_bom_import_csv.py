@@ -566,3 +566,25 @@ def test_file_without_a_header_is_refused(cli: Cli, initdb: Path) -> None:
     path = write(initdb.parent, "a,b,c\n1,2,3\n")
     err = refused(cli, initdb, "bom", "import-csv", path, "--item", "PCBA")
     assert "no header row in the first 30 lines" in err
+
+
+def test_hundreds_of_designators_survive_export_and_import(
+    cli: Cli, initdb: Path, tmp_path: Path, db_path: Path
+) -> None:
+    """A board with 600 decoupling capacitors on one line: the joined designators (over
+    3,000 characters) are kept, exported and imported back unchanged."""
+    parent(cli)
+    refs = ",".join(f"C{n}" for n in range(1, 601))
+    path = write(tmp_path, f'Reference,Value,MPN,Qty\n"{refs}",100n,CL05B104KO5NNNC,600\n')
+    report = run(cli, path)
+    [line] = report["lines"]
+    assert (line["qty"], len(line["refdes"]), line["refdes"][:9]) == (600, len(refs), "C1,C2,C3,")
+    exported = tmp_path / "shop.yaml"
+    assert cli("export", "-o", exported).exit_code == 0
+    other = tmp_path / "other.db"
+    assert cli("--db", other, "init").exit_code == 0
+    r = cli("--db", other, "import", exported)
+    assert r.exit_code == 0, r.stderr
+    r = cli("--db", other, "bom", "show", "PCBA", "-f", "json")
+    [shown] = json.loads(r.stdout)["children"]
+    assert shown["refdes"].split(",") == refs.split(",")

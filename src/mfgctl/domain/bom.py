@@ -38,6 +38,11 @@ LINE_KEYS = (
 )
 BOM_KEYS = ("item", "revision", "output_qty", "active", "note", "lines")
 
+# Reference designators of one line, as text ("C1,C2,..."): a board's hundreds of
+# decoupling capacitors fit (a CSV import joins them), and the YAML import reads back
+# what the export writes.
+REFDES_LIMIT = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -166,7 +171,9 @@ def parse_line(raw: Mapping[str, Any], *, where: str = "") -> Line:
             codes.code(s, what=f"{where}substitutes[{i}]") for i, s in enumerate(subs)
         ),
         phantom=_bool(raw.get("phantom", False), f"{where}phantom"),
-        refdes=codes.text(raw.get("refdes"), what=f"{where}refdes", limit=2000, required=False),
+        refdes=codes.text(
+            raw.get("refdes"), what=f"{where}refdes", limit=REFDES_LIMIT, required=False
+        ),
         note=codes.text(raw.get("note"), what=f"{where}note", limit=500, required=False),
     )
 

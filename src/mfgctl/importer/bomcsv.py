@@ -714,6 +714,11 @@ def store(
     for part, hit in zip(parsed.parts, matched, strict=True):
         child = hit or next(fresh)
         refdes = ",".join(part.refs) or None
+        if refdes and len(refdes) > bom.REFDES_LIMIT:
+            raise InvalidInput(
+                f"row {part.rows[0]}: its reference designators are longer than "
+                f"{bom.REFDES_LIMIT:,} characters"
+            )
         lines.append(bom.Line(item=child.code, qty=part.qty, unit=child.unit, refdes=refdes))
         rows.append(
             {
