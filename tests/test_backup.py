@@ -134,3 +134,23 @@ def test_backup_of_a_missing_database_exits_6(db_path: Path, cli: Cli, tmp_path:
     assert r.exit_code == 6
     assert "no database" in r.stderr
     assert not (tmp_path / "b.db").exists()
+
+
+def test_an_old_database_is_copied_as_it_is_not_upgraded(cli: Cli, db_path: Path) -> None:
+    """The backup an administrator takes before trying a new mfgctl keeps the old schema:
+    the source is not upgraded by the backup, and the copy upgrades when it is used."""
+    from test_migrations import make_v1, user_version
+
+    make_v1(db_path)
+    before = db_path.read_bytes()
+    copy = db_path.parent / "before-upgrade.db"
+    r = cli("backup", copy, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    [row] = json.loads(r.stdout)
+    assert (row["schema_version"], row["moves"]) == (1, 1)
+    assert db_path.read_bytes() == before  # the source: untouched, still schema 1
+    assert (user_version(db_path), user_version(copy)) == (1, 1)
+    r = cli("--db", copy, "stock", "-f", "json")  # used, the copy upgrades itself
+    assert r.exit_code == 0, r.stderr
+    assert [(s["item"], s["available"]) for s in json.loads(r.stdout)] == [("MIC-100", 100)]
+    assert user_version(copy) == dbmod.SCHEMA_VERSION

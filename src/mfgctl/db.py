@@ -231,8 +231,10 @@ def _open(path: Path) -> sqlite3.Connection:
     return db
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open an existing mfgctl database, upgrading its schema if it is older.
+def connect(path: str | Path, *, upgrade_schema: bool = True) -> sqlite3.Connection:
+    """Open an existing mfgctl database, upgrading its schema if it is older (unless
+    ``upgrade_schema`` is false: ``backup`` copies a database as it is, so that a copy
+    taken before an upgrade is one of the old schema).
 
     Raises:
         DatabaseUnusable: missing file, not an mfgctl database, newer schema.
@@ -282,7 +284,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     if version < 1:
         db.close()
         raise DatabaseUnusable(f"{path} has no mfgctl schema version: it was never set up")
-    if version < SCHEMA_VERSION:
+    if version < SCHEMA_VERSION and upgrade_schema:
         try:
             with transaction(db, path):
                 # Another process may have upgraded it while we waited for the lock.

@@ -93,18 +93,21 @@ def fail(error: MfgError) -> NoReturn:
 
 
 @contextmanager
-def session(ctx: typer.Context, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+def session(
+    ctx: typer.Context, *, write: bool = True, upgrade_schema: bool = True
+) -> Iterator[sqlite3.Connection]:
     """Open the database for one command.
 
     A writing command runs in one ``BEGIN IMMEDIATE`` transaction, committed when the
-    block ends and rolled back on any error; a reading one in one read snapshot.
+    block ends and rolled back on any error; a reading one in one read snapshot. An
+    older schema is upgraded first, unless ``upgrade_schema`` is false (``backup``).
     Errors become one line on stderr and the exit code of their class.
     """
     from mfgctl import db as dbmod
 
     path = state(ctx).db_path
     try:
-        conn = dbmod.connect(path)
+        conn = dbmod.connect(path, upgrade_schema=upgrade_schema)
         try:
             scope = dbmod.transaction if write else dbmod.snapshot
             with scope(conn, path):

@@ -100,11 +100,13 @@ def backup_cmd(
 
     The copy is one consistent instant of the database, written to a temporary file
     beside FILE, checked (integrity_check, opens as an mfgctl database) and only then
-    renamed to FILE. An existing FILE is refused unless --force.
+    renamed to FILE. An existing FILE is refused unless --force. A database of an older
+    schema is copied as it is, not upgraded first.
     """
     from mfgctl.domain import backup as ops
 
-    with session(ctx, write=False) as db:
+    # As it is: a backup taken before an upgrade keeps the old schema.
+    with session(ctx, write=False, upgrade_schema=False) as db:
         result = ops.backup(db, source=state(ctx).db_path, target=target, force=force)
     emit([result.as_row()], fmt)
     done(f"Backed up {result.moves} moves (last seq {result.last_seq}) to {result.path}")
