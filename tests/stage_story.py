@@ -49,7 +49,9 @@ def start(db_path: Path, order: int) -> None:
 
 
 def consume(db_path: Path, order: int, item: str, qty: str) -> None:
-    """Move available stock from STORES into the order's place (its WIP)."""
+    """Move available stock from STORES into the order's place (its WIP), as ``mfgctl
+    consume ORDER --item ITEM --qty QTY`` writes it (kind ``consume``, the order's
+    reference), without its checks of what the order needs."""
     conn = dbmod.connect(db_path)
     try:
         with dbmod.transaction(conn):
@@ -59,8 +61,9 @@ def consume(db_path: Path, order: int, item: str, qty: str) -> None:
                 qty=Decimal(qty),
                 source=ledger.place(conn, "STORES"),
                 target=ledger.place(conn, f"ORDER-{order}"),
-                kind="consumption",
+                kind="consume",
                 user="t",
+                ref=f"ORDER-{order}",
             )
     finally:
         conn.close()
