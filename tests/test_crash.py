@@ -58,9 +58,9 @@ def test_an_uninterrupted_run_changes_the_tables(prepared: tuple[Path, dict[str,
     # import: 1,500 parts + 150 assemblies; every part's opening stock in two lots
     assert len(imported.after["item"]) - len(imported.before["item"]) == 1500 + 150
     assert len(imported.after["lot"]) - len(imported.before["lot"]) == 2 * 1500
-    # mrp firm: every planned make order became a production order (60 products and
-    # their 60 subassemblies, at least one order each)
-    assert len(firmed.after["production_order"]) >= 120
+    # mrp firm: every planned make order became a production order (200 products and
+    # their 200 subassemblies, at least one order each)
+    assert len(firmed.after["production_order"]) >= 400
     assert len(firmed.before["production_order"]) == 0
     # recall: lot B-17 sits in 1,500 racks; each is blocked by one inspection, B-18 not
     assert len(recalled.after["inspection"]) - len(recalled.before["inspection"]) == 1500
