@@ -4,7 +4,8 @@
 # supplier reports lot ZA312-2410 defective. One command traces the lot forward and
 # puts every affected unit still in house on hold (the batteries in stores and the
 # devices built with them), cancels their reservations and lists the shipped devices
-# by customer; running it again changes nothing.
+# by customer; running it again changes nothing. The customer sends one of the shipped
+# devices back: it comes back blocked, and the shipment shows what returned.
 # Usage: recall_story.sh MFGCTL DATABASE
 set -eu
 BIN=$1
@@ -18,4 +19,7 @@ m trace ZA312-2410 --item BAT-312 --forward
 echo "== Recall: hold everything made from it that is still in house"
 m trace ZA312-2410 --item BAT-312 --forward --hold --reason "supplier: cell leakage, lot ZA312-2410"
 m stock --item HD-200 --by-lot -f plain
+echo "== Hoerwelt GmbH sends one recalled device back: it is held like the rest"
+m return SHIP-1 1 --serial "HD2-$YY-00001" --status blocked --reason "recall ZA312-2410" -f plain
+m shipments --customer "Hoerwelt GmbH"
 m check --quick > /dev/null

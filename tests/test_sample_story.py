@@ -105,10 +105,20 @@ def test_the_demo_story_on_the_sample_data(cli: Cli, initdb: Path) -> None:
     before = report(cli)
     ok(cli, *recall)  # a second recall changes nothing
     assert report(cli) == before
+    # The customer sends one recalled device back: it comes back blocked.
+    ok(cli, "return", "SHIP-1", "1", "--serial", serials[0], "--status", "blocked",
+       "--reason", "recall ZA312-2410")  # fmt: skip
+    assert report(cli)["HD-200"] == {
+        "physical": 6, "awaiting_release": 2, "blocked": 3, "rejected": 1,
+    }  # fmt: skip
+    [shipment] = json.loads(ok(cli, "shipments", "-f", "json").stdout)
+    assert (shipment["qty"], shipment["returned"]) == (2, 1)
+    again = json.loads(ok(cli, *recall, "-f", "json").stdout)
+    assert [u["lot"] for u in again["shipped"]] == [serials[1]]  # only one still out
     r = ok(cli, "check")
     assert r.stderr.startswith("check: 0 errors, "), r.stderr
     status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json").stdout, parse_float=Decimal)
-    assert {h["item"]: h["blocked"] for h in status["held"]}["HD-200"] == 2
+    assert {h["item"]: h["blocked"] for h in status["held"]}["HD-200"] == 3
 
 
 def test_the_planning_story_finds_a_multi_level_shortage(cli: Cli, initdb: Path) -> None:
