@@ -333,14 +333,16 @@ _BALANCES_NOW = """
      WHERE l.kind IN ('internal', 'production')
      GROUP BY 1, 2
 """
+# NOT INDEXED: the planner would walk move_item_time for every item and fetch each of a
+# million moves from the table (4.7 s); one scan of the table takes 1.5 s.
 _BALANCES_AS_OF = """
     SELECT item_id, CASE WHEN kind = 'production' THEN 'wip' ELSE status END, sum(qty) FROM (
         SELECT m.item_id, l.kind, m.to_status AS status, m.qty
-          FROM move AS m JOIN location AS l ON l.id = m.to_location_id
+          FROM move AS m NOT INDEXED JOIN location AS l ON l.id = m.to_location_id
          WHERE m.effective_at <= :as_of AND l.kind IN ('internal', 'production')
         UNION ALL
         SELECT m.item_id, l.kind, m.from_status, -m.qty
-          FROM move AS m JOIN location AS l ON l.id = m.from_location_id
+          FROM move AS m NOT INDEXED JOIN location AS l ON l.id = m.from_location_id
          WHERE m.effective_at <= :as_of AND l.kind IN ('internal', 'production')
     ) GROUP BY 1, 2
 """
