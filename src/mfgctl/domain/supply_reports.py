@@ -62,16 +62,20 @@ _ON_HAND = """
      GROUP BY b.item_id
     HAVING sum(b.qty) > 0
 """
-# One item's dates: last issue, last move touching the house, first arrival.
+# Each item's dates: last issue, last move touching the house, first arrival. One scan
+# of the ledger (NOT INDEXED): looking each item up by move_item_time fetched every move
+# from the table one by one (2.7 s against 0.8 s on a million moves).
 _DATES = """
-    SELECT max(CASE WHEN f.kind = 'internal' AND t.kind IN ('production', 'customer')
+    SELECT m.item_id,
+           max(CASE WHEN f.kind = 'internal' AND t.kind IN ('production', 'customer')
                     THEN m.effective_at END),
            max(m.effective_at),
            min(CASE WHEN t.kind = 'internal' AND f.kind <> 'internal' THEN m.effective_at END)
-      FROM move AS m
+      FROM move AS m NOT INDEXED
       JOIN location AS f ON f.id = m.from_location_id
       JOIN location AS t ON t.id = m.to_location_id
-     WHERE m.item_id = ? AND (f.kind = 'internal' OR t.kind = 'internal')
+     WHERE f.kind = 'internal' OR t.kind = 'internal'
+     GROUP BY m.item_id
 """
 
 
@@ -87,8 +91,10 @@ def slow_moving(db: sqlite3.Connection, *, days: object = 90) -> list[dict[str, 
     limit = whole_number(days, what="--days")
     now = today()
     rows = []
-    for item_id, code, name, unit, cost, on_hand in db.execute(_ON_HAND).fetchall():
-        last_issue, last_move, first_in = db.execute(_DATES, (item_id,)).fetchone()
+    on_hand_rows = db.execute(_ON_HAND).fetchall()
+    dates = {r[0]: tuple(r[1:]) for r in db.execute(_DATES)} if on_hand_rows else {}
+    for item_id, code, name, unit, cost, on_hand in on_hand_rows:
+        last_issue, last_move, first_in = dates.get(item_id, (None, None, None))
         since = _day(last_issue or first_in or last_move)
         if since is None:
             continue
