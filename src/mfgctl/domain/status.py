@@ -167,21 +167,20 @@ def _finished_costs(db: sqlite3.Connection, every: Iterable[items.Item]) -> list
     (``bom cost``); ``std_cost`` is the item's own figure, for comparison."""
     from mfgctl.domain import costing
 
-    prices = costing.Prices(db)
-    out = []
-    for it in sorted(every, key=lambda i: i.code.upper()):
-        if it.type != "finished" or not it.active:
-            continue
-        out.append(
-            {
-                "item": it.code,
-                "name": it.name,
-                "unit_cost": costing.standard_unit_cost(db, it, prices),
-                "std_cost": it.cost,
-                "unit": it.unit,
-            }
-        )
-    return out
+    finished = sorted(
+        (it for it in every if it.type == "finished" and it.active), key=lambda i: i.code.upper()
+    )
+    costs = costing.unit_costs(db, finished)
+    return [
+        {
+            "item": it.code,
+            "name": it.name,
+            "unit_cost": costs[it.code],
+            "std_cost": it.cost,
+            "unit": it.unit,
+        }
+        for it in finished
+    ]
 
 
 def _low(it: items.Item, free: Decimal, on_order: Decimal) -> dict[str, Any]:
