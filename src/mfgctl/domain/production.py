@@ -715,15 +715,36 @@ def _next_scrap_no(db: sqlite3.Connection, product: Item, order: Order) -> int:
 
 
 def _relieve(db: sqlite3.Connection, order: Order, made: Decimal, *, user: str) -> list[Move]:
-    """Use up the components' share of WIP for ``made`` units of output."""
+    """Use up the components' share of WIP for ``made`` units of output.
+
+    Each material's share comes from its own WIP first; what that lacks, from the WIP of
+    its substitutes (in the line's order of preference, one for one, as MRP plans them),
+    once every material has taken its own: a substitute consumed in a material's place
+    is used up by the output it went into, not left in WIP until the order closes.
+    """
     conv = _conversion(db)
     moves: list[Move] = []
+    short: list[tuple[orders.Material, Decimal]] = []
     for m in orders.materials(db, order):
-        share = min(_share(m.qty, made, order.qty), wip_qty(db, order, m.item))
+        need = _share(m.qty, made, order.qty)
+        share = min(need, wip_qty(db, order, m.item))
         if share > 0:
             moves += _take_from_wip(
                 db, order, m.item, share, target=conv, kind="relieve", user=user
             )
+        if need > share and m.substitutes:
+            short.append((m, need - share))
+    for m, left in short:
+        for code in m.substitutes:
+            sub = items.find(db, code)
+            if sub is None or left <= 0:
+                continue
+            take = min(left, wip_qty(db, order, sub))
+            if take > 0:
+                moves += _take_from_wip(
+                    db, order, sub, take, target=conv, kind="relieve", user=user
+                )
+                left -= take
     return moves
 
 

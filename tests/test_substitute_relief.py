@@ -1,0 +1,84 @@
+"""A substitute consumed in a material's place is used up by the output it went into:
+``order complete`` relieves each material's share from its own WIP first and the rest
+from its substitutes' WIP, so the output's stored cost includes the substitute and
+nothing of it waits in WIP for the order's close."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from conftest import Cli, day, ok
+
+SHOP = """
+items:
+  - {code: P, name: Product, type: finished, unit: pcs, make_or_buy: make}
+  - {code: A, name: Part A, type: component, unit: pcs, make_or_buy: buy}
+  - {code: S, name: Stand-in for A, type: component, unit: pcs, make_or_buy: buy}
+  - {code: B, name: Part B, type: component, unit: pcs, make_or_buy: buy}
+boms:
+  - item: P
+    lines:
+      - {item: A, qty: 2, substitutes: [S]}
+      - {item: B, qty: 1}
+"""
+
+
+def valuation(cli: Cli) -> dict[str, dict]:
+    rows = json.loads(ok(cli, "report", "valuation", "-f", "json").stdout, parse_float=Decimal)
+    return {r["item"]: r for r in rows}
+
+
+def test_the_substitute_is_relieved_for_the_material_it_replaced(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    ok(cli, "import", path)
+    ok(cli, "stock", "receive", "A", "4", "--cost", "1")
+    ok(cli, "stock", "receive", "S", "10", "--cost", "3")
+    ok(cli, "stock", "receive", "B", "5", "--cost", "0.5")
+    # 5 P need 10 A: only 4 in stock, so 6 S go in instead.
+    ok(cli, "order", "create", "P", "5", "--due", day(5))
+    ok(cli, "order", "release", "1", "--partial")
+    ok(cli, "consume", "1", "--item", "A", "--qty", "4")
+    ok(cli, "consume", "1", "--item", "S", "--qty", "6")
+    ok(cli, "consume", "1", "--item", "B", "--qty", "5")
+    ok(cli, "order", "complete", "1", "--qty", "5")
+    # Relieved: 4 A (1 each), 6 S (3 each), 5 B (0.5 each) = 24.5 for 5 P: 4.9 each.
+    value = valuation(cli)
+    assert (value["P"]["qty"], value["P"]["average_cost"]) == (5, Decimal("4.9"))
+    # Nothing of S waits in WIP: its 4 left are in stock. A and B are all used.
+    assert (value["S"]["qty"], value["S"]["wip"]) == (4, 0)
+    assert "A" not in value and "B" not in value
+    history = json.loads(ok(cli, "stock", "history", "S", "-f", "json").stdout)
+    assert [(m["kind"], m["qty"]) for m in history] == [
+        ("receipt", 10),
+        ("consume", 6),
+        ("relieve", 6),
+    ]
+    closed = ok(cli, "order", "close", "1").stderr
+    assert "left in WIP" not in closed
+    assert ok(cli, "check").exit_code == 0
+
+
+def test_a_material_takes_its_own_wip_before_a_substitute_does(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    ok(cli, "import", path)
+    ok(cli, "stock", "receive", "A", "20", "--cost", "1")
+    ok(cli, "stock", "receive", "S", "10", "--cost", "3")
+    ok(cli, "stock", "receive", "B", "5", "--cost", "0.5")
+    ok(cli, "order", "create", "P", "5", "--due", day(5))
+    ok(cli, "order", "release", "1")
+    ok(cli, "consume", "1")  # 10 A and 5 B, as planned
+    ok(cli, "consume", "1", "--item", "S", "--qty", "2")  # 2 S more, by mistake
+    ok(cli, "order", "complete", "1", "--qty", "5")
+    # A covers its whole share: S is not relieved, and stays in WIP for the close.
+    history = json.loads(ok(cli, "stock", "history", "S", "-f", "json").stdout)
+    assert [m["kind"] for m in history] == ["receipt", "consume"]
+    value = valuation(cli)
+    assert (value["P"]["average_cost"], value["S"]["wip"]) == (Decimal("2.5"), Decimal(6))
