@@ -93,8 +93,8 @@ def day(offset: int) -> str:
 
 
 def build_sample(path: Path) -> None:
-    """The sample data, plus a released order, a planned one, demand, a purchase order
-    and stock moved around: something for every command to act on."""
+    """The sample data, plus a released order, a planned one, demand, a purchase order,
+    stock moved around and a shipment: something for every command to act on."""
     steps = [
         ["init"],
         ["import", *map(str, SAMPLE)],
@@ -104,6 +104,7 @@ def build_sample(path: Path) -> None:
         ["demand", "add", "HD-300", "50", "--due", day(21), "--kind", "sales", "--ref", "SO-2"],
         ["purchase", "add", "PCB-FLX-30", "200", "--due", day(40), "--supplier", "Flexline"],
         ["stock", "receive", "PCB-FLX-20", "10", "--lot", "FZ-1"],
+        ["ship", "SHL-200-BTE", "3", "--to", "Acme", "--ref", "SO-9"],  # SHIP-1
     ]
     for step in steps:
         r = run(path, *step)

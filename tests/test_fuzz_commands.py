@@ -3,7 +3,7 @@
 Quantities and options that are huge, negative, zero, NaN, Infinity, in exponent
 notation (1e400, 1E-30), non-ASCII, empty, 100,000 characters long, SQL
 metacharacters, NUL bytes, impossible dates (2027-02-30) and dates at the ends of the
-calendar, given to item, stock, reserve, order, consume, inspect, ship, demand,
+calendar, given to item, stock, reserve, order, consume, inspect, ship, shipments, return, demand,
 purchase, MRP, schedule, work centre, trace and report commands on a database holding
 the sample data. For every run: no traceback and never exit 70 (a bug); a refusal is
 one ``Error:`` line (or Typer's usage error, exit 2) and leaves the database byte for
@@ -128,6 +128,16 @@ COMMANDS: list[list[str]] = [
     ["ship", "SHL-200-BTE", "1", "--to", V],
     ["ship", "HD-200", "1", "--to", "Customer", "--serials", V],
     ["ship", "SHL-200-BTE", "1", "--to", "Customer", "--demand", V],
+    ["shipments", "--since", V],
+    ["shipments", "--customer", V, "--item", "SHL-200-BTE"],
+    ["shipments", "--lot", V],
+    ["shipments", "--item", V],
+    ["return", V, "1", "--reason", "fuzz"],
+    ["return", "SHIP-1", V, "--reason", "fuzz"],
+    ["return", "SHIP-1", "1", "--reason", V],
+    ["return", "SHIP-1", "1", "--reason", "fuzz", "--status", V],
+    ["return", "SHIP-1", "1", "--reason", "fuzz", "--location", V],
+    ["return", "SHIP-1", "1", "--reason", "fuzz", "--unit", V],
     ["demand", "add", "HD-200", V, "--due", DUE, "--kind", "sales"],
     ["demand", "add", "HD-200", "5", "--due", V, "--kind", "sales"],
     ["demand", "add", "HD-200", "5", "--due", DUE, "--kind", V],
@@ -144,6 +154,7 @@ COMMANDS: list[list[str]] = [
     ["mrp", "firm", V],
     ["mrp", "firm", "--all", "--until", V],
     ["mrp", "can-build", "HD-200", V],
+    ["mrp", "can-build", "HD-200", "1", "--unit", V],
     ["atp", "HD-200", "--start", V],
     ["schedule", "--start", V],
     ["schedule", "--horizon", V],
@@ -155,6 +166,7 @@ COMMANDS: list[list[str]] = [
     ["workcenter", "add", "WC-9", "--name", "x", "--hours", "8", "--rate", V],
     ["workcenter", "down", "ASSY", "--from", V, "--to", DUE, "--reason", "fuzz"],
     ["workcenter", "down", "ASSY", "--from", SOON, "--to", V, "--reason", "fuzz"],
+    ["workcenter", "up", "ASSY", V],
     ["trace", V],
     ["trace", "MX2405-118", "--item", V],
     ["trace", "MX2405-118", "--item", "MIC-100", "--forward", "--hold", "--reason", V],
