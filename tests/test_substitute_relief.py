@@ -1,7 +1,8 @@
-"""A substitute consumed in a material's place is used up by the output it went into:
-``order complete`` relieves each material's share from its own WIP first and the rest
-from its substitutes' WIP, so the output's stored cost includes the substitute and
-nothing of it waits in WIP for the order's close."""
+"""Substitutes in production: ``consume ORDER`` (backflush) makes up a short material
+from its substitutes' stock, one for one, and counts what they covered; ``order
+complete`` relieves each material's share from its own WIP first and the rest from its
+substitutes' WIP, so the output's stored cost includes the substitute and nothing of it
+waits in WIP for the order's close."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, day, ok
+from conftest import Cli, day, ok, refused
 
 SHOP = """
 items:
@@ -82,3 +83,65 @@ def test_a_material_takes_its_own_wip_before_a_substitute_does(
     assert [m["kind"] for m in history] == ["receipt", "consume"]
     value = valuation(cli)
     assert (value["P"]["average_cost"], value["S"]["wip"]) == (Decimal("2.5"), Decimal(6))
+
+
+SHARED = """
+items:
+  - {code: Q, name: Product Q, type: finished, unit: pcs, make_or_buy: make}
+  - {code: A, name: Part A, type: component, unit: pcs, make_or_buy: buy}
+  - {code: C, name: Part C, type: component, unit: pcs, make_or_buy: buy}
+  - {code: S, name: Stand-in for A and C, type: component, unit: pcs, make_or_buy: buy}
+boms:
+  - item: Q
+    lines:
+      - {item: A, qty: 2, substitutes: [S]}
+      - {item: C, qty: 1, substitutes: [S]}
+"""
+
+
+def moves_of(cli: Cli, item: str) -> list[tuple[str, int]]:
+    rows = json.loads(ok(cli, "stock", "history", item, "-f", "json").stdout)
+    return [(m["kind"], m["qty"]) for m in rows]
+
+
+def test_backflush_makes_up_a_short_material_from_its_substitute(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    ok(cli, "import", path)
+    ok(cli, "stock", "receive", "A", "4", "--cost", "1")
+    ok(cli, "stock", "receive", "S", "10", "--cost", "3")
+    ok(cli, "stock", "receive", "B", "5", "--cost", "0.5")
+    ok(cli, "order", "create", "P", "5", "--due", day(5))
+    ok(cli, "order", "release", "1", "--partial")  # 4 A reserved: 6 short
+    rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
+    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 6), ("B", 5)]
+    # What S covered counts: nothing is left to consume.
+    r = cli("consume", "1")
+    assert r.exit_code == 1 and "has consumed all its materials already" in r.stderr
+    # MRP sees nothing more of A needed for the order: S covered what A lacked.
+    plan = json.loads(ok(cli, "mrp", "-f", "json").stdout)
+    assert [o for o in plan["planned_orders"] if o["item"] in ("A", "S")] == []
+    assert [x for x in plan["shortages"] if x["item"] in ("A", "S")] == []
+    ok(cli, "order", "complete", "1", "--qty", "5")
+    assert valuation(cli)["P"]["average_cost"] == Decimal("4.9")  # (4 + 18 + 2.5) / 5
+    assert moves_of(cli, "S") == [("receipt", 10), ("consume", 6), ("relieve", 6)]
+
+
+def test_two_materials_never_count_the_same_substitute_stock_twice(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHARED, encoding="utf-8")
+    ok(cli, "import", path)
+    ok(cli, "stock", "receive", "S", "12")
+    ok(cli, "order", "create", "Q", "5", "--due", day(5))
+    ok(cli, "order", "release", "1", "--partial")
+    # 10 A and 5 C, none in stock: S would have to cover 15, and has 12.
+    err = refused(cli, initdb, "consume", "1")
+    assert err.startswith("Error: not enough available C for order 1: need 5 pcs"), err
+    ok(cli, "stock", "receive", "S", "3")
+    rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
+    assert [(m["item"], m["qty"]) for m in rows] == [("S", 10), ("S", 5)]
+    assert ok(cli, "check").exit_code == 0

@@ -242,8 +242,9 @@ def _order_needs(
             materials = [
                 (by_code[c.item].id, need, c.substitutes) for c, need in explode(lines, qty, boms)
             ]
-        for mat_id, required, subs in materials:
-            left = required - used.get((order_id, mat_id), 0) - held.get((order_id, mat_id), 0)
+        cover = _covered(order_id, materials, used, by_code)
+        for (mat_id, required, subs), done in zip(materials, cover, strict=True):
+            left = required - done - held.get((order_id, mat_id), 0)
             if left > 0:
                 needs.append(
                     OrderNeed(
@@ -256,6 +257,34 @@ def _order_needs(
                     )
                 )
     return needs
+
+
+def _covered(
+    order_id: int,
+    materials: list[tuple[int, int, tuple[str, ...]]],
+    used: dict[tuple[int, int], int],
+    by_code: dict[str, items.Item],
+) -> list[int]:
+    """What each material of an order has had (micro-units), as production.covered
+    counts it: its own use, then substitutes' use beyond their own need, in order."""
+    spare: dict[int, int] = {}
+    cover: list[int] = []
+    for mat_id, required, _subs in materials:
+        own = used.get((order_id, mat_id), 0)
+        cover.append(own)
+        spare[mat_id] = max(own - required, 0)
+    for n, (mat_id, required, subs) in enumerate(materials):
+        for code in subs:
+            sub = by_code.get(code)
+            lacking = required - cover[n]
+            if lacking <= 0 or sub is None or sub.id == mat_id:
+                continue
+            have = spare.get(sub.id, used.get((order_id, sub.id), 0))
+            take = min(have, lacking)
+            if take > 0:
+                cover[n] += take
+                spare[sub.id] = have - take
+    return cover
 
 
 def _astuple(cls: type) -> Callable[[Any], tuple]:

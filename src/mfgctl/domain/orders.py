@@ -404,16 +404,14 @@ def _needs(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
     from mfgctl.domain import production  # production builds on this module
 
     held = reservations.reserved_for_order(db, order.id)
-    used = production.consumed(db, order)
+    found = materials(db, order)
+    # What is used counts substitutes consumed in a material's place (production.covered).
+    used = production.covered(db, order, found)
     return [
         reservations.Need(
-            m.position,
-            m.item,
-            m.qty,
-            used.get(m.item.id, Decimal(0)),
-            held.get(m.item.id, Decimal(0)),
+            m.position, m.item, m.qty, used[m.position], held.get(m.item.id, Decimal(0))
         )
-        for m in materials(db, order)
+        for m in found
     ]
 
 

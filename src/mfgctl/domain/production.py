@@ -270,6 +270,28 @@ def plan_takes(
     Raises:
         RuleViolation: not enough reserved and free available stock (nothing moved).
     """
+    takes, left, reserved_total, free_total = _gather(db, order, item, amount, location, lot)
+    if left > 0:
+        where = (f" lot {lot.code}" if lot else "") + (f" at {location.code}" if location else "")
+        raise RuleViolation(
+            f"not enough available {item.code}{where} for order {order.id}: need "
+            f"{q.fmt(amount)} {item.unit}, reserved for the order {q.fmt(reserved_total)}, "
+            f"free {q.fmt(free_total)}{_not_available_note(db, item, lot)}; nothing was "
+            f"consumed (receive or release the stock, or consume less)"
+        )
+    return takes
+
+
+def _gather(
+    db: sqlite3.Connection,
+    order: Order,
+    item: Item,
+    amount: Decimal,
+    location: locations.Location | None = None,
+    lot: Lot | None = None,
+) -> tuple[list[Take], Decimal, Decimal, Decimal]:
+    """As much of ``amount`` as the order's reservations and free stock give: the takes,
+    what is left, and the reserved and free totals."""
     params = {
         "order": order.id,
         "item": item.id,
@@ -294,15 +316,7 @@ def plan_takes(
     for s, take in reservations.pick(stock, left):
         takes.append(Take(s.location, s.lot_id, take))
         left -= take
-    if left > 0:
-        where = (f" lot {lot.code}" if lot else "") + (f" at {location.code}" if location else "")
-        raise RuleViolation(
-            f"not enough available {item.code}{where} for order {order.id}: need "
-            f"{q.fmt(amount)} {item.unit}, reserved for the order {q.fmt(reserved_total)}, "
-            f"free {q.fmt(free_total)}{_not_available_note(db, item, lot)}; nothing was "
-            f"consumed (receive or release the stock, or consume less)"
-        )
-    return takes
+    return takes, left, reserved_total, free_total
 
 
 def _post_takes(
@@ -353,35 +367,85 @@ def backflush(
     db: sqlite3.Connection, order: object, *, user: str, qty: object = None
 ) -> tuple[Order, list[Move]]:
     """Consume every material of an order into its WIP: for ``qty`` of output (each
-    material's frozen requirement in proportion), or else what each still lacks.
+    material's frozen requirement in proportion), or else what each still lacks (a
+    substitute already consumed in its place counts, see ``covered``).
 
-    A released order is started. All or nothing: a material short of available stock
-    refuses the whole backflush.
+    A material short of stock (reserved for the order, then free) takes the rest from
+    its substitutes, in the line's order, one for one (as MRP plans them): their stock
+    reserved for the order first, then free stock; the moves name the substitute.
+
+    A released order is started. All or nothing: a material that its substitutes cannot
+    make up for either refuses the whole backflush (the caller's transaction rolls back
+    the moves of the materials before it).
     """
     found = _running(db, order, user=user, doing="consume materials")
-    used = consumed(db, found)
-    plans: list[tuple[Item, list[Take]]] = []
+    materials = orders.materials(db, found)
+    done = covered(db, found, materials)
     if qty is not None:
         product = items.get(db, found.item)
         amount = q.parse_qty(qty, what="--qty")
         q.to_micro(amount, what=f"--qty in {product.unit}")
-    for m in orders.materials(db, found):
+    wip = _wip(db, found)
+    moves: list[Move] = []
+    for m in materials:
         if qty is not None:
             need = _share(m.qty, amount, found.qty)
         else:
-            need = max(m.qty - used.get(m.item.id, Decimal(0)), Decimal(0))
-        if need > 0:
-            plans.append((m.item, plan_takes(db, found, m.item, need)))
-    if not plans:
+            need = max(m.qty - done[m.position], Decimal(0))
+        if need <= 0:
+            continue
+        # Each material's moves are posted before the next is planned, so that two
+        # materials sharing a substitute never count the same free stock twice.
+        takes, left, _reserved, _free = _gather(db, found, m.item, need)
+        plans = [(m.item, takes)] if takes else []
+        for code in m.substitutes:
+            sub = items.find(db, code)
+            if left <= 0 or sub is None or sub.id == m.item.id:
+                continue
+            sub_takes, left, _r, _f = _gather(db, found, sub, left)
+            if sub_takes:
+                plans.append((sub, sub_takes))
+        if left > 0:
+            plan_takes(db, found, m.item, need)  # raises, naming what is short
+        for it, its_takes in plans:
+            moves += _post_takes(db, found, it, its_takes, target=wip, kind="consume", user=user)
+    if not moves:
         raise RuleViolation(
             f"order {found.id} has consumed all its materials already; record more with "
             f"mfgctl consume {found.id} --item ITEM --qty Q"
         )
-    wip = _wip(db, found)
-    moves: list[Move] = []
-    for it, takes in plans:
-        moves += _post_takes(db, found, it, takes, target=wip, kind="consume", user=user)
     return found, moves
+
+
+def covered(
+    db: sqlite3.Connection, order: Order, materials: Sequence[orders.Material] | None = None
+) -> dict[int, Decimal]:
+    """Per material (by position), how much of it the order has used: its own use, and
+    use of its substitutes beyond what they are needed for themselves.
+
+    Each material first counts its own use (up to its requirement); then use left over
+    of a substitute counts for the materials that list it, in order, up to what each
+    still lacks.
+    """
+    used = consumed(db, order)
+    materials = orders.materials(db, order) if materials is None else materials
+    spare = dict(used)
+    cover: dict[int, Decimal] = {}
+    for m in materials:
+        own = spare.get(m.item.id, Decimal(0))
+        cover[m.position] = own  # over-use counts for the material itself
+        spare[m.item.id] = max(own - m.qty, Decimal(0))
+    for m in materials:
+        for code in m.substitutes:
+            lacking = m.qty - cover[m.position]
+            sub = items.find(db, code)
+            if lacking <= 0 or sub is None or sub.id == m.item.id:
+                continue
+            take = min(spare.get(sub.id, Decimal(0)), lacking)
+            if take > 0:
+                cover[m.position] += take
+                spare[sub.id] -= take
+    return cover
 
 
 def _material_item(db: sqlite3.Connection, order: Order, item: str) -> Item:
