@@ -26,6 +26,20 @@ boms:
 """
 
 
+def shop(cli: Cli, tmp_path: Path, text: str, **stock: str) -> None:
+    """Import ``text``, receive ``stock`` (item -> "qty" or "qty@cost") and create order 1:
+    5 of the product, released (partly, if something is short)."""
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+    ok(cli, "import", path)
+    for code, amount in stock.items():
+        qty, _, cost = amount.partition("@")
+        ok(cli, "stock", "receive", code, qty, *(("--cost", cost) if cost else ()))
+    product = "P" if "code: P," in text else "Q"
+    ok(cli, "order", "create", product, "5", "--due", day(5))
+    ok(cli, "order", "release", "1", "--partial")
+
+
 def valuation(cli: Cli) -> dict[str, dict]:
     rows = json.loads(ok(cli, "report", "valuation", "-f", "json").stdout, parse_float=Decimal)
     return {r["item"]: r for r in rows}
@@ -34,15 +48,8 @@ def valuation(cli: Cli) -> dict[str, dict]:
 def test_the_substitute_is_relieved_for_the_material_it_replaced(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP, encoding="utf-8")
-    ok(cli, "import", path)
-    ok(cli, "stock", "receive", "A", "4", "--cost", "1")
-    ok(cli, "stock", "receive", "S", "10", "--cost", "3")
-    ok(cli, "stock", "receive", "B", "5", "--cost", "0.5")
     # 5 P need 10 A: only 4 in stock, so 6 S go in instead.
-    ok(cli, "order", "create", "P", "5", "--due", day(5))
-    ok(cli, "order", "release", "1", "--partial")
+    shop(cli, tmp_path, SHOP, A="4@1", S="10@3", B="5@0.5")
     ok(cli, "consume", "1", "--item", "A", "--qty", "4")
     ok(cli, "consume", "1", "--item", "S", "--qty", "6")
     ok(cli, "consume", "1", "--item", "B", "--qty", "5")
@@ -67,14 +74,7 @@ def test_the_substitute_is_relieved_for_the_material_it_replaced(
 def test_a_material_takes_its_own_wip_before_a_substitute_does(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP, encoding="utf-8")
-    ok(cli, "import", path)
-    ok(cli, "stock", "receive", "A", "20", "--cost", "1")
-    ok(cli, "stock", "receive", "S", "10", "--cost", "3")
-    ok(cli, "stock", "receive", "B", "5", "--cost", "0.5")
-    ok(cli, "order", "create", "P", "5", "--due", day(5))
-    ok(cli, "order", "release", "1")
+    shop(cli, tmp_path, SHOP, A="20@1", S="10@3", B="5@0.5")
     ok(cli, "consume", "1")  # 10 A and 5 B, as planned
     ok(cli, "consume", "1", "--item", "S", "--qty", "2")  # 2 S more, by mistake
     ok(cli, "order", "complete", "1", "--qty", "5")
@@ -107,14 +107,7 @@ def moves_of(cli: Cli, item: str) -> list[tuple[str, int]]:
 def test_backflush_makes_up_a_short_material_from_its_substitute(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP, encoding="utf-8")
-    ok(cli, "import", path)
-    ok(cli, "stock", "receive", "A", "4", "--cost", "1")
-    ok(cli, "stock", "receive", "S", "10", "--cost", "3")
-    ok(cli, "stock", "receive", "B", "5", "--cost", "0.5")
-    ok(cli, "order", "create", "P", "5", "--due", day(5))
-    ok(cli, "order", "release", "1", "--partial")  # 4 A reserved: 6 short
+    shop(cli, tmp_path, SHOP, A="4@1", S="10@3", B="5@0.5")  # 4 A reserved: 6 short
     rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
     assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 6), ("B", 5)]
     # What S covered counts: nothing is left to consume.
@@ -132,12 +125,7 @@ def test_backflush_makes_up_a_short_material_from_its_substitute(
 def test_two_materials_never_count_the_same_substitute_stock_twice(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHARED, encoding="utf-8")
-    ok(cli, "import", path)
-    ok(cli, "stock", "receive", "S", "12")
-    ok(cli, "order", "create", "Q", "5", "--due", day(5))
-    ok(cli, "order", "release", "1", "--partial")
+    shop(cli, tmp_path, SHARED, S="12")
     # 10 A and 5 C, none in stock: S would have to cover 15, and has 12.
     err = refused(cli, initdb, "consume", "1")
     assert err.startswith("Error: not enough available C for order 1: need 5 pcs"), err
