@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, day, ok, refused
+from conftest import Cli, day, dump, ok, refused
 
 SHOP = """
 items:
@@ -26,9 +26,9 @@ boms:
 """
 
 
-def shop(cli: Cli, tmp_path: Path, text: str, **stock: str) -> None:
+def shop(cli: Cli, tmp_path: Path, text: str, *, release: bool = True, **stock: str) -> None:
     """Import ``text``, receive ``stock`` (item -> "qty" or "qty@cost") and create order 1:
-    5 of the product, released (partly, if something is short)."""
+    5 of the product, released (partly, if something is short) unless not ``release``."""
     path = tmp_path / "shop.yaml"
     path.write_text(text, encoding="utf-8")
     ok(cli, "import", path)
@@ -37,7 +37,8 @@ def shop(cli: Cli, tmp_path: Path, text: str, **stock: str) -> None:
         ok(cli, "stock", "receive", code, qty, *(("--cost", cost) if cost else ()))
     product = "P" if "code: P," in text else "Q"
     ok(cli, "order", "create", product, "5", "--due", day(5))
-    ok(cli, "order", "release", "1", "--partial")
+    if release:
+        ok(cli, "order", "release", "1", "--partial")
 
 
 def valuation(cli: Cli) -> dict[str, dict]:
@@ -107,7 +108,7 @@ def moves_of(cli: Cli, item: str) -> list[tuple[str, int]]:
 def test_backflush_makes_up_a_short_material_from_its_substitute(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
-    shop(cli, tmp_path, SHOP, A="4@1", S="10@3", B="5@0.5")  # 4 A reserved: 6 short
+    shop(cli, tmp_path, SHOP, A="4@1", S="10@3", B="5@0.5")  # 4 A, and 6 S for A
     rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
     assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 6), ("B", 5)]
     # What S covered counts: nothing is left to consume.
@@ -131,5 +132,44 @@ def test_two_materials_never_count_the_same_substitute_stock_twice(
     assert err.startswith("Error: not enough available C for order 1: need 5 pcs"), err
     ok(cli, "stock", "receive", "S", "3")
     rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
-    assert [(m["item"], m["qty"]) for m in rows] == [("S", 10), ("S", 5)]
+    # The release reserved S 10 for A and the last 2 for C; C's other 3 are free stock.
+    assert [(m["item"], m["qty"]) for m in rows] == [("S", 10), ("S", 2), ("S", 3)]
     assert ok(cli, "check").exit_code == 0
+
+
+def reserved(cli: Cli) -> list[tuple[str, int]]:
+    rows = json.loads(ok(cli, "reserve", "list", "--order", "1", "-f", "json").stdout)
+    return [(r["item"], r["remaining"]) for r in rows]
+
+
+def test_release_reserves_a_substitute_for_what_a_material_lacks(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, tmp_path, SHOP, release=False, A="4@1", S="10@3", B="5@0.5")
+    # 10 A needed, 4 free: the release is not refused, S stands in for the other 6.
+    ok(cli, "order", "release", "1")
+    assert reserved(cli) == [("A", 4), ("B", 5), ("S", 6)]
+    # Reserving the order again finds nothing more to reserve (S counts for A).
+    r = ok(cli, "reserve", "ORDER-1")
+    assert r.stderr.endswith("Order 1: 0 new reservations\n"), r.stderr
+    plan = json.loads(ok(cli, "mrp", "-f", "json").stdout)
+    assert [o for o in plan["planned_orders"] if o["item"] in ("A", "S")] == []
+    rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
+    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 6), ("B", 5)]
+    assert reserved(cli) == []  # every reservation consumed
+    assert ok(cli, "check").exit_code == 0
+
+
+def test_a_shortage_the_substitutes_cannot_cover_still_refuses_the_release(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, tmp_path, SHARED, release=False, S="12")
+    # The shortage table on stderr: C lacks 3 (S had 12 for A's 10 and C's 5).
+    before = dump(initdb)
+    r = cli("order", "release", "1", "-f", "csv")
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert "item,unit,required,reserved,to_reserve,free,short\nC,pcs,5,0,5,2,3\n" in r.stderr
+    assert r.stderr.splitlines()[-1].startswith("Error: order 1 is short of C 3 pcs")
+    assert dump(initdb) == before
+    ok(cli, "order", "release", "1", "--partial")
+    assert reserved(cli) == [("S", 10), ("S", 2)]  # for A, then for C

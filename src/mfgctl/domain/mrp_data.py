@@ -34,6 +34,7 @@ from mfgctl import qty as q
 from mfgctl.domain import bom, items
 from mfgctl.domain.bom import Revision
 from mfgctl.domain.mrp import Component, DemandIn, OrderNeed, Part, Receipt, Snapshot
+from mfgctl.domain.orders import coverage
 from mfgctl.errors import InvalidInput
 
 _MICRO = q.SCALE
@@ -223,10 +224,10 @@ def _order_needs(
         "WHERE o.state IN ('planned', 'released', 'in_progress') ORDER BY m.order_id, m.position"
     ):
         frozen[order_id].append((item_id, qty, tuple(s.upper() for s in json.loads(subs))))
-    used: dict[tuple[int, int], int] = {(o, i): n for o, i, n in db.execute(_CONSUMED)}
-    held: dict[tuple[int, int], int] = {
-        (o, i): n for o, i, n in db.execute(_ORDER_RESERVED, params)
-    }
+    # Per order, per item: what it used and what it holds reserved, added up.
+    has: dict[int, dict[int, int]] = defaultdict(dict)
+    for o, i, n in (*db.execute(_CONSUMED), *db.execute(_ORDER_RESERVED, params)):
+        has[o][i] = has[o].get(i, 0) + n
     revisions = bom.revisions_by_id(db, [o[2] for o in orders if o[0] not in frozen])
     needs = []
     for order_id, item_id, bom_id, qty, due_on, state, _loc, _made in orders:
@@ -242,9 +243,15 @@ def _order_needs(
             materials = [
                 (by_code[c.item].id, need, c.substitutes) for c, need in explode(lines, qty, boms)
             ]
-        cover = _covered(order_id, materials, used, by_code)
+        # What the order has used or holds of a material, its substitutes' included
+        # (orders.coverage, as order reservations and consumption count it).
+        rows = [
+            (mat_id, required, [by_code[c].id for c in subs if c in by_code])
+            for mat_id, required, subs in materials
+        ]
+        cover = coverage(rows, has.get(order_id, {}))
         for (mat_id, required, subs), done in zip(materials, cover, strict=True):
-            left = required - done - held.get((order_id, mat_id), 0)
+            left = required - done
             if left > 0:
                 needs.append(
                     OrderNeed(
@@ -257,34 +264,6 @@ def _order_needs(
                     )
                 )
     return needs
-
-
-def _covered(
-    order_id: int,
-    materials: list[tuple[int, int, tuple[str, ...]]],
-    used: dict[tuple[int, int], int],
-    by_code: dict[str, items.Item],
-) -> list[int]:
-    """What each material of an order has had (micro-units), as production.covered
-    counts it: its own use, then substitutes' use beyond their own need, in order."""
-    spare: dict[int, int] = {}
-    cover: list[int] = []
-    for mat_id, required, _subs in materials:
-        own = used.get((order_id, mat_id), 0)
-        cover.append(own)
-        spare[mat_id] = max(own - required, 0)
-    for n, (mat_id, required, subs) in enumerate(materials):
-        for code in subs:
-            sub = by_code.get(code)
-            lacking = required - cover[n]
-            if lacking <= 0 or sub is None or sub.id == mat_id:
-                continue
-            have = spare.get(sub.id, used.get((order_id, sub.id), 0))
-            take = min(have, lacking)
-            if take > 0:
-                cover[n] += take
-                spare[sub.id] = have - take
-    return cover
 
 
 def _astuple(cls: type) -> Callable[[Any], tuple]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -400,18 +401,55 @@ def create(
     return get(db, order_id)
 
 
+def coverage(
+    materials: Sequence[tuple[int, Any, Sequence[int]]], have: Mapping[int, Any]
+) -> list[Any]:
+    """How much of each material an order has (used, or used and reserved): its own
+    first (all of it, over-use included), then what its substitutes have beyond their
+    own need, in the line's order of preference, one for one, up to what it lacks.
+
+    ``materials``: (item id, required, substitutes' item ids) in position order; ``have``:
+    per item id. Numbers are Decimals or integer micro-units alike (MRP uses the latter).
+    """
+    spare = dict(have)
+    cover = []
+    for item_id, required, _subs in materials:
+        own = spare.get(item_id, 0)
+        cover.append(own)
+        spare[item_id] = max(own - required, 0)
+    for n, (item_id, required, subs) in enumerate(materials):
+        for sub in subs:
+            lacking = required - cover[n]
+            if lacking <= 0 or sub == item_id:
+                continue
+            take = min(spare.get(sub, 0), lacking)
+            if take > 0:
+                cover[n] += take
+                spare[sub] -= take
+    return cover
+
+
+def substitute_items(db: sqlite3.Connection, material: Material) -> list[items.Item]:
+    """A material's substitutes that exist, in the line's order of preference."""
+    found = (items.find(db, code) for code in material.substitutes)
+    return [it for it in found if it is not None and it.id != material.item.id]
+
+
 def _needs(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
     from mfgctl.domain import production  # production builds on this module
 
     held = reservations.reserved_for_order(db, order.id)
+    used = production.consumed(db, order)
     found = materials(db, order)
-    # What is used counts substitutes consumed in a material's place (production.covered).
-    used = production.covered(db, order, found)
+    subs = [substitute_items(db, m) for m in found]
+    rows = [(m.item.id, m.qty, [it.id for it in s]) for m, s in zip(found, subs, strict=True)]
+    # Substitutes used, or reserved, in a material's place count for it (``coverage``).
+    by_use = coverage(rows, used)
+    both = {i: used.get(i, Decimal(0)) + held.get(i, Decimal(0)) for i in {*used, *held}}
+    by_all = coverage(rows, both)
     return [
-        reservations.Need(
-            m.position, m.item, m.qty, used[m.position], held.get(m.item.id, Decimal(0))
-        )
-        for m in found
+        reservations.Need(m.position, m.item, m.qty, by_use[n], by_all[n] - by_use[n], tuple(s))
+        for n, (m, s) in enumerate(zip(found, subs, strict=True))
     ]
 
 

@@ -398,10 +398,9 @@ def backflush(
         # materials sharing a substitute never count the same free stock twice.
         takes, left, _reserved, _free = _gather(db, found, m.item, need)
         plans = [(m.item, takes)] if takes else []
-        for code in m.substitutes:
-            sub = items.find(db, code)
-            if left <= 0 or sub is None or sub.id == m.item.id:
-                continue
+        for sub in orders.substitute_items(db, m):
+            if left <= 0:
+                break
             sub_takes, left, _r, _f = _gather(db, found, sub, left)
             if sub_takes:
                 plans.append((sub, sub_takes))
@@ -421,31 +420,12 @@ def covered(
     db: sqlite3.Connection, order: Order, materials: Sequence[orders.Material] | None = None
 ) -> dict[int, Decimal]:
     """Per material (by position), how much of it the order has used: its own use, and
-    use of its substitutes beyond what they are needed for themselves.
-
-    Each material first counts its own use (up to its requirement); then use left over
-    of a substitute counts for the materials that list it, in order, up to what each
-    still lacks.
-    """
-    used = consumed(db, order)
-    materials = orders.materials(db, order) if materials is None else materials
-    spare = dict(used)
-    cover: dict[int, Decimal] = {}
-    for m in materials:
-        own = spare.get(m.item.id, Decimal(0))
-        cover[m.position] = own  # over-use counts for the material itself
-        spare[m.item.id] = max(own - m.qty, Decimal(0))
-    for m in materials:
-        for code in m.substitutes:
-            lacking = m.qty - cover[m.position]
-            sub = items.find(db, code)
-            if lacking <= 0 or sub is None or sub.id == m.item.id:
-                continue
-            take = min(spare.get(sub.id, Decimal(0)), lacking)
-            if take > 0:
-                cover[m.position] += take
-                spare[sub.id] -= take
-    return cover
+    use of its substitutes beyond what they are needed for themselves
+    (``orders.coverage``)."""
+    found = orders.materials(db, order) if materials is None else materials
+    rows = [(m.item.id, m.qty, [s.id for s in orders.substitute_items(db, m)]) for m in found]
+    cover = orders.coverage(rows, consumed(db, order))
+    return {m.position: Decimal(c) for m, c in zip(found, cover, strict=True)}
 
 
 def _material_item(db: sqlite3.Connection, order: Order, item: str) -> Item:
@@ -799,10 +779,9 @@ def _relieve(db: sqlite3.Connection, order: Order, made: Decimal, *, user: str) 
         if need > share and m.substitutes:
             short.append((m, need - share))
     for m, left in short:
-        for code in m.substitutes:
-            sub = items.find(db, code)
-            if sub is None or left <= 0:
-                continue
+        for sub in orders.substitute_items(db, m):
+            if left <= 0:
+                break
             take = min(left, wip_qty(db, order, sub))
             if take > 0:
                 moves += _take_from_wip(

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -321,6 +322,8 @@ class Need:
     required: Decimal
     consumed: Decimal
     reserved: Decimal
+    # Items that may stand in for it, in order of preference (one for one).
+    substitutes: tuple[Item, ...] = ()
 
     @property
     def open(self) -> Decimal:
@@ -356,28 +359,53 @@ def reserve_needs(
 ) -> OrderReservation:
     """Reserve what each need still lacks, all or nothing unless ``partial``.
 
+    Each need first takes its own item's free stock; then, once every need has, what a
+    need still lacks comes from its substitutes' free stock left over (in order of
+    preference, one for one), reserved for the order under the substitute's code.
+
     Raises:
         Shortage: something is short and not ``partial`` (nothing is reserved).
     """
-    plans = []
-    shortage_rows = []
+    planned: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+
+    def take(item: Item, qty: Decimal) -> list[tuple[Stock, Decimal]]:
+        """Free stock of ``item`` not yet planned in this call, picked for ``qty``."""
+        stock = [
+            replace(s, reserved=s.reserved + planned[(item.id, s.location_id, s.lot_id)])
+            for s in available_stock(db, item)
+        ]
+        taken = pick(stock, qty)
+        for s, t in taken:
+            planned[(item.id, s.location_id, s.lot_id)] += t
+        return taken
+
+    plans: list[tuple[Need, Item, list[tuple[Stock, Decimal]]]] = []
+    short: dict[int, Decimal] = {}
     for need in needs:
-        stock = available_stock(db, need.item)
-        taken = pick(stock, need.open)
-        got = sum((t for _s, t in taken), Decimal(0))
-        plans.append((need, taken, need.open - got))
-        if got < need.open:
-            shortage_rows.append(
-                {
-                    "item": need.item.code,
-                    "unit": need.item.unit,
-                    "required": need.required,
-                    "reserved": need.reserved,
-                    "to_reserve": need.open,
-                    "free": got,
-                    "short": need.open - got,
-                }
-            )
+        taken = take(need.item, need.open)
+        plans.append((need, need.item, taken))
+        short[need.position] = need.open - sum((t for _s, t in taken), Decimal(0))
+    for need in needs:
+        for sub in need.substitutes:
+            if short[need.position] <= 0:
+                break
+            taken = take(sub, short[need.position])
+            if taken:
+                plans.append((need, sub, taken))
+                short[need.position] -= sum((t for _s, t in taken), Decimal(0))
+    shortage_rows = [
+        {
+            "item": need.item.code,
+            "unit": need.item.unit,
+            "required": need.required,
+            "reserved": need.reserved,
+            "to_reserve": need.open,
+            "free": need.open - short[need.position],
+            "short": short[need.position],
+        }
+        for need in needs
+        if short[need.position] > 0
+    ]
     if shortage_rows and not partial:
         listed = ", ".join(f"{r['item']} {q.fmt(r['short'])} {r['unit']}" for r in shortage_rows)
         raise Shortage(
@@ -386,15 +414,13 @@ def reserve_needs(
             shortage_rows,
         )
     created = []
-    for need, taken, _short in plans:
+    for _need, item, taken in plans:
         for s, t in taken:
             created.append(
-                _insert(
-                    db, need.item, s, t, ref=ref, user=user, order_id=order_id, priority=priority
-                )
+                _insert(db, item, s, t, ref=ref, user=user, order_id=order_id, priority=priority)
             )
     return OrderReservation(
-        [get(db, i) for i in created], {n.item.code: short for n, _t, short in plans}
+        [get(db, i) for i in created], {n.item.code: short[n.position] for n in needs}
     )
 
 
