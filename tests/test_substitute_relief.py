@@ -149,6 +149,9 @@ def test_release_reserves_a_substitute_for_what_a_material_lacks(
     # 10 A needed, 4 free: the release is not refused, S stands in for the other 6.
     ok(cli, "order", "release", "1")
     assert reserved(cli) == [("A", 4), ("B", 5), ("S", 6)]
+    shown = json.loads(ok(cli, "order", "show", "1", "-f", "json").stdout)
+    a = next(m for m in shown["materials"] if m["item"] == "A")
+    assert (a["reserved"], a["substituted"], a["short"]) == (4, 6, 0)
     # Reserving the order again finds nothing more to reserve (S counts for A).
     r = ok(cli, "reserve", "ORDER-1")
     assert r.stderr.endswith("Order 1: 0 new reservations\n"), r.stderr

@@ -106,8 +106,8 @@ ORDER_COLUMNS = [
     "priority", "ref", "place", "created_at", "planned_start", "planned_end",
 ]  # fmt: skip
 MATERIAL_COLUMNS = [
-    "position", "item", "name", "unit", "required", "reserved", "consumed", "variance", "free",
-    "short", "substitutes",
+    "position", "item", "name", "unit", "required", "reserved", "consumed", "substituted",
+    "variance", "free", "short", "substitutes",
 ]  # fmt: skip
 HISTORY_COLUMNS = ["at", "user", "from_state", "to_state", "note"]
 
@@ -310,22 +310,30 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
     ``consumed`` is what the order used (consumed and scrapped for it, less returns);
     ``variance`` is consumed minus the requirement for the output made so far (completed
     and scrapped output; 0 before any output is made, a negative number is under-use).
-    ``short`` is what is missing even if every free unit were taken:
-    required - consumed - reserved - free, never below zero.
+    ``substituted`` is what its substitutes stand in for it, consumed or reserved for the
+    order in its place (``coverage``). ``short`` is what is missing even if every free
+    unit were taken: required - consumed - reserved - substituted - free, never below
+    zero.
     """
     from mfgctl.domain import production  # production builds on this module
 
     held = reservations.reserved_for_order(db, order.id)
     used = production.consumed(db, order)
     required_now = {r["item"]: r["required"] for r in production.variance_rows(db, order)}
+    found = materials(db, order)
+    both = {i: used.get(i, Decimal(0)) + held.get(i, Decimal(0)) for i in {*used, *held}}
+    cover = coverage(
+        [(m.item.id, m.qty, [s.id for s in substitute_items(db, m)]) for m in found], both
+    )
     rows = []
-    for m in materials(db, order):
+    for m, covered in zip(found, cover, strict=True):
         reserved = held.get(m.item.id, Decimal(0))
         consumed = used.get(m.item.id, Decimal(0))
+        substituted = covered - consumed - reserved
         made_req = required_now.get(m.item.code, Decimal(0))
         variance = consumed - made_req if made_req else Decimal(0)
         free = reservations.free_qty(db, m.item)
-        short = max(m.qty - consumed - reserved - free, Decimal(0))
+        short = max(m.qty - covered - free, Decimal(0))
         rows.append(
             {
                 "position": m.position,
@@ -335,6 +343,7 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
                 "required": m.qty,
                 "reserved": reserved,
                 "consumed": consumed,
+                "substituted": substituted,
                 "variance": variance,
                 "free": free,
                 "short": short,
