@@ -243,16 +243,8 @@ _ORDER_RESERVATIONS = """
 
 
 def _not_available_note(db: sqlite3.Connection, item: Item, lot: Lot | None) -> str:
-    rows = db.execute(
-        "SELECT status, sum(qty) FROM balance WHERE item_id = ? AND status IS NOT NULL "
-        "AND status <> 'available' AND qty > 0 AND (? IS NULL OR lot_id = ?) GROUP BY status "
-        "ORDER BY status",
-        (item.id, lot.id if lot else None, lot.id if lot else None),
-    ).fetchall()
-    if not rows:
-        return ""
-    listed = ", ".join(f"{q.fmt(q.dec(n))} {st}" for st, n in rows)
-    return f"; not available: {listed}"
+    listed = reservations.unavailable(db, item, lot_id=lot.id if lot else None)
+    return f"; not available: {listed}" if listed else ""
 
 
 def plan_takes(

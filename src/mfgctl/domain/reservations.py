@@ -162,6 +162,21 @@ _AVAILABLE = """
 """
 
 
+def unavailable(
+    db: sqlite3.Connection, item: Item, *, lot_id: int | None = None, location_id: int | None = None
+) -> str:
+    """What of the item is in stock but not ``available`` (pending inspection, awaiting
+    release, blocked...), by status: ``"3 awaiting_release, 1 blocked"``, or ``""``.
+    For refusals that say why stock on the shelf cannot be taken."""
+    rows = db.execute(
+        "SELECT status, sum(qty) FROM balance WHERE item_id = ? AND status IS NOT NULL "
+        "AND status <> 'available' AND qty > 0 AND (? IS NULL OR lot_id = ?) "
+        "AND (? IS NULL OR location_id = ?) GROUP BY status ORDER BY status",
+        (item.id, lot_id, lot_id, location_id, location_id),
+    ).fetchall()
+    return ", ".join(f"{q.fmt(q.dec(n))} {st}" for st, n in rows)
+
+
 def available_stock(
     db: sqlite3.Connection, item: Item, *, location_id: int | None = None, lot_id: int | None = None
 ) -> list[Stock]:

@@ -136,17 +136,11 @@ def _lot_rules(it: Item, lot: str | None, serials: Sequence[str], verb: str = "s
 def _not_available_note(
     db: sqlite3.Connection, it: Item, lot: Lot | None, location_id: int | None
 ) -> str:
-    """``; not released or not available: 3 awaiting_release, 1 blocked`` or ``""``."""
-    rows = db.execute(
-        "SELECT status, sum(qty) FROM balance WHERE item_id = ? AND status IS NOT NULL "
-        "AND status <> 'available' AND qty > 0 AND (? IS NULL OR lot_id = ?) "
-        "AND (? IS NULL OR location_id = ?) GROUP BY status ORDER BY status",
-        (it.id, *(2 * [lot.id if lot else None]), *(2 * [location_id])),
-    ).fetchall()
-    if not rows:
-        return ""
-    listed = ", ".join(f"{q.fmt(q.dec(n))} {st}" for st, n in rows)
-    return f"; not shippable (not released or not available): {listed}"
+    """``; not shippable (not released or not available): 3 awaiting_release`` or ``""``."""
+    listed = reservations.unavailable(
+        db, it, lot_id=lot.id if lot else None, location_id=location_id
+    )
+    return f"; not shippable (not released or not available): {listed}" if listed else ""
 
 
 def plan(
