@@ -150,25 +150,32 @@ _LATE_PURCHASE = """
      WHERE p.state = 'open' AND p.due_on < :today
      ORDER BY p.due_on, p.id
 """
+
+
 # What waits for an item: open orders that still need it (frozen requirement not yet
-# consumed), and open sales orders for it, by due date.
-_NEEDED_BY = """
-    SELECT due, what FROM (
-        SELECT o.due_on AS due, l.code AS what
-          FROM order_material AS om
-          JOIN production_order AS o ON o.id = om.order_id
-          JOIN location AS l ON l.id = o.location_id
-         WHERE om.item_id = :item AND o.state IN ('released', 'in_progress')
-           AND om.qty > ifnull((SELECT sum(m.qty) FROM move AS m
-                                 WHERE m.ref = l.code AND m.item_id = om.item_id
-                                   AND m.kind = 'consume'), 0)
-        UNION ALL
-        SELECT d.due_on, ifnull(d.ref, 'demand ' || d.id)
-          FROM demand AS d
-         WHERE d.item_id = :item AND d.state = 'open' AND d.kind = 'sales'
-    )
-     ORDER BY due, what
-"""
+# consumed) and open sales orders for it, as (due, what). ``v_late_orders``
+# (domain/views.py) lists the same rows for each purchase order.
+def needed_by_rows(item: str, indent: int) -> str:
+    """SQL: the rows for the item ``item`` (an SQL expression); lines after the first
+    indented by ``indent`` (the view's text is kept as schema.sql has it)."""
+    lines = [
+        "SELECT o.due_on AS due, l.code AS what",
+        "  FROM order_material AS om",
+        "  JOIN production_order AS o ON o.id = om.order_id",
+        "  JOIN location AS l ON l.id = o.location_id",
+        f" WHERE om.item_id = {item} AND o.state IN ('released', 'in_progress')",
+        "   AND om.qty > ifnull((SELECT sum(m.qty) FROM move AS m",
+        "                         WHERE m.ref = l.code AND m.item_id = om.item_id",
+        "                           AND m.kind = 'consume'), 0)",
+        "UNION ALL",
+        "SELECT d.due_on, ifnull(d.ref, 'demand ' || d.id)",
+        "  FROM demand AS d",
+        f" WHERE d.item_id = {item} AND d.state = 'open' AND d.kind = 'sales'",
+    ]
+    return ("\n" + " " * indent).join(lines)
+
+
+_NEEDED_BY = f"SELECT due, what FROM ({needed_by_rows(':item', 4)}) ORDER BY due, what"
 
 
 def late(db: sqlite3.Connection, *, as_of: date | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -230,6 +230,8 @@ SELECT r.id, i.code AS item, l.code AS location, lt.code AS lot,
 
 
 def _late_orders() -> str:
+    from mfgctl.domain.supply_reports import needed_by_rows
+
     return f"""
 SELECT x.kind, x.id, x.item, x.name, x.supplier,
        {_exact(["qty", "done", "remaining"], "x")},
@@ -251,18 +253,7 @@ SELECT x.kind, x.id, x.item, x.name, x.supplier,
         SELECT 'purchase', p.id, i.code, i.name, p.supplier, p.qty, p.received,
                p.qty - p.received, i.unit, p.state, p.due_on, p.ref,
                (SELECT json_group_array(what) FROM (
-                    SELECT o.due_on AS due, l.code AS what
-                      FROM order_material AS om
-                      JOIN production_order AS o ON o.id = om.order_id
-                      JOIN location AS l ON l.id = o.location_id
-                     WHERE om.item_id = p.item_id AND o.state IN ('released', 'in_progress')
-                       AND om.qty > ifnull((SELECT sum(m.qty) FROM move AS m
-                                             WHERE m.ref = l.code AND m.item_id = om.item_id
-                                               AND m.kind = 'consume'), 0)
-                    UNION ALL
-                    SELECT d.due_on, ifnull(d.ref, 'demand ' || d.id)
-                      FROM demand AS d
-                     WHERE d.item_id = p.item_id AND d.state = 'open' AND d.kind = 'sales'
+                    {needed_by_rows("p.item_id", 20)}
                      ORDER BY 1, 2))
           FROM purchase_order AS p
           JOIN item AS i ON i.id = p.item_id
