@@ -68,15 +68,7 @@ class Item:
 
     def factor(self, unit: str | None) -> Decimal:
         """Base units in one ``unit``; raises InvalidInput if it cannot convert."""
-        if unit is None:
-            return Decimal(1)
-        found = q.unit_factor(unit, self.unit, self.units)
-        if found is None:
-            raise InvalidInput(
-                f"unit {unit!r} cannot convert to {self.code}'s base unit {self.unit!r}"
-                + (f" (known: {', '.join([self.unit, *self.units])})" if self.units else "")
-            )
-        return found
+        return unit_factor_of(self.code, self.unit, self.units, unit)
 
     def to_base(self, amount: Decimal, unit: str | None) -> Decimal:
         return amount * self.factor(unit)
@@ -98,6 +90,25 @@ class Item:
             "cost": self.cost,
             "active": self.active,
         }
+
+
+def unit_factor_of(
+    code: str, base_unit: str, units: dict[str, Decimal], unit: str | None
+) -> Decimal:
+    """Base units of item ``code`` in one ``unit`` (None: the base unit itself).
+
+    Raises:
+        InvalidInput: the unit cannot convert.
+    """
+    if unit is None:
+        return Decimal(1)
+    found = q.unit_factor(unit, base_unit, units)
+    if found is None:
+        raise InvalidInput(
+            f"unit {unit!r} cannot convert to {code}'s base unit {base_unit!r}"
+            + (f" (known: {', '.join([base_unit, *units])})" if units else "")
+        )
+    return found
 
 
 # -- parsing one field ---------------------------------------------------------------
