@@ -92,6 +92,29 @@ def test_table_report_and_fail_on_shortage(cli: Cli, shop: Path) -> None:
     assert cli("mrp", "--start", START, "--fail-on-shortage").exit_code == 0
 
 
+def test_a_long_list_of_endangered_demands_is_cut_to_five_in_text(cli: Cli, shop: Path) -> None:
+    """On a large plant one raw material endangers thousands of customer orders: a
+    text report names five and counts the rest (a cell of every label made the report
+    of a 10,000-item plant gigabytes wide); the JSON lists them all."""
+    for n in range(2, 8):  # six more sales orders: seven in all
+        due = f"2027-03-{10 + n:02d}"
+        r = cli("demand", "add", "HD", "1", "--due", due, "--kind", "sales", "--ref", f"SO-{n}")
+        assert r.exit_code == 0, r.stderr
+    r = cli("mrp", "--start", START, "-f", "plain")
+    rows = [line.split("\t") for line in r.stdout.split("\n\n")[0].splitlines()]
+    chip = next(row for row in rows if row[0] == "CHIP")
+    demands = chip[5].split("; ")
+    assert len(demands) == 6 and demands[-1] == "and 2 more"
+    assert [d.split()[2] for d in demands[:5]] == ["SO-1", "SO-2", "SO-3", "SO-4", "SO-5"]
+    planned = [line.split("\t") for line in r.stdout.split("\n\n")[1].splitlines()]
+    (chip_order,) = [row for row in planned if row[1] == "CHIP"]
+    assert chip_order[-1].endswith("; and 2 more") and chip_order[-1].count("; ") == 5
+    doc = plan_json(cli)
+    (shortage,) = [s for s in doc["shortages"] if s["item"] == "CHIP"]
+    refs = {doc["demands"][n]["ref"] for n in shortage["demands"]}
+    assert refs == {f"SO-{n}" for n in range(1, 8)}
+
+
 def test_mrp_writes_nothing(cli: Cli, shop: Path) -> None:
     before = dump(shop)
     for args in (("-f", "json"), ("-f", "table"), ("--bucket", "day")):

@@ -7,8 +7,9 @@ item's base unit, dates as ISO text.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from mfgctl import qty as q
@@ -35,6 +36,19 @@ def _unit(plan_units: dict[str, str], item: str) -> str:
     return plan_units.get(item.upper(), "")
 
 
+# The most demands (or orders) a text report names in one cell; the rest are counted.
+# On a large plant a raw material's shortage endangers thousands of customer orders:
+# the JSON document and ``mrp explain`` list every one.
+NAMED = 5
+
+
+def named(labels: Iterable[str], total: int, sep: str = "; ") -> str:
+    """The first ``NAMED`` of ``labels`` joined, and how many more of ``total`` there
+    are (``labels`` may stop after the first ``NAMED``)."""
+    shown = sep.join(islice(labels, NAMED))
+    return shown if total <= NAMED else f"{shown}{sep}and {total - NAMED:,} more"
+
+
 def shortage_rows(
     plan: Plan, units: dict[str, str], names: dict[str, str], only: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -42,6 +56,8 @@ def shortage_rows(
     for s in plan.shortages:
         if not _keep(only, s.item):
             continue
+        demands = [r for r in s.roots if r.kind != "order"]
+        orders = [r for r in s.roots if r.kind == "order"]
         rows.append(
             {
                 "item": s.item,
@@ -49,8 +65,8 @@ def shortage_rows(
                 "short": q.dec(s.qty),
                 "unit": _unit(units, s.item),
                 "first_short": s.first_date.isoformat(),
-                "demands": "; ".join(r.label for r in s.roots if r.kind != "order"),
-                "orders": ", ".join(f"ORDER-{r.id}" for r in s.roots if r.kind == "order"),
+                "demands": named((r.label for r in demands), len(demands)),
+                "orders": named((f"ORDER-{r.id}" for r in orders), len(orders), ", "),
             }
         )
     return rows
@@ -83,7 +99,7 @@ def planned_rows(
             "unit": _unit(units, o.item),
             "release": o.release.isoformat(),
             "due": o.due.isoformat(),
-            "for": "; ".join(r.label for r in plan.roots_of(o.demands)),
+            "for": named((plan.roots[n].label for n in o.demands), len(o.demands)),
         }
         for o in sorted(plan.planned, key=lambda o: (o.release, o.id))
         if _keep(only, o.item)
