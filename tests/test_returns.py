@@ -6,6 +6,7 @@ like any unit in house; every refusal leaves the database unchanged."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -175,3 +176,24 @@ def test_returns_never_exceed_what_went_out(cli: Cli, widgets: Path, amounts: li
     assert in_house + row["qty"] - row["returned"] == 20
     assert 0 <= row["returned"] <= 10
     assert cli("check").exit_code == 0
+
+
+def test_a_return_comes_back_at_the_cost_it_left_with(cli: Cli, initdb: Path) -> None:
+    """Returned goods re-enter valued stock at the moving average in effect when the
+    shipment left, not at today's: 10 in at 10, 5 shipped (at 10), 10 in at 20 (15 at
+    16.666667); 2 back at 10 make 17 at (15 x 16.666667 + 2 x 10) / 17 = 15.882353."""
+    ok(cli, "item", "add", "GADGET", "--name", "Gadget", "--type", "finished", "--unit", "pcs",
+       "--make-or-buy", "buy")  # fmt: skip
+    ok(cli, "stock", "receive", "GADGET", "10", "--cost", "10")
+    ok(cli, "ship", "GADGET", "5", "--to", "Acme")
+    ok(cli, "stock", "receive", "GADGET", "10", "--cost", "20")
+    (before,) = as_json(cli, "report", "valuation")
+    assert before["average_cost"] == Decimal("16.666667")
+    ok(cli, "return", "SHIP-1", "2", "--reason", "unopened", "--status", "available")
+    (after,) = as_json(cli, "report", "valuation")
+    assert (after["qty"], after["average_cost"]) == (17, Decimal("15.882353"))
+    assert after["value"] == Decimal("270.000001")  # 17 x 15.882353
+    # The view replays the same moves and agrees.
+    with sqlite3.connect(initdb) as c:
+        view = c.execute("SELECT average_cost_micro FROM v_valuation").fetchone()
+    assert view == (15_882_353,)

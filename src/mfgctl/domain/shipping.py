@@ -555,6 +555,20 @@ _OUT = """
 """
 
 
+def _cost_when_shipped(db: sqlite3.Connection, item_id: int, reference: str) -> Decimal | None:
+    """The item's moving average in effect when the shipment left (None if it had
+    none): what a return brings back into valued stock, as the shipment took it out."""
+    from mfgctl.domain import valuation
+
+    first = db.execute(
+        "SELECT effective_at, seq FROM move WHERE ref = ? AND kind = 'ship' ORDER BY seq LIMIT 1",
+        (reference,),
+    ).fetchone()
+    if first is None:
+        return None
+    return valuation.averages(db, [item_id]).average_at(item_id, first[0], first[1])
+
+
 def return_goods(
     db: sqlite3.Connection,
     *,
@@ -570,8 +584,9 @@ def return_goods(
 ) -> Return:
     """Take back ``qty`` of what a shipment sent: from CUSTOMER into ``location`` with
     ``status`` (pending inspection unless said otherwise), kind ``customer_return``, ref
-    ``SHIP-<id>``. Never more than the shipment sent of that lot, less what came back
-    already. The sales demand the shipment fulfilled stays as it is.
+    ``SHIP-<id>``, at the unit cost the goods left with (the item's moving average when
+    the shipment left). Never more than the shipment sent of that lot, less what came
+    back already. The sales demand the shipment fulfilled stays as it is.
 
     Raises:
         InvalidInput: bad quantity, unit, status or reason; lot or serials not fitting
@@ -619,6 +634,7 @@ def return_goods(
         takes = [(next(iter(out.values()))["lot"] if out else None, amount)]
     else:
         takes = [(lot.strip() if lot else None, amount)]
+    cost = _cost_when_shipped(db, it.id, reference)
     moves: list[Move] = []
     for code, n in takes:
         still = out.get((code or "").upper())
@@ -643,6 +659,7 @@ def return_goods(
                 lot=lot_row,
                 reason=f"returned by {customer}: {why}",
                 ref=reference,
+                unit_cost=cost,
             )
         )
     return Return(

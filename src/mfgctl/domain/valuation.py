@@ -13,7 +13,8 @@ the ledger in effective-date order (the sequence number breaking ties, as
     outflow of any q:                                   A unchanged, Q := Q - q
 
 - The cost ``c`` of an inflow is the move's unit cost: ``stock receive --cost``, a
-  purchase order's cost (``purchase receive``), an opening balance's ``cost``.
+  purchase order's cost (``purchase receive``), an opening balance's ``cost``, a
+  customer return's (the average when its shipment left, set by ``shipping``).
 - An inflow without a cost (a receipt without ``--cost``, a count or adjustment that
   adds, an opening balance without ``cost``) comes in at the current average, so the
   average does not change; if the item has none yet, at its standard cost (``cost``);
