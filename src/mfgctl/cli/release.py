@@ -14,7 +14,7 @@ from mfgctl.cli._common import FormatOpt, done, group, session, user
 from mfgctl.render import Format, emit
 
 app = group(
-    "Release finished goods: mfgctl release LOT [--item I] [--location LOC] (short for "
+    "Release finished goods: mfgctl release LOT [--item I] [--location LOC] [--qty Q] (short for "
     "mfgctl release lot ...) moves a lot from awaiting_release to available once every "
     "release criterion is met; mfgctl release check signs one off; mfgctl release status "
     "lists the lots waiting.",
@@ -37,13 +37,18 @@ def lot_cmd(
         str | None,
         typer.Option("--location", "-l", help="Only the stock at this location (default: all)."),
     ] = None,
+    qty: Annotated[
+        str | None,
+        typer.Option("--qty", help="How much (default: all of it awaiting release there)."),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Release a lot: its awaiting_release stock becomes available, when every criterion is met."""
+    """Release a lot: its awaiting_release stock becomes available, when every criterion is
+    met for that quantity."""
     from mfgctl.domain import release
 
     with session(ctx) as db:
-        moves = release.release(db, lot=lot, item=item, user=user(ctx), location=location)
+        moves = release.release(db, lot=lot, item=item, user=user(ctx), location=location, qty=qty)
     emit([m.as_row() for m in moves], fmt)
 
 

@@ -6,10 +6,25 @@ packaging, documentation]``. Each criterion is met by a *sign-off* of that lot
 (``release_signoff``: who, when, a note), except ``inspection``, which is met by a
 recorded pass inspection of the lot (``domain.quality``), never by a signature.
 
-Releasing moves the lot's ``awaiting_release`` stock to ``available`` at the same
-location, one move per location. It is refused, listing the unmet criteria, while any
-criterion is unmet. Release works per lot: an item with release criteria should be lot-
-or serial-tracked.
+The criteria are checked for the quantity being released, not only for the lot:
+
+- ``inspection`` covers what a pass vouches for. A pass accepts the lot as it stands when
+  it is recorded (lot acceptance: the inspector chooses the sample), so it covers every
+  unit of the lot then in ``awaiting_release`` or put there by the pass. Units that enter
+  ``awaiting_release`` later without a pass (output completed into the lot afterwards,
+  an adjustment, an unblock) are not covered until the lot passes again. Units that
+  leave ``awaiting_release`` other than by a release (failed, reworked, held, counted
+  out) are taken from the covered ones first: what nobody can vouch for is inspected
+  again. A release uses up what it moves. The count is kept for the lot as a whole,
+  replayed from the ledger and the inspection records (``coverage``).
+- A sign-off is recorded once per lot and criterion (the schema allows one) and holds
+  for the whole lot.
+
+Releasing moves the lot's ``awaiting_release`` stock (all of it, or ``qty``) to
+``available`` at the same location, one move per location. It is refused, naming the
+lot, the quantity and the unmet criteria, while any criterion is unmet for that
+quantity. Release works per lot: an item with release criteria should be lot- or
+serial-tracked.
 """
 
 from __future__ import annotations
@@ -95,12 +110,71 @@ def _signed(db: sqlite3.Connection, item: Item, lot: Lot) -> dict[str, tuple[str
     return {r["criterion"]: (r["user"], r["at"]) for r in rows}
 
 
-def met_criteria(db: sqlite3.Connection, item: Item, lot: Lot) -> tuple[list[str], list[str]]:
-    """(met, unmet) criteria of a lot, each in the item's order."""
+# The lot's history in and out of ``awaiting_release`` (transfers between two
+# awaiting_release places do not count), with the passes recorded on stock already there
+# (which move nothing), in the order it happened.
+_HISTORY = """
+    SELECT m.recorded_at AS at, m.seq, m.qty,
+           CASE WHEN m.to_status IS NOT 'awaiting_release' THEN 'out'
+                WHEN n.result = 'pass' AND n.from_status <> 'rework' THEN 'passed_in'
+                ELSE 'in' END AS event
+      FROM move AS m LEFT JOIN inspection AS n ON n.move_seq = m.seq
+     WHERE m.item_id = :item AND m.lot_id = :lot
+       AND (m.from_status IS 'awaiting_release') <> (m.to_status IS 'awaiting_release')
+    UNION ALL
+    SELECT n.at, NULL, n.qty, 'pass' FROM inspection AS n
+     WHERE n.item_id = :item AND n.lot_id = :lot AND n.result = 'pass'
+       AND n.from_status = 'awaiting_release' AND n.move_seq IS NULL
+     ORDER BY at, seq
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of a lot awaits release, and how much of that a pass vouches for."""
+
+    waiting: Decimal
+    passed: Decimal
+
+
+def coverage(db: sqlite3.Connection, item: Item, lot: Lot) -> Coverage:
+    """The lot's ``awaiting_release`` stock (every location) and the part of it covered
+    by a pass inspection, replayed from its history (see the module docstring)."""
+    waiting = passed = Decimal(0)
+    for row in db.execute(_HISTORY, {"item": item.id, "lot": lot.id}):
+        n = q.dec(row["qty"])
+        if row["event"] == "out":
+            waiting -= n
+            # A release moves covered units; anything else may have taken covered ones.
+            passed = max(Decimal(0), passed - n)
+        elif row["event"] == "in":
+            waiting += n
+        elif row["event"] == "passed_in":
+            waiting += n
+            passed = waiting
+        else:  # a pass of stock already awaiting release
+            passed = waiting
+    return Coverage(waiting=max(waiting, Decimal(0)), passed=min(passed, max(waiting, Decimal(0))))
+
+
+def met_criteria(
+    db: sqlite3.Connection, item: Item, lot: Lot, qty: Decimal | None = None
+) -> tuple[list[str], list[str]]:
+    """(met, unmet) criteria of a lot for releasing ``qty`` (default: all of it that
+    awaits release), each in the item's order.
+
+    ``inspection`` is met when a pass covers that much (and, with nothing awaiting
+    release, only once the lot has passed: the criterion is still open).
+    """
     signed = _signed(db, item, lot)
     met, unmet = [], []
     for criterion in item.release_criteria:
-        ok = quality.passed(db, item, lot) if criterion == INSPECTION else criterion in signed
+        if criterion == INSPECTION:
+            cov = coverage(db, item, lot)
+            amount = cov.waiting if qty is None else qty
+            ok = cov.passed >= amount > 0 or (amount == 0 and quality.passed(db, item, lot))
+        else:
+            ok = criterion in signed
         (met if ok else unmet).append(criterion)
     return met, unmet
 
@@ -159,13 +233,21 @@ def release(
     user: str,
     item: str | None = None,
     location: str | None = None,
+    qty: object = None,
 ) -> list[Move]:
     """Move a lot's ``awaiting_release`` stock to ``available`` (at every location, or
-    at ``location``) once every release criterion is met.
+    at ``location``) once every release criterion is met for that quantity.
+
+    Args:
+        qty: how much (base unit); default all of it that awaits release there. Taken
+            from the locations in code order.
 
     Raises:
-        RuleViolation: a criterion is unmet (the message lists them), or nothing of the
-            lot awaits release there (the message says where its stock is).
+        InvalidInput: a bad quantity.
+        RuleViolation: a criterion is unmet for that quantity (the message names the lot,
+            the quantity, the unmet criteria and how much a pass covers), more is asked
+            than awaits release, or nothing of the lot awaits release there (the message
+            says where its stock is).
     """
     it, lot_row = find_lot(db, lot, item)
     what = quality.describe(it, lot_row)
@@ -178,35 +260,73 @@ def release(
             raise RuleViolation(f"{what} has no stock{at}: nothing to release")
         where = ", ".join(f"{s} at {lc} ({q.fmt(n)} {it.unit})" for lc, s, n in stock)
         raise RuleViolation(f"{what} has nothing awaiting release{at}: it is {where}")
-    met, unmet = met_criteria(db, it, lot_row)
-    if unmet:
-        done = f" (met: {', '.join(met)})" if met else ""
-        steps = []
-        if INSPECTION in unmet:
-            steps.append(f"mfgctl inspect {it.code} --lot {lot_row.code} --pass")
-        if any(c != INSPECTION for c in unmet):
-            steps.append(f"mfgctl release check {lot_row.code} CRITERION")
+    here = sum((n for _, n in waiting), Decimal(0))
+    amount = here if qty is None else it.to_base(q.parse_qty(qty, what="--qty"), None)
+    q.to_micro(amount, what="--qty")
+    if amount > here:
         raise RuleViolation(
-            f"{what} cannot be released: criteria not met: {', '.join(unmet)}{done}; "
-            f"next: {' and '.join(steps)}"
+            f"only {q.fmt(here)} {it.unit} of {what} await release{at}, not {q.fmt(amount)}"
         )
+    met, unmet = met_criteria(db, it, lot_row, amount)
+    if unmet:
+        raise RuleViolation(_refusal(db, it, lot_row, amount, at, met, unmet))
     reason = "release: " + (
         f"criteria met: {', '.join(met)}" if met else f"{it.code} has no release criteria"
     )
-    return [
-        ledger.post(
-            db,
-            item=it,
-            qty=n,
-            source=ledger.real_place(db, lc, "awaiting_release"),
-            target=ledger.real_place(db, lc, "available"),
-            lot=lot_row,
-            kind="release",
-            user=user,
-            reason=reason,
+    moves = []
+    left = amount
+    for lc, n in waiting:
+        if left <= 0:
+            break
+        part = min(n, left)
+        left -= part
+        moves.append(
+            ledger.post(
+                db,
+                item=it,
+                qty=part,
+                source=ledger.real_place(db, lc, "awaiting_release"),
+                target=ledger.real_place(db, lc, "available"),
+                lot=lot_row,
+                kind="release",
+                user=user,
+                reason=reason,
+            )
         )
-        for lc, n in waiting
-    ]
+    return moves
+
+
+def _refusal(
+    db: sqlite3.Connection,
+    it: Item,
+    lot_row: Lot,
+    amount: Decimal,
+    at: str,
+    met: list[str],
+    unmet: list[str],
+) -> str:
+    """One line: the lot, the unmet criteria, how much of the quantity a pass covers,
+    and the next steps."""
+    what = quality.describe(it, lot_row)
+    done = f" (met: {', '.join(met)})" if met else ""
+    text = f"{what} cannot be released: criteria not met: {', '.join(unmet)}{done}"
+    steps, alternative = [], ""
+    if INSPECTION in unmet:
+        passed = coverage(db, it, lot_row).passed
+        to_release = f"{q.fmt(amount)} {it.unit} to release{at}"
+        if passed > 0:
+            text += f"; a pass inspection covers only {q.fmt(passed)} of the {to_release}"
+            if unmet == [INSPECTION]:
+                alternative = (
+                    f", or release the covered part: mfgctl release {lot_row.code} "
+                    f"--qty {q.fmt(passed)}"
+                )
+        else:
+            text += f"; no pass inspection covers the {to_release}"
+        steps.append(f"mfgctl inspect {it.code} --lot {lot_row.code} --pass")
+    if any(c != INSPECTION for c in unmet):
+        steps.append(f"mfgctl release check {lot_row.code} CRITERION")
+    return f"{text}; next: {' and '.join(steps)}{alternative}"
 
 
 @dataclass(frozen=True, slots=True)
