@@ -149,3 +149,29 @@ def test_order_places_are_not_user_locations(cli: Cli, shop: Path) -> None:
         )
     finally:
         conn.close()
+
+
+def test_a_started_order_can_be_finished_short_with_final_alone(cli: Cli, shop: Path) -> None:
+    for args in (("order", "create", "HD", "3", "--due", day(7)),
+                 ("order", "release", "1", "--partial"), ("order", "start", "1"),
+                 ("consume", "1", "--item", "PCB", "--qty", "3"),
+                 ("order", "complete", "1", "--qty", "1")):  # fmt: skip
+        r = cli(*args)
+        assert r.exit_code == 0, r.stderr
+    err = refused(cli, shop, "order", "complete", "1", "--qty", "0")
+    assert err == (
+        "Error: give a --qty (or --scrap) greater than zero, or --final alone to finish the "
+        "order short\n"
+    )
+    r = cli("order", "complete", "1", "--final")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == ""
+    assert "Finished order 1 short: it is completed" in r.stderr
+    shown = as_json(cli, "order", "show", "1")
+    assert shown["order"][0]["state"] == "completed"
+    assert shown["history"][-1]["note"] == "finished short: 1 good, 0 scrapped of 3"
+    # The close returns the 2 PCB that the two units never made left in the WIP.
+    r = cli("order", "close", "1", "--return-unconsumed", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    (pcb,) = [row for row in json.loads(r.stdout) if row["item"] == "PCB"]
+    assert (pcb["required"], pcb["returned"]) == (1, 2)

@@ -116,7 +116,8 @@ def test_backflush_makes_up_a_short_material_from_its_substitute(
 ) -> None:
     shop(cli, tmp_path, SHOP, A="4@1", S="10@3", B="5@0.5")  # 4 A, and 6 S for A
     rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
-    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 6), ("B", 5)]
+    # Every material's own stock first, then what substitutes make up.
+    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("B", 5), ("S", 6)]
     # What S covered counts: nothing is left to consume.
     r = cli("consume", "1")
     assert r.exit_code == 1 and "has consumed all its materials already" in r.stderr
@@ -164,7 +165,8 @@ def test_release_reserves_a_substitute_for_what_a_material_lacks(
     plan = json.loads(ok(cli, "mrp", "-f", "json").stdout)
     assert [o for o in plan["planned_orders"] if o["item"] in ("A", "S")] == []
     rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
-    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 6), ("B", 5)]
+    # Every material's own stock first, then what substitutes make up.
+    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("B", 5), ("S", 6)]
     assert reserved(cli) == []  # every reservation consumed
     assert ok(cli, "check").exit_code == 0
 
@@ -222,3 +224,80 @@ def test_substitutes_never_over_reserve_nor_over_consume(
         assert check.exit_code == 0, check.stdout
         for r in json.loads(run("stock", "-f", "json").stdout):
             assert r["free"] >= 0, r
+
+
+OWN_LINE = """
+items:
+  - {code: P, name: Product, type: finished, unit: pcs, make_or_buy: make}
+  - {code: A, name: Part A, type: component, unit: pcs, make_or_buy: buy}
+  - {code: S, name: Stand-in for A and a material, type: component, unit: pcs, make_or_buy: buy}
+boms:
+  - item: P
+    lines:
+      - {item: A, qty: 2, substitutes: [S]}
+      - {item: S, qty: 1}
+"""
+
+
+def test_a_substitute_that_is_a_material_too_keeps_its_own_lines_share(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # 5 P need 10 A and 5 S: 4 A, so 6 S stand in for A; 11 S cover both. The release
+    # reserves all of it; the backflush must not give S's own line's stock to A first.
+    shop(cli, tmp_path, OWN_LINE, A="4", S="11")
+    rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
+    assert [(m["item"], m["qty"]) for m in rows] == [("A", 4), ("S", 5), ("S", 6)]
+    r = cli("consume", "1")
+    assert r.exit_code == 1 and "has consumed all its materials already" in r.stderr
+
+
+def test_one_short_of_a_substitute_that_is_a_material_too_is_refused_whole(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, tmp_path, OWN_LINE, A="4", S="10")  # released with A one short
+    before = dump(initdb)
+    err = refused(cli, initdb, "consume", "1")
+    assert err == (
+        "Error: not enough available A for order 1: need 10 pcs; its own stock and its "
+        "substitutes' (S), reserved for the order or free, give 9; nothing was consumed "
+        "(receive or release the stock, or consume less)\n"
+    )
+    assert dump(initdb) == before
+
+
+def test_scrap_straight_from_stock_still_leaves_the_material_to_bring_in(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # 5 P need 10 A. Dropping 3 S in the stores is a loss for the order (its cost and
+    # variance) but brings nothing into its WIP: the backflush still brings 10 A.
+    shop(cli, tmp_path, SHOP, A="10", S="5", B="5")
+    ok(cli, "consume", "1", "--item", "S", "--scrap", "3", "--reason", "dropped", "--from-stock")
+    rows = json.loads(ok(cli, "consume", "1", "-f", "json").stdout)
+    assert sorted((m["item"], m["qty"]) for m in rows) == [("A", 10), ("B", 5)]
+    shown = {m["item"]: m for m in json.loads(ok(cli, "order", "show", "1", "-f", "json").stdout)[
+        "materials"]}  # fmt: skip
+    assert (shown["A"]["consumed"], shown["A"]["substituted"], shown["A"]["short"]) == (10, 0, 0)
+
+
+def test_close_lists_and_clears_a_substitute_like_any_material(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # 5 P: 4 A, 6 S for A, 5 B consumed; only 4 P made, so 8 A are relieved (4 A and
+    # 4 S) and 4 B: 2 S and 1 B are left in WIP, and the close returns both.
+    shop(cli, tmp_path, SHOP, A="4@1", S="10@3", B="5@0.5")
+    ok(cli, "consume", "1")
+    ok(cli, "order", "complete", "1", "--qty", "4", "--final")
+    r = ok(cli, "order", "close", "1", "--return-unconsumed", "-f", "json")
+    rows = {x["item"]: x for x in json.loads(r.stdout, parse_float=Decimal)}
+    assert [(x["item"], x["required"], x["consumed"], x["variance"], x["returned"])
+            for x in rows.values()] == [
+        ("A", 8, 4, -4, 0),
+        ("B", 4, 4, 0, 1),
+        ("S", 0, 4, 4, 2),
+    ]  # fmt: skip
+    # The rows' actual cost adds up to the order's (4 x 1 + 4 x 0.5 + 4 x 3 = 18).
+    assert sum(x["actual_cost"] for x in rows.values()) == 18
+    assert "actual 18" in r.stderr
+    # Nothing is left in the order's WIP: the 2 S are back in stock.
+    assert valuation(cli)["S"]["wip"] == 0 and valuation(cli)["S"]["qty"] == 6
+    assert ok(cli, "check").exit_code == 0

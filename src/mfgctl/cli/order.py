@@ -221,7 +221,14 @@ def complete_cmd(
             reason=reason,
         )
     moves = [m.as_row() for m in result.moves]
-    emit(moves, fmt, columns=MOVE_COLUMNS, title=f"Order {result.order.id} moves")
+    if moves or fmt is Format.json:
+        emit(moves, fmt, columns=MOVE_COLUMNS, title=f"Order {result.order.id} moves")
+    if not moves:
+        done(
+            f"Finished order {result.order.id} short: it is {result.order.state} "
+            f"(close it to return or use up what is left in its WIP)"
+        )
+        return
     lots = f" ({', '.join(result.lots)})" if result.lots else ""
     scrapped = f", {fmt_q(result.scrapped)} scrapped" if result.scrapped else ""
     done(

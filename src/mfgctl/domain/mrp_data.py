@@ -61,16 +61,16 @@ _OPEN_ORDERS = """
       FROM production_order AS o
      WHERE o.state IN ('planned', 'released', 'in_progress')
 """
-# What each open order used of each item (as production.consumed, for every order).
+# What of each item reached each open order's WIP (as production.delivered, for every
+# order): scrap straight from stock never did, so the order still needs it.
 _CONSUMED = """
     SELECT o.id, m.item_id,
            sum(CASE WHEN m.kind = 'consume' AND m.to_location_id = o.location_id THEN m.qty
-                    WHEN m.kind = 'scrap' AND m.from_status IS NOT NULL THEN m.qty
                     WHEN m.kind = 'return' AND m.from_location_id = o.location_id THEN -m.qty
                     ELSE 0 END)
       FROM production_order AS o
       JOIN location AS l ON l.id = o.location_id
-      JOIN move AS m ON m.ref = l.code AND m.kind IN ('consume', 'scrap', 'return')
+      JOIN move AS m ON m.ref = l.code AND m.kind IN ('consume', 'return')
      WHERE o.state IN ('planned', 'released', 'in_progress')
      GROUP BY o.id, m.item_id
 """

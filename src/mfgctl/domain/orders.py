@@ -319,9 +319,10 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
 
     held = reservations.reserved_for_order(db, order.id)
     used = production.consumed(db, order)
+    into = production.delivered(db, order)
     required_now = {r["item"]: r["required"] for r in production.variance_rows(db, order)}
     found = materials(db, order)
-    both = {i: used.get(i, Decimal(0)) + held.get(i, Decimal(0)) for i in {*used, *held}}
+    both = {i: into.get(i, Decimal(0)) + held.get(i, Decimal(0)) for i in {*into, *held}}
     cover = coverage(
         [(m.item.id, m.qty, [s.id for s in substitute_items(db, m)]) for m in found], both
     )
@@ -329,7 +330,7 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
     for m, covered in zip(found, cover, strict=True):
         reserved = held.get(m.item.id, Decimal(0))
         consumed = used.get(m.item.id, Decimal(0))
-        substituted = covered - consumed - reserved
+        substituted = covered - into.get(m.item.id, Decimal(0)) - reserved
         made_req = required_now.get(m.item.code, Decimal(0))
         variance = consumed - made_req if made_req else Decimal(0)
         free = reservations.free_qty(db, m.item)
@@ -448,7 +449,7 @@ def _needs(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
     from mfgctl.domain import production  # production builds on this module
 
     held = reservations.reserved_for_order(db, order.id)
-    used = production.consumed(db, order)
+    used = production.delivered(db, order)
     found = materials(db, order)
     subs = [substitute_items(db, m) for m in found]
     rows = [(m.item.id, m.qty, [it.id for it in s]) for m, s in zip(found, subs, strict=True)]

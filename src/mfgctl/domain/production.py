@@ -100,6 +100,18 @@ _CONSUMED = """
      WHERE m.ref = :ref AND m.kind IN ('consume', 'scrap', 'return')
      GROUP BY m.item_id
 """
+# Per item, what reached the order's WIP: consumed into it less returned from it. Scrap
+# straight from stock is use (``_CONSUMED``) but never reached the WIP: the order still
+# needs that material, so what is left to bring in is counted from this.
+_DELIVERED = """
+    SELECT m.item_id,
+           sum(CASE WHEN m.kind = 'consume' AND m.to_location_id = :loc THEN m.qty
+                    WHEN m.kind = 'return' AND m.from_location_id = :loc THEN -m.qty
+                    ELSE 0 END)
+      FROM move AS m
+     WHERE m.ref = :ref AND m.kind IN ('consume', 'return')
+     GROUP BY m.item_id
+"""
 # The order's output: good units into stock, scrapped units out of its place.
 _OUTPUT = """
     SELECT ifnull(sum(CASE WHEN kind = 'output' THEN qty ELSE 0 END), 0),
@@ -113,11 +125,22 @@ _WIP_LOTS = """
 """
 
 
-def consumed(db: sqlite3.Connection, order: Order) -> dict[int, Decimal]:
-    """Per item id, what the order has used (consumed and scrapped for it, less returns)."""
+def _per_item(db: sqlite3.Connection, order: Order, sql: str) -> dict[int, Decimal]:
     loc = locations.get(db, order.location)
-    rows = db.execute(_CONSUMED, {"ref": order.reference, "loc": loc.id})
+    rows = db.execute(sql, {"ref": order.reference, "loc": loc.id})
     return {item_id: q.dec(total) for item_id, total in rows}
+
+
+def consumed(db: sqlite3.Connection, order: Order) -> dict[int, Decimal]:
+    """Per item id, what the order has used (consumed and scrapped for it, less returns):
+    its actual material, for variance and cost."""
+    return _per_item(db, order, _CONSUMED)
+
+
+def delivered(db: sqlite3.Connection, order: Order) -> dict[int, Decimal]:
+    """Per item id, what reached the order's WIP (consumed less returned): what counts
+    against its requirement when working out what it still needs."""
+    return _per_item(db, order, _DELIVERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +402,11 @@ def backflush(
         q.to_micro(amount, what=f"--qty in {product.unit}")
     wip = _wip(db, found)
     moves: list[Move] = []
+    # First every material takes its own stock, then a short one its substitutes': a
+    # substitute that is a material of the order too keeps what its own line needs
+    # (as ``order release`` reserves). Each take is posted before the next is planned,
+    # so two materials sharing an item never count the same free stock twice.
+    short: list[tuple[orders.Material, Decimal, Decimal]] = []
     for m in materials:
         if qty is not None:
             need = _share(m.qty, amount, found.qty)
@@ -386,20 +414,29 @@ def backflush(
             need = max(m.qty - done[m.position], Decimal(0))
         if need <= 0:
             continue
-        # Each material's moves are posted before the next is planned, so that two
-        # materials sharing a substitute never count the same free stock twice.
+        subs = orders.substitute_items(db, m)
         takes, left, _reserved, _free = _gather(db, found, m.item, need)
-        plans = [(m.item, takes)] if takes else []
-        for sub in orders.substitute_items(db, m):
+        if left > 0 and not subs:
+            plan_takes(db, found, m.item, need)  # raises, naming what is short
+        moves += _post_takes(db, found, m.item, takes, target=wip, kind="consume", user=user)
+        if left > 0:
+            short.append((m, need, left))
+    for m, need, left in short:
+        subs = orders.substitute_items(db, m)
+        for sub in subs:
             if left <= 0:
                 break
             sub_takes, left, _r, _f = _gather(db, found, sub, left)
-            if sub_takes:
-                plans.append((sub, sub_takes))
+            moves += _post_takes(db, found, sub, sub_takes, target=wip, kind="consume", user=user)
         if left > 0:
-            plan_takes(db, found, m.item, need)  # raises, naming what is short
-        for it, its_takes in plans:
-            moves += _post_takes(db, found, it, its_takes, target=wip, kind="consume", user=user)
+            names = ", ".join(s.code for s in subs)
+            raise RuleViolation(
+                f"not enough available {m.item.code} for order {found.id}: need "
+                f"{q.fmt(need)} {m.item.unit}; its own stock and its substitutes' ({names}), "
+                f"reserved for the order or free, give {q.fmt(need - left)}"
+                f"{_not_available_note(db, m.item, None)}; nothing was consumed (receive or "
+                "release the stock, or consume less)"
+            )
     if not moves:
         raise RuleViolation(
             f"order {found.id} has consumed all its materials already; record more with "
@@ -411,12 +448,12 @@ def backflush(
 def covered(
     db: sqlite3.Connection, order: Order, materials: Sequence[orders.Material] | None = None
 ) -> dict[int, Decimal]:
-    """Per material (by position), how much of it the order has used: its own use, and
-    use of its substitutes beyond what they are needed for themselves
-    (``orders.coverage``)."""
+    """Per material (by position), how much of it has reached the order's WIP: its own,
+    and its substitutes' beyond what they are needed for themselves
+    (``orders.coverage``). Scrap straight from stock does not count: it never arrived."""
     found = orders.materials(db, order) if materials is None else materials
     rows = [(m.item.id, m.qty, [s.id for s in orders.substitute_items(db, m)]) for m in found]
-    cover = orders.coverage(rows, consumed(db, order))
+    cover = orders.coverage(rows, delivered(db, order))
     return {m.position: Decimal(c) for m, c in zip(found, cover, strict=True)}
 
 
@@ -614,7 +651,7 @@ def complete(
     The output comes out of the order's place into stock (see ``output_status``); the
     components' frozen requirement for the units made is relieved from the WIP (never
     more than it holds). The order is ``completed`` when its output reaches its quantity,
-    or with ``final``.
+    or with ``final`` (alone, with no output, it finishes the order short as it stands).
     """
     found = orders.get(db, order)
     if found.state != "in_progress":
@@ -633,9 +670,25 @@ def complete(
     if scrap is not None:
         bad = q.parse_qty(scrap, what="--scrap")
         q.to_micro(bad, what=f"--scrap in {product.unit}")
-    if good + bad <= 0:
-        raise InvalidInput("give a --qty (or --scrap) greater than zero")
     done = output(db, found)
+    if good + bad <= 0:
+        if not final:
+            raise InvalidInput(
+                "give a --qty (or --scrap) greater than zero, or --final alone to finish "
+                "the order short"
+            )
+        # Finished short: nothing more is made; close returns or uses up the WIP.
+        current = orders.transition(
+            db,
+            found,
+            "completed",
+            user=user,
+            note=(
+                f"finished short: {q.fmt(done.good)} good, {q.fmt(done.scrapped)} scrapped "
+                f"of {q.fmt(found.qty)}"
+            ),
+        )
+        return Completion(current, good, bad, output_status(product), [], [])
     left = found.qty - done.made
     if good + bad > left:
         raise RuleViolation(
@@ -801,23 +854,48 @@ VARIANCE_COLUMNS = ["item", "unit", "required", "consumed", "variance", "returne
 
 
 def variance_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
-    """Per material: requirement for the output made, consumed, and the difference."""
+    """Per material: requirement for the output made, consumed, and the difference; then
+    each other item the order used (a substitute standing in for a material), required 0,
+    so the rows add up to all the order used."""
     made = output(db, order).made
     used = consumed(db, order)
+    mats = orders.materials(db, order)
+    own = {m.item.id for m in mats}
+    others = items.by_ids(db, [i for i, n in used.items() if i not in own and n])
     rows = []
-    for m in orders.materials(db, order):
-        required = _share(m.qty, made, order.qty)
-        actual = used.get(m.item.id, Decimal(0))
+    for it, required in [
+        *((m.item, _share(m.qty, made, order.qty)) for m in mats),
+        *((it, Decimal(0)) for it in sorted(others, key=lambda it: it.code)),
+    ]:
+        actual = used.get(it.id, Decimal(0))
         rows.append(
             {
-                "item": m.item.code,
-                "unit": m.item.unit,
+                "item": it.code,
+                "unit": it.unit,
                 "required": required,
                 "consumed": actual,
                 "variance": actual - required,
             }
         )
     return rows
+
+
+def _wip_items(db: sqlite3.Connection, order: Order) -> list[Item]:
+    """Every item with stock in the order's WIP: its materials first (in BOM order),
+    then anything else consumed into it (a substitute), by code."""
+    loc = locations.get(db, order.location)
+    mats = [m.item for m in orders.materials(db, order)]
+    own = {it.id for it in mats}
+    held = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT item_id FROM balance "
+            "WHERE location_id = ? AND status IS NULL AND qty > 0",
+            (loc.id,),
+        )
+    ]
+    others = [it for it in items.by_ids(db, held) if it.id not in own and it.code != order.item]
+    return [*mats, *sorted(others, key=lambda it: it.code)]
 
 
 def close(
@@ -840,13 +918,13 @@ def close(
     conv = _conversion(db)
     wip = _wip(db, found)
     per_item: dict[str, tuple[Decimal, Decimal]] = {}
-    for m in orders.materials(db, found):
+    for it in _wip_items(db, found):
         back = up = Decimal(0)
-        for lt, n in wip_lots(db, found, m.item):
+        for lt, n in wip_lots(db, found, it):
             to_stock = target is not None
             move = ledger.post(
                 db,
-                item=m.item,
+                item=it,
                 qty=n,
                 source=wip,
                 target=target if to_stock else conv,  # type: ignore[arg-type]
@@ -862,7 +940,7 @@ def close(
             else:
                 used_up.append(move)
                 up += n
-        per_item[m.item.code] = (back, up)
+        per_item[it.code] = (back, up)
     made = output(db, found)
     pct = _micro(made.good * 100 / found.qty).normalize()
     rows = variance_rows(db, found)
