@@ -45,24 +45,29 @@ QtyArg = Annotated[
 ]
 
 
-def group(help: str, *, default: str | None = None, **options: object) -> typer.Typer:
+def group(
+    help: str, *, default: str | None = None, bare: bool = False, **options: object
+) -> typer.Typer:
     """A command group's Typer app, with the settings every group shares.
 
     Plain-text help (as the root's): help stays fast and clean when piped. With
     ``default``, a first word that is not one of the group's commands runs that command:
-    ``mfgctl reserve 12`` is ``mfgctl reserve add 12``.
+    ``mfgctl reserve 12`` is ``mfgctl reserve add 12``; with ``bare`` too, the group's
+    name alone runs it (``mfgctl mrp`` is ``mfgctl mrp run``) instead of printing help.
     """
-    options.setdefault("no_args_is_help", True)
+    options.setdefault("no_args_is_help", not bare)
     options.setdefault("add_completion", False)  # completion belongs to the root command
     if default is not None:
-        options["cls"] = _with_default(default)
+        options["cls"] = _with_default(default, bare=bare)
     return typer.Typer(help=help, rich_markup_mode=None, **options)  # type: ignore[arg-type]
 
 
-def _with_default(command: str) -> type[typer.core.TyperGroup]:
+def _with_default(command: str, *, bare: bool) -> type[typer.core.TyperGroup]:
     class DefaultGroup(typer.core.TyperGroup):
         def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-            if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            if (args and args[0] not in self.commands and args[0] not in ("--help", "-h")) or (
+                bare and not args
+            ):
                 args = [command, *args]
             return super().parse_args(ctx, args)  # type: ignore[arg-type, no-any-return]
 
