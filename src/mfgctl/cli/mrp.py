@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 app = group(
     "Material requirements planning: what to buy or make and when, and what is short.",
     default="run",
+    bare=True,
 )
 
 StartOpt = Annotated[
