@@ -347,6 +347,9 @@ class Record:
     buckets: dict[int, Bucket] = field(default_factory=dict)
     elements: list[Element] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
+    # The first bucket whose stock (before planned receipts) falls below safety stock:
+    # from there on, safety stock is a requirement that supply is pegged to.
+    safety_from: int | None = None
 
     def bucket(self, index: int) -> Bucket:
         found = self.buckets.get(index)
@@ -715,6 +718,8 @@ class _Run:
             bucket.gross = gross
             after = available - gross
             if after < safety:
+                if record.safety_from is None and safety:
+                    record.safety_from = b
                 bucket.net = safety - after
                 if to_order:
                     new = self.order_each(part, todo, available)
@@ -917,10 +922,19 @@ class _Run:
         supplies.sort(key=lambda s: (s[0], s[1]))
         demands = list(record.elements)
         if record.safety_stock:
+            # Safety stock is pegged after the requirements of the first bucket whose stock
+            # falls below it (a planned order that only rebuilds it serves no demand, so a
+            # late one endangers none); never below it, it is held from the end.
             part = self.snap.parts[record.item.upper()]
             root = self.root("safety_stock", None, part.code)
-            last = len(cal.starts) - 1
-            demands.append(Element(cal.end, last, record.safety_stock, self.label(root), root))
+            label = self.label(root)
+            b = record.safety_from
+            if b is None:
+                last = len(cal.starts) - 1
+                demands.append(Element(cal.end, last, record.safety_stock, label, root))
+            else:
+                at = bisect_right(demands, b, key=_bucket_of)
+                demands.insert(at, Element(cal.starts[b], b, record.safety_stock, label, root))
         # The supply being drawn on: its label, what is left of it, its planned order.
         pending = iter(supplies)
         label, rest, order = "", 0, None
