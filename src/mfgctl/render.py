@@ -231,11 +231,21 @@ def emit_tree(
 ) -> None:
     """A tree (nested dicts with a ``children`` list): a Rich tree, or JSON as it is.
 
-    ``label`` turns one node into its one-line text. Other formats print the tree as
-    indented plain lines.
+    ``label`` turns one node into its one-line text. CSV and Markdown give one row per
+    node, ``depth`` (0 for the root) and ``text``, in tree order; plain text prints the
+    tree as indented lines.
     """
     if fmt is Format.json:
         sys.stdout.write(to_json(root) + "\n")
+        return
+    if fmt in (Format.csv, Format.markdown):
+
+        def rows(node: Mapping[str, Any], depth: int) -> Iterable[dict[str, Any]]:
+            yield {"depth": depth, "text": label(node)}
+            for child in node.get(children, ()):
+                yield from rows(child, depth + 1)
+
+        emit(list(rows(root, 0)), fmt, columns=["depth", "text"])
         return
     if fmt is Format.table:
         from rich.text import Text
