@@ -45,6 +45,7 @@ InspectionOpt = Annotated[
     bool,
     typer.Option("--include-inspection", help="Count stock pending inspection as on hand."),
 ]
+BUCKET_WORDS = {"day": "daily", "week": "weekly", "month": "monthly"}
 ItemsOpt = Annotated[
     list[str] | None,
     typer.Option("--item", "-i", help="Show only this item (repeat for more); the plan "
@@ -180,7 +181,7 @@ def run_cmd(
     short = [s for s in plan.shortages if not shown or s.item.upper() in shown]
     note(
         f"MRP from {plan.settings.start} for {plan.settings.horizon_days} days "
-        f"({plan.settings.bucket}ly buckets): {len(short)} items short, "
+        f"({BUCKET_WORDS[plan.settings.bucket]} buckets): {len(short)} items short, "
         f"{sum(1 for o in plan.planned if not shown or o.item.upper() in shown)} planned "
         "orders" + (f"; saved as run {saved.id}" if saved else "")
     )

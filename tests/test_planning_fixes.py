@@ -1,0 +1,48 @@
+"""Planning fixes from a tester's review: the MRP summary line, saved runs' settings,
+``mrp firm --run`` with options that contradict the run, ``mrp can-build -f json``, a
+too-large planned order, ``schedule --horizon`` and inactive work centres.
+
+The part story: P (buy, 7 days, safety stock 10), 15 in stock, a sales order of 10 due
+Wednesday 2030-01-16. 2030-01-07 is a Monday.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Cli, ok
+
+START = "2030-01-07"
+
+PART = """\
+items:
+  - {code: P, name: Part, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 7,
+     safety_stock: 10}
+stock:
+  - {item: P, qty: 15}
+demand:
+  - {item: P, qty: 10, due: 2030-01-16, kind: sales, ref: SO-1}
+"""
+
+
+def load(cli: Cli, tmp_path: Path, text: str) -> None:
+    path = tmp_path / "story.yaml"
+    path.write_text(text)
+    ok(cli, "import", path)
+
+
+@pytest.fixture
+def part(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
+    load(cli, tmp_path, PART)
+    return initdb
+
+
+@pytest.mark.parametrize(
+    ("bucket", "word"), [("day", "daily"), ("week", "weekly"), ("month", "monthly")]
+)
+def test_the_summary_names_the_bucket_in_english(cli: Cli, part: Path, bucket: str, word: str):
+    r = ok(cli, "mrp", "--start", START, "--bucket", bucket, "-f", "plain")
+    assert r.stderr.splitlines()[-1] == (
+        f"MRP from {START} for 90 days ({word} buckets): 0 items short, 1 planned orders"
+    )
