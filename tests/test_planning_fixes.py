@@ -8,6 +8,7 @@ Wednesday 2030-01-16. 2030-01-07 is a Monday.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,14 @@ def test_the_summary_names_the_bucket_in_english(cli: Cli, part: Path, bucket: s
     assert r.stderr.splitlines()[-1] == (
         f"MRP from {START} for 90 days ({word} buckets): 0 items short, 1 planned orders"
     )
+
+
+def test_saved_runs_show_whether_inspection_stock_counted(cli: Cli, part: Path) -> None:
+    ok(cli, "mrp", "--start", START, "--save", "--note", "a")
+    ok(cli, "mrp", "--start", START, "--include-inspection", "--save", "--note", "b")
+    runs = json.loads(ok(cli, "mrp", "runs", "-f", "json").stdout)
+    assert [(r["note"], r["include_inspection"]) for r in runs] == [("a", False), ("b", True)]
+    lines = ok(cli, "mrp", "runs", "-f", "plain").stdout.splitlines()
+    header = lines[0].split("\t")
+    assert header[5:7] == ["bucket", "include_inspection"]
+    assert [line.split("\t")[6] for line in lines[1:]] == ["no", "yes"]

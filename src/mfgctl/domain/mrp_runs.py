@@ -26,8 +26,8 @@ from mfgctl.domain.mrp import Plan, PlannedOrder, Settings
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 from mfgctl.render import to_json
 
-RUN_COLUMNS = ["run", "created_at", "user", "start", "horizon", "bucket", "fingerprint",
-               "planned", "short", "note"]  # fmt: skip
+RUN_COLUMNS = ["run", "created_at", "user", "start", "horizon", "bucket", "include_inspection",
+               "fingerprint", "planned", "short", "note"]  # fmt: skip
 DIFF_COLUMNS = ["change", "item", "kind", "qty_before", "qty_after", "due_before", "due_after"]
 FIRM_COLUMNS = ["planned", "created", "item", "kind", "qty", "unit", "due", "ref"]
 
@@ -50,6 +50,7 @@ class Run:
             "start": self.settings.start.isoformat(),
             "horizon": self.settings.horizon_days,
             "bucket": self.settings.bucket,
+            "include_inspection": self.settings.include_inspection,
             "fingerprint": self.fingerprint,
             "planned": len(self.result["planned_orders"]),
             "short": len(self.result["shortages"]),
