@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Cli, ok
+from conftest import Cli, ok, refused
 
 START = "2030-01-07"
 
@@ -58,3 +58,28 @@ def test_saved_runs_show_whether_inspection_stock_counted(cli: Cli, part: Path) 
     header = lines[0].split("\t")
     assert header[5:7] == ["bucket", "include_inspection"]
     assert [line.split("\t")[6] for line in lines[1:]] == ["no", "yes"]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--start", "2030-01-01", "--horizon", "5"), "--start, --horizon"),
+        (("--bucket", "day"), "--bucket"),
+        (("--include-inspection",), "--include-inspection"),
+        (("--start", START), "--start"),  # even the run's own value
+    ],
+)
+def test_firm_from_a_run_refuses_plan_options(
+    cli: Cli, part: Path, options: tuple[str, ...], named: str
+) -> None:
+    ok(cli, "mrp", "--start", START, "--horizon", "28", "--save")
+    err = refused(cli, part, "mrp", "firm", "1", "--run", "1", *options)
+    assert err.startswith(
+        f"Error: {named} cannot go with --run: run 1 firms with its own settings (start "
+        "2030-01-07, horizon 28, bucket week, include_inspection no)"
+    )
+    # Without them it firms the run's plan.
+    r = ok(cli, "mrp", "firm", "1", "--run", "1", "-f", "json")
+    assert [(o["item"], o["qty"], o["due"]) for o in json.loads(r.stdout)] == [
+        ("P", 5, "2030-01-16")
+    ]

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, done, group, session
-from mfgctl.errors import NotFound, RuleViolation
+from mfgctl.cli._common import FormatOpt, done, fail, group, session
+from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 from mfgctl.gcpause import paused
 from mfgctl.render import Format, emit, emit_tree, note, to_json, write_json
 
@@ -264,9 +264,21 @@ def firm_cmd(
         typer.Option("--run", help="Firm from this saved run: refused if any input changed."),
     ] = None,
     start: StartOpt = None,
-    horizon: HorizonOpt = "90",
-    bucket: BucketOpt = "week",
-    include_inspection: InspectionOpt = False,
+    # No defaults here (90, week, no) so that one given with --run can be told apart.
+    horizon: Annotated[
+        str | None,
+        typer.Option("--horizon", help="Days planned from the start (default 90).", metavar="DAYS"),
+    ] = None,
+    bucket: Annotated[
+        str | None,
+        typer.Option(
+            "--bucket", help="Time bucket of the records: day, week or month (default week)."
+        ),
+    ] = None,
+    include_inspection: Annotated[
+        bool | None,
+        typer.Option("--include-inspection", help="Count stock pending inspection as on hand."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be created; change nothing.")
     ] = False,
@@ -274,19 +286,35 @@ def firm_cmd(
 ) -> None:
     """Turn planned orders into production orders (state planned) for make items and
     purchase orders for buy items, due on their due dates. The plan is computed again
-    with the same options (or a saved run's, with --run) inside the command's
-    transaction."""
+    with the same options (or a saved run's, with --run, which takes no --start,
+    --horizon, --bucket or --include-inspection) inside the command's transaction."""
     from mfgctl import db as dbmod
     from mfgctl.cli._common import user as user_of
     from mfgctl.domain import mrp_runs
 
-    options: dict[str, object] = {"start": start, "horizon": horizon, "bucket": bucket,
-                                  "include_inspection": include_inspection}  # fmt: skip
+    given = {"--start": start, "--horizon": horizon, "--bucket": bucket,
+             "--include-inspection": include_inspection}  # fmt: skip
+    options: dict[str, object] = {
+        "start": start,
+        "horizon": "90" if horizon is None else horizon,
+        "bucket": "week" if bucket is None else bucket,
+        "include_inspection": bool(include_inspection),
+    }
     saved = None
     if run is not None:
         with session(ctx, write=False) as db:
             saved = mrp_runs.get(db, run)
         s = saved.settings
+        extra = [name for name, value in given.items() if value is not None]
+        if extra:
+            fail(
+                InvalidInput(
+                    f"{', '.join(extra)} cannot go with --run: run {saved.id} firms with its "
+                    f"own settings (start {s.start}, horizon {s.horizon_days}, bucket "
+                    f"{s.bucket}, include_inspection {'yes' if s.include_inspection else 'no'}); "
+                    f"leave {'them' if len(extra) > 1 else 'it'} out, or leave out --run"
+                )
+            )
         options = {"start": s.start.isoformat(), "horizon": str(s.horizon_days),
                    "bucket": s.bucket, "include_inspection": s.include_inspection}  # fmt: skip
     # A dry run reads and rolls back: a committed write transaction would rewrite the
