@@ -83,3 +83,32 @@ def test_firm_from_a_run_refuses_plan_options(
     assert [(o["item"], o["qty"], o["due"]) for o in json.loads(r.stdout)] == [
         ("P", 5, "2030-01-16")
     ]
+
+
+KIT = """\
+items:
+  - {code: KIT, name: Kit, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2}
+  - {code: C, name: Component, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 7}
+boms:
+  - item: KIT
+    lines:
+      - {item: C, qty: 2}
+stock:
+  - {item: C, qty: 7}
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "plain", "markdown"])
+def test_can_build_says_yes_or_no_on_stderr_in_every_other_format(
+    cli: Cli, initdb: Path, tmp_path: Path, fmt: str
+) -> None:
+    load(cli, tmp_path, KIT)
+    r = ok(cli, "mrp", "can-build", "KIT", "4", "--max", "-f", fmt)
+    assert r.stderr.splitlines() == [
+        "No: 4 pcs of KIT cannot be built now: 1 component short",
+        "At most 3 pcs of KIT can be built now",
+    ]
+    r = ok(cli, "mrp", "can-build", "KIT", "3", "-f", fmt)
+    assert r.stderr == "Yes: 3 pcs of KIT can be built now from free stock\n"
+    if fmt == "json":
+        assert json.loads(r.stdout)["buildable"] is True

@@ -34,13 +34,15 @@ def can_build_cmd(
         check = canbuild.CanBuild(mrp_data.load(db), item)
     answer = check.answer(micro)
     most = check.largest() if largest else None
-    if fmt is Format.json:
-        sys.stdout.write(to_json(canbuild.document(answer, most)) + "\n")
-        return
     # The answer is the report's first line: on stdout for a table, else on stderr so
-    # that stdout holds only the rows.
+    # that stdout holds only the rows (or the JSON document).
     say = (lambda line: sys.stdout.write(line + "\n")) if fmt is Format.table else note
     say(canbuild.verdict(answer))
+    if fmt is Format.json:
+        sys.stdout.write(to_json(canbuild.document(answer, most)) + "\n")
+        if most is not None:
+            say(canbuild.largest_line(answer, most))
+        return
     if answer.limits:
         rows = [lim.as_row() for lim in answer.limits]
         emit(rows, fmt, columns=canbuild.COLUMNS, title="Limiting components")
