@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from itertools import pairwise
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mfgctl.domain.schedule import DAY, Centre, Job, Settings, Stage, schedule
@@ -172,8 +172,20 @@ def _working(centre: Centre, minute: int) -> bool:
     return False
 
 
+# Found by hypothesis: two zero-length operations at one minute on one machine, one
+# with a setup family and one without.
+_ZERO_LENGTH_TIE = (
+    [
+        Job(1, "X1", 1, date(2027, 3, 1), (Stage("s0", "A", 0, 0, None),), 0, 0, None),
+        Job(2, "X2", 1, date(2027, 3, 1), (Stage("s0", "A", 0, 0, "f1"),), 0, 0, None),
+    ],
+    [Centre("A", (480, 0, 0, 0, 0, 0, 0), 1, 0, ())],
+)
+
+
 @settings(max_examples=150, deadline=None)
 @given(case=cases())
+@example(case=_ZERO_LENGTH_TIE)
 def test_schedule_properties(case: tuple[list[Job], list[Centre]]) -> None:
     jobs, centres = case
     plan = schedule(jobs, centres, START)

@@ -220,6 +220,10 @@ def _run_alone(job: Job, centres: dict[str, Centre], settings: Settings, frm: in
     return t
 
 
+def _span(op: tuple[int, int, str | None, bool]) -> tuple[int, int]:
+    return op[0], op[1]
+
+
 class _Machine:
     """One machine's booked operations: sorted (start, end, family, setup skipped)."""
 
@@ -257,7 +261,9 @@ class _Machine:
 
     def book(self, segs: list[tuple[int, int]], stage: Stage, setup: int) -> None:
         skipped = setup == 0 and stage.setup > 0
-        insort(self.booked, (segs[0][0], segs[-1][1], stage.family, skipped))
+        # By start and end only: two zero-length operations at one minute must not
+        # compare their families (a name and None do not order).
+        insort(self.booked, (segs[0][0], segs[-1][1], stage.family, skipped), key=_span)
 
 
 def priority_order(jobs: Sequence[Job]) -> list[Job]:
