@@ -112,3 +112,17 @@ def test_can_build_says_yes_or_no_on_stderr_in_every_other_format(
     assert r.stderr == "Yes: 3 pcs of KIT can be built now from free stock\n"
     if fmt == "json":
         assert json.loads(r.stdout)["buildable"] is True
+
+
+def test_readme_usage_of_every_mrp_command_shows_its_format_option() -> None:
+    from mfgctl.cli.mrp import app
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for command in app.registered_commands:
+        name = command.name
+        usage = next(
+            line.split("` |")[0]
+            for line in readme.splitlines()
+            if line.startswith(f"| `mfgctl mrp {name} ")
+        )
+        assert "[--format F]" in usage, usage
