@@ -311,30 +311,28 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
     ``variance`` is consumed minus the requirement for the output made so far (completed
     and scrapped output; 0 before any output is made, a negative number is under-use).
     ``substituted`` is what its substitutes stand in for it, consumed or reserved for the
-    order in its place (``coverage``). ``short`` is what is missing even if every free
-    unit were taken: required - consumed - reserved - substituted - free, never below
-    zero.
+    order in its place (``coverage``). ``free`` is the material's own free stock.
+    ``short`` is what reserving the order now could not cover (``reserve``'s rule,
+    ``reservations.plan_needs``): required - consumed - reserved - substituted, less
+    its own free stock, then less its substitutes' free stock left over once every
+    material has taken its own; never below zero.
     """
     from mfgctl.domain import production  # production builds on this module
 
+    needs = _needs(db, order)
+    plan = reservations.plan_needs(db, needs)
     held = reservations.reserved_for_order(db, order.id)
     used = production.consumed(db, order)
     into = production.delivered(db, order)
     required_now = {r["item"]: r["required"] for r in production.variance_rows(db, order)}
-    found = materials(db, order)
-    both = {i: into.get(i, Decimal(0)) + held.get(i, Decimal(0)) for i in {*into, *held}}
-    cover = coverage(
-        [(m.item.id, m.qty, [s.id for s in substitute_items(db, m)]) for m in found], both
-    )
     rows = []
-    for m, covered in zip(found, cover, strict=True):
+    for m, need in zip(materials(db, order), needs, strict=True):
+        covered = need.consumed + need.reserved
         reserved = held.get(m.item.id, Decimal(0))
         consumed = used.get(m.item.id, Decimal(0))
         substituted = covered - into.get(m.item.id, Decimal(0)) - reserved
         made_req = required_now.get(m.item.code, Decimal(0))
         variance = consumed - made_req if made_req else Decimal(0)
-        free = reservations.free_qty(db, m.item)
-        short = max(m.qty - covered - free, Decimal(0))
         rows.append(
             {
                 "position": m.position,
@@ -346,8 +344,8 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
                 "consumed": consumed,
                 "substituted": substituted,
                 "variance": variance,
-                "free": free,
-                "short": short,
+                "free": reservations.free_qty(db, m.item),
+                "short": plan.short[m.position],
                 "substitutes": list(m.substitutes),
             }
         )

@@ -362,24 +362,23 @@ class Shortage(RuleViolation):
         super().__init__(message)
 
 
-def reserve_needs(
-    db: sqlite3.Connection,
-    *,
-    order_id: int,
-    ref: str,
-    priority: int,
-    needs: Sequence[Need],
-    user: str,
-    partial: bool,
-) -> OrderReservation:
-    """Reserve what each need still lacks, all or nothing unless ``partial``.
+@dataclass(frozen=True, slots=True)
+class NeedPlan:
+    """What reserving an order's needs would take, without writing: per need, the free
+    stock picked (of its own item, then of its substitutes), and per position what is
+    still short (0 when it is covered)."""
+
+    takes: list[tuple[Need, Item, list[tuple[Stock, Decimal]]]]
+    short: dict[int, Decimal]
+
+
+def plan_needs(db: sqlite3.Connection, needs: Sequence[Need]) -> NeedPlan:
+    """The free stock that would cover what each need still lacks (nothing is written).
 
     Each need first takes its own item's free stock; then, once every need has, what a
     need still lacks comes from its substitutes' free stock left over (in order of
-    preference, one for one), reserved for the order under the substitute's code.
-
-    Raises:
-        Shortage: something is short and not ``partial`` (nothing is reserved).
+    preference, one for one). Free stock is never counted twice. ``reserve_needs``
+    reserves exactly this; ``orders.material_rows`` reports its ``short``.
     """
     planned: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
 
@@ -408,6 +407,28 @@ def reserve_needs(
             if taken:
                 plans.append((need, sub, taken))
                 short[need.position] -= sum((t for _s, t in taken), Decimal(0))
+    return NeedPlan(plans, short)
+
+
+def reserve_needs(
+    db: sqlite3.Connection,
+    *,
+    order_id: int,
+    ref: str,
+    priority: int,
+    needs: Sequence[Need],
+    user: str,
+    partial: bool,
+) -> OrderReservation:
+    """Reserve what each need still lacks (``plan_needs``: its own item's free stock,
+    then its substitutes' left over, reserved under the substitute's code), all or
+    nothing unless ``partial``.
+
+    Raises:
+        Shortage: something is short and not ``partial`` (nothing is reserved).
+    """
+    plan = plan_needs(db, needs)
+    short = plan.short
     shortage_rows = [
         {
             "item": need.item.code,
@@ -429,7 +450,7 @@ def reserve_needs(
             shortage_rows,
         )
     created = []
-    for _need, item, taken in plans:
+    for _need, item, taken in plan.takes:
         for s, t in taken:
             created.append(
                 _insert(db, item, s, t, ref=ref, user=user, order_id=order_id, priority=priority)
