@@ -90,3 +90,28 @@ def test_order_show_counts_substitutes_for_what_is_still_to_reserve(cli: Cli, sh
     (row,) = body["materials"]
     assert (row["reserved"], row["substituted"], row["free"], row["short"]) == (10, 3, 0, 0)
     ok(cli, "reserve", "1")  # as order show says: nothing short
+
+
+# -- shipments: a header line with nothing to list ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "out"),
+    [
+        ("csv", "shipment,shipped_at,customer,item,qty,returned,unit,lots,ref,demand,user,note\n"),
+        (
+            "plain",
+            "shipment\tshipped_at\tcustomer\titem\tqty\treturned\tunit\tlots\tref\tdemand\t"
+            "user\tnote\n",
+        ),
+        ("json", "[]\n"),
+    ],
+)
+def test_no_shipments_still_prints_the_header(cli: Cli, initdb: Path, fmt: str, out: str) -> None:
+    r = ok(cli, "shipments", "--until", "2020-01-01", "-f", fmt)
+    assert (r.stdout, r.stderr) == (out, "")
+
+
+def test_no_shipments_as_a_table_says_so(cli: Cli, initdb: Path) -> None:
+    r = ok(cli, "shipments")
+    assert (r.stdout, r.stderr) == ("", "No shipments\n")

@@ -127,8 +127,8 @@ def shipments_cmd(
         rows = shipping.shipments(
             db, customer=customer, item=item, ref=ref, lot=lot, since=since, until=until
         )
-    if not rows and fmt is not Format.json:
-        done("No shipments")
+    if not rows and fmt in (Format.table, Format.markdown):
+        done("No shipments")  # JSON prints [], CSV and plain their header line
         return
     emit(rows, fmt, columns=shipping.LIST_COLUMNS, title="Shipments")
 
