@@ -7,10 +7,11 @@ virtual place but keeps showing an order's WIP."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, dump, ok
+from conftest import Cli, day, dump, ok, refused
 
 SHOP = """
 items:
@@ -115,3 +116,30 @@ def test_no_shipments_still_prints_the_header(cli: Cli, initdb: Path, fmt: str, 
 def test_no_shipments_as_a_table_says_so(cli: Cli, initdb: Path) -> None:
     r = ok(cli, "shipments")
     assert (r.stdout, r.stderr) == ("", "No shipments\n")
+
+
+# -- a material requirement too large to store -------------------------------------------
+
+
+def test_create_refuses_a_requirement_of_ten_to_the_twelve(cli: Cli, shop: Path) -> None:
+    err = refused(cli, shop, "order", "create", "R", "333333333334", "--due", day(30))
+    assert err == (
+        "Error: an order of 333333333334 pcs R needs 1000000000002 pcs of A: more than one "
+        "quantity can hold (limit 1,000,000,000,000); order less\n"
+    )
+    # Just below the limit is fine.
+    assert created(cli, "R", "333333333333", "--due", day(30))["A"]["required"] == 999999999999
+
+
+def test_release_of_an_older_oversized_order_names_the_material(cli: Cli, shop: Path) -> None:
+    ok(cli, "order", "create", "R", "1", "--due", day(30))
+    # As an order created before create refused it: 999999999999 R need 2999999999997 A.
+    with sqlite3.connect(shop) as c:
+        c.execute("UPDATE production_order SET qty = 999999999999000000 WHERE id = 1")
+    c.close()
+    for partial in ((), ("--partial",)):
+        err = refused(cli, shop, "order", "release", "1", *partial)
+        assert err == (
+            "Error: order 1 needs 2999999999997 pcs of A: more than one quantity can hold "
+            "(limit 1,000,000,000,000); cancel it (mfgctl order cancel 1) and order less\n"
+        )

@@ -293,6 +293,21 @@ def materials(db: sqlite3.Connection, order: Order) -> list[Material]:
     return explode_materials(db, rev, order.qty)
 
 
+def check_sizes(mats: Sequence[Material], *, who: str, hint: str) -> None:
+    """Refuse a material requirement too large to store (a quantity is below 10^12),
+    naming the material and its requirement rather than a number nobody typed.
+
+    Raises:
+        InvalidInput: the first material whose requirement is too large.
+    """
+    for m in mats:
+        if m.qty >= q.MAX_VALUE:
+            raise InvalidInput(
+                f"{who} needs {q.fmt(m.qty)} {m.item.unit} of {m.item.code}: more than one "
+                f"quantity can hold (limit {q.MAX_VALUE:,}); {hint}"
+            )
+
+
 def _freeze(db: sqlite3.Connection, order: Order, mats: list[Material]) -> None:
     db.executemany(
         "INSERT INTO order_material (order_id, position, item_id, qty, substitutes) "
@@ -390,8 +405,13 @@ def create(
         raise NotFound(f"{e}: give {it.code} a BOM before ordering it (mfgctl import)") from None
     if not rev.lines:
         raise RuleViolation(f"{it.code} BOM revision {rev.revision} has no lines")
-    # Explode now: a BOM cycle or bad unit is refused at creation, not at release.
-    explode_materials(db, rev, amount)
+    # Explode now: a BOM cycle, a bad unit or a requirement too large to store is
+    # refused at creation, not at release.
+    check_sizes(
+        explode_materials(db, rev, amount),
+        who=f"an order of {q.fmt(amount)} {it.unit} {it.code}",
+        hint="order less",
+    )
     order_id = db.execute("SELECT ifnull(max(id), 0) + 1 FROM production_order").fetchone()[0]
     code = locations.order_place_code(order_id)
     if locations.find(db, code) is not None:
@@ -498,7 +518,13 @@ def release(
     the order is released and what is free is reserved.
     """
     released = transition(db, get(db, order), "released", user=user)
-    _freeze(db, released, materials(db, released))
+    mats = materials(db, released)
+    check_sizes(
+        mats,
+        who=f"order {released.id}",
+        hint=f"cancel it (mfgctl order cancel {released.id}) and order less",
+    )
+    _freeze(db, released, mats)
     from mfgctl.domain import stages  # stages imports this module
 
     stages.freeze(db, released.id)  # the routing, frozen like the materials
