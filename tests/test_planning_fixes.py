@@ -126,3 +126,24 @@ def test_readme_usage_of_every_mrp_command_shows_its_format_option() -> None:
             if line.startswith(f"| `mfgctl mrp {name} ")
         )
         assert "[--format F]" in usage, usage
+
+
+def test_firming_a_too_large_planned_order_names_it(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    load(cli, tmp_path, """\
+items:
+  - {code: FG, name: Finished, type: finished, unit: pcs, make_or_buy: buy, lead_time_days: 5}
+demand:
+  - {item: FG, qty: 999999999999, due: 2030-01-23, kind: sales, ref: SO-1}
+  - {item: FG, qty: 999999999999, due: 2030-01-24, kind: sales, ref: SO-2}
+""")  # fmt: skip
+    for args in (("--all", "--dry-run"), ("1",)):
+        err = refused(cli, initdb, "mrp", "firm", *args, "--start", START)
+        assert err == (
+            "Error: planned order 1 (buy 1999999999998 FG due 2030-01-23) is too large for one "
+            "order (limit 1,000,000,000,000): give FG a maximum order quantity so MRP splits "
+            "it (mfgctl item update FG --max-order-qty N)\n"
+        )
+    # The suggested fix works: two orders of 999999999999.
+    ok(cli, "item", "update", "FG", "--max-order-qty", "999999999999")
+    r = ok(cli, "mrp", "firm", "--all", "--start", START, "-f", "json")
+    assert [o["qty"] for o in json.loads(r.stdout)] == [999999999999, 999999999999]

@@ -235,13 +235,20 @@ def firm(
     purchase order (buy), due on its due date.
 
     Raises:
-        RuleViolation: nothing to firm.
+        RuleViolation: nothing to firm, or a planned order larger than one order holds.
     """
     if not chosen:
         raise RuleViolation("no planned orders to firm")
     rows = []
     for o in chosen:
         amount = q.dec(o.qty)
+        if amount >= q.MAX_VALUE:
+            raise RuleViolation(
+                f"planned order {o.id} ({o.kind} {q.fmt(amount)} {o.item} due {o.due}) is "
+                f"too large for one order (limit {q.MAX_VALUE:,}): give {o.item} a maximum "
+                f"order quantity so MRP splits it (mfgctl item update {o.item} "
+                "--max-order-qty N)"
+            )
         ref = _ref(plan, o)
         if o.kind == "make":
             made = orders.create(db, item=o.item, qty=amount, due=o.due, user=user, ref=ref)
