@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,38 @@ def test_release_of_an_older_oversized_order_names_the_material(cli: Cli, shop: 
             "Error: order 1 needs 2999999999997 pcs of A: more than one quantity can hold "
             "(limit 1,000,000,000,000); cancel it (mfgctl order cancel 1) and order less\n"
         )
+
+
+# -- stock --location: real locations and order places, not virtual places ----------------
+
+
+@pytest.mark.parametrize(
+    ("place", "kind"),
+    [
+        ("CUSTOMER", "customer"),
+        ("scrap", "scrap"),
+        ("SUPPLIER", "supplier"),
+        ("CONVERSION", "adjustment"),
+    ],
+)
+def test_stock_refuses_a_virtual_place(cli: Cli, shop: Path, place: str, kind: str) -> None:
+    err = refused(cli, shop, "stock", "--location", place)
+    assert err == f"Error: {place.upper()} is a virtual place ({kind}), not a stock location\n"
+
+
+def test_stock_refuses_conversion_once_it_exists_and_shows_an_orders_wip(
+    cli: Cli, shop: Path
+) -> None:
+    ok(cli, "order", "create", "R", "2", "--due", day(30))
+    ok(cli, "order", "release", "1")
+    ok(cli, "consume", "1")
+    ok(cli, "order", "complete", "1", "--qty", "1")  # creates CONVERSION
+    err = refused(cli, shop, "stock", "--location", "CONVERSION")
+    assert err == "Error: CONVERSION is a virtual place (adjustment), not a stock location\n"
+    rows = json.loads(ok(cli, "stock", "--location", "ORDER-1", "-f", "json").stdout)
+    assert [(r["item"], Decimal(str(r["wip"]))) for r in rows] == [("A", 3)]
+
+
+def test_stock_of_an_unknown_location_is_still_unknown(cli: Cli, shop: Path) -> None:
+    err = refused(cli, shop, "stock", "--location", "NOPE")
+    assert err.startswith("Error: unknown location 'NOPE'")

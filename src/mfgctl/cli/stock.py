@@ -61,7 +61,7 @@ def report_cmd(
     if ctx.invoked_subcommand is not None:
         return
     with session(ctx, write=False) as db:
-        rows = reports.stock(
+        rows = ops.report(
             db,
             item=item,
             type=type,

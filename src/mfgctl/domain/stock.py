@@ -14,7 +14,7 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain import codes, items, ledger
+from mfgctl.domain import codes, items, ledger, locations, reports
 from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Lot, Move
 from mfgctl.errors import InvalidInput, RuleViolation
@@ -337,3 +337,30 @@ def opening_qty(
     """
     row = db.execute(_OPENING_QTY, (item_id, location_id, status, lot_id)).fetchone()
     return q.dec(int(row[0]))
+
+
+def report(
+    db: sqlite3.Connection, *, location: str | None = None, **options: Any
+) -> list[reports.StockRow]:
+    """The stock-by-status report (``reports.stock``; ``options`` are its filters), of
+    every real location or of one: a real location, or a production order's place
+    ``ORDER-<id>`` (its WIP).
+
+    Raises:
+        NotFound: an unknown location.
+        RuleViolation: a virtual place (SUPPLIER, CUSTOMER, SCRAP, CONVERSION...): it
+            holds no stock, only the other side of moves.
+    """
+    if location is not None:
+        from mfgctl.domain.production import CONVERSION  # production is heavy to import
+
+        place = locations.find(db, location)
+        if place is None and str(location).strip().upper() == CONVERSION:
+            # Created with an order's first completion; virtual before it exists too.
+            place = locations.Location(0, CONVERSION, "", "adjustment")
+        if place is not None and not place.internal and place.kind != "production":
+            # The words of locations.get_internal, which every other command uses.
+            raise RuleViolation(
+                f"{place.code} is a virtual place ({place.kind}), not a stock location"
+            )
+    return reports.stock(db, location=location, **options)
