@@ -147,3 +147,18 @@ demand:
     ok(cli, "item", "update", "FG", "--max-order-qty", "999999999999")
     r = ok(cli, "mrp", "firm", "--all", "--start", START, "-f", "json")
     assert [o["qty"] for o in json.loads(r.stdout)] == [999999999999, 999999999999]
+
+
+@pytest.mark.parametrize("days", ["0", "3661", "4000", "1e3", "-5", "²", ""])
+def test_schedule_refuses_a_horizon_out_of_range_like_mrp(
+    cli: Cli, initdb: Path, days: str
+) -> None:
+    line = f"Error: --horizon must be a whole number of days from 1 to 3660, not {days!r}\n"
+    assert refused(cli, initdb, "schedule", "--horizon", days) == line
+    assert refused(cli, initdb, "mrp", "--horizon", days) == line
+
+
+def test_schedule_takes_a_horizon_from_1_to_3660_days(cli: Cli, initdb: Path) -> None:
+    for days in ("1", "3660"):
+        doc = json.loads(ok(cli, "schedule", "--horizon", days, "-f", "json").stdout)
+        assert doc["horizon_days"] == int(days)

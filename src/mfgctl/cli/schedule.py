@@ -155,10 +155,14 @@ def schedule_cmd(
             "--start", help="Schedule from this local date-time (default now).", metavar="DATETIME"
         ),
     ] = None,
-    horizon: Annotated[
-        int,
-        typer.Option("--horizon", min=1, max=3660, help="Days shown and used for utilisation."),
-    ] = 90,
+    horizon_text: Annotated[
+        str,
+        typer.Option(
+            "--horizon",
+            help="Days shown and used for utilisation (1 to 3660).",
+            metavar="DAYS",
+        ),
+    ] = "90",
     only: Annotated[
         list[str] | None,
         typer.Option("--orders", help="Only these production orders (repeat).", metavar="ORDER"),
@@ -180,6 +184,7 @@ def schedule_cmd(
 
     with session(ctx, write=commit) as db:
         settings = schedule.Settings(_start(start))
+        horizon = schedule_data.parse_horizon(horizon_text)
         ids = [orders.parse_id(o) for o in only or ()]
         loaded = schedule_data.load(
             db, settings, horizon_days=horizon, only=ids, include_planned=include_planned
