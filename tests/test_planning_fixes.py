@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, ok, refused
+from stage_story import write_shop
 
 START = "2030-01-07"
 
@@ -162,3 +163,27 @@ def test_schedule_takes_a_horizon_from_1_to_3660_days(cli: Cli, initdb: Path) ->
     for days in ("1", "3660"):
         doc = json.loads(ok(cli, "schedule", "--horizon", days, "-f", "json").stdout)
         assert doc["horizon_days"] == int(days)
+
+
+def test_schedule_says_an_inactive_work_centre_is_inactive(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write_shop(tmp_path))  # DEV: assembly on ASSY, test on TEST, pack
+    ok(cli, "workcenter", "add", "ASSY")  # TEST is never added: unknown
+    ok(cli, "order", "create", "DEV", "20", "--due", "2027-03-05")
+    r = ok(cli, "schedule", "--start", "2027-03-01 08:00", "--horizon", "7")
+    assert "not scheduled: test: unknown work centre TEST (ORDER-1)" in r.stderr.splitlines()
+    ok(cli, "workcenter", "add", "TEST")
+    ok(cli, "workcenter", "update", "test", "--inactive")
+    r = ok(cli, "schedule", "--start", "2027-03-01 08:00", "--horizon", "7", "-f", "json")
+    why = "test: work centre TEST is inactive (mfgctl workcenter update TEST --active)"
+    assert f"not scheduled: {why} (ORDER-1)" in r.stderr.splitlines()
+    assert json.loads(r.stdout)["unscheduled"] == {
+        why: ["ORDER-1"],
+        "pack: no work centre": ["ORDER-1"],
+    }
+    # The fix it names works: the test stage is scheduled again.
+    ok(cli, "workcenter", "update", "TEST", "--active")
+    doc = json.loads(ok(cli, "schedule", "--start", "2027-03-01 08:00", "-f", "json").stdout)
+    assert [op["workcenter"] for op in doc["orders"][0]["operations"]] == ["ASSY", "TEST"]
+    assert doc["unscheduled"] == {"pack: no work centre": ["ORDER-1"]}

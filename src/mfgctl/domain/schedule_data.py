@@ -8,7 +8,8 @@ What is read:
   named. A released order runs its frozen stages (``order_stage``), a planned one its
   item's routing; each stage takes the units that have not yet passed or failed it.
   A stage without a work centre takes no capacity and is left out (listed in
-  ``Loaded.unscheduled``), as is a stage naming an unknown or inactive work centre.
+  ``Loaded.unscheduled``), as is a stage naming an unknown or an inactive work centre
+  (the reason says which).
 * **Material**: a quick MRP run from the schedule's start date. An order whose
   materials are neither reserved for it nor covered by free stock waits for the
   scheduled receipt or planned order MRP pegs to them: its earliest start is the day
@@ -90,11 +91,15 @@ def centres(db: sqlite3.Connection, settings: Settings) -> list[Centre]:
     ]
 
 
-def _stage(row: Sequence, known: set[str]) -> Stage | str:
-    """A stage for the scheduler, or why it is left out."""
+def _stage(row: Sequence, known: set[str], inactive: dict[str, str]) -> Stage | str:
+    """A stage for the scheduler, or why it is left out (``inactive``: upper-cased code
+    -> code of each inactive work centre)."""
     name, wc, setup_micro, run_micro, family = row
     if wc is None:
         return f"{name}: no work centre"
+    if wc.upper() in inactive:
+        code = inactive[wc.upper()]
+        return f"{name}: work centre {code} is inactive (mfgctl workcenter update {code} --active)"
     if wc.upper() not in known:
         return f"{name}: unknown work centre {wc}"
     # Setup families compare without case, as codes do.
@@ -158,6 +163,7 @@ def load(
     """
     wcs = centres(db, settings)
     known = {c.code.upper() for c in wcs}
+    inactive = {c.code.upper(): c.code for c in workcenters.list_centres(db) if not c.active}
     frozen: dict[int, list[tuple]] = {}
     for row in db.execute(_ORDER_STAGES):
         frozen.setdefault(row[0], []).append(row[1:])
@@ -187,7 +193,7 @@ def load(
             left = qty - good - rejected
             if left <= 0:
                 continue
-            stage = _stage((name, wc, setup, run, family), known)
+            stage = _stage((name, wc, setup, run, family), known, inactive)
             if isinstance(stage, str):
                 skipped.setdefault(stage, []).append(label)
                 continue
@@ -225,7 +231,7 @@ def load(
                 continue
             stages = []
             for row in routings.get(item_ids[o.item.upper()], []):
-                stage = _stage(row, known)
+                stage = _stage(row, known, inactive)
                 if isinstance(stage, str):
                     skipped.setdefault(stage, []).append(o.label)
                 else:
