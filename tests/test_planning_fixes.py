@@ -187,3 +187,37 @@ def test_schedule_says_an_inactive_work_centre_is_inactive(
     doc = json.loads(ok(cli, "schedule", "--start", "2027-03-01 08:00", "-f", "json").stdout)
     assert [op["workcenter"] for op in doc["orders"][0]["operations"]] == ["ASSY", "TEST"]
     assert doc["unscheduled"] == {"pack: no work centre": ["ORDER-1"]}
+
+
+def test_a_safety_stock_order_is_due_on_the_day_stock_falls_below_it(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # As the README's Dates say: P falls below safety stock on Wednesday 01-16 (the
+    # sales order's day, not the week's Monday 01-14); Q starts below it and its first
+    # bucket has a requirement (01-09); R starts below it with nothing in its first
+    # bucket: due on --start.
+    load(cli, tmp_path, """\
+items:
+  - {code: P, name: P, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 7,
+     safety_stock: 10}
+  - {code: Q, name: Q, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 7,
+     safety_stock: 10}
+  - {code: R, name: R, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 7,
+     safety_stock: 10}
+stock:
+  - {item: P, qty: 15}
+  - {item: Q, qty: 4}
+  - {item: R, qty: 4}
+demand:
+  - {item: P, qty: 10, due: 2030-01-16, kind: sales, ref: SO-1}
+  - {item: Q, qty: 3, due: 2030-01-09, kind: sales, ref: SO-2}
+  - {item: R, qty: 3, due: 2030-01-23, kind: sales, ref: SO-3}
+""")  # fmt: skip
+    r = ok(cli, "mrp", "--start", START, "--horizon", "28", "-f", "json")
+    orders = json.loads(r.stdout)["planned_orders"]
+    assert sorted((o["item"], o["qty"], o["release_date"], o["due_date"]) for o in orders) == [
+        ("P", 5, "2030-01-09", "2030-01-16"),
+        ("Q", 9, "2030-01-02", "2030-01-09"),
+        ("R", 3, "2030-01-16", "2030-01-23"),
+        ("R", 6, "2029-12-31", START),
+    ]
