@@ -4,6 +4,7 @@ relative to today."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -11,10 +12,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner, Result
 
 from mfgctl import db as dbmod
 from mfgctl.cli import app
+
+# Property tests: ``make test`` (and CI) runs the same examples every time, so a failure
+# is reproducible and a green run stays green; ``HYPOTHESIS_PROFILE=explore make test``
+# draws new random examples each run, to look for new failures (keep what it finds as
+# an ``@example``).
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
