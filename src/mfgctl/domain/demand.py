@@ -115,7 +115,9 @@ def add(
     """Record an open demand for an active item; ``qty`` is in ``unit`` (default the
     item's base unit), stored exactly in the base unit."""
     it = items.get(db, item, active=True)
-    micro = q.to_micro(it.to_base(q.parse_qty(qty), unit), what=f"quantity in {it.unit}")
+    amount = it.to_base(q.parse_qty(qty), unit)
+    micro = q.to_micro(amount, what=f"quantity in {it.unit}")
+    items.check_whole(it, amount)  # a serial-tracked item is demanded in whole units
     due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     checked = parse_kind(kind)
     reference = codes.text(ref, what="--ref", required=False)

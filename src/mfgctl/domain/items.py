@@ -92,6 +92,20 @@ class Item:
         }
 
 
+def check_whole(item: Item, amount: Decimal, *, what: str = "quantity") -> None:
+    """A serial-tracked item counts whole units (each unit is one serial): refuse a
+    fraction of one (``amount`` in the base unit) where it is ordered or demanded.
+
+    Raises:
+        InvalidInput: a serial-tracked item and a quantity that is not whole.
+    """
+    if item.tracking == "serial" and amount != amount.to_integral_value():
+        raise InvalidInput(
+            f"{item.code} is serial-tracked: {what} {q.fmt(amount)} {item.unit} must be a "
+            "whole number of units (one serial each)"
+        )
+
+
 def unit_factor_of(
     code: str, base_unit: str, units: dict[str, Decimal], unit: str | None
 ) -> Decimal:

@@ -127,12 +127,14 @@ def add(
 
     Raises:
         RuleViolation: a make item.
-        InvalidInput: a unit that does not convert, or a cost per base unit with more
-            decimal places than are stored.
+        InvalidInput: a unit that does not convert, a fraction of a serial-tracked
+            item, or a cost per base unit with more decimal places than are stored.
     """
     it = items.get(db, item, active=True)
     check_buy(it)
-    micro = q.to_micro(it.to_base(q.parse_qty(qty), unit), what=f"quantity in {it.unit}")
+    amount = it.to_base(q.parse_qty(qty), unit)
+    micro = q.to_micro(amount, what=f"quantity in {it.unit}")
+    items.check_whole(it, amount)
     due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     vendor = codes.text(supplier, what="--supplier", required=False)
     reference = codes.text(ref, what="--ref", required=False)

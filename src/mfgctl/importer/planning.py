@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain import codes, demand, purchases
+from mfgctl.domain import codes, demand, items, purchases
 from mfgctl.domain.items import Item
 from mfgctl.errors import InvalidInput, RuleViolation
 from mfgctl.importer.records import At, Change, upper
@@ -128,6 +128,11 @@ class _Section:
             q.to_micro(amount, what=f"{path}.qty in {item.unit}")
         except InvalidInput as e:
             problems.append(at.explain(e))
+            return
+        try:
+            items.check_whole(item, amount)
+        except InvalidInput as e:
+            problems.append(at.say(str(e), "qty"))
             return
         entry = Planned(item, amount, due, fields, at)
         entry.stored = self._match(self.identity(upper(item.code), amount, due, fields))
