@@ -10,6 +10,7 @@ it was.
 from __future__ import annotations
 
 import json
+import sqlite3
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -222,7 +223,11 @@ def test_export_import_export_gives_the_same_text_and_the_same_on_order(cli, ini
 
 def test_a_deactivated_items_open_records_are_left_out_of_the_export(cli, initdb, tmp_path):
     imported(cli, write(tmp_path, "plan.yaml", ITEMS + PLAN))
-    assert cli("item", "deactivate", "SLD").exit_code == 0
+    # item deactivate now refuses an item with open work: deactivated as before it did.
+    assert "cannot be deactivated" in cli("item", "deactivate", "SLD").stderr
+    with sqlite3.connect(initdb) as c:
+        c.execute("UPDATE item SET active = 0 WHERE code = 'SLD'")
+    c.close()
     out = cli("export").stdout
     assert "{item: SLD, qty:" not in out
     fresh = tmp_path / "fresh.db"

@@ -52,6 +52,7 @@ SEVERITY: dict[str, str] = {
     "inspection_age": WARNING,
     "overdue_purchase": WARNING,
     "overdue_order": WARNING,
+    "inactive_open": WARNING,
     "lookalike_code": WARNING,
     "duplicate_name": WARNING,
 }
@@ -690,6 +691,29 @@ def overdue(db: sqlite3.Connection, *, today: date) -> list[Problem]:
     return out
 
 
+def inactive_open(db: sqlite3.Connection) -> list[Problem]:
+    """Open demand, purchase orders and production orders of a deactivated item: planning
+    leaves them out (and such a purchase order cannot be received). ``item deactivate``
+    refuses an item with open work; these come from before it did."""
+    from mfgctl.domain import items
+
+    subject = {"purchase order": "PO {}", "production order": "ORDER-{}"}
+    out = []
+    for w in items.open_work(db, inactive_only=True):
+        ref = f" ({w.ref})" if w.ref else ""
+        out.append(
+            Problem(
+                "inactive_open",
+                subject.get(w.kind, "demand {}").format(w.id),
+                f"open {w.kind} of {q.fmt(w.qty)} {w.unit} {w.item} due {w.due_on}{ref}, "
+                f"but {w.item} is deactivated: planning leaves it out; end it "
+                f"({w.how_to_end}) or reactivate {w.item} (mfgctl item update {w.item} "
+                "--active)",
+            )
+        )
+    return out
+
+
 def report(
     db: sqlite3.Connection,
     *,
@@ -723,6 +747,7 @@ def report(
         lambda: planning_reviewed(db, today=day, days=days_unreviewed),
         lambda: inspection_age(db, today=day, days=inspection_days),
         lambda: overdue(db, today=day),
+        lambda: inactive_open(db),
         lambda: lookalikes(db),
         in_file.integrity,
         in_file.foreign_keys,

@@ -566,6 +566,8 @@ def store_update(db: sqlite3.Connection, old: Item, new: Item) -> Item:
             f"cannot change the base unit of {old.code} from {old.unit} to {new.unit}: "
             "it has stock moves counted in the old unit"
         )
+    if old.active and not new.active:
+        _refuse_open_work(db, old)
     if new.tracking != old.tracking and has_moves(db, old.id):
         raise RuleViolation(
             f"cannot change tracking of {old.code} from {old.tracking} to {new.tracking}: "
@@ -590,10 +592,101 @@ def update(db: sqlite3.Connection, code: str, raw: Mapping[str, Any]) -> tuple[I
     return new, changed
 
 
+@dataclass(frozen=True, slots=True)
+class OpenWork:
+    """An open record that plans or brings an item: demand, a purchase order or a
+    production order of it. MRP leaves out a deactivated item's."""
+
+    kind: str  # "sales demand", "forecast", "purchase order", "production order"
+    id: int
+    item: str
+    qty: Decimal  # still open, in the base unit
+    unit: str
+    due_on: str
+    state: str
+    ref: str | None
+
+    @property
+    def name(self) -> str:
+        """``sales demand 3``, ``purchase order 2``, ``production order 5``."""
+        return f"{self.kind} {self.id}"
+
+    @property
+    def how_to_end(self) -> str:
+        """The command that ends it: cancel, or finish a started order short."""
+        if self.kind == "purchase order":
+            return f"mfgctl purchase cancel {self.id}"
+        if self.kind == "production order":
+            if self.state == "in_progress":
+                return f"mfgctl order complete {self.id} --final"
+            return f"mfgctl order cancel {self.id}"
+        return f"mfgctl demand cancel {self.id}"
+
+
+# Open demand, open purchase orders (what is still to come) and production orders not
+# yet completed: what the stock report's on_order and MRP count.
+_OPEN_WORK = """
+    SELECT CASE d.kind WHEN 'sales' THEN 'sales demand' ELSE 'forecast' END, d.id, i.code,
+           d.qty, i.unit, d.due_on, d.state, d.ref, i.active
+      FROM demand AS d JOIN item AS i ON i.id = d.item_id
+     WHERE d.state = 'open' AND (:item IS NULL OR d.item_id = :item)
+    UNION ALL
+    SELECT 'purchase order', p.id, i.code, p.qty - p.received, i.unit, p.due_on, p.state,
+           p.ref, i.active
+      FROM purchase_order AS p JOIN item AS i ON i.id = p.item_id
+     WHERE p.state = 'open' AND (:item IS NULL OR p.item_id = :item)
+    UNION ALL
+    SELECT 'production order', o.id, i.code, o.qty, i.unit, o.due_on, o.state, o.ref,
+           i.active
+      FROM production_order AS o JOIN item AS i ON i.id = o.item_id
+     WHERE o.state IN ('planned', 'released', 'in_progress')
+       AND (:item IS NULL OR o.item_id = :item)
+"""
+_WORK_ORDER = ("sales demand", "forecast", "purchase order", "production order")
+
+
+def open_work(
+    db: sqlite3.Connection, *, item: Item | None = None, inactive_only: bool = False
+) -> list[OpenWork]:
+    """Open demand, purchase orders and production orders: of ``item``, or of every
+    item (only deactivated ones with ``inactive_only``), by item, kind and id."""
+    rows = db.execute(_OPEN_WORK, {"item": item.id if item else None}).fetchall()
+    found = [
+        OpenWork(r[0], r[1], r[2], q.dec(r[3]), r[4], r[5], r[6], r[7])
+        for r in rows
+        if not (inactive_only and r[8])
+    ]
+    return sorted(found, key=lambda w: (w.item, _WORK_ORDER.index(w.kind), w.id))
+
+
+def _refuse_open_work(db: sqlite3.Connection, item: Item) -> None:
+    """An item with open work stays active: MRP would silently drop its demand and
+    receipts, and its purchase orders could no longer be received."""
+    work = open_work(db, item=item)
+    if not work:
+        return
+    shown = ", ".join(f"{w.name} ({w.how_to_end})" for w in work[:5])
+    if len(work) > 5:
+        shown += (
+            f" and {len(work) - 5} more (mfgctl demand list, purchase list, order list "
+            f"--item {item.code})"
+        )
+    raise RuleViolation(
+        f"item {item.code} cannot be deactivated while it has open work (planning would "
+        f"leave it out): {shown}"
+    )
+
+
 def deactivate(db: sqlite3.Connection, code: str) -> Item:
-    """Mark an item inactive: it stays in history but takes no new stock or orders."""
+    """Mark an item inactive: it stays in history but takes no new stock or orders.
+
+    Raises:
+        RuleViolation: already inactive, or it has open demand, purchase orders or
+            production orders (``open_work``).
+    """
     item = get(db, code)
     if not item.active:
         raise RuleViolation(f"item {item.code} is already deactivated")
+    _refuse_open_work(db, item)
     db.execute("UPDATE item SET active = 0 WHERE id = ?", (item.id,))
     return replace(item, active=False)
