@@ -157,6 +157,7 @@ def test_schedule_refuses_a_horizon_out_of_range_like_mrp(
     line = f"Error: --horizon must be a whole number of days from 1 to 3660, not {days!r}\n"
     assert refused(cli, initdb, "schedule", "--horizon", days) == line
     assert refused(cli, initdb, "mrp", "--horizon", days) == line
+    assert refused(cli, initdb, "status", "--horizon", days) == line
 
 
 def test_schedule_takes_a_horizon_from_1_to_3660_days(cli: Cli, initdb: Path) -> None:

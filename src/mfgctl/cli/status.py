@@ -64,8 +64,9 @@ def status_cmd(
         ),
     ] = 7,
     horizon: Annotated[
-        int, typer.Option("--horizon", min=1, max=3660, help="Days the MRP run looks ahead.")
-    ] = 90,
+        str,
+        typer.Option("--horizon", help="Days the MRP run looks ahead (1 to 3660).", metavar="DAYS"),
+    ] = "90",
     no_mrp: Annotated[
         bool, typer.Option("--no-mrp", help="Skip the MRP run (no replenishment, no shortages).")
     ] = False,
@@ -75,10 +76,11 @@ def status_cmd(
     what is in progress and at which stage, finished goods ready, what is blocked or
     rejected, late and at-risk orders, what to replenish (a quick MRP run) and the
     standard cost of each finished item."""
-    from mfgctl.domain import status
+    from mfgctl.domain import mrp, status
 
     with session(ctx, write=False) as db:
-        doc = status.build(db, risk_days=risk_days, mrp_horizon=None if no_mrp else horizon)
+        days = mrp.parse_horizon(horizon)
+        doc = status.build(db, risk_days=risk_days, mrp_horizon=None if no_mrp else days)
     if fmt is Format.json:
         sys.stdout.write(to_json(doc) + "\n")
         return

@@ -159,6 +159,25 @@ class Settings:
 MAX_HORIZON_DAYS = 3660
 
 
+def parse_horizon(value: object) -> int:
+    """``--horizon`` as typed (mrp, atp, schedule, status): whole days from 1 to
+    ``MAX_HORIZON_DAYS``.
+
+    Raises:
+        InvalidInput: anything else.
+    """
+    text = str(value).strip()
+    # ASCII and short before int(): "²" is a digit to isdigit(), and int() refuses
+    # more than 4,300 digits with a ValueError.
+    if text.isascii() and text.isdigit() and len(text) <= 5:
+        days = int(text)
+        if 1 <= days <= MAX_HORIZON_DAYS:
+            return days
+    raise InvalidInput(
+        f"--horizon must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, not {value!r}"
+    )
+
+
 def settings(
     *,
     start: object = None,
@@ -172,23 +191,11 @@ def settings(
         InvalidInput: a bad date, horizon or bucket.
     """
     first = date.today() if start is None else parse_plan_date(start, what="--start")
-    text = str(horizon).strip()
-    # ASCII and short before int(): "²" is a digit to isdigit(), and int() refuses
-    # more than 4,300 digits with a ValueError.
-    if (
-        not text.isascii()
-        or not text.isdigit()
-        or len(text) > 5
-        or not 1 <= int(text) <= MAX_HORIZON_DAYS
-    ):
-        raise InvalidInput(
-            f"--horizon must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, "
-            f"not {horizon!r}"
-        )
+    days = parse_horizon(horizon)
     kind = str(bucket).strip().lower()
     if kind not in BUCKETS:
         raise InvalidInput(f"--bucket must be one of {', '.join(BUCKETS)}; got {bucket!r}")
-    return Settings(first, int(text), kind, include_inspection)
+    return Settings(first, days, kind, include_inspection)
 
 
 # -- the calendar ---------------------------------------------------------------------------

@@ -28,27 +28,11 @@ from datetime import date, datetime, time
 from mfgctl import qty as q
 from mfgctl.domain import mrp, mrp_data, workcenters
 from mfgctl.domain.schedule import Centre, Job, Schedule, Settings, Stage
-from mfgctl.errors import InvalidInput, NotFound
+from mfgctl.errors import NotFound
 
 PLANNED_BASE = 1_000_000  # a planned order's job id: this plus its MRP number
 MAX_HORIZON_DAYS = mrp.MAX_HORIZON_DAYS  # as mrp and atp: one limit for every --horizon
-
-
-def parse_horizon(value: object) -> int:
-    """``--horizon`` as typed: whole days from 1 to ``MAX_HORIZON_DAYS``.
-
-    Raises:
-        InvalidInput: anything else.
-    """
-    text = str(value).strip()
-    # ASCII and short before int(), as mrp.settings: "²" is a digit to isdigit().
-    if text.isascii() and text.isdigit() and len(text) <= 5:
-        days = int(text)
-        if 1 <= days <= MAX_HORIZON_DAYS:
-            return days
-    raise InvalidInput(
-        f"--horizon must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, not {value!r}"
-    )
+parse_horizon = mrp.parse_horizon
 
 
 _ORDERS = """
