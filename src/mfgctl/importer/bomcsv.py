@@ -51,7 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mfgctl.errors import ImportInvalid, InvalidInput, NotFound
+from mfgctl.errors import ImportInvalid, InvalidInput, NotFound, RuleViolation
 
 FIELDS = (
     "reference",
@@ -648,9 +648,10 @@ def store(
     Raises:
         NotFound: the parent item does not exist.
         ImportInvalid: parts without an item (and no ``create_items``), each named.
+        RuleViolation: the BOM would close a cycle with the stored active BOMs.
     """
     from mfgctl import db as dbmod
-    from mfgctl.domain import bom, codes, items
+    from mfgctl.domain import bom, bomtree, codes, items
 
     parent = items.get(db, item)
     rev_name = bom.revision_code(revision, what="--revision")
@@ -735,6 +736,16 @@ def store(
     revision_rec = bom.Revision(
         item=parent.code, revision=rev_name, output_qty=Decimal(1), lines=tuple(lines)
     )
+    # The check ``bom activate`` makes: this revision in place of the active one must
+    # not close a cycle with the stored active BOMs (checked before anything is
+    # written, dry run included).
+    try:
+        bomtree.load(db).levels(parent.code, revision_rec)
+    except bomtree.BomCycle as e:
+        raise RuleViolation(
+            f"BOM cycle with stored BOMs: {' -> '.join(e.path)} (an item cannot contain "
+            "itself); nothing was written"
+        ) from None
 
     def write() -> bom.SaveResult:
         ids = {i.code.upper(): i.id for i in items.insert_many(db, new_items)}
