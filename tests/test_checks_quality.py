@@ -147,7 +147,8 @@ def test_every_format_lists_the_problems(cli: Cli, shop: Path) -> None:
 
 def test_options_refuse_negative_days(cli: Cli, shop: Path) -> None:
     r = cli("check", "--inspection-days", "-1")
-    assert r.exit_code == 2
+    assert r.exit_code == 1
+    assert r.stderr == "Error: --inspection-days must be 0 or more, got -1\n"
 
 
 # -- the database file -------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, day, dump, ok
+import pytest
+from conftest import Cli, day, dump, ok, refused
 from stage_story import consume, start, write_shop
 
 
@@ -122,3 +124,36 @@ def test_status_on_an_empty_database_and_the_screen(cli: Cli, initdb: Path, tmp_
     assert "█" in r.stdout  # the bar charts
     bad = cli("status", "--risk-days", "-1")
     assert bad.exit_code != 0 and "risk-days" in bad.stderr
+
+
+def test_status_as_data_has_no_titles_in_csv_and_no_bars(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, initdb, tmp_path)
+    out = ok(cli, "status", "--no-mrp", "-f", "csv").stdout
+    tables = out.strip("\n").split("\n\n")
+    # Each table is a header and rows: no "# title" lines, no bar-chart column.
+    assert tables[0].splitlines()[0] == "status,items,value"
+    assert not any(line.startswith("#") for line in out.splitlines())
+    assert "█" not in out and ",bar" not in out
+    plain = ok(cli, "status", "--no-mrp", "-f", "plain").stdout.splitlines()
+    assert plain[:3] == [f"mfgctl status on {date.today()}", "", "Stock by status "
+                         "(value at standard cost)"]  # fmt: skip
+    assert plain[3] == "status\titems\tvalue"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("status", "--risk-days", "1.5"), "--risk-days '1.5' is not a whole number"),
+        (("status", "--risk-days", "366"), "--risk-days must be at most 365, got 366"),
+        (("check", "--days-unreviewed", "-1"), "--days-unreviewed must be 0 or more, got -1"),
+        (("check", "--inspection-days", "x"), "--inspection-days 'x' is not a whole number"),
+        (("report", "slow-moving", "--days", "999999999999"),
+         "--days must be at most 999,999,999, got 999999999999"),
+    ],
+)  # fmt: skip
+def test_a_bad_count_is_one_line_and_exit_1(
+    cli: Cli, initdb: Path, args: tuple[str, ...], message: str
+) -> None:
+    assert refused(cli, initdb, *args) == f"Error: {message}\n"

@@ -29,23 +29,21 @@ def check_cmd(
     ctx: typer.Context,
     fmt: FormatOpt = Format.table,
     days_unreviewed: Annotated[
-        int,
+        str,
         typer.Option(
             "--days-unreviewed",
-            min=0,
             metavar="N",
             help="Warn about planning data not reviewed in the last N days.",
         ),
-    ] = 180,
+    ] = "180",
     inspection_days: Annotated[
-        int,
+        str,
         typer.Option(
             "--inspection-days",
-            min=0,
             metavar="N",
             help="Warn about stock pending inspection for more than N days.",
         ),
-    ] = 7,
+    ] = "7",
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 4 on warnings too, not only on errors.")
     ] = False,
@@ -64,11 +62,14 @@ def check_cmd(
     BOM, buy items without lead time or cost, planning data not reviewed, old stock
     pending inspection, overdue orders, look-alike codes and names.
     """
-    from mfgctl.domain import checks
+    from mfgctl.domain import checks, codes
 
     with session(ctx, write=False) as db:
         problems = checks.report(
-            db, days_unreviewed=days_unreviewed, inspection_days=inspection_days, quick=quick
+            db,
+            days_unreviewed=codes.whole_number(days_unreviewed, what="--days-unreviewed"),
+            inspection_days=codes.whole_number(inspection_days, what="--inspection-days"),
+            quick=quick,
         )
     if not problems:
         if fmt is Format.json:

@@ -54,15 +54,14 @@ def _with_bars(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 def status_cmd(
     ctx: typer.Context,
     risk_days: Annotated[
-        int,
+        str,
         typer.Option(
             "--risk-days",
-            min=0,
-            max=365,
-            help="Orders due within this many days and not started are at risk; planned "
-            "orders to release within it are listed.",
+            metavar="N",
+            help="Orders due within this many days (0 to 365) and not started are at risk; "
+            "planned orders to release within it are listed.",
         ),
-    ] = 7,
+    ] = "7",
     horizon: Annotated[
         str,
         typer.Option("--horizon", help="Days the MRP run looks ahead (1 to 3660).", metavar="DAYS"),
@@ -76,18 +75,26 @@ def status_cmd(
     what is in progress and at which stage, finished goods ready, what is blocked or
     rejected, late and at-risk orders, what to replenish (a quick MRP run) and the
     standard cost of each finished item."""
-    from mfgctl.domain import mrp, status
+    from mfgctl.domain import codes, mrp, status
 
     with session(ctx, write=False) as db:
         days = mrp.parse_horizon(horizon)
-        doc = status.build(db, risk_days=risk_days, mrp_horizon=None if no_mrp else days)
+        risk = codes.whole_number(risk_days, what="--risk-days", most=365)
+        doc = status.build(db, risk_days=risk, mrp_horizon=None if no_mrp else days)
     if fmt is Format.json:
         sys.stdout.write(to_json(doc) + "\n")
         return
-    doc["stock"] = _with_bars(doc["stock"], "value")
-    doc["wip_by_stage"] = _with_bars(doc["wip_by_stage"], "waiting")
-    heading = {Format.markdown: "### {}", Format.table: "{}"}.get(fmt, "# {}")
-    print(heading.format(f"mfgctl status on {doc['date']}"))
+    # Bars are for the eye: the table has them, data formats (CSV, plain, Markdown) not.
+    bars = fmt is Format.table
+    if bars:
+        doc["stock"] = _with_bars(doc["stock"], "value")
+        doc["wip_by_stage"] = _with_bars(doc["wip_by_stage"], "waiting")
+    # Each table under its name, as the multi-table reports: a line in table and plain
+    # output, a heading in Markdown, nothing in CSV (a blank line between tables).
+    heading = {Format.markdown: "### {}", Format.csv: ""}.get(fmt, "{}")
+    if heading:
+        print(heading.format(f"mfgctl status on {doc['date']}"))
+    first = True
     for key, title, columns in SECTIONS:
         rows = doc[key]
         if not rows or (key == "stock" and not any(r["items"] for r in rows)):
@@ -95,7 +102,11 @@ def status_cmd(
                 note(f"{title}: none")
             continue
         shown = rows[:TOP] if fmt is Format.table else rows
-        print("\n" + heading.format(title))
-        emit(shown, fmt, columns=columns)
+        if heading:
+            print("\n" + heading.format(title))
+        elif not first:
+            print()
+        first = False
+        emit(shown, fmt, columns=[c for c in columns if bars or c != "bar"])
         if len(shown) < len(rows):
             note(f"... and {len(rows) - len(shown)} more in {title.lower()} (-f json has all)")

@@ -84,3 +84,21 @@ def text(value: object, *, what: str, limit: int = 200, required: bool = True) -
     if any(ch in result for ch in "\n\r\x00") or not result.isprintable():
         raise InvalidInput(f"{what} must be one line of printable text")
     return result
+
+
+def whole_number(value: object, *, what: str, least: int = 0, most: int = 999_999_999) -> int:
+    """A count (of days, of orders) as typed: a whole number from ``least`` to ``most``.
+
+    Raises:
+        InvalidInput: not a whole number, or out of range (the message says which).
+    """
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text, flags=re.ASCII):
+        raise InvalidInput(f"{what} {text!r} is not a whole number")
+    # Too many digits to be in range whatever they are (and int() refuses thousands).
+    number = int(text) if len(text) <= 12 else (most + 1 if text[0] != "-" else least - 1)
+    if number < least:
+        raise InvalidInput(f"{what} must be {least} or more, got {text}")
+    if number > most:
+        raise InvalidInput(f"{what} must be at most {most:,}, got {text}")
+    return number

@@ -23,7 +23,6 @@ units of different items are never added together.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain import items, orders
+from mfgctl.domain import codes, items, orders
 from mfgctl.errors import InvalidInput
 
 BY = ("order", "item", "month")
@@ -81,17 +80,6 @@ def pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if whole == 0:
         return None
     return (part * 100 / whole).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def whole_number(value: object, *, what: str, least: int = 0) -> int:
-    """A count of days or orders as typed: a whole number, at least ``least``."""
-    text = str(value).strip()
-    if not re.fullmatch(r"[+-]?[0-9]{1,9}", text):
-        raise InvalidInput(f"{what} {text!r} is not a whole number")
-    number = int(text)
-    if number < least:
-        raise InvalidInput(f"{what} must be {least} or more, got {number}")
-    return number
 
 
 def _share(required: Decimal, made: Decimal, whole: Decimal) -> Decimal:
@@ -446,7 +434,7 @@ def variance(
         NotFound: an unknown item.
     """
     limit = q.parse_qty(threshold, what="--threshold", allow_zero=True)
-    least_orders = whole_number(min_orders, what="--min-orders", least=1)
+    least_orders = codes.whole_number(min_orders, what="--min-orders", least=1)
     flows = load(db, item=item, since=since, states=DONE)
     sums: dict[tuple[str, str, str], dict[str, Any]] = {}
     for f in flows:

@@ -22,7 +22,8 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain.flow_reports import pct, whole_number
+from mfgctl.domain import codes
+from mfgctl.domain.flow_reports import pct
 
 
 def today() -> date:
@@ -88,7 +89,7 @@ def slow_moving(db: sqlite3.Connection, *, days: object = 90) -> list[dict[str, 
     Raises:
         InvalidInput: days that are not a whole number of 0 or more.
     """
-    limit = whole_number(days, what="--days")
+    limit = codes.whole_number(days, what="--days")
     now = today()
     rows = []
     on_hand_rows = db.execute(_ON_HAND).fetchall()
