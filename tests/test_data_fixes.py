@@ -3,6 +3,7 @@ and an export that keeps the value of stock."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from conftest import Cli, dump, ok, refused
@@ -73,3 +74,93 @@ def test_import_csv_without_a_cycle_is_stored(cli: Cli, initdb: Path, tmp_path: 
     ok(cli, "bom", "import-csv", both, "--item", "A")
     assert dump(initdb) != before
     ok(cli, "bom", "explode", "A", "--qty", "1")
+
+
+# -- 2. CONVERSION is a reserved location code ------------------------------------------
+
+CONVERSION_REFUSAL = (
+    "location code {code} is kept for production (CONVERSION is the virtual place where "
+    "materials turn into products); choose another code"
+)
+MADE = """\
+items:
+  - {code: F, name: F, type: finished, unit: pcs, make_or_buy: make}
+  - {code: K, name: K, type: component, unit: pcs, make_or_buy: buy}
+boms: [{item: F, lines: [{item: K, qty: 2}]}]
+stock: [{item: K, qty: 100}]
+"""
+
+
+def make_five_f(cli: Cli) -> None:
+    for args in (
+        ("order", "create", "F", "5", "--due", "2030-12-31"),
+        ("order", "release", "1"),
+        ("order", "start", "1"),
+        ("consume", "1"),
+        ("order", "complete", "1", "--qty", "5"),
+    ):
+        ok(cli, *args)
+
+
+def test_location_add_refuses_conversion_in_any_case(cli: Cli, initdb: Path) -> None:
+    for code in ("CONVERSION", "conversion", "Conversion"):
+        err = refused(cli, initdb, "location", "add", code)
+        assert err == f"Error: {CONVERSION_REFUSAL.format(code=code)}\n"
+    ok(cli, "location", "add", "CONVERSION-2")  # only the exact code is reserved
+
+
+def test_yaml_locations_refuse_conversion(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cv.yaml"
+    path.write_text("locations: [{code: conversion, name: Conversion line}]\n" + MADE)
+    err = refused(cli, initdb, "import", path, one_line=False)
+    assert err.splitlines() == [
+        f"Error: {path}:1: locations[0].code: {CONVERSION_REFUSAL.format(code='conversion')}",
+        "Error: import refused: 1 problem; nothing was written",
+    ]
+
+
+def test_conversion_stays_reserved_after_production_made_it(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "made.yaml"
+    path.write_text(MADE)
+    ok(cli, "import", path)
+    make_five_f(cli)  # the first completion creates the virtual place
+    err = refused(cli, initdb, "location", "add", "CONVERSION")
+    assert err == f"Error: {CONVERSION_REFUSAL.format(code='CONVERSION')}\n"
+    path.write_text("locations: [{code: CONVERSION}]\n")
+    err = refused(cli, initdb, "import", path, one_line=False)
+    assert CONVERSION_REFUSAL.format(code="CONVERSION") in err
+
+
+def test_an_old_real_conversion_location_is_named_with_the_right_article(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # A database from before the code was reserved can hold a real CONVERSION location.
+    conn = sqlite3.connect(initdb)
+    with conn:
+        conn.execute(
+            "INSERT INTO location (code, name, kind) VALUES ('CONVERSION', 'x', 'internal')"
+        )
+    conn.close()
+    path = tmp_path / "made.yaml"
+    path.write_text(MADE)
+    ok(cli, "import", path)
+    for args in (
+        ("order", "create", "F", "5", "--due", "2030-12-31"),
+        ("order", "release", "1"),
+        ("order", "start", "1"),
+        ("consume", "1"),
+    ):
+        ok(cli, *args)
+    err = refused(cli, initdb, "order", "complete", "1", "--qty", "5")
+    assert err == (
+        "Error: location CONVERSION is an internal location, but mfgctl needs that code for "
+        "its production conversion place: rename the location first\n"
+    )
+
+
+def test_conversion_constant_is_production_s() -> None:
+    from mfgctl.domain import locations, production
+
+    assert locations.CONVERSION == production.CONVERSION

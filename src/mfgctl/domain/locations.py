@@ -4,7 +4,9 @@
 there always has a status. The other kinds are the virtual counterparts of the
 double-entry ledger: receipts come from ``SUPPLIER``, shipments go to ``CUSTOMER``,
 scrap goes to ``SCRAP``, count corrections go through ``ADJUSTMENT``, and opening
-balances come from ``OPENING``. A production order is a ``production`` place (its WIP).
+balances come from ``OPENING``. A production order is a ``production`` place (its WIP),
+and production turns materials into products in ``CONVERSION``; no real location may
+take those codes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ KINDS = ("internal", "supplier", "customer", "production", "scrap", "adjustment"
 VIRTUAL = {"SUPPLIER", "CUSTOMER", "SCRAP", "ADJUSTMENT", "OPENING"}
 # Production order N is the place ORDER-N (its WIP): no real location may take such a code.
 ORDER_PLACE = re.compile(r"ORDER-[0-9]+", re.IGNORECASE)
+# Production's virtual place where materials turn into products (production.CONVERSION);
+# created by the first completion, so it is kept from real locations before it exists.
+CONVERSION = "CONVERSION"
 
 
 def order_place_code(order_id: int) -> str:
@@ -90,14 +95,28 @@ def list_locations(db: sqlite3.Connection, *, include_virtual: bool = False) -> 
     return [_from_row(r) for r in rows if include_virtual or r["kind"] == "internal"]
 
 
+def refuse_reserved(code: str) -> None:
+    """Refuse a code mfgctl keeps for its own places: ``ORDER-<number>``, ``CONVERSION``.
+
+    Raises:
+        InvalidInput: the code is reserved (any case).
+    """
+    if ORDER_PLACE.fullmatch(code):
+        raise InvalidInput(
+            f"location code {code} is kept for production orders (ORDER-<number> is an "
+            "order's own place); choose another code"
+        )
+    if code.upper() == CONVERSION:
+        raise InvalidInput(
+            f"location code {code} is kept for production ({CONVERSION} is the virtual place "
+            "where materials turn into products); choose another code"
+        )
+
+
 def add(db: sqlite3.Connection, code: str, name: str | None = None) -> Location:
     """Create a real (internal) location."""
     loc_code = codes.code(code, what="location code")
-    if ORDER_PLACE.fullmatch(loc_code):
-        raise InvalidInput(
-            f"location code {loc_code} is kept for production orders (ORDER-<number> is an "
-            "order's own place); choose another code"
-        )
+    refuse_reserved(loc_code)
     loc_name = codes.text(name, what="location name", required=False) or loc_code
     existing = find(db, loc_code)
     if existing is not None:
@@ -110,6 +129,7 @@ def add(db: sqlite3.Connection, code: str, name: str | None = None) -> Location:
 
 def ensure(db: sqlite3.Connection, code: str, name: str | None = None) -> tuple[Location, bool]:
     """The internal location with this code, created if missing (for imports)."""
+    refuse_reserved(codes.code(code, what="location code"))
     existing = find(db, code)
     if existing is None:
         return add(db, code, name), True

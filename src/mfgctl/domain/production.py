@@ -67,8 +67,9 @@ def _conversion(db: sqlite3.Connection) -> Place:
         found = locations.Location(cur.lastrowid, CONVERSION, "", "adjustment")  # type: ignore[arg-type]
     elif found.internal or found.kind == "production":
         raise RuleViolation(
-            f"location {found.code} is a {found.kind} location, but mfgctl needs that code for "
-            "its production conversion place: rename the location first"
+            f"location {found.code} is {'an' if found.internal else 'a'} {found.kind} location, "
+            "but mfgctl needs that code for its production conversion place: rename the "
+            "location first"
         )
     return Place(found)
 

@@ -162,6 +162,11 @@ class Import:
                 )
             )
             return
+        try:
+            locations.refuse_reserved(code)
+        except InvalidInput as e:
+            self.problems.append(at.say(str(e), "code"))
+            return
         existing = locations.find(self.db, code)
         entry = _Location(code, name, at)
         if existing is not None:
