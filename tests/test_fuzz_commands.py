@@ -339,11 +339,15 @@ def test_a_due_date_at_the_end_of_the_calendar_no_longer_breaks_planning(
 
 
 def test_check_with_more_days_than_the_calendar_holds(template: Path, tmp_path: Path) -> None:
-    """--days-unreviewed 999999999999 was an OverflowError; now every item never
-    reviewed is reported (the sample data has 38 such active items) and no other."""
+    """--days-unreviewed 999999999999 was an OverflowError. Now a count is at most
+    999,999,999 (one Error: line above it); at the most, every item never reviewed is
+    reported (the sample data has 38 such active items) and no other."""
     db = tmp_path / "fuzz.db"
     copy_db(template, db)
     r = run(db, "check", "--days-unreviewed", "999999999999", "-f", "json")
+    assert r.bug is None and r.exit_code == 1
+    assert r.stderr == "Error: --days-unreviewed must be at most 999,999,999, got 999999999999\n"
+    r = run(db, "check", "--days-unreviewed", "999999999", "-f", "json")
     assert r.bug is None and r.exit_code == 0, r.stderr
     import json
 
