@@ -187,35 +187,95 @@ def _minus(a: int, b: int, downs: Sequence[tuple[int, int]]) -> Iterator[tuple[i
         yield a, b
 
 
-def _place(centre: Centre, settings: Settings, frm: int, minutes: int) -> list[tuple[int, int]]:
-    """The working segments that run ``minutes`` from ``frm`` on (one machine)."""
-    if minutes == 0:
-        # A zero-length operation sits at the first working minute (or ``frm``).
-        for a, _b in _windows(centre, settings, frm, frm + MAX_DAYS * DAY):
-            return [(a, a)]
-        raise NoCapacity(f"work centre {centre.code} has no working time")
-    out: list[tuple[int, int]] = []
-    left = minutes
-    for a, b in _windows(centre, settings, frm, frm + MAX_DAYS * DAY):
-        take = min(b - a, left)
-        if take <= 0:
-            continue
-        out.append((a, a + take))
-        left -= take
-        if left == 0:
-            return out
-    raise NoCapacity(
-        f"work centre {centre.code} has no working time for {minutes} minutes within "
-        f"{MAX_DAYS} days"
-    )
+class _Calendar:
+    """One machine's working windows of a work centre ([a, b), downtime taken out), made
+    day by day as far as a question needs, with the working minutes before each window
+    (prefix sums): how much work fits between two minutes is two lookups, so a gap that
+    is too short is skipped without walking its shifts."""
+
+    __slots__ = ("centre", "cum", "day", "downs", "ends", "midnight", "starts", "weekday0")
+
+    def __init__(self, centre: Centre, settings: Settings) -> None:
+        self.centre = centre
+        # The run minute of the start day's 00:00 (<= 0); the day before's shift may
+        # reach past midnight into the run, so the windows begin with that day.
+        self.midnight = settings.minute(
+            datetime.combine(settings.start.date(), datetime.min.time())
+        )
+        self.weekday0 = settings.start.weekday()
+        self.downs = sorted(centre.downtime)
+        self.day = -1
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.cum: list[int] = []  # working minutes before each window
+
+    def _extend(self, until: int) -> None:
+        """Make every window that starts before ``until``."""
+        c = self.centre
+        total = self.cum[-1] + self.ends[-1] - self.starts[-1] if self.cum else 0
+        while self.midnight + self.day * DAY < until:
+            day_at = self.midnight + self.day * DAY
+            length = c.minutes[(self.weekday0 + self.day) % 7]
+            a = day_at + c.day_start
+            for x, y in _minus(a, a + length, self.downs):
+                self.starts.append(x)
+                self.ends.append(y)
+                self.cum.append(total)
+                total += y - x
+            self.day += 1
+
+    def work_before(self, t: int) -> int:
+        """Working minutes from the calendar's beginning to minute ``t``."""
+        self._extend(t + 1)
+        i = bisect_right(self.starts, t) - 1
+        if i < 0:
+            return 0
+        return self.cum[i] + min(t, self.ends[i]) - self.starts[i]
+
+    def fits(self, frm: int, minutes: int, by: int) -> bool:
+        """Do ``minutes`` (> 0) of work from ``frm`` on end by minute ``by``?"""
+        return by > frm and self.work_before(by) - self.work_before(frm) >= minutes
+
+    def place(self, frm: int, minutes: int) -> list[tuple[int, int]]:
+        """The working segments that run ``minutes`` from ``frm`` on (one machine)."""
+        until = frm + MAX_DAYS * DAY
+        self._extend(frm + 1)
+        i = bisect_right(self.ends, frm)  # the first window that ends after frm
+        out: list[tuple[int, int]] = []
+        left = minutes
+        while True:
+            if i == len(self.starts):
+                self._extend(self.midnight + (self.day + 7) * DAY)
+                if i == len(self.starts) and self.midnight + self.day * DAY >= until:
+                    break
+                continue
+            a, b = max(self.starts[i], frm), min(self.ends[i], until)
+            if a >= until:
+                break
+            i += 1
+            if minutes == 0:
+                # A zero-length operation sits at the first working minute.
+                return [(a, a)]
+            take = min(b - a, left)
+            if take <= 0:
+                continue
+            out.append((a, a + take))
+            left -= take
+            if left == 0:
+                return out
+        c = self.centre.code
+        if minutes == 0:
+            raise NoCapacity(f"work centre {c} has no working time")
+        raise NoCapacity(
+            f"work centre {c} has no working time for {minutes} minutes within {MAX_DAYS} days"
+        )
 
 
-def _run_alone(job: Job, centres: dict[str, Centre], settings: Settings, frm: int) -> int:
+def _run_alone(job: Job, calendars: dict[str, _Calendar], frm: int) -> int:
     """When the job would end with every machine to itself, starting at ``frm``."""
     t = frm
     for stage in job.stages:
-        centre = centres[stage.centre.upper()]
-        segs = _place(centre, settings, t, stage.setup + job.run_minutes(stage))
+        segs = calendars[stage.centre.upper()].place(t, stage.setup + job.run_minutes(stage))
         t = segs[-1][1]
     return t
 
@@ -233,31 +293,37 @@ class _Machine:
         self.booked: list[tuple[int, int, str | None, bool]] = []
 
     def slot(
-        self, centre: Centre, settings: Settings, t: int, stage: Stage, run: int
+        self, cal: _Calendar, t: int, stage: Stage, run: int
     ) -> tuple[list[tuple[int, int]], int]:
         """The earliest placement from ``t``: the first gap between booked operations it
         fits in whole, else after the last. (segments, setup minutes)"""
         booked = self.booked
-        k = bisect_right(booked, (t,)) - 1  # the last operation starting before t
-        k = max(k, 0)
+        n = len(booked)
+        k = max(bisect_right(booked, (t,)) - 1, 0)  # the last operation starting before t
+        while k < n and booked[k][1] <= t:
+            k += 1  # ends by t: the gap after it is where to look (ends are in order too)
+        family = stage.family
         while True:
-            before = booked[k - 1] if 0 < k <= len(booked) else None
-            if k < len(booked) and booked[k][1] <= t:
-                k += 1  # ends before t: the gap after it is where to look
-                continue
-            after = booked[k] if k < len(booked) else None
+            before = booked[k - 1] if k else None
             start = max(t, before[1]) if before else t
-            same = stage.family is not None and before is not None and before[2] == stage.family
-            setup = 0 if same else stage.setup
-            if after is None:
-                return _place(centre, settings, start, setup + run), setup
+            setup = 0 if family is not None and before and before[2] == family else stage.setup
+            if k == n:
+                return cal.place(start, setup + run), setup
+            after = booked[k]
             # An operation after the gap that skipped its setup must keep its neighbour's
             # family: only the same family may go in front of it.
-            if not (after[3] and after[2] != stage.family) and start < after[0]:
-                segs = _place(centre, settings, start, setup + run)
-                if segs[-1][1] <= after[0]:
-                    return segs, setup
+            if not (after[3] and after[2] != family) and start < after[0]:
+                minutes = setup + run
+                if minutes == 0:
+                    segs = cal.place(start, 0)
+                    if segs[-1][1] <= after[0]:
+                        return segs, setup
+                elif cal.fits(start, minutes, after[0]):
+                    return cal.place(start, minutes), setup
             k += 1
+            # Operations back to back leave no gap: skip them without looking closer.
+            while k < n and booked[k - 1][1] >= booked[k][0]:
+                k += 1
 
     def book(self, segs: list[tuple[int, int]], stage: Stage, setup: int) -> None:
         skipped = setup == 0 and stage.setup > 0
@@ -287,6 +353,7 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
     machines: dict[str, list[_Machine]] = {
         code: [_Machine() for _ in range(c.machines)] for code, c in by_code.items()
     }
+    calendars = {code: _Calendar(c, settings) for code, c in by_code.items()}
     by_centre: dict[str, list[Operation]] = {c.code: [] for c in centres}
     results = []
     for job in priority_order(jobs):
@@ -296,8 +363,9 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
             centre = by_code[stage.centre.upper()]
             run = job.run_minutes(stage)
             best: tuple[int, int, list[tuple[int, int]], int] | None = None
+            cal = calendars[centre.code.upper()]
             for m, machine in enumerate(machines[centre.code.upper()]):
-                segs, setup = machine.slot(centre, settings, t, stage, run)
+                segs, setup = machine.slot(cal, t, stage, run)
                 if best is None or segs[-1][1] < best[0]:
                     best = (segs[-1][1], m, segs, setup)
             assert best is not None  # every centre has at least one machine
@@ -313,8 +381,8 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
         late_by = max(end - due_end, 0)
         reason = None
         if late_by:
-            alone_free = _run_alone(job, by_code, settings, 0)
-            alone = _run_alone(job, by_code, settings, max(job.earliest, 0))
+            alone_free = _run_alone(job, calendars, 0)
+            alone = _run_alone(job, calendars, max(job.earliest, 0))
             material = alone > due_end and alone > alone_free
             capacity = end > alone or alone_free > due_end
             reason = "both" if material and capacity else "material" if material else "capacity"
