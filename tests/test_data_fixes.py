@@ -4,6 +4,7 @@ and an export that keeps the value of stock."""
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 from conftest import Cli, dump, ok, refused
@@ -164,3 +165,110 @@ def test_conversion_constant_is_production_s() -> None:
     from mfgctl.domain import locations, production
 
     assert locations.CONVERSION == production.CONVERSION
+
+
+# -- 3. export keeps the cost of stock ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = """\
+locations: [{code: LINE, name: Line-side rack}]
+items:
+  - {code: V, name: V, type: component, unit: pcs, make_or_buy: buy, cost: 5}
+  - {code: W, name: W, type: raw, unit: kg, make_or_buy: buy, cost: 999999.999999}
+  - {code: P, name: P, type: finished, unit: pcs, make_or_buy: make}
+  - {code: S, name: S, type: component, unit: pcs, make_or_buy: buy, cost: 2}
+  - {code: N, name: N, type: component, unit: pcs, make_or_buy: buy}
+boms: [{item: P, lines: [{item: V, qty: 3}, {item: W, qty: 0.5}]}]
+"""
+
+
+def valuation(cli: Cli) -> tuple[list[dict[str, object]], str]:
+    """``report valuation``: its rows (JSON) and its total line."""
+    import json
+
+    rows = json.loads(ok(cli, "report", "valuation", "-f", "json").stdout, parse_float=Decimal)
+    return rows, ok(cli, "report", "valuation", "-f", "csv").stderr
+
+
+def round_trip(cli: Cli, db_path: Path, tmp_path: Path) -> tuple[str, str]:
+    """Export, import into a fresh database (the CLI then points at it), export again."""
+    first = tmp_path / "first.yaml"
+    ok(cli, "export", "-o", first)
+    fresh = tmp_path / "fresh.db"
+    ok(cli, "--db", fresh, "init")
+    ok(cli, "--db", fresh, "import", first)
+    second = tmp_path / "second.yaml"
+    ok(cli, "--db", fresh, "export", "-o", second)
+    db_path.unlink()
+    fresh.rename(db_path)
+    return first.read_text(), second.read_text()
+
+
+def test_export_carries_the_moving_average_of_stock(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP)
+    ok(cli, "import", path)
+    ok(cli, "stock", "receive", "V", "10", "--cost", "2", "--date", "2025-01-15")
+    ok(cli, "stock", "receive", "V", "20", "--cost", "3.1", "--date", "2025-03-01")
+    ok(cli, "stock", "receive", "W", "7", "--cost", "1.3")
+    ok(cli, "stock", "receive", "W", "3", "--cost", "0.7")
+    ok(cli, "stock", "receive", "S", "4")  # at its standard cost
+    ok(cli, "stock", "receive", "N", "4")  # no cost at all
+    ok(cli, "ship", "V", "4", "--to", "ACME")
+    for args in (
+        ("order", "create", "P", "3", "--due", "2030-12-31"),
+        ("order", "release", "1"),
+        ("order", "start", "1"),
+        ("consume", "1"),
+        ("order", "complete", "1", "--qty", "3"),
+    ):
+        ok(cli, *args)
+    ok(cli, "stock", "move", "V", "5", "--from", "STORES", "--to", "LINE")
+    before = valuation(cli)
+    # V: (10 x 2 + 20 x 3.1) / 30 = 2.733333; W: (7 x 1.3 + 3 x 0.7) / 10 = 1.12;
+    # P: (9 V x 2.733333 + 1.5 kg W x 1.12) / 3 = 8.759999.
+    averages = {r["item"]: (r["average_cost"], r["value"], r["basis"]) for r in before[0]}
+    assert averages == {
+        "N": (0, 0, "none"),
+        "P": (Decimal("8.759999"), Decimal("26.279997"), "average"),
+        "S": (2, 8, "standard"),
+        "V": (Decimal("2.733333"), Decimal("46.466661"), "average"),
+        "W": (Decimal("1.12"), Decimal("9.52"), "average"),
+    }
+    first, second = round_trip(cli, initdb, tmp_path)
+    stock = first[first.index("stock:") :].splitlines()
+    assert stock == [
+        "stock:",
+        "- {item: N, location: STORES, status: available, qty: 4}",
+        "- {item: P, location: STORES, status: available, qty: 3, cost: 8.759999}",
+        "- {item: S, location: STORES, status: available, qty: 4}",
+        "- {item: V, location: LINE, status: available, qty: 5, cost: 2.733333}",
+        "- {item: V, location: STORES, status: available, qty: 12, cost: 2.733333}",
+        "- {item: W, location: STORES, status: available, qty: 8.5, cost: 1.12}",
+    ]
+    assert second == first
+    assert valuation(cli) == before  # every average, value, basis and the total
+
+
+def test_export_round_trip_keeps_the_sample_data_valuation(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    from datetime import date, timedelta
+
+    ok(cli, "import", *sorted((ROOT / "sample_data").glob("*.yaml")))
+    mfgctl = Path(sys.executable).parent / "mfgctl"
+    due = (date.today() + timedelta(days=7)).isoformat()
+    subprocess.run(
+        ["sh", str(ROOT / "sample_data" / "production_story.sh"), str(mfgctl), str(initdb), due],
+        check=True,
+        capture_output=True,
+    )
+    before = valuation(cli)
+    made = next(r for r in before[0] if r["item"] == "HD-200")
+    assert made["basis"] == "average" and made["wip"] == 0
+    first, second = round_trip(cli, initdb, tmp_path)
+    assert f"cost: {made['average_cost']}" in first
+    assert second == first
+    assert valuation(cli) == before

@@ -1,9 +1,15 @@
 """Export: the database's locations, work centres (with their downtime windows), items,
-BOM revisions, routings, stock, open demand and open purchase orders as import YAML.
+BOM revisions, routings, stock (with its cost), open demand and open purchase orders as
+import YAML.
 
 The same format the importer reads, with keys in a fixed order and defaults left out,
 so export -> import into a new database -> export gives the same text. Numbers are
 written exactly; text is quoted only where YAML would read it as something else.
+
+Each stock record carries its item's moving average as ``cost`` (when the item has
+one from costed inflows), so the rebuilt database values stock as this one does. It
+carries no ``date``: one date cannot stand for a balance's history (the age of its
+oldest units still held is not recorded), so rebuilt stock starts on the import's day.
 
 A purchase order is written with what is still open as its ``qty`` (what was received
 is in the stock already); received and cancelled orders and cancelled demand are not
@@ -21,7 +27,17 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain import bom, demand, items, locations, purchases, reports, stages, workcenters
+from mfgctl.domain import (
+    bom,
+    demand,
+    items,
+    locations,
+    purchases,
+    reports,
+    stages,
+    valuation,
+    workcenters,
+)
 from mfgctl.domain.items import Item
 from mfgctl.importer.yamlread import IMPLICIT
 
@@ -112,6 +128,7 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
         for code, _name, found in stages.all_routings(db)
     ]
     entries: list[dict[str, Any]] = []
+    costs = _stock_costs(db, catalogue)
     for r in reports.balances_for_export(db):
         expires = r["expires"]
         if r["serial"]:
@@ -135,6 +152,8 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
             entry["qty"] = r["qty"]
         if expires is not None:
             entry["expires"] = expires
+        if r["item"] in costs:
+            entry["cost"] = costs[r["item"]]
         entries.append(entry)
     data["stock"] = entries
     active = {i.code for i in catalogue if i.active}
@@ -144,6 +163,22 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
         _dated(p.to_fields()) for p in purchases.list_orders(db) if p.item in bought
     ]
     return {k: v for k, v in data.items() if v}
+
+
+def _stock_costs(db: sqlite3.Connection, catalogue: list[Item]) -> dict[str, Decimal]:
+    """Item code -> its moving average now, for the items valued by costed inflows.
+
+    Every stock record of an item carries that one average as its ``cost``, so a
+    database rebuilt from the export starts each item at the same average (inflows all
+    at the average leave it exact). An item valued at its standard cost (basis
+    ``standard``) or at none gets no ``cost``: the import values it the same way.
+    """
+    state = valuation.replay(db)
+    return {
+        i.code: state.average[i.id]
+        for i in catalogue
+        if state.basis.get(i.id) == "average" and i.id in state.average
+    }
 
 
 def _centre(db: sqlite3.Connection, centre: workcenters.WorkCentre) -> dict[str, Any]:
