@@ -110,6 +110,13 @@ def ok(cli: Cli, *args: object, input: str | None = None) -> Result:
     return r
 
 
+def import_yaml(cli: Cli, tmp_path: Path, text: str, name: str = "shop.yaml") -> None:
+    """Write ``text`` to ``tmp_path/name`` and import it, asserting it succeeded."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    ok(cli, "import", path)
+
+
 def day(offset: int) -> str:
     """A local date relative to today, as a user types it."""
     return (date.today() + timedelta(days=offset)).isoformat()

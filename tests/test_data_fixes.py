@@ -7,7 +7,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, dump, ok, refused
+from conftest import Cli, dump, import_yaml, ok, refused
 
 
 def make_item(cli: Cli, code: str) -> None:
@@ -123,12 +123,11 @@ def test_yaml_locations_refuse_conversion(cli: Cli, initdb: Path, tmp_path: Path
 def test_conversion_stays_reserved_after_production_made_it(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "made.yaml"
-    path.write_text(MADE)
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, MADE, "made.yaml")
     make_five_f(cli)  # the first completion creates the virtual place
     err = refused(cli, initdb, "location", "add", "CONVERSION")
     assert err == f"Error: {CONVERSION_REFUSAL.format(code='CONVERSION')}\n"
+    path = tmp_path / "made.yaml"
     path.write_text("locations: [{code: CONVERSION}]\n")
     err = refused(cli, initdb, "import", path, one_line=False)
     assert CONVERSION_REFUSAL.format(code="CONVERSION") in err
@@ -144,9 +143,7 @@ def test_an_old_real_conversion_location_is_named_with_the_right_article(
             "INSERT INTO location (code, name, kind) VALUES ('CONVERSION', 'x', 'internal')"
         )
     conn.close()
-    path = tmp_path / "made.yaml"
-    path.write_text(MADE)
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, MADE, "made.yaml")
     for args in (
         ("order", "create", "F", "5", "--due", "2030-12-31"),
         ("order", "release", "1"),
@@ -205,9 +202,7 @@ def round_trip(cli: Cli, db_path: Path, tmp_path: Path) -> tuple[str, str]:
 
 
 def test_export_carries_the_moving_average_of_stock(cli: Cli, initdb: Path, tmp_path: Path) -> None:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP)
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, SHOP)
     ok(cli, "stock", "receive", "V", "10", "--cost", "2", "--date", "2025-01-15")
     ok(cli, "stock", "receive", "V", "20", "--cost", "3.1", "--date", "2025-03-01")
     ok(cli, "stock", "receive", "W", "7", "--cost", "1.3")

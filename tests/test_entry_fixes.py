@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, ok, refused
+from conftest import Cli, day, import_yaml, ok, refused
 
 SHOP = """
 items:
@@ -31,9 +31,7 @@ stock:
 
 @pytest.fixture
 def shop(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP, encoding="utf-8")
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, SHOP)
     return initdb
 
 

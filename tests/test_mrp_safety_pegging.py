@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Cli, ok
+from conftest import Cli, import_yaml, ok
 
 PLANT = """
 items:
@@ -25,9 +25,7 @@ demand:
 
 
 def plan(cli: Cli, tmp_path: Path, *args: str) -> dict:
-    path = tmp_path / "plant.yaml"
-    path.write_text(PLANT, encoding="utf-8")
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, PLANT, "plant.yaml")
     r = cli("mrp", "--start", "2030-01-07", "--fail-on-shortage", *args, "-f", "json")
     assert r.exit_code == 0, r.stderr  # 3 would mean a shortage
     return json.loads(r.stdout)

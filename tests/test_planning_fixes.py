@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Cli, ok, refused
+from conftest import Cli, import_yaml, ok, refused
 from stage_story import write_shop
 
 START = "2030-01-07"
@@ -29,9 +29,7 @@ demand:
 
 
 def load(cli: Cli, tmp_path: Path, text: str) -> None:
-    path = tmp_path / "story.yaml"
-    path.write_text(text)
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, text, "story.yaml")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, ok, refused
+from conftest import Cli, day, import_yaml, ok, refused
 
 from mfgctl import db as dbmod
 from mfgctl.domain import items, ledger
@@ -33,9 +33,7 @@ boms:
 
 @pytest.fixture
 def shop(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP, encoding="utf-8")
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, SHOP)
     return initdb
 
 

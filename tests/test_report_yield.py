@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, dump, ok, refused
+from conftest import Cli, day, dump, import_yaml, ok, refused
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,9 +35,7 @@ stock:
 
 @pytest.fixture
 def shop(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "shop.yaml"
-    path.write_text(SHOP, encoding="utf-8")
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, SHOP)
     return initdb
 
 

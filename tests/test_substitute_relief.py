@@ -11,7 +11,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Cli, day, dump, ok, refused
+from conftest import Cli, day, dump, import_yaml, ok, refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
@@ -35,9 +35,7 @@ boms:
 def shop(cli: Cli, tmp_path: Path, text: str, *, release: bool = True, **stock: str) -> None:
     """Import ``text``, receive ``stock`` (item -> "qty" or "qty@cost") and create order 1:
     5 of the product, released (partly, if something is short) unless not ``release``."""
-    path = tmp_path / "shop.yaml"
-    path.write_text(text, encoding="utf-8")
-    ok(cli, "import", path)
+    import_yaml(cli, tmp_path, text)
     for code, amount in stock.items():
         qty, _, cost = amount.partition("@")
         ok(cli, "stock", "receive", code, qty, *(("--cost", cost) if cost else ()))
