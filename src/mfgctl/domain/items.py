@@ -141,7 +141,10 @@ def _choice(options: tuple[str, ...]) -> Callable[[object, str], str]:
 def _days(value: object, what: str) -> int:
     text = str(value).strip() if isinstance(value, int | str | Decimal) else ""
     if isinstance(value, bool) or not text.isascii() or not text.isdigit() or len(text) > 5:
-        shown = q.fmt(value) if isinstance(value, Decimal) else repr(value)
+        # A Decimal as written (the YAML ``1.0`` is not ``1``), plain text otherwise.
+        shown = str(value) if isinstance(value, Decimal) else repr(value)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
         raise InvalidInput(f"{what} must be a whole number of days (0-99999), not {shown}")
     return int(text)
 
