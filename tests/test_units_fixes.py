@@ -6,6 +6,7 @@ as written."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from conftest import Cli, ok, refused
@@ -51,6 +52,93 @@ def explode(cli: Cli, item: str, qty: str) -> list[tuple[str, str, str]]:
 def add_raw(cli: Cli, code: str, unit: str, *extra: str) -> None:
     ok(cli, "item", "add", code, "--name", code, "--type", "raw", "--unit", unit,
        "--make-or-buy", "buy", *extra)  # fmt: skip
+
+
+# -- 4. an item's own unit may not redefine a unit ---------------------------------------
+
+
+def test_item_add_refuses_a_built_in_unit_with_another_factor(cli: Cli, initdb: Path) -> None:
+    err = refused(cli, initdb, "item", "add", "SOLDER", "--name", "Solder", "--type", "raw",
+                  "--unit", "kg", "--make-or-buy", "buy", "--units", "g=0.01")  # fmt: skip
+    assert err == (
+        "Error: units: SOLDER defines 1 g = 0.01 kg, but 1 g is 0.001 kg; leave g out of its "
+        "units (it converts by itself)\n"
+    )
+    # The built-in factor itself, and units of other names, are fine.
+    add_raw(cli, "FLUX", "kg", "--units", "g=0.001", "--units", "tin=0.5")
+    assert units_of(cli, "FLUX") == {"g": 0.001, "tin": 0.5}
+
+
+def test_item_add_refuses_a_unit_named_like_the_base_unit(cli: Cli, initdb: Path) -> None:
+    for base, spec in (("kg", "kg=2"), ("pcs", "pcs=2"), ("pcs", "PCS=1")):
+        err = refused(cli, initdb, "item", "add", "C11", "--name", "x", "--type", "raw",
+                      "--unit", base, "--make-or-buy", "buy", "--units", spec)  # fmt: skip
+        name, factor = spec.split("=")
+        assert err == (
+            f"Error: units: C11 defines 1 {name} = {factor} {base}, but {name} is the base "
+            f"unit itself; leave {name} out of its units (it converts by itself)\n"
+        )
+
+
+def test_item_update_refuses_a_conflicting_unit(cli: Cli, initdb: Path) -> None:
+    add_raw(cli, "SOLDER", "kg")
+    err = refused(cli, initdb, "item", "update", "SOLDER", "--units", "mg=0.0001")
+    assert err.startswith("Error: units: SOLDER defines 1 mg = 0.0001 kg, but 1 mg is 0.000001 kg")
+    # A new base unit is checked against the units the item keeps.
+    add_raw(cli, "WIRE", "pcs", "--units", "m=2")
+    err = refused(cli, initdb, "item", "update", "WIRE", "--unit", "cm")
+    assert err.startswith("Error: units: WIRE defines 1 m = 2 cm, but 1 m is 100 cm")
+
+
+def test_import_refuses_a_conflicting_unit(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    path = tmp_path / "u.yaml"
+    path.write_text(
+        "items:\n"
+        "  - {code: SOLDER, name: Solder, type: raw, unit: kg, make_or_buy: buy,\n"
+        "     units: {g: 0.01}}\n",
+        encoding="utf-8",
+    )
+    err = refused(cli, initdb, "import", path, one_line=False)
+    assert err == (
+        f"Error: {path}:3: items[0].units: SOLDER defines 1 g = 0.01 kg, but 1 g is 0.001 kg; "
+        "leave g out of its units (it converts by itself)\n"
+        "Error: import refused: 1 problem; nothing was written\n"
+    )
+
+
+def stored_before_the_rule(path: Path, code: str, unit: str, micro: int) -> None:
+    """A unit a database from before the rule holds (entry refuses it now)."""
+    c = sqlite3.connect(path)
+    with c:
+        c.execute(
+            "INSERT INTO item_unit (item_id, unit, factor) SELECT id, ?, ? FROM item "
+            "WHERE code = ?",
+            (unit, micro, code),
+        )
+    c.close()
+
+
+def test_bom_validate_and_check_report_a_stored_conflict(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    stored_before_the_rule(initdb, "R1", "g", 10_000)  # 1 g = 0.01 kg
+    stored_before_the_rule(initdb, "C2", "PCS", 2_000_000)  # 1 PCS = 2 pcs
+    r = cli("bom", "validate", "-f", "json")
+    assert r.exit_code == 4
+    assert json.loads(r.stdout) == [
+        {"check": "unit_conflict", "subject": "C2",
+         "message": "C2 defines 1 PCS = 2 pcs, but PCS is the base unit itself"},
+        {"check": "unit_conflict", "subject": "R1",
+         "message": "R1 defines 1 g = 0.01 kg, but 1 g is 0.001 kg"},
+    ]  # fmt: skip
+    r = cli("check", "-f", "json")
+    assert r.exit_code == 4
+    conflicts = [p for p in json.loads(r.stdout) if p["check"] == "unit_conflict"]
+    assert [(p["severity"], p["subject"]) for p in conflicts] == [
+        ("error", "C2"),
+        ("error", "R1"),
+    ]  # once each, though bom validate's checks are part of check
 
 
 # -- 8. the import shows a lead time as written --------------------------------------------

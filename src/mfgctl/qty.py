@@ -181,6 +181,27 @@ def unit_factor(unit: str, base_unit: str, item_units: dict[str, Decimal]) -> De
     return None
 
 
+def unit_conflict(unit: str, factor: Decimal, base_unit: str) -> str | None:
+    """Why an item may not define its own ``unit`` as ``factor`` base units, or None.
+
+    The one rule for ``item add/update``, the YAML ``units:`` key (refused there) and
+    ``check``/``bom validate`` (``unit_conflict``, for what was stored before): an own
+    unit named like the base unit itself (any factor: it means nothing), or like a
+    built-in unit of the base unit's family with another factor than the built-in one
+    (base ``kg``, ``g: 0.01``: the item's unit wins, so every quantity typed in it is
+    off). Names compare without case, as ``unit_factor`` does.
+    """
+    u, base = unit.strip().lower(), base_unit.strip().lower()
+    defined = f"1 {unit} = {fmt(factor)} {base_unit}"
+    if u == base:
+        return f"{defined}, but {unit} is the base unit itself"
+    if u in STANDARD_UNITS and base in STANDARD_UNITS:
+        (fam_u, size_u), (fam_b, size_b) = STANDARD_UNITS[u], STANDARD_UNITS[base]
+        if fam_u == fam_b and factor != size_u / size_b:
+            return f"{defined}, but 1 {unit} is {fmt(size_u / size_b)} {base_unit}"
+    return None
+
+
 def parse_unit(value: object, *, what: str = "unit") -> str:
     """A unit name: letters, digits, and a few symbols; 1-16 characters."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_./%-]{0,15}", value):

@@ -276,7 +276,8 @@ def validate_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     """Check every active BOM and report all problems; exit 4 if any is found.
 
     Finds cycles (named as a path A -> B -> A), units that cannot convert to the
-    child's base unit, non-positive quantities, deactivated items in active BOMs,
+    child's base unit, child items whose own unit redefines a built-in one (g=0.01 for a
+    kg item), non-positive quantities, deactivated items in active BOMs,
     make items without an active BOM, and phantom lines whose child has no active BOM.
     """
     from mfgctl.domain import bomcheck

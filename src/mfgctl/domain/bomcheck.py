@@ -6,6 +6,8 @@
 * ``bom_cycle``: active BOMs that contain themselves, named as a path A -> B -> C -> A;
 * ``bom_unit``: a line whose unit cannot convert to the child's base unit (the item's
   base unit may have changed after the BOM was stored);
+* ``unit_conflict``: a child item whose own unit redefines its base unit or a built-in
+  unit (``qty.unit_conflict``), so a line written in it converts wrongly;
 * ``bom_qty``: a non-positive output or line quantity, a negative scrap or fixed qty;
 * ``bom_inactive``: a deactivated child item or substitute in an active BOM;
 * ``bom_missing``: an active make item without an active BOM;
@@ -24,7 +26,7 @@ from mfgctl import qty as q
 from mfgctl.domain import bom
 from mfgctl.domain.bom import Line, Revision
 from mfgctl.domain.bomtree import Structure, bom_graph, find_cycles, load
-from mfgctl.domain.checks import Problem
+from mfgctl.domain.checks import Problem, unit_conflicts
 
 
 def problems(s: Structure) -> list[Problem]:
@@ -42,6 +44,10 @@ def problems(s: Structure) -> list[Problem]:
             found.append(Problem("bom_cycle", names[0], "BOM cycle: " + " -> ".join(names)))
     for key in sorted(s.boms):
         found.extend(_line_problems(s, s.boms[key]))
+    used = {ln.item.upper() for rev in s.boms.values() for ln in rev.lines}
+    for key in sorted(used & s.items.keys()):
+        it = s.items[key]
+        found.extend(unit_conflicts(it.code, it.unit, it.units))
     for key in sorted(s.items):
         it = s.items[key]
         if it.active and it.make_or_buy == "make" and key not in s.boms:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
@@ -489,35 +490,34 @@ _OWN_UNIT_LINES = """
 """
 
 
+def unit_conflicts(code: str, base: str, units: Mapping[str, Decimal]) -> list[Problem]:
+    """``unit_conflict`` problems of one item's own units (``qty.unit_conflict``)."""
+    out = []
+    for unit, factor in sorted(units.items(), key=lambda u: u[0].lower()):
+        reason = q.unit_conflict(unit, factor, base)
+        if reason is not None:
+            out.append(Problem("unit_conflict", code, f"{code} defines {reason}"))
+    return out
+
+
 def unit_consistency(db: sqlite3.Connection) -> list[Problem]:
     """Units an item defines against the built-in ones, and BOM lines across unit kinds.
 
-    ``unit_conflict``: an item's own unit named like a built-in unit of its base unit's
-    family with another factor (base ``kg`` and ``g: 0.01``): the item's unit wins, so
-    every quantity typed in it is off by that ratio.
+    ``unit_conflict``: an item's own unit named like its base unit, or like a built-in
+    unit of its base unit's family with another factor (base ``kg`` and ``g: 0.01``):
+    the item's unit wins, so every quantity typed in it is off by that ratio. Entry
+    refuses both (``qty.unit_conflict``); this finds what was stored before.
     ``unit_kind``: an item counted in one kind of unit (a mass, a length, pieces...) and
     used by an active BOM in another (solder counted in kg, used in pcs), converting only
     through the item's own factor: a guess that is worth checking.
     """
     family = q.STANDARD_UNITS
     out = []
-    units: dict[int, dict[str, int]] = defaultdict(dict)
+    units: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for item_id, unit, factor in db.execute("SELECT item_id, unit, factor FROM item_unit"):
-        units[item_id][unit.lower()] = factor
+        units[item_id][unit] = q.dec(factor)
     for item_id, code, base in db.execute("SELECT id, code, unit FROM item ORDER BY code"):
-        b = base.lower()
-        for unit, factor in sorted(units.get(item_id, {}).items()):
-            if unit in family and b in family and family[unit][0] == family[b][0]:
-                standard = family[unit][1] / family[b][1]
-                if q.dec(factor) != standard:
-                    out.append(
-                        Problem(
-                            "unit_conflict",
-                            code,
-                            f"{code} defines 1 {unit} = {q.fmt(q.dec(factor))} {base}, "
-                            f"but 1 {unit} is {q.fmt(standard)} {base}",
-                        )
-                    )
+        out.extend(unit_conflicts(code, base, units.get(item_id, {})))
 
     def kind(unit: str) -> str:
         return family[unit.lower()][0] if unit.lower() in family else "count"
@@ -544,7 +544,9 @@ def boms(db: sqlite3.Connection) -> list[Problem]:
     items, make items without a BOM, phantoms without one."""
     from mfgctl.domain import bomcheck
 
-    return bomcheck.validate(db)
+    # bom validate also names the unit_conflict of items its BOMs use; here
+    # unit_consistency reports them for every item, once.
+    return [p for p in bomcheck.validate(db) if p.check != "unit_conflict"]
 
 
 def buy_data(db: sqlite3.Connection) -> list[Problem]:

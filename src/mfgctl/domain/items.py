@@ -280,6 +280,7 @@ def _merge(base: Item, changes: Mapping[str, Any], *, where: str = "") -> Item:
             raise InvalidInput(f"{where}give lead_time_days or {which}, not both")
         changes[which] = changes.pop("lead_time_days")
     item = replace(base, **changes)
+    _refuse_unit_conflicts(item, base, rebased="unit" in changes, where=where)
     if item.make_or_buy == "make" and item.method is None:
         item = replace(item, method="make_to_stock")
     if item.make_or_buy == "buy" and item.method is not None:
@@ -299,6 +300,21 @@ def _merge(base: Item, changes: Mapping[str, Any], *, where: str = "") -> Item:
         if value is not None:
             q.to_micro(value, what=f"{where}{key}")
     return item
+
+
+def _refuse_unit_conflicts(item: Item, base: Item, *, rebased: bool, where: str) -> None:
+    """Refuse an own unit that redefines a unit (``qty.unit_conflict``): the ones given
+    now, or all of them when the base unit changes. One stored before this rule is left
+    for ``check`` to report (``unit_conflict``)."""
+    for unit, factor in item.units.items():
+        if not rebased and base.units.get(unit) == factor:
+            continue
+        reason = q.unit_conflict(unit, factor, item.unit)
+        if reason is not None:
+            raise InvalidInput(
+                f"{where}units: {item.code} defines {reason}; leave {unit} out of its units "
+                "(it converts by itself)"
+            )
 
 
 def build(code: object, raw: Mapping[str, Any], *, where: str = "") -> Item:
