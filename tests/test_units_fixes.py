@@ -141,6 +141,63 @@ def test_bom_validate_and_check_report_a_stored_conflict(
     ]  # once each, though bom validate's checks are part of check
 
 
+# -- 6. bom explode buys a buy item; check warns about its BOM ------------------------------
+
+
+def test_explode_stops_at_a_buy_item_like_cost_and_mrp(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    assert explode(cli, "TOP", "3") == [
+        ("R1", "buy", "0.75"),
+        ("SUB", "make", "3"),
+        ("C1", "buy", "12"),
+        ("C2", "buy", "2"),
+    ]
+    ok(cli, "item", "update", "SUB", "--make-or-buy", "buy", "--cost", "100")
+    assert explode(cli, "TOP", "3") == [("R1", "buy", "0.75"), ("SUB", "buy", "3")]
+    cost = json.loads(ok(cli, "bom", "cost", "TOP", "--qty", "3", "-f", "json").stdout)
+    assert [(c["item"], c["source"], c["children"]) for c in cost["children"]] == [
+        ("SUB", "standard", []),
+        ("R1", "standard", []),
+    ]
+    # The buy item's own BOM still explodes when asked for.
+    assert explode(cli, "SUB", "3") == [("C1", "buy", "12"), ("C2", "buy", "2")]
+
+
+def test_a_phantom_line_passes_through_a_buy_items_bom(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP.replace("{item: SUB, qty: 1}", "{item: SUB, qty: 1, phantom: true}"))
+    ok(cli, "item", "update", "SUB", "--make-or-buy", "buy")
+    assert explode(cli, "TOP", "3") == [
+        ("R1", "buy", "0.75"),
+        ("C1", "buy", "12"),
+        ("C2", "buy", "2"),
+    ]
+
+
+def test_check_warns_about_a_buy_item_with_an_active_bom(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    ok(cli, "item", "update", "SUB", "--make-or-buy", "buy")
+    r = cli("check", "-f", "json")
+    assert r.exit_code == 0
+    assert [p for p in json.loads(r.stdout) if p["check"] == "buy_with_bom"] == [
+        {
+            "severity": "warning",
+            "check": "buy_with_bom",
+            "subject": "SUB",
+            "message": "buy item SUB has an active BOM (rev A) that bom explode, bom cost and "
+            "mrp leave out (they buy SUB); if it is made here: "
+            "mfgctl item update SUB --make-or-buy make",
+        }
+    ]
+    # Not a bom validate problem: keeping a bought part's BOM is allowed.
+    assert ok(cli, "bom", "validate").exit_code == 0
+
+
 # -- 8. the import shows a lead time as written --------------------------------------------
 
 

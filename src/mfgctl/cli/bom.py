@@ -161,7 +161,8 @@ def explode_cmd(
 
     Scrap and fixed quantities are included; an item used in several places appears
     once with its total, at its low-level code (the deepest level it occurs at).
-    Phantoms are passed through: their components appear in their place.
+    Phantoms are passed through: their components appear in their place. A buy item
+    is bought (as bom cost and mrp do): it appears, its BOM's components do not.
     """
     from mfgctl import qty as q
     from mfgctl.domain import bomtree

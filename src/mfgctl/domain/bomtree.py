@@ -235,18 +235,34 @@ class Structure:
             out.append((line, rate, line.fixed_qty * f))
         return out
 
+    def _bought(self, code: str) -> bool:
+        found = self.items.get(code)
+        return found is not None and found.make_or_buy == "buy"
+
     def explode(
         self, root: str, qty: Decimal, revision: Revision | None = None
     ) -> list[Requirement]:
         """Total requirement of every item below ``root`` to make ``qty`` of it.
 
         Rows are ordered by level, then item code; phantoms passed through do not
-        appear unless they are also used as ordinary lines.
+        appear unless they are also used as ordinary lines. A *buy* item below the
+        root is a leaf, as ``bom cost`` and MRP treat it: it is required itself and its
+        own BOM is not walked (only a phantom line passes through one).
         """
         self.item(root)
         boms = self._boms(root, revision)
         level = self.levels(root, revision)
         key = root.upper()
+        # Levels as the walk below sees the tree: without the BOMs of bought items
+        # (unless a phantom line passes through one).
+        through = {ln.item.upper() for rev in boms.values() for ln in rev.lines if ln.phantom}
+        walked = {
+            code: rev
+            for code, rev in boms.items()
+            if code == key or code in through or not self._bought(code)
+        }
+        if len(walked) < len(boms):
+            level = longest_levels(bom_graph(walked), [key])
         real: dict[str, Decimal] = defaultdict(Decimal)
         rough: set[str] = set()  # totals that went through an inexact step
         passes: dict[str, list[tuple[Decimal, bool]]] = defaultdict(list)
@@ -256,8 +272,11 @@ class Structure:
                 rev = boms.get(code)
                 if rev is None:
                     continue
-                orders = [(real[code], code in rough)] if code in real else []
+                bought = code != key and self._bought(code)
+                orders = [(real[code], code in rough)] if code in real and not bought else []
                 orders += passes.pop(code, [])
+                if not orders:
+                    continue
                 rates = self._rates(rev)
                 for parent_qty, parent_rough in orders:
                     for line, rate, fixed in rates:

@@ -46,6 +46,7 @@ SEVERITY: dict[str, str] = {
     "untracked_stock": ERROR,
     "bom_missing": WARNING,
     "bom_phantom": WARNING,
+    "buy_with_bom": WARNING,
     "unit_kind": WARNING,
     "no_lead_time": WARNING,
     "no_cost": WARNING,
@@ -549,6 +550,29 @@ def boms(db: sqlite3.Connection) -> list[Problem]:
     return [p for p in bomcheck.validate(db) if p.check != "unit_conflict"]
 
 
+# Active buy items that keep an active BOM revision.
+_BUY_WITH_BOM = """
+    SELECT i.code, b.revision FROM item AS i JOIN bom AS b ON b.item_id = i.id AND b.active = 1
+     WHERE i.active = 1 AND i.make_or_buy = 'buy'
+     ORDER BY i.code
+"""
+
+
+def buy_with_bom(db: sqlite3.Connection) -> list[Problem]:
+    """Buy items that keep an active BOM: explosion, costing and MRP treat them as bought
+    (their BOM is not walked), except through a phantom line."""
+    return [
+        Problem(
+            "buy_with_bom",
+            code,
+            f"buy item {code} has an active BOM (rev {revision}) that bom explode, bom cost "
+            f"and mrp leave out (they buy {code}); if it is made here: "
+            f"mfgctl item update {code} --make-or-buy make",
+        )
+        for code, revision in db.execute(_BUY_WITH_BOM)
+    ]
+
+
 def buy_data(db: sqlite3.Connection) -> list[Problem]:
     """Active buy items without a purchase lead time (0 days) or a standard cost."""
     out = []
@@ -743,6 +767,7 @@ def report(
         lambda: free_not_negative(db, today=day),
         lambda: completions(db),
         lambda: boms(db),
+        lambda: buy_with_bom(db),
         lambda: unit_consistency(db),
         lambda: untracked_stock(db),
         lambda: buy_data(db),
