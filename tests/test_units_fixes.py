@@ -141,6 +141,84 @@ def test_bom_validate_and_check_report_a_stored_conflict(
     ]  # once each, though bom validate's checks are part of check
 
 
+# -- 5. item update --units keeps the other units; --remove-unit ---------------------------
+
+
+def test_removing_a_conflicting_unit_a_bom_uses_is_the_fix(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    stored_before_the_rule(initdb, "R1", "g", 10_000)  # 1 g = 0.01 kg
+    stored_before_the_rule(initdb, "C2", "PCS", 2_000_000)  # 1 PCS = 2 pcs
+    assert ("R1", "buy", "2.5") in explode(cli, "TOP", "1")  # ten times too much
+    # TOP's BOM is written in g, yet the removal is allowed: the line then converts
+    # through the built-in g.
+    ok(cli, "item", "update", "R1", "--remove-unit", "g")
+    ok(cli, "item", "update", "C2", "--remove-unit", "pcs")
+    assert ("R1", "buy", "0.25") in explode(cli, "TOP", "1")
+    assert ok(cli, "bom", "validate").exit_code == 0
+
+
+def test_update_units_adds_and_refactors_and_keeps_the_others(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    r = ok(cli, "item", "update", "C1", "--units", "bag=5")
+    assert r.stderr == "Updated C1: units\n"
+    assert units_of(cli, "C1") == {"bag": 5, "box": 12}
+    ok(cli, "item", "update", "C1", "--units", "bag=6", "--units", "reel=500")
+    assert units_of(cli, "C1") == {"bag": 6, "box": 12, "reel": 500}
+    ok(cli, "item", "update", "C1", "--remove-unit", "BAG", "--remove-unit", "reel")
+    assert units_of(cli, "C1") == {"box": 12}
+    assert explode(cli, "SUB", "3") == [("C1", "buy", "12"), ("C2", "buy", "2")]
+
+
+def test_a_unit_an_active_bom_uses_cannot_be_removed_or_refactored(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    err = refused(cli, initdb, "item", "update", "C1", "--remove-unit", "box")
+    assert err == (
+        "Error: cannot remove unit box of C1 (1 box = 12 pcs): active BOM SUB rev A line 1 "
+        "is written in box; give that BOM a revision without it first\n"
+    )
+    err = refused(cli, initdb, "item", "update", "C1", "--units", "box=10", "--cost", "1")
+    assert err == (
+        "Error: cannot change unit box of C1 from 12 to 10 pcs: active BOM SUB rev A line 1 "
+        "is written in box; give that BOM a revision without it first\n"
+    )
+    # The same factor under another spelling changes nothing a BOM requires.
+    ok(cli, "item", "update", "C1", "--units", "BOX=12")
+    assert units_of(cli, "C1") == {"BOX": 12}
+    # Once the BOM has a revision without it, the unit can go.
+    load(cli, tmp_path, SHOP.replace("{item: C1, qty: 1, unit: box}", "{item: C1, qty: 12}"))
+    ok(cli, "item", "update", "C1", "--remove-unit", "box")
+    assert units_of(cli, "C1") == {}
+
+
+def test_remove_unit_refuses_a_unit_the_item_lacks_or_one_also_given(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    load(cli, tmp_path, SHOP)
+    err = refused(cli, initdb, "item", "update", "C1", "--remove-unit", "crate")
+    assert err == "Error: C1 has no unit 'crate' to remove (its units: box)\n"
+    err = refused(cli, initdb, "item", "update", "C2", "--remove-unit", "box")
+    assert err == "Error: C2 has no unit 'box' to remove (its units: none)\n"
+    err = refused(cli, initdb, "item", "update", "C1", "--units", "bag=3", "--remove-unit", "bag")
+    assert err == "Error: unit 'bag' is given in both --units and --remove-unit\n"
+
+
+def test_a_reimport_replaces_the_unit_list(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    # README: a record is the item's whole definition; units the file leaves out go.
+    load(cli, tmp_path, SHOP)
+    ok(cli, "item", "add", "C3", "--name", "c3", "--type", "component", "--unit", "pcs",
+       "--make-or-buy", "buy", "--units", "box=10", "--units", "bag=5")  # fmt: skip
+    load(cli, tmp_path,
+         "items:\n  - {code: C3, name: c3, type: component, unit: pcs, make_or_buy: buy,\n"
+         "     units: {bag: 6}}\n", "c3.yaml")  # fmt: skip
+    assert units_of(cli, "C3") == {"bag": 6}
+
+
 # -- 6. bom explode buys a buy item; check warns about its BOM ------------------------------
 
 

@@ -20,7 +20,12 @@ FIELD_OPTIONS: list[tuple[str, Any, str]] = [
     ("name", str, "Descriptive name."),
     ("type", str, "raw, component, subassembly, finished or packaging."),
     ("unit", str, "Base unit the item is counted in (pcs, g, m, ...)."),
-    ("units", list[str], "Extra unit as NAME=FACTOR base units, e.g. reel=5000 (repeatable)."),
+    (
+        "units",
+        list[str],
+        "Extra unit as NAME=FACTOR base units, e.g. reel=5000 (repeatable); update adds or "
+        "re-factors the named units and keeps the others.",
+    ),
     ("make_or_buy", str, "make or buy."),
     ("method", str, "make_to_stock, make_to_order or assemble_to_order (make items)."),
     ("tracking", str, "none, lot or serial."),
@@ -101,12 +106,26 @@ def add_cmd(ctx: typer.Context, code: ItemArg, **fields: Any) -> None:
     done(f"Added item {item.code} ({item.name})")
 
 
+RemoveUnitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--remove-unit",
+        metavar="NAME",
+        show_default=False,
+        help="Drop one of the item's extra units (repeatable); refused while an active "
+        "BOM line is written in it.",
+    ),
+]
+
+
 @app.command("update")
 @with_item_options
-def update_cmd(ctx: typer.Context, code: ItemArg, **fields: Any) -> None:
+def update_cmd(
+    ctx: typer.Context, code: ItemArg, remove_unit: RemoveUnitOpt = None, **fields: Any
+) -> None:
     """Change fields of an item; fields not given keep their value."""
     with session(ctx) as db:
-        item, changed = items.update(db, code, _given(fields))
+        item, changed = items.update(db, code, _given(fields), remove_units=remove_unit or ())
     done(
         f"Updated {item.code}: {', '.join(changed)}" if changed else f"{item.code}: nothing changed"
     )

@@ -305,7 +305,7 @@ def _merge(base: Item, changes: Mapping[str, Any], *, where: str = "") -> Item:
 def _refuse_unit_conflicts(item: Item, base: Item, *, rebased: bool, where: str) -> None:
     """Refuse an own unit that redefines a unit (``qty.unit_conflict``): the ones given
     now, or all of them when the base unit changes. One stored before this rule is left
-    for ``check`` to report (``unit_conflict``)."""
+    for ``check`` to report (``unit_conflict``) and ``--remove-unit`` to drop."""
     for unit, factor in item.units.items():
         if not rebased and base.units.get(unit) == factor:
             continue
@@ -315,6 +315,40 @@ def _refuse_unit_conflicts(item: Item, base: Item, *, rebased: bool, where: str)
                 f"{where}units: {item.code} defines {reason}; leave {unit} out of its units "
                 "(it converts by itself)"
             )
+
+
+def merged_units(
+    item: Item, given: Mapping[str, Decimal] | None, remove: Sequence[str] = ()
+) -> dict[str, Decimal]:
+    """The item's units with ``given`` ones added or re-factored and ``remove`` dropped
+    (names compare without case; a given name keeps its new spelling).
+
+    Raises:
+        InvalidInput: a unit to remove that the item does not have, or one both given
+            and removed.
+    """
+    units = dict(item.units)
+    given = dict(given or {})
+
+    def stored(name: str) -> str | None:
+        return next((u for u in units if u.lower() == name.strip().lower()), None)
+
+    for name in remove:
+        if any(g.lower() == name.strip().lower() for g in given):
+            raise InvalidInput(f"unit {name.strip()!r} is given in both --units and --remove-unit")
+        found = stored(name)
+        if found is None:
+            known = ", ".join(units) if units else "none"
+            raise InvalidInput(
+                f"{item.code} has no unit {name.strip()!r} to remove (its units: {known})"
+            )
+        del units[found]
+    for name, factor in given.items():
+        found = stored(name)
+        if found is not None:
+            del units[found]
+        units[name] = factor
+    return units
 
 
 def build(code: object, raw: Mapping[str, Any], *, where: str = "") -> Item:
@@ -599,14 +633,75 @@ def store_update(db: sqlite3.Connection, old: Item, new: Item) -> Item:
     return replace(new, id=old.id)
 
 
-def update(db: sqlite3.Connection, code: str, raw: Mapping[str, Any]) -> tuple[Item, list[str]]:
-    """Change some fields of an item. Returns the item and the names of changed fields."""
+# Active BOM lines of one child item, with the unit each is written in.
+_LINES_OF_CHILD = """
+    SELECT p.code, b.revision, bl.position, bl.unit
+      FROM bom_line AS bl
+      JOIN bom AS b ON b.id = bl.bom_id AND b.active = 1
+      JOIN item AS p ON p.id = b.item_id
+     WHERE bl.child_id = ?
+     ORDER BY p.code COLLATE NOCASE, bl.position
+"""
+
+
+def _refuse_units_in_use(db: sqlite3.Connection, old: Item, new: Item) -> None:
+    """An own unit an active BOM line is written in keeps its factor: removing or
+    re-factoring it would change (or break) what that BOM requires. Except a unit that
+    redefined a built-in one (``unit_conflict``): dropping or correcting it is the fix."""
+    kept = {u.lower(): f for u, f in new.units.items()}
+    touched = {u.lower(): (u, f) for u, f in old.units.items() if kept.get(u.lower()) != f}
+    if not touched:
+        return
+    for parent, revision, position, line_unit in db.execute(_LINES_OF_CHILD, (old.id,)):
+        if line_unit.lower() not in touched:
+            continue
+        before = q.unit_factor(line_unit, old.unit, old.units)
+        after = q.unit_factor(line_unit, new.unit, new.units)
+        unit, factor = touched[line_unit.lower()]
+        if after == before:
+            continue  # the built-in unit of the same name converts alike
+        if after is not None and q.unit_conflict(unit, factor, old.unit) is not None:
+            continue  # the fix of a unit_conflict: the line now converts as written
+        if unit.lower() in kept:
+            what = (
+                f"change unit {unit} of {old.code} from {q.fmt(factor)} to "
+                f"{q.fmt(kept[unit.lower()])} {new.unit}"
+            )
+        else:
+            what = f"remove unit {unit} of {old.code} (1 {unit} = {q.fmt(factor)} {old.unit})"
+        raise RuleViolation(
+            f"cannot {what}: active BOM {parent} rev {revision} line {position} is written "
+            f"in {line_unit}; give that BOM a revision without it first"
+        )
+
+
+def update(
+    db: sqlite3.Connection,
+    code: str,
+    raw: Mapping[str, Any],
+    *,
+    remove_units: Sequence[str] = (),
+) -> tuple[Item, list[str]]:
+    """Change some fields of an item. Returns the item and the names of changed fields.
+
+    ``units`` adds or re-factors the units it names and keeps the others;
+    ``remove_units`` drops units by name.
+
+    Raises:
+        InvalidInput: a bad field, a unit that redefines one, a unit to remove it lacks.
+        RuleViolation: a change stock or an active BOM forbids (base unit or tracking
+            with moves, a unit a BOM line is written in, open work of a deactivation).
+    """
     old = get(db, code)
-    if not raw:
+    if not raw and not remove_units:
         raise InvalidInput("nothing to update: give at least one field option")
-    new = _merge(old, parse_fields(raw))
+    changes = parse_fields(raw)
+    if "units" in changes or remove_units:
+        changes["units"] = merged_units(old, changes.get("units"), remove_units)
+    new = _merge(old, changes)
     changed = [f.name for f in fields(Item) if getattr(old, f.name) != getattr(new, f.name)]
     if changed:
+        _refuse_units_in_use(db, old, new)
         new = store_update(db, old, new)
     return new, changed
 
