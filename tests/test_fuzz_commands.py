@@ -389,12 +389,13 @@ def test_a_database_path_too_long_for_the_filesystem_is_unusable_not_a_crash(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["x" * 100_000, "a\tb", "a\nb", "\x1b[31mred"])
+@pytest.mark.parametrize("name", ["x" * 100_000, "a\tb", "a\nb", "\x1b[31mred", "", "   "])
 def test_a_user_name_that_is_not_one_short_printable_line_is_refused(
     template: Path, tmp_path: Path, name: str
 ) -> None:
     """--user went into every ledger row as given: 100,000 characters, tabs (which
-    break the plain output's columns), escape sequences. Now refused before anything."""
+    break the plain output's columns), escape sequences; and a blank one silently
+    became the login name. Now refused before anything."""
     from typer.testing import CliRunner
 
     from mfgctl.cli import app
@@ -407,7 +408,8 @@ def test_a_user_name_that_is_not_one_short_printable_line_is_refused(
     )
     assert r.exit_code == 1, (r.exit_code, r.exception)
     assert r.stderr == (
-        "Error: --user (or MFGCTL_USER) must be one line of printable text, at most 80 characters\n"
+        "Error: --user (or MFGCTL_USER) must be one line of printable text, 1 to 80 characters "
+        "(leave it out for the login name)\n"
     )
     assert snapshot(db) == before
 

@@ -142,15 +142,18 @@ def root(
         ),
     ] = False,
 ) -> None:
-    name = (user or "").strip() or _login_name()
-    if len(name) > 80 or not name.isprintable():
-        # The name goes into every ledger row this command writes, and into reports.
+    name = _login_name() if user is None else user.strip()
+    if not name or len(name) > 80 or not name.isprintable():
+        # The name goes into every ledger row this command writes, and into reports. A
+        # blank one given on purpose (``--user "$OPERATOR"`` with the variable unset) is
+        # refused rather than replaced by the login name behind the user's back.
         from mfgctl.cli._common import fail
         from mfgctl.errors import InvalidInput
 
         fail(
             InvalidInput(
-                "--user (or MFGCTL_USER) must be one line of printable text, at most 80 characters"
+                "--user (or MFGCTL_USER) must be one line of printable text, 1 to 80 "
+                "characters (leave it out for the login name)"
             )
         )
     ctx.obj = State(db_path=db or Path("mfgctl.db"), user=name)
