@@ -75,6 +75,19 @@ def test_check_finds_a_balance_that_drifted(cli: Cli, stocked: Path) -> None:
     ]
 
 
+def test_a_drifted_balance_of_a_lot_names_the_lot_by_its_code(cli: Cli, initdb: Path) -> None:
+    for args in (
+        ("item", "add", "MIC", "--name", "Mic", "--type", "component", "--unit", "pcs",
+         "--make-or-buy", "buy", "--tracking", "lot"),
+        ("stock", "receive", "MIC", "5", "--lot", "MX2405-118"),
+    ):  # fmt: skip
+        assert cli(*args).exit_code == 0
+    tamper(initdb, "UPDATE balance SET qty = qty + 1000000 WHERE status = 'available'")
+    rows = json.loads(cli("check", "-f", "json").stdout)
+    (drift,) = [r for r in rows if r["check"] == "balance"]
+    assert drift["subject"] == "MIC at STORES/available lot MX2405-118"
+
+
 def test_check_lists_every_problem_as_a_table(cli: Cli, stocked: Path) -> None:
     tamper(stocked, "UPDATE balance SET qty = qty + 1 WHERE status IS NULL")
     r = cli("check")

@@ -275,15 +275,19 @@ def balances_equal_ledger(db: sqlite3.Connection) -> list[Problem]:
     ledger = _ledger(db)
     table = {tuple(r[:4]): r[4] for r in db.execute(_TABLE_BALANCES)}
     problems = []
+    lot_codes: dict[int, str] | None = None  # read only when something disagrees
     for key in sorted(set(ledger) | set(table)):
         want, have = ledger.get(key, 0), table.get(key, 0)
         if want != have:
             item_id, loc_id, status, lot_id = key
             where = f"{loc_codes.get(loc_id, loc_id)}{'/' + status if status else ''}"
+            if lot_codes is None:
+                lot_codes = dict(db.execute("SELECT id, code FROM lot"))
+            lot = lot_codes.get(lot_id, lot_id) if lot_id else "-"
             problems.append(
                 Problem(
                     "balance",
-                    f"{item_codes.get(item_id, item_id)} at {where} lot {lot_id or '-'}",
+                    f"{item_codes.get(item_id, item_id)} at {where} lot {lot}",
                     f"balance table says {q.fmt(q.dec(have))}, ledger says {q.fmt(q.dec(want))}",
                 )
             )
