@@ -206,3 +206,13 @@ def test_deactivating_twice_is_refused(cli: Cli, initdb: Path) -> None:
     cli("item", "deactivate", "MIC-100")
     err = refused(cli, initdb, "item", "deactivate", "mic-100")
     assert err == "Error: item MIC-100 is already deactivated\n"
+
+
+@pytest.mark.parametrize("flag", ["--active", "--no-active"])
+def test_add_refuses_the_activity_flags_of_update(cli: Cli, initdb: Path, flag: str) -> None:
+    err = refused(cli, initdb, "item", "add", "P", "--name", "p", "--type", "component",
+                  "--unit", "pcs", "--make-or-buy", "buy", flag)  # fmt: skip
+    assert err == (
+        "Error: an item is added active: --active/--no-active go with item update "
+        "(mfgctl item deactivate CODE deactivates one)\n"
+    )

@@ -10,6 +10,7 @@ import typer
 
 from mfgctl.cli._common import FormatOpt, ItemArg, done, group, session
 from mfgctl.domain import items
+from mfgctl.errors import InvalidInput
 from mfgctl.render import Format, emit, text
 
 app = group("Items: codes, units, make/buy and planning data.")
@@ -102,6 +103,11 @@ def _given(fields: dict[str, Any]) -> dict[str, Any]:
 def add_cmd(ctx: typer.Context, code: ItemArg, **fields: Any) -> None:
     """Add an item. --name, --type, --unit and --make-or-buy are required."""
     with session(ctx) as db:
+        if fields.get("active") is not None:
+            raise InvalidInput(
+                "an item is added active: --active/--no-active go with item update "
+                "(mfgctl item deactivate CODE deactivates one)"
+            )
         item = items.add(db, code, _given(fields))
     done(f"Added item {item.code} ({item.name})")
 
