@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
+from math import lcm
 from operator import attrgetter
 from typing import Any
 
@@ -78,6 +79,7 @@ class Part:
     max_order_qty: int | None = None
     order_multiple: int | None = None
     period_days: int | None = None
+    serial: bool = False  # serial-tracked: planned in whole units (one serial each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,6 +474,17 @@ def low_level_codes(
 
 
 MAX_LOTS = 1000  # planned orders one bucket's need may be split into
+WHOLE = 1_000_000  # one base unit in micro-units
+
+
+def order_step(part: Part) -> int | None:
+    """What every planned order of ``part`` is a multiple of: its order multiple; for
+    a serial-tracked item also a whole unit (one serial each), so the smallest
+    quantity that is both."""
+    m = part.order_multiple
+    if part.serial:
+        return lcm(m, WHOLE) if m else WHOLE
+    return m
 
 
 def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int]:
@@ -492,6 +505,7 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
     """
     if need <= 0:
         return []
+    m = order_step(part)
     fixed = part.fixed_order_qty if part.lot_sizing == "fixed" else None
     if fixed:
         n = -(-need // fixed)
@@ -506,7 +520,6 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
     def adjust(lot: int) -> int:
         if part.moq and lot < part.moq:
             lot = part.moq
-        m = part.order_multiple
         if m and lot % m:
             lot += m - lot % m
         return lot
@@ -515,7 +528,6 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
     cap = part.max_order_qty
     if not cap:
         return lots
-    m = part.order_multiple
     if m:
         cap = max(cap // m * m, m)
     out: list[int] = []
@@ -868,7 +880,10 @@ class _Run:
             take = min(max(available, 0), e.qty)
             available -= take
             if e.qty > take:
-                out.append(self.new_order(part, e.qty - take, e.due, e.b))
+                qty = e.qty - take
+                if part.serial and qty % WHOLE:
+                    qty += WHOLE - qty % WHOLE  # one serial each: whole units
+                out.append(self.new_order(part, qty, e.due, e.b))
         return out
 
     def new_order(self, part: Part, qty: int, due: date, b: int) -> PlannedOrder:

@@ -94,7 +94,7 @@ _ORDER_RESERVED = """
 _ITEMS = """
     SELECT id, code, name, unit, make_or_buy, method, purchase_lead_time_days,
            mfg_lead_time_days, safety_stock, lot_sizing, fixed_order_qty, moq,
-           max_order_qty, order_multiple, period_days, active
+           max_order_qty, order_multiple, period_days, active, tracking
       FROM item
 """
 # Every active BOM's lines (a BOM without lines as one row of NULLs), in line order.
@@ -231,6 +231,7 @@ def _parts(db: sqlite3.Connection) -> tuple[dict[str, Part], dict[int, _Known], 
         multiple,
         period,
         active,
+        tracking,
     ) in db.execute(_ITEMS):
         by_id[id_] = _Known(id_, code, unit, units.get(id_, {}), mfg_lead)
         if active:
@@ -248,6 +249,7 @@ def _parts(db: sqlite3.Connection) -> tuple[dict[str, Part], dict[int, _Known], 
                 max_order_qty=max_qty,
                 order_multiple=multiple,
                 period_days=period,
+                serial=tracking == "serial",
             )
     return parts, by_id, {k.code.upper(): k for k in by_id.values()}
 
