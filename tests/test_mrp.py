@@ -339,31 +339,37 @@ def test_past_due_and_inside_lead_time() -> None:
 
 
 def test_receipt_messages() -> None:
-    parts = [Part(c, lead_time_days=1) for c in ("EXP", "DEL", "CAN", "OVR")]
+    parts = [Part(c, lead_time_days=1) for c in ("EXP", "DEL", "CAN", "OVR", "NOW")]
     p = run(
         parts,
-        demands=[sales(1, "EXP", 5, wk(1)), sales(2, "DEL", 5, wk(3)), sales(3, "OVR", 5, wk(2))],
+        demands=[
+            sales(1, "EXP", 5, wk(1)),
+            sales(2, "DEL", 5, wk(3)),
+            sales(3, "OVR", 5, wk(2)),
+            sales(4, "NOW", 5, START),
+        ],
         receipts=[
             Receipt("purchase", 1, "EXP", u(5), wk(3)),  # needed in week 1
             Receipt("purchase", 2, "DEL", u(5), wk(1)),  # not needed before week 3
             Receipt("purchase", 3, "CAN", u(5), wk(1)),  # never needed
             Receipt("production", 4, "OVR", u(5), START - timedelta(2)),  # late
+            Receipt("production", 5, "NOW", u(5), START - timedelta(2)),  # late, needed now
         ],
     )
     assert {(e.code, e.ref) for e in p.exceptions} == {
         ("expedite", "PO-1"),
         ("delay", "PO-2"),
         ("cancel", "PO-3"),
-        ("overdue_receipt", "ORDER-4"),
-        ("delay", "ORDER-4"),  # overdue, and not needed before week 2 either
+        ("delay", "ORDER-4"),  # overdue, but not needed before week 2: not "chase it"
+        ("overdue_receipt", "ORDER-5"),
     }
-    by_code = {e.code: e for e in p.exceptions if e.item != "OVR"}
+    by_code = {e.code: e for e in p.exceptions if e.item not in ("OVR", "NOW")}
     assert by_code["expedite"].message.startswith(f"PO-1 due {wk(3)} is needed on {wk(1)}")
     assert by_code["delay"].message == f"PO-2 due {wk(1)} is not needed before {wk(3)}: delay it"
     assert by_code["cancel"].ref == "PO-3"
     [overdue] = [e for e in p.exceptions if e.code == "overdue_receipt"]
     assert overdue.message == (
-        f"ORDER-4 was due {START - timedelta(2)}: 5 OVR are overdue (counted as arriving "
+        f"ORDER-5 was due {START - timedelta(2)}: 5 NOW are overdue (counted as arriving "
         "now): chase it"
     )
 

@@ -581,8 +581,6 @@ class _Run:
         self.planned: list[PlannedOrder] = []
         self.exceptions: list[Exception_] = []
         self.done: set[str] = set()
-        # Free stock of substitutes not yet taken by a substitution.
-        self.pool: dict[str, int] = {}
         self.seq = 0
         self.next_id = 0
         self.short: list[Shortage] = []
@@ -677,7 +675,6 @@ class _Run:
     def run(self) -> Plan:
         self.independent_demand()
         self.supply_inputs()
-        self.pool = {code: self.on_hand(code) for code in self.snap.parts}
         order = sorted(self.snap.parts, key=lambda c: (self.levels.get(c, 0), c))
         total = len(order)
         for n, code in enumerate(order, start=1):
@@ -777,7 +774,7 @@ class _Run:
         record.receipts = receipts
         self.records[code] = record
         self.peg(record, orders, start_stock)
-        self.receipt_messages(part, record, receipts, orders)
+        self.receipt_messages(part, record, receipts, orders, start_stock)
         self.find_shortage(part, record, orders, start_stock)
         self.planned.extend(orders)
         lines = self.snap.boms.get(code)
@@ -898,8 +895,15 @@ class _Run:
             b=b,
         )
 
+    def spare(self, key: str) -> int:
+        """What of an item not planned yet is free for another's use: its free stock less
+        every requirement of it known so far (its own demand, its parents' planned
+        orders, what earlier substitutions took), whatever their dates: a substitute's
+        stock never goes to another item while its own requirements need it."""
+        return self.on_hand(key) - sum(e.qty for e in self.gross.get(key, ()))
+
     def substitute(self, code: str, todo: list[Element], short: int) -> int:
-        """Cover up to ``short`` from substitutes' free stock; returns what was taken."""
+        """Cover up to ``short`` from substitutes' spare stock; returns what was taken."""
         taken = 0
         for e in todo:
             for sub in e.substitutes:
@@ -908,10 +912,9 @@ class _Run:
                 key = sub.upper()
                 if key in self.done or key == code or key not in self.snap.parts:
                     continue
-                take = min(self.pool.get(key, 0), e.qty, short - taken)
+                take = min(self.spare(key), e.qty, short - taken)
                 if take <= 0:
                     continue
-                self.pool[key] -= take
                 e.qty -= take
                 taken += take
                 part = self.snap.parts[code]
@@ -987,20 +990,9 @@ class _Run:
         record: Record,
         receipts: list[Receipt],
         orders: list[PlannedOrder],
+        start_stock: int,
     ) -> None:
         cal = self.cal
-        for r in receipts:
-            if r.due < cal.start:
-                self.exceptions.append(
-                    Exception_(
-                        "overdue_receipt",
-                        part.code,
-                        f"{r.label} was due {r.due}: {_n(r.qty)} {part.code} are overdue "
-                        "(counted as arriving now): chase it",
-                        r.due,
-                        r.label,
-                    )
-                )
         for o in orders:
             if o.due < cal.start:
                 self.exceptions.append(
@@ -1027,29 +1019,11 @@ class _Run:
                 )
         if not receipts:
             return
-        events = sorted(record.buckets)
-        for r in receipts:
+        first = self.first_needs(record, receipts, start_stock)
+        for n, r in enumerate(receipts):
             s = cal.index(r.due)
-            earlier = [o for o in orders if cal.index(o.due) < s]
-            if earlier:
-                need_on = earlier[0].due
-                self.exceptions.append(
-                    Exception_(
-                        "expedite",
-                        part.code,
-                        f"{r.label} due {r.due} is needed on {need_on}: expedite it "
-                        f"({earlier[0].label} covers the gap meanwhile)",
-                        need_on,
-                        r.label,
-                    )
-                )
-                continue
-            needed_at = None
-            for b in events:
-                if b >= s and record.buckets[b].on_hand - r.qty < record.safety_stock:
-                    needed_at = b
-                    break
-            if needed_at is None:
+            e = first.get(n)
+            if e is None:
                 self.exceptions.append(
                     Exception_(
                         "cancel",
@@ -1060,18 +1034,70 @@ class _Run:
                         r.label,
                     )
                 )
-            elif needed_at > s:
-                first = [e.due for e in record.elements if cal.index(e.due) == needed_at]
-                day = min(first) if first else cal.starts[needed_at]
+            elif r.due < cal.start and e.b == 0:
+                self.exceptions.append(
+                    Exception_(
+                        "overdue_receipt",
+                        part.code,
+                        f"{r.label} was due {r.due}: {_n(r.qty)} {part.code} are overdue "
+                        "(counted as arriving now): chase it",
+                        r.due,
+                        r.label,
+                    )
+                )
+            elif e.b < s:
+                gap = next((o for o in orders if o.b < s), None)
+                meanwhile = f" ({gap.label} covers the gap meanwhile)" if gap else ""
+                self.exceptions.append(
+                    Exception_(
+                        "expedite",
+                        part.code,
+                        f"{r.label} due {r.due} is needed on {e.due}: expedite it{meanwhile}",
+                        e.due,
+                        r.label,
+                    )
+                )
+            elif e.b > s:
                 self.exceptions.append(
                     Exception_(
                         "delay",
                         part.code,
-                        f"{r.label} due {r.due} is not needed before {day}: delay it",
-                        day,
+                        f"{r.label} due {r.due} is not needed before {e.due}: delay it",
+                        e.due,
                         r.label,
                     )
                 )
+
+    def first_needs(
+        self, record: Record, receipts: list[Receipt], start_stock: int
+    ) -> dict[int, Element]:
+        """Each scheduled receipt's first requirement (by its index in ``receipts``):
+        the requirements, earliest first, take free stock and then the receipts in due
+        order, planned orders left out, so the receipts a planner can move are judged
+        together and their messages never contradict (two receipts are not both
+        expedited for one gap, nor both cancelled when one is needed). Safety stock is
+        held from the start: a receipt that keeps stock at it is needed."""
+        needs: Iterable[Element] = record.elements
+        if record.safety_stock:
+            held = Element(self.cal.start, 0, record.safety_stock, "safety stock", ())
+            needs = [held, *record.elements]
+        first: dict[int, Element] = {}
+        stock = max(start_stock, 0)
+        k, rest = 0, receipts[0].qty
+        for e in needs:
+            left = e.qty - min(stock, e.qty)
+            stock -= e.qty - left
+            while left > 0 and k < len(receipts):
+                first.setdefault(k, e)
+                take = min(rest, left)
+                rest -= take
+                left -= take
+                if rest == 0:
+                    k += 1
+                    rest = receipts[k].qty if k < len(receipts) else 0
+            if k == len(receipts):
+                break
+        return first
 
     def find_shortage(
         self, part: Part, record: Record, orders: list[PlannedOrder], start_stock: int
