@@ -43,7 +43,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import groupby
 from math import lcm
@@ -506,8 +506,20 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
     if need <= 0:
         return []
     m = order_step(part)
+
+    def adjust(lot: int) -> int:
+        if part.moq and lot < part.moq:
+            lot = part.moq
+        if m and lot % m:
+            lot += m - lot % m
+        return lot
+
     fixed = part.fixed_order_qty if part.lot_sizing == "fixed" else None
     if fixed:
+        # The fixed lot as it will be ordered (raised to the minimum, rounded up to the
+        # multiple) decides how many lots cover the need: a fixed 20 with a minimum of 50
+        # is one order of 50 for a need of 30, not two.
+        fixed = adjust(fixed)
         n = -(-need // fixed)
         lots = [fixed] * min(n, MAX_LOTS - 1)
         if n >= MAX_LOTS:
@@ -516,13 +528,6 @@ def lot_sizes(part: Part, need: int, period_need: int | None = None) -> list[int
         lots = [max(period_need, need)]
     else:
         lots = [need]
-
-    def adjust(lot: int) -> int:
-        if part.moq and lot < part.moq:
-            lot = part.moq
-        if m and lot % m:
-            lot += m - lot % m
-        return lot
 
     lots = [adjust(lot) for lot in lots]
     cap = part.max_order_qty
@@ -616,6 +621,17 @@ class _Run:
     def independent_demand(self) -> None:
         """Sales and forecast inside the horizon; sales consume forecast per bucket."""
         cal = self.cal
+        # Assemble-to-order: the item's stock beyond its sales orders covers its forecast
+        # first; only the rest is passed to its components.
+        ato_spare: dict[str, int] = {}
+        for d in self.snap.demands:
+            part = self.snap.parts.get(d.item)
+            if part is None or part.method != "assemble_to_order" or not cal.inside(d.due):
+                continue
+            if d.item not in ato_spare:
+                ato_spare[d.item] = self.on_hand(d.item)
+            if d.kind == "sales":
+                ato_spare[d.item] -= d.qty
         by_bucket: dict[tuple[str, int], list[DemandIn]] = defaultdict(list)
         for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
             if d.item in self.snap.parts and cal.inside(d.due):
@@ -638,6 +654,12 @@ class _Run:
                     kept.append((d, take))
                     left -= take
             for d, qty in reversed(kept):
+                if part.method == "assemble_to_order":
+                    covered = min(max(ato_spare[item], 0), qty)
+                    ato_spare[item] -= covered
+                    qty -= covered
+                    if qty <= 0:
+                        continue
                 root = self.root("forecast", d.id, part.code, d.due, d.ref)
                 element = Element(d.due, b, qty, self.label(root), root)
                 if part.method == "assemble_to_order":
@@ -741,7 +763,9 @@ class _Run:
                     new = self.order_each(part, todo, available)
                 else:
                     due = self.due_of(todo, available, safety, cal.starts[b])
-                    period = self.period_need(part, events[pos:], by_bucket, sr, after, due)
+                    period = self.period_need(
+                        part, events[pos:], by_bucket, sr, receipts, after, due
+                    )
                     lots = lot_sizes(part, bucket.net, period)
                     if len(lots) >= MAX_LOTS:
                         self.exceptions.append(
@@ -786,7 +810,7 @@ class _Run:
         boms = self.snap.boms
         if any(c.phantom and c.item in boms for c in lines):
             for o, b in zip(orders, released, strict=True):
-                for c, need in explode(lines, o.qty, boms):
+                for c, need in self.blow_through(lines, o.qty):
                     e = Element(o.release, b, need, o.label, o.demands, c.substitutes, o)
                     seq += 1
                     e.seq = seq
@@ -852,35 +876,45 @@ class _Run:
         events: list[int],
         by_bucket: Mapping[int, list[Element]],
         sr: Mapping[int, int],
+        receipts: Sequence[Receipt],
         after: int,
         due: date,
     ) -> int | None:
-        """Period order quantity: what keeps stock at safety stock through the buckets
-        that start within ``period_days`` of ``due``."""
+        """Period order quantity: what keeps stock at safety stock through the
+        ``period_days`` from ``due``: the later buckets that start before the period
+        ends, in the last of them only what is due before the end (a need on a Wednesday
+        with 14 days covers two weekly buckets' requirements, not three)."""
         if part.lot_sizing != "period" or not part.period_days:
             return None
+        cal = self.cal
         safety = part.safety_stock
         end = due + timedelta(days=part.period_days)
         need = safety - after
         level = after
         for b in events[1:]:
-            if self.cal.starts[b] >= end:
+            if cal.starts[b] >= end:
                 break
-            level += sr.get(b, 0) - sum(e.qty for e in by_bucket.get(b, ()))
+            todo = by_bucket.get(b, ())
+            if cal.last_day(b) < end:
+                level += sr.get(b, 0) - sum(e.qty for e in todo)
+            else:
+                level += sum(r.qty for r in receipts if r.due < end and cal.index(r.due) == b)
+                level -= sum(e.qty for e in todo if e.due < end)
             need = max(need, safety - level)
         return need
 
     def order_each(self, part: Part, todo: list[Element], available: int) -> list[PlannedOrder]:
         """Make-to-order: one planned order for each requirement stock does not cover."""
         out = []
+        # Each requirement's orders follow the item's minimum, multiple and maximum (on a
+        # lot-for-lot base: a fixed or period quantity would serve other demands).
+        own = part if part.lot_sizing == "lot_for_lot" else replace(part, lot_sizing="lot_for_lot")
         for e in todo:
             take = min(max(available, 0), e.qty)
             available -= take
             if e.qty > take:
-                qty = e.qty - take
-                if part.serial and qty % WHOLE:
-                    qty += WHOLE - qty % WHOLE  # one serial each: whole units
-                out.append(self.new_order(part, qty, e.due, e.b))
+                for qty in lot_sizes(own, e.qty - take):
+                    out.append(self.new_order(part, qty, e.due, e.b))
         return out
 
     def new_order(self, part: Part, qty: int, due: date, b: int) -> PlannedOrder:
@@ -894,6 +928,32 @@ class _Run:
             due=due,
             b=b,
         )
+
+    def blow_through(self, lines: Sequence[Component], qty: int) -> list[tuple[Component, int]]:
+        """The components ``qty`` of a parent needs, phantoms passed through; a phantom's
+        spare stock (``spare``) is used first, as a requirement of the phantom itself,
+        and only the rest passes through to its components."""
+        boms = self.snap.boms
+        out: list[tuple[Component, int]] = []
+        taken: dict[str, int] = {}  # phantom stock this explosion already took
+
+        def walk(lines: Sequence[Component], qty: int) -> None:
+            for c in lines:
+                need = c.need(qty)
+                if not (c.phantom and c.item in boms):
+                    out.append((c, need))
+                    continue
+                take = 0
+                if c.item in self.snap.parts and c.item not in self.done:
+                    take = min(max(self.spare(c.item) - taken.get(c.item, 0), 0), need)
+                if take:
+                    taken[c.item] = taken.get(c.item, 0) + take
+                    out.append((c, take))
+                if need > take:
+                    walk(boms[c.item], need - take)
+
+        walk(lines, qty)
+        return out
 
     def spare(self, key: str) -> int:
         """What of an item not planned yet is free for another's use: its free stock less
