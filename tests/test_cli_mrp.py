@@ -190,7 +190,7 @@ def test_save_list_and_diff_runs(cli: Cli, shop: Path) -> None:
         ("moved and resized", "CHIP", 14, 4, "2027-03-18"),
         ("added", "HD", None, 2, "2027-03-26"),
         ("added", "PCB", None, 2, "2027-03-21"),
-        ("shortage changed", "CHIP", 14, 4, "2027-03-18"),
+        ("changed", "CHIP", 14, 4, "2027-03-18"),
     ]  # fmt: skip
 
 

@@ -119,9 +119,10 @@ def list_runs(db: sqlite3.Connection) -> list[Run]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-    """What changed between two run results: planned orders added, removed, moved
-    (another due date) or resized (another quantity), and shortages new, gone or
-    changed.
+    """What changed between two run results: planned orders ``added``, ``removed``,
+    ``moved`` (another due date), ``resized`` (another quantity) or ``moved and
+    resized``, and shortages (``kind`` short) ``new``, ``gone`` or ``changed``, the
+    words the README gives scripts.
 
     Planned orders are matched per item and kind: identical orders (same due date and
     quantity) first, then the rest in due-date order; what is left over was added or
@@ -160,11 +161,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     for item in sorted(set(was) | set(now)):
         o, n = was.get(item), now.get(item)
         if o is None:
-            change = "new shortage"
+            change = "new"
         elif n is None:
-            change = "shortage gone"
+            change = "gone"
         elif (o["qty"], o["first_date"]) != (n["qty"], n["first_date"]):
-            change = "shortage changed"
+            change = "changed"
         else:
             continue
         rows.append(
