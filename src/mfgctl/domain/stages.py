@@ -382,7 +382,8 @@ def advance(
         RuleViolation: the order is not in progress, has no stages, or more units
             would be handled at the stage than have reached it.
         NotFound: no such stage on the order.
-        InvalidInput: bad quantities, rejects without a reason.
+        InvalidInput: bad quantities (a fraction of a serial-tracked item's unit: a
+            serial is one unit), rejects without a reason.
     """
     found = orders.get(db, order)
     n_good = q.parse_qty(good, what="--good", allow_zero=True)
@@ -397,6 +398,9 @@ def advance(
             f"order {found.id}: --reason is required with --rejected "
             f"({q.fmt(n_rej)} rejected at {stage})"
         )
+    product = items.get(db, found.item)
+    items.check_whole(product, n_good, what="--good")
+    items.check_whole(product, n_rej, what="--rejected")
     if found.state != "in_progress":
         hint = {
             "planned": f" (release it with mfgctl order release {found.id}, then start it)",

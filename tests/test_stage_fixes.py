@@ -1,0 +1,68 @@
+"""Fixes to stage progress and serial patterns, found by testing: ``order advance`` takes
+whole units of a serial-tracked item."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import day, import_yaml, ok, refused
+
+SHOP = """\
+items:
+  - {code: R, name: Raw, type: raw, unit: pcs, make_or_buy: buy}
+  - {code: F, name: Fin, type: finished, unit: pcs, make_or_buy: make, tracking: serial,
+     serial_pattern: "F-{seq:03}"}
+boms:
+  - {item: F, lines: [{item: R, qty: 1}]}
+routings:
+  - {item: F, stages: [{name: asm}, {name: test}]}
+stock:
+  - {item: R, qty: 100}
+"""
+
+
+@pytest.fixture
+def started(cli, initdb: Path, tmp_path: Path) -> Path:
+    """Order 1: 3 serial-tracked F, in progress, through stages asm and test."""
+    import_yaml(cli, tmp_path, SHOP)
+    ok(cli, "order", "create", "F", "3", "--due", day(30))
+    ok(cli, "order", "release", "1")
+    ok(cli, "consume", "1")
+    return initdb
+
+
+def stages_now(cli) -> list[tuple[str, float, float, float]]:
+    r = ok(cli, "wip", "-f", "json")
+    return [
+        (s["stage"], s["waiting"], s["passed"], s["rejected"])
+        for s in json.loads(r.stdout)[0]["stages"]
+    ]
+
+
+# -- 5: a serial is one unit -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--good", "0.5"), "Error: F is serial-tracked: --good 0.5 pcs must be a whole "
+         "number of units (one serial each)\n"),
+        (("--good", "1", "--rejected", "1.25", "--reason", "cracked"),
+         "Error: F is serial-tracked: --rejected 1.25 pcs must be a whole number of units "
+         "(one serial each)\n"),
+    ],
+)  # fmt: skip
+def test_advance_of_a_serial_item_takes_whole_units(cli, started, args, message):
+    err = refused(cli, started, "order", "advance", "1", "--stage", "asm", *args)
+    assert err == message
+    assert stages_now(cli) == [("asm", 3, 0, 0), ("test", 0, 0, 0)]
+
+
+def test_whole_units_of_a_serial_item_advance_and_complete(cli, started):
+    ok(cli, "order", "advance", "1", "-s", "asm", "-g", "2", "-r", "1.000", "--reason", "bent")
+    ok(cli, "order", "advance", "1", "-s", "test", "-g", "2")
+    assert stages_now(cli) == [("asm", 0, 2, 1), ("test", 0, 2, 0)]
+    r = ok(cli, "order", "complete", "1", "--qty", "2", "--auto-serials", "-f", "json")
+    assert "F-001" in r.stdout and "F-002" in r.stdout
