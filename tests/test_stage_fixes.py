@@ -1,5 +1,5 @@
 """Fixes to stage progress and serial patterns, found by testing: ``order advance`` takes
-whole units of a serial-tracked item."""
+whole units of a serial-tracked item and a ``--reason`` only with ``--rejected``."""
 
 from __future__ import annotations
 
@@ -66,3 +66,24 @@ def test_whole_units_of_a_serial_item_advance_and_complete(cli, started):
     assert stages_now(cli) == [("asm", 0, 2, 1), ("test", 0, 2, 0)]
     r = ok(cli, "order", "complete", "1", "--qty", "2", "--auto-serials", "-f", "json")
     assert "F-001" in r.stdout and "F-002" in r.stdout
+
+
+# -- 9: a reason goes with rejected units ----------------------------------------------
+
+
+@pytest.mark.parametrize("rejected", [(), ("--rejected", "0")])
+def test_a_reason_without_rejected_units_is_refused(cli, started, rejected):
+    err = refused(
+        cli, started, "order", "advance", "1", "-s", "asm", "-g", "1", *rejected,
+        "--reason", "nothing rejected",
+    )  # fmt: skip
+    assert err == (
+        "Error: order 1: --reason goes with --rejected, and nothing is rejected at asm: "
+        "give --rejected N with it, or leave --reason out\n"
+    )
+    assert stages_now(cli) == [("asm", 3, 0, 0), ("test", 0, 0, 0)]
+
+
+def test_a_blank_reason_is_no_reason(cli, started):
+    ok(cli, "order", "advance", "1", "-s", "asm", "-g", "1", "--reason", "  ")
+    assert stages_now(cli) == [("asm", 2, 1, 0), ("test", 1, 0, 0)]

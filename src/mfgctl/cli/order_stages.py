@@ -38,7 +38,9 @@ def advance_cmd(
     reason: Annotated[
         str | None,
         typer.Option(
-            "--reason", help="Why units were rejected (required with them).", metavar="TEXT"
+            "--reason",
+            help="Why the --rejected units failed (required with them, refused without).",
+            metavar="TEXT",
         ),
     ] = None,
     fmt: FormatOpt = Format.table,

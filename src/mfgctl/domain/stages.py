@@ -383,7 +383,7 @@ def advance(
             would be handled at the stage than have reached it.
         NotFound: no such stage on the order.
         InvalidInput: bad quantities (a fraction of a serial-tracked item's unit: a
-            serial is one unit), rejects without a reason.
+            serial is one unit), rejects without a reason, a reason without rejects.
     """
     found = orders.get(db, order)
     n_good = q.parse_qty(good, what="--good", allow_zero=True)
@@ -397,6 +397,12 @@ def advance(
         raise InvalidInput(
             f"order {found.id}: --reason is required with --rejected "
             f"({q.fmt(n_rej)} rejected at {stage})"
+        )
+    if n_rej == 0 and why is not None:
+        # A reason says why units failed; with none rejected it is most likely a typo.
+        raise InvalidInput(
+            f"order {found.id}: --reason goes with --rejected, and nothing is rejected at "
+            f"{stage}: give --rejected N with it, or leave --reason out"
         )
     product = items.get(db, found.item)
     items.check_whole(product, n_good, what="--good")
