@@ -390,7 +390,8 @@ def inspect(
         several earlier statuses, one per status.
 
     Raises:
-        InvalidInput: bad quantity, measurement, missing or needless lot/serial.
+        InvalidInput: bad quantity (a fraction of a serial-tracked item included),
+            measurement, missing or needless lot/serial.
         NotFound: unknown item, lot or location.
         RuleViolation: no stock in a status the decision may take from (the message says
             where the stock is), or not that much of it.
@@ -405,6 +406,9 @@ def inspect(
     where, have = _source(db, it, lot_row, rule, location, status)
     amount = have if qty is None else it.to_base(q.parse_qty(qty, what="--qty"), None)
     q.to_micro(amount, what="--qty")
+    if qty is not None:
+        # A serial is one unit: half of it cannot be in one status and half in another.
+        items.check_whole(it, amount, what="--qty")
     if amount > have:
         raise RuleViolation(
             f"only {_amount(it, have)} of {describe(it, lot_row)} at {where.location.code} "
