@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Cli, day, ok, refused
+from conftest import Cli, day, dump, ok, refused
 
 
 def stock(cli: Cli, item: str) -> dict[str, Decimal]:
@@ -203,13 +203,14 @@ def test_order_show_lists_stages_and_output_lots(cli: Cli, shop: Path) -> None:
     for step in (("order", "release", "1"), ("order", "start", "1"), ("consume", "1")):
         ok(cli, *step)
     ok(cli, "order", "advance", "1", "--stage", "assembly", "--good", "3")
+    ok(cli, "order", "advance", "1", "--stage", "test", "--good", "2")
     ok(cli, "order", "complete", "1", "--qty", "2", "--scrap", "1", "--reason", "bent",
        "--auto-serials")  # fmt: skip
     r = ok(cli, "order", "show", "1", "-f", "json")
     shown = json.loads(r.stdout, parse_float=Decimal)
     assert [(s["stage"], s["waiting"], s["good"]) for s in shown["stages"]] == [
         ("assembly", 1, 3),
-        ("test", 3, 0),
+        ("test", 1, 2),
     ]
     year = __import__("datetime").date.today().year
     assert [
@@ -219,3 +220,29 @@ def test_order_show_lists_stages_and_output_lots(cli: Cli, shop: Path) -> None:
         (f"HS-{year}-0002", "output", "STORES", "awaiting_release", 1),
         ("ORDER-1-SCRAP-1", "scrap", "SCRAP", None, 1),
     ]
+
+
+def test_good_output_stays_within_what_passed_the_last_stage(cli: Cli, shop: Path) -> None:
+    ok(cli, "routing", "set", "HS-1", "--stage", "s1", "--stage", "s2")
+    ok(cli, "order", "create", "HS-1", "4", "--due", day(7))
+    for step in (("order", "release", "1"), ("order", "start", "1"), ("consume", "1")):
+        ok(cli, *step)
+    # Untracked stages hold nothing back; once progress is recorded, they do.
+    ok(cli, "order", "advance", "1", "--stage", "s1", "--good", "3", "--rejected", "1",
+       "--reason", "solder bridge")  # fmt: skip
+    ok(cli, "order", "advance", "1", "--stage", "s2", "--good", "2")
+    before = dump(shop)
+    err = refused(cli, shop, "order", "complete", "1", "--qty", "3", "--auto-serials")
+    assert err == (
+        "Error: order 1 has 2 pcs HS-1 through its last stage (s2; 1 rejected on the way) and "
+        "0 completed: cannot complete 3 good (at most 2; record the stages first with mfgctl "
+        "order advance 1)\n"
+    )
+    assert dump(shop) == before
+    ok(cli, "order", "complete", "1", "--qty", "2", "--auto-serials")
+    assert "at most 0" in refused(cli, shop, "order", "complete", "1", "--qty", "1",
+                                  "--auto-serials")  # fmt: skip
+    ok(cli, "order", "advance", "1", "--stage", "s2", "--good", "1")
+    ok(cli, "order", "complete", "1", "--qty", "1", "--auto-serials", "--final")
+    shown = json.loads(ok(cli, "order", "show", "1", "-f", "json").stdout)
+    assert shown["order"][0]["state"] == "completed"

@@ -691,6 +691,8 @@ def complete(
         )
         return Completion(current, good, bad, output_status(product), [], [])
     left = found.qty - done.made
+    if good:
+        _within_route(db, found, done.good, good, product)
     if good + bad > left:
         raise RuleViolation(
             f"order {found.id} has {q.fmt(left)} {product.unit} of {product.code} left to "
@@ -794,6 +796,33 @@ def complete(
             ),
         )
     return Completion(current, good, bad, status, lot_codes, moves)
+
+
+def _within_route(
+    db: sqlite3.Connection, order: Order, completed: Decimal, good: Decimal, product: Item
+) -> None:
+    """Good output never exceeds what passed the order's last stage, once its stages are
+    tracked (any progress recorded): units rejected at a stage, or not through yet, are
+    not finished goods. An order whose stages nobody records is not held to them.
+
+    Raises:
+        RuleViolation: more good output than the last stage passed.
+    """
+    from mfgctl.domain import stages  # stages builds on orders, as this module does
+
+    route = stages.order_stages(db, order)
+    if not route or not any(s.good or s.rejected for s in route):
+        return
+    last = route[-1]
+    if completed + good > last.good:
+        can = max(last.good - completed, Decimal(0))
+        rejected = sum((s.rejected for s in route), Decimal(0))
+        raise RuleViolation(
+            f"order {order.id} has {q.fmt(last.good)} {product.unit} {product.code} through "
+            f"its last stage ({last.name}; {q.fmt(rejected)} rejected on the way) and "
+            f"{q.fmt(completed)} completed: cannot complete {q.fmt(good)} good (at most "
+            f"{q.fmt(can)}; record the stages first with mfgctl order advance {order.id})"
+        )
 
 
 def _next_scrap_no(db: sqlite3.Connection, product: Item, order: Order) -> int:
