@@ -84,3 +84,107 @@ def test_a_whole_serial_is_decided_as_before(cli: Cli, shop: Path) -> None:
     [rec] = decide(cli, "SN", "--serial", "X1", "--pass", "--qty", "1")
     assert (rec["qty"], rec["to_status"]) == (1, "available")
     assert stock(cli, "SN") == {"physical": 1, "available": 1, "free": 1}
+
+
+# -- 4. an unblock trusts a hold record only for the units it blocked ---------------------
+
+
+def receive_and_pass(cli: Cli, qty: int = 10) -> None:
+    ok(cli, "stock", "receive", "R", qty, "--lot", "L1")
+    ok(cli, "inspect", "R", "--lot", "L1", "--pass")
+
+
+def test_blocked_units_added_after_the_held_ones_left_are_inspected_again(
+    cli: Cli, shop: Path
+) -> None:
+    receive_and_pass(cli)
+    ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--qty", "5")
+    adjust = ("stock", "adjust", "R", "--lot", "L1", "--status", "blocked", "--reason")
+    ok(cli, *adjust, "destroyed", "--remove", "5")
+    ok(cli, *adjust, "found in returns bin", "--add", "3")
+    [rec] = decide(cli, "R", "--lot", "L1", "--unblock")
+    assert (rec["qty"], rec["from_status"], rec["to_status"]) == (
+        3,
+        "blocked",
+        "pending_inspection",
+    )
+    assert stock(cli, "R") == {
+        "physical": 8,
+        "available": 5,
+        "free": 5,
+        "pending_inspection": 3,
+    }
+
+
+def test_held_units_are_counted_gone_first_when_some_blocked_stock_leaves(
+    cli: Cli, shop: Path
+) -> None:
+    receive_and_pass(cli)
+    ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--qty", "4")
+    ok(cli, "stock", "adjust", "R", "--lot", "L1", "--status", "blocked", "--add", "2",
+       "--reason", "found")  # fmt: skip
+    ok(cli, "stock", "adjust", "R", "--lot", "L1", "--status", "blocked", "--remove", "3",
+       "--reason", "scrapped")  # fmt: skip
+    # 3 blocked are left: 1 of the 4 held, and the 2 that nobody vouches for.
+    recs = decide(cli, "R", "--lot", "L1", "--unblock")
+    assert [(r["to_status"], r["qty"]) for r in recs] == [
+        ("available", 1),
+        ("pending_inspection", 2),
+    ]
+
+
+def test_blocked_stock_moved_or_counted_in_goes_back_to_inspection(cli: Cli, shop: Path) -> None:
+    receive_and_pass(cli)
+    ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--qty", "5")
+    ok(cli, "stock", "move", "R", "5", "--from", "STORES", "--to", "LINE", "--lot", "L1",
+       "--status", "blocked")  # fmt: skip
+    ok(cli, "stock", "count", "R", "5", "--lot", "L1", "--status", "blocked")
+    for location in ("STORES", "LINE"):
+        [rec] = decide(cli, "R", "--lot", "L1", "--unblock", "--location", location)
+        assert (rec["location"], rec["qty"], rec["to_status"]) == (
+            location,
+            5,
+            "pending_inspection",
+        )
+    assert stock(cli, "R", "STORES") == {
+        "physical": 10,
+        "available": 5,
+        "free": 5,
+        "pending_inspection": 5,
+    }
+    assert stock(cli, "R", "LINE") == {"physical": 5, "pending_inspection": 5}
+
+
+def test_earlier_unblocks_are_taken_into_account(cli: Cli, shop: Path) -> None:
+    ok(cli, "stock", "receive", "R", "10", "--lot", "L1")
+    ok(cli, "inspect", "R", "--lot", "L1", "--pass", "--qty", "6")
+    ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--status", "available", "--qty", "4")
+    ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--status", "pending_inspection", "--qty", "2")
+    ok(cli, "stock", "adjust", "R", "--lot", "L1", "--status", "blocked", "--add", "1",
+       "--reason", "found")  # fmt: skip
+    # Most recent hold first: 2 to pending_inspection, then 1 of the 4 to available.
+    recs = decide(cli, "R", "--lot", "L1", "--unblock", "--qty", "3")
+    assert [(r["to_status"], r["qty"]) for r in recs] == [
+        ("pending_inspection", 2),
+        ("available", 1),
+    ]
+    recs = decide(cli, "R", "--lot", "L1", "--unblock")
+    assert [(r["to_status"], r["qty"]) for r in recs] == [
+        ("available", 3),
+        ("pending_inspection", 1),
+    ]
+    assert stock(cli, "R") == {
+        "physical": 11,
+        "available": 6,
+        "free": 6,
+        "pending_inspection": 5,
+    }
+
+
+def test_held_units_still_go_back_where_they_were_held_from(cli: Cli, shop: Path) -> None:
+    receive_and_pass(cli)
+    ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--qty", "5")
+    ok(cli, "stock", "adjust", "R", "--lot", "L1", "--status", "blocked", "--remove", "2",
+       "--reason", "scrapped")  # fmt: skip
+    [rec] = decide(cli, "R", "--lot", "L1", "--unblock")
+    assert (rec["qty"], rec["to_status"]) == (3, "available")

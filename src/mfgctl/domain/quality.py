@@ -33,8 +33,11 @@ stays in ``awaiting_release`` until it is released (``domain.release``).
 
 ``unblock`` returns stock to the status it was held from, read from the hold and
 unblock records of that lot at that location (most recent hold first); blocked stock
-without such a record (blocked by an import or a count) goes to ``pending_inspection``:
-what nobody can vouch for is inspected again.
+without such a record (blocked by an import, an adjustment or a count, or moved in from
+another location) goes to ``pending_inspection``: what nobody can vouch for is inspected
+again. Blocked stock that left other than by an unblock (an adjustment, a count, a move
+elsewhere) is assumed to be the held units first, since nobody recorded which units
+they were.
 """
 
 from __future__ import annotations
@@ -326,32 +329,88 @@ def _source(
     return ledger.real_place(db, places[0], statuses[0][0]), statuses[0][1]
 
 
-# What a hold took out of each status and an unblock has not yet returned, at one
-# location and lot: the statuses blocked stock is to go back to, most recent hold first.
-_HELD_FROM = """
-    SELECT status, sum(held) AS held, max(last_hold) AS last_hold FROM (
-        SELECT from_status AS status, qty AS held, id AS last_hold FROM inspection
-         WHERE result = 'hold' AND item_id = :item AND lot_id IS :lot AND location_id = :loc
-        UNION ALL
-        SELECT to_status, -qty, NULL FROM inspection
-         WHERE result = 'unblock' AND item_id = :item AND lot_id IS :lot AND location_id = :loc
-    ) GROUP BY status HAVING sum(held) > 0 AND max(last_hold) IS NOT NULL
-    ORDER BY last_hold DESC
+# Every move into or out of blocked stock of one item (lot) at one location, in ledger
+# order, and the hold and unblock records that name their moves.
+_BLOCKED_MOVES = """
+    SELECT seq, qty, to_location_id = :loc AND to_status = 'blocked' AS arrived FROM move
+     WHERE item_id = :item AND lot_id IS :lot
+       AND ((to_location_id = :loc AND to_status = 'blocked')
+            OR (from_location_id = :loc AND from_status = 'blocked'))
+     ORDER BY seq
 """
+_HOLD_RECORDS = """
+    SELECT move_seq, result, from_status, to_status FROM inspection
+     WHERE item_id = :item AND lot_id IS :lot AND location_id = :loc
+       AND result IN ('hold', 'unblock') AND move_seq IS NOT NULL
+"""
+
+
+def _take(parcels: list[list[Any]], amount: Decimal, *, unblocked_to: str | None = None) -> None:
+    """Take ``amount`` out of the blocked parcels, the most recent first within each tier.
+
+    An unblock takes the units held from the status it returned them to, then units
+    nobody vouched for (the remainder an unblock sends to ``UNBLOCK_DEFAULT``), then the
+    rest. Any other move out takes the vouched units first: which units left is not
+    recorded, and assuming the vouched ones did never lets an unvouched unit skip
+    inspection.
+    """
+
+    def tier(held: str | None) -> int:
+        if unblocked_to is None:
+            return 1 if held is None else 0
+        return 0 if held == unblocked_to else 1 if held is None else 2
+
+    for parcel in sorted(reversed(parcels), key=lambda p: tier(p[0])):  # stable: recent first
+        if amount <= 0:
+            return
+        take = min(amount, parcel[1])
+        parcel[1] -= take
+        amount -= take
+
+
+def _held_from(
+    db: sqlite3.Connection, item: Item, lot: Lot | None, where: Place
+) -> list[tuple[str | None, Decimal]]:
+    """The blocked stock of a lot at a location as parcels, oldest first: the status a
+    hold took it from, or None for units that came without a hold record.
+
+    A replay of the ledger: a hold's move brings units it vouches for; any other move in
+    (an adjustment, a count, a move from elsewhere) brings units nobody vouches for. An
+    unblock takes back what was held from the status it returned to; any other move out
+    (an adjustment, a count, a move elsewhere) is assumed to take the vouched units first,
+    so that what is left without a record is inspected again.
+    """
+    params = {"item": item.id, "lot": lot.id if lot else None, "loc": where.location.id}
+    records = {r["move_seq"]: r for r in db.execute(_HOLD_RECORDS, params)}
+    parcels: list[list[Any]] = []
+    for move in db.execute(_BLOCKED_MOVES, params):
+        amount = q.dec(move["qty"])
+        record = records.get(move["seq"])
+        if move["arrived"]:
+            held = record["from_status"] if record and record["result"] == "hold" else None
+            parcels.append([held, amount])
+        elif record is not None and record["result"] == "unblock":
+            _take(parcels, amount, unblocked_to=record["to_status"])
+        else:
+            _take(parcels, amount)
+        parcels = [p for p in parcels if p[1] > 0]
+    return [(p[0], p[1]) for p in parcels]
 
 
 def _unblock_targets(
     db: sqlite3.Connection, item: Item, lot: Lot | None, where: Place, amount: Decimal
 ) -> list[tuple[str, Decimal]]:
-    """Split an unblocked quantity over the statuses it was held from."""
-    params = {"item": item.id, "lot": lot.id if lot else None, "loc": where.location.id}
+    """Split an unblocked quantity over the statuses it was held from, the most recent
+    hold first; what no hold record vouches for goes to ``UNBLOCK_DEFAULT``."""
     left = amount
     split: dict[str, Decimal] = {}
-    for row in db.execute(_HELD_FROM, params):
+    for status, held in reversed(_held_from(db, item, lot, where)):
         if left <= 0:
             break
-        take = min(left, q.dec(row["held"]))
-        split[row["status"]] = split.get(row["status"], Decimal(0)) + take
+        if status is None:
+            continue
+        take = min(left, held)
+        split[status] = split.get(status, Decimal(0)) + take
         left -= take
     if left > 0:
         split[UNBLOCK_DEFAULT] = split.get(UNBLOCK_DEFAULT, Decimal(0)) + left
