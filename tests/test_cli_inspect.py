@@ -84,7 +84,7 @@ def test_reworked_units_come_back_through_inspection(cli: Cli, shop: Path) -> No
     assert "--reworked" in err
     [rec] = inspect(cli, "MIC-100", "--lot", "M1", "--reworked")
     assert (rec["result"], rec["from_status"], rec["to_status"]) == (
-        "pass",
+        "reworked",
         "rework",
         "pending_inspection",
     )

@@ -188,3 +188,35 @@ def test_held_units_still_go_back_where_they_were_held_from(cli: Cli, shop: Path
        "--reason", "scrapped")  # fmt: skip
     [rec] = decide(cli, "R", "--lot", "L1", "--unblock")
     assert (rec["qty"], rec["to_status"]) == (3, "available")
+
+
+# -- 7. a --reworked decision is listed as reworked -------------------------------------
+
+
+def test_a_reworked_decision_is_listed_as_reworked_in_every_format(cli: Cli, shop: Path) -> None:
+    ok(cli, "stock", "receive", "R", "10", "--lot", "L1")
+    ok(cli, "inspect", "R", "--lot", "L1", "--rework", "--qty", "2")
+    [rec] = decide(cli, "R", "--lot", "L1", "--reworked", "--qty", "2")
+    assert (rec["result"], rec["from_status"], rec["to_status"]) == (
+        "reworked",
+        "rework",
+        "pending_inspection",
+    )
+    ok(cli, "inspect", "R", "--lot", "L1", "--pass", "--qty", "2")
+
+    listed = json.loads(ok(cli, "inspect", "list", "-f", "json").stdout)
+    assert [(r["result"], r["from_status"], r["to_status"]) for r in listed] == [
+        ("rework", "pending_inspection", "rework"),
+        ("reworked", "rework", "pending_inspection"),
+        ("pass", "pending_inspection", "available"),
+    ]
+    csv_lines = ok(cli, "inspect", "list", "-f", "csv").stdout.splitlines()
+    assert [line.split(",")[7] for line in csv_lines] == ["result", "rework", "reworked", "pass"]
+    plain = ok(cli, "inspect", "list", "-f", "plain").stdout.splitlines()
+    assert [line.split("\t")[7] for line in plain] == ["result", "rework", "reworked", "pass"]
+    for fmt in ("table", "markdown"):
+        out = ok(cli, "inspect", "list", "-f", fmt).stdout
+        assert out.count(" reworked ") == 1 and out.count(" pass ") == 1, out
+    ok(cli, "inspect", "R", "--lot", "L1", "--rework", "--qty", "1")
+    out = ok(cli, "inspect", "R", "--lot", "L1", "--reworked", "-f", "csv").stdout
+    assert out.splitlines()[1].split(",")[7:10] == ["reworked", "rework", "pending_inspection"]

@@ -25,7 +25,8 @@ unblock    blocked                                      the status it was held f
 Reworked units come back through inspection, never straight to available: the
 ``reworked`` decision ("the rework is done") returns them to ``pending_inspection``, and
 they are then passed, failed or sent to rework again. The schema records it as a
-``pass`` result out of ``rework`` (a pass of the rework, not of the units).
+``pass`` result out of ``rework`` (a pass of the rework, not of the units); the records
+list it as ``reworked`` (``listed_result``), so a pass is always a pass of the units.
 
 A ``pass`` of stock already in ``awaiting_release`` (say, the final inspection of
 finished goods that came out of production) records the pass without a move: the stock
@@ -107,7 +108,7 @@ class Inspection:
     location: str
     qty: Decimal
     unit: str
-    result: str
+    result: str  # as listed: the decision's name (``reworked``, not the stored ``pass``)
     from_status: str
     to_status: str
     note: str | None
@@ -151,6 +152,12 @@ COLUMNS = [
     "measurements",
     "move",
 ]
+
+
+def listed_result(result: str, from_status: str) -> str:
+    """The result as a record lists it: a stored ``pass`` out of ``rework`` is the
+    ``reworked`` decision (the rework is done, the units wait for inspection again)."""
+    return "reworked" if result == "pass" and from_status == "rework" else result
 
 
 # -- measurements ------------------------------------------------------------------------
@@ -524,7 +531,7 @@ def inspect(
                 location=where.location.code,
                 qty=part,
                 unit=it.unit,
-                result=rule.result,
+                result=listed_result(rule.result, where.status or ""),
                 from_status=where.status or "",
                 to_status=to_status,
                 note=note,
@@ -573,7 +580,7 @@ def records(
             location=r["location"],
             qty=q.dec(r["qty"]),
             unit=r["unit"],
-            result=r["result"],
+            result=listed_result(r["result"], r["from_status"]),
             from_status=r["from_status"],
             to_status=r["to_status"],
             note=r["note"],
