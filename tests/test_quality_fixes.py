@@ -220,3 +220,32 @@ def test_a_reworked_decision_is_listed_as_reworked_in_every_format(cli: Cli, sho
     ok(cli, "inspect", "R", "--lot", "L1", "--rework", "--qty", "1")
     out = ok(cli, "inspect", "R", "--lot", "L1", "--reworked", "-f", "csv").stdout
     assert out.splitlines()[1].split(",")[7:10] == ["reworked", "rework", "pending_inspection"]
+
+
+# -- 8. measurements keep their digits in JSON ---------------------------------------------
+
+
+def test_json_writes_measurements_with_the_digits_as_typed(cli: Cli, shop: Path) -> None:
+    ok(cli, "stock", "receive", "R", "10.50", "--lot", "L1")
+    measures = ["gain_db=-42.50", "offset=+3", "tiny=0.00000010", "half=.5", "visual=ok"]
+    args = [a for m in measures for a in ("--measure", m)]
+    out = ok(cli, "inspect", "R", "--lot", "L1", "--pass", "--qty", "1.50", *args, "-f", "json")
+    expected = (
+        '"measurements":{"gain_db":-42.50,"offset":3,"tiny":0.00000010,"half":0.5,"visual":"ok"}'
+    )
+    assert expected in out.stdout
+    assert '"qty":1.5,' in out.stdout  # quantities are written as before
+    listed = ok(cli, "inspect", "list", "-f", "json").stdout
+    assert expected in listed
+    [rec] = json.loads(listed, parse_float=Decimal)
+    assert str(rec["measurements"]["gain_db"]) == "-42.50"
+    plain = ok(cli, "inspect", "list", "-f", "plain").stdout.splitlines()[1].split("\t")
+    assert plain[11] == "gain_db=-42.50; offset=3; tiny=0.00000010; half=0.5; visual=ok"
+
+
+def test_only_exact_decimals_keep_their_trailing_zeros_in_json() -> None:
+    from mfgctl.render import Exact, to_json
+
+    assert to_json({"a": Exact("-42.50"), "b": Decimal("-42.50"), "c": Exact("1E-7")}) == (
+        '{"a":-42.50,"b":-42.5,"c":0.0000001}'
+    )

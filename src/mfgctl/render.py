@@ -41,11 +41,19 @@ def text(value: Any) -> str:
     return str(value)
 
 
+class Exact(Decimal):
+    """A Decimal written in JSON with exactly its digits, trailing zeros included
+    (a measurement typed ``-42.50`` stays ``-42.50``); any other Decimal is written
+    without them."""
+
+
 _Fragment: Any = None  # orjson.Fragment, once orjson is imported
 
 
 def _default(value: Any) -> Any:
     # orjson writes str, int, bool, None, dates, lists, tuples and dicts itself.
+    if isinstance(value, Exact):
+        return _Fragment(format(value, "f"))
     if isinstance(value, Decimal):
         # Exact. str() is four times faster than text(), which is needed only where
         # str() writes an exponent or trailing zeros (9090.00 -> 9090).

@@ -6,12 +6,16 @@ the group runs ``decide`` when its first word is not one of its commands.
 
 from __future__ import annotations
 
-from typing import Annotated
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mfgctl.cli._common import FormatOpt, ItemArg, group, session, user
-from mfgctl.render import Format, emit
+from mfgctl.render import Exact, Format, emit
+
+if TYPE_CHECKING:
+    from mfgctl.domain.quality import Inspection
 
 app = group(
     "Quality decisions on stock: mfgctl inspect ITEM (--pass | --fail | --rework | "
@@ -22,6 +26,21 @@ app = group(
 )
 
 DECISION_FLAGS = ("pass", "fail", "rework", "reworked", "hold", "unblock")
+
+
+def _rows(records: list[Inspection], fmt: Format) -> list[dict[str, Any]]:
+    """Report rows: measurements as ``name=value`` text, or in JSON as an object whose
+    numbers keep the digits as typed (``-42.50``, not ``-42.5``)."""
+    if fmt is not Format.json:
+        return [r.as_row(flat=True) for r in records]
+    rows = []
+    for r in records:
+        row = r.as_row()
+        row["measurements"] = {
+            k: Exact(v) if isinstance(v, Decimal) else v for k, v in r.measurements.items()
+        }
+        rows.append(row)
+    return rows
 
 
 @app.command("decide")
@@ -134,8 +153,7 @@ def decide_cmd(
             note=note,
             measurements=measure or [],
         )
-    flat = fmt is not Format.json
-    emit([r.as_row(flat=flat) for r in records], fmt, columns=quality.COLUMNS)
+    emit(_rows(records, fmt), fmt, columns=quality.COLUMNS)
 
 
 @app.command("list")
@@ -154,9 +172,8 @@ def list_cmd(
 
     with session(ctx, write=False) as db:
         records = quality.records(db, item=item, lot=lot, since=since)
-    flat = fmt is not Format.json
     emit(
-        [r.as_row(flat=flat) for r in records],
+        _rows(records, fmt),
         fmt,
         columns=quality.COLUMNS,
         title="Inspections",
