@@ -87,3 +87,60 @@ def test_a_reason_without_rejected_units_is_refused(cli, started, rejected):
 def test_a_blank_reason_is_no_reason(cli, started):
     ok(cli, "order", "advance", "1", "-s", "asm", "-g", "1", "--reason", "  ")
     assert stages_now(cli) == [("asm", 2, 1, 0), ("test", 1, 0, 0)]
+
+
+# -- 6: a serial pattern gives serials ---------------------------------------------------
+
+CHARS = "letters A-Z, digits and . _ / + # - : [ ] ( ) (no spaces)"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("F {seq}", f"serial 'F 1' may only contain {CHARS}"),
+        ("F-{seq:03}é", f"serial 'F-001é' may only contain {CHARS}"),
+        ("-{yy}{seq}", f"serial '-{day(0)[2:4]}1' may only contain {CHARS}"),
+        ("X-{seq:63}", "serial 'X-" + "0" * 45 + "...' is longer than 64 characters"),
+        ("X-{seq:99}", "the number is padded to 99 digits, but a serial has at most 64 characters"),
+        ("X{seq:0999999999999}",
+         "the number is padded to 999999999999 digits, but a serial has at most 64 characters"),
+        ("{yyyy}" * 15 + "{mm}{seq:03}",
+         f"serial '{day(0)[:4] * 11}{day(0)[:3]}...' is longer than 64 characters"),
+    ],
+)  # fmt: skip
+def test_a_pattern_that_cannot_give_a_serial_is_refused_when_stored(
+    cli, started, tmp_path, pattern, problem
+):
+    err = refused(cli, started, "item", "update", "F", "--serial-pattern", pattern)
+    assert err == f"Error: serial_pattern {pattern!r}: {problem}\n"
+    err = refused(
+        cli, started, "item", "add", "G", "--name", "G", "--type", "finished", "--unit", "pcs",
+        "--make-or-buy", "make", "--tracking", "serial", "--serial-pattern", pattern,
+    )  # fmt: skip
+    assert err == f"Error: serial_pattern {pattern!r}: {problem}\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "items:\n  - {code: G, name: G, type: finished, unit: pcs, make_or_buy: make, "
+        f"tracking: serial, serial_pattern: {json.dumps(pattern)}}}\n",
+        encoding="utf-8",
+    )
+    err = refused(cli, started, "import", bad, one_line=False)
+    assert f"bad.yaml:2: items[0].serial_pattern: {pattern!r}: {problem}\n" in err
+    assert ok(cli, "item", "show", "F", "-f", "json").stdout.count("F-{seq:03}") == 1
+
+
+@pytest.mark.parametrize(
+    ("pattern", "first"),
+    [
+        ("X-{seq:62}", "X-" + "0" * 61 + "1"),
+        ("[F](x):{yy}{mm}.{seq:0}", f"[F](x):{day(0)[2:4]}{day(0)[5:7]}.1"),
+        ("{yyyy}" * 14 + "{mm}{seq:06}", day(0)[:4] * 14 + day(0)[5:7] + "000001"),
+    ],
+)
+def test_a_pattern_whose_serials_fit_is_stored_and_numbers_them(cli, started, pattern, first):
+    ok(cli, "item", "update", "F", "--serial-pattern", pattern)
+    ok(cli, "order", "advance", "1", "-s", "asm", "-g", "1")
+    ok(cli, "order", "advance", "1", "-s", "test", "-g", "1")
+    r = ok(cli, "order", "complete", "1", "--qty", "1", "--auto-serials", "-f", "json")
+    assert first in r.stdout
+    assert len(first) <= 64

@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -207,7 +208,9 @@ def _criteria(value: object, what: str) -> tuple[str, ...]:
 
 def _serial_pattern(value: object, what: str) -> str | None:
     """How completion numbers serials: text with ``{yyyy}``, ``{yy}``, ``{mm}`` and one
-    ``{seq}`` or ``{seq:05}`` (zero-padded to 5), e.g. ``HD200-{yyyy}-{seq:05}``."""
+    ``{seq}`` or ``{seq:05}`` (zero-padded to 5), e.g. ``HD200-{yyyy}-{seq:05}``. The
+    serials it gives must be valid serials (``codes.lot_code``): its text only the
+    characters a serial may contain, and not longer than a serial may be."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = codes.text(value, what=what)
@@ -217,8 +220,21 @@ def _serial_pattern(value: object, what: str) -> str | None:
         raise InvalidInput(
             f"{what} {text!r}: only {{yyyy}}, {{yy}}, {{mm}} and {{seq:05}} may be used"
         )
-    if len(re.findall(r"\{seq(:0?[0-9]+)?\}", text)) != 1:
+    widths = re.findall(r"\{seq(?::0?([0-9]+))?\}", text)
+    if len(widths) != 1:
         raise InvalidInput(f"{what} {text!r} needs exactly one {{seq}} (like {{seq:05}})")
+    # What it gives must be a serial, or every completion would refuse it: checked on
+    # serial number 1 (the number padded to its width, dates at their fixed widths).
+    width = int(widths[0] or 1)
+    if width > codes.MAX_LOT:  # refused before the padding is made, however wide
+        raise InvalidInput(
+            f"{what} {text!r}: the number is padded to {width} digits, but a serial has at "
+            f"most {codes.MAX_LOT} characters"
+        )
+    # Imported here: production imports this module.
+    from mfgctl.domain.production import format_serial
+
+    codes.lot_code(format_serial(text, 1, date.today()), what=f"{what} {text!r}: serial")
     return text
 
 
