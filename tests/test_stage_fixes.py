@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import day, import_yaml, ok, refused
+from conftest import Cli, day, import_yaml, ok, refused
 
 SHOP = """\
 items:
@@ -144,3 +144,18 @@ def test_a_pattern_whose_serials_fit_is_stored_and_numbers_them(cli, started, pa
     r = ok(cli, "order", "complete", "1", "--qty", "1", "--auto-serials", "-f", "json")
     assert first in r.stdout
     assert len(first) <= 64
+
+
+def test_an_order_for_a_serial_tracked_item_is_whole_units(cli: Cli, initdb: Path) -> None:
+    ok(cli, "item", "add", "SN", "--name", "Serial product", "--type", "finished", "--unit",
+       "pcs", "--make-or-buy", "make", "--tracking", "serial")  # fmt: skip
+    ok(cli, "item", "add", "PART", "--name", "Part", "--type", "component", "--unit", "pcs",
+       "--make-or-buy", "buy")  # fmt: skip
+    path = initdb.parent / "bom.yaml"
+    path.write_text("boms: [{item: SN, lines: [{item: PART, qty: 1}]}]\n", encoding="utf-8")
+    ok(cli, "import", path)
+    err = refused(cli, initdb, "order", "create", "SN", "2.5", "--due", "2030-01-10")
+    assert err == (
+        "Error: SN is serial-tracked: quantity 2.5 pcs must be a whole number of units "
+        "(one serial each)\n"
+    )

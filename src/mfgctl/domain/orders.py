@@ -396,6 +396,7 @@ def create(
         )
     amount = it.to_base(q.parse_qty(qty), unit)
     micro = q.to_micro(amount, what=f"quantity in {it.unit}")
+    items.check_whole(it, amount)
     due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     reference = codes.text(ref, what="--ref", required=False)
     priority = codes.priority(priority)
