@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import Cli, import_yaml, ok
 
 START = "2027-01-04"  # a Monday
@@ -134,9 +135,14 @@ demand:
 """
     doc = plan(cli, tmp_path, text)
     pm = sorted((o["due_date"], o["qty"]) for o in doc["planned_orders"] if o["item"] == "PM")
-    # 4 -> 5 (minimum) -> 6 (multiple); 13 -> 14 -> 6 + 6 + 2 -> 6 + 6 + 6 (maximum 6);
-    # the week after, 7 are left over for M3's 3: no order.
-    assert pm == [("2027-01-13", 6), ("2027-01-14", 6), ("2027-01-14", 6), ("2027-01-14", 6)]
+    # M1 4 -> 5 (minimum) -> 6 (multiple), 2 over; M2 13 - 2 = 11 -> 12 -> 6 + 6 (maximum
+    # 6), 1 over; the week after, M3 3 - 1 = 2 -> 6. Weekly and daily buckets agree.
+    expected = [("2027-01-13", 6), ("2027-01-14", 6), ("2027-01-14", 6), ("2027-01-20", 6)]
+    assert pm == expected
+    daily = json.loads(ok(cli, "mrp", "--start", START, "--bucket", "day", "-f", "json").stdout)[
+        "planned_orders"
+    ]
+    assert sorted((o["due_date"], o["qty"]) for o in daily if o["item"] == "PM") == expected
 
 
 def test_assemble_to_order_stock_covers_the_forecast_before_its_components(
@@ -173,23 +179,79 @@ demand:
     assert orders(plan(cli, tmp_path, text)) == [("XFQ", 50)]
 
 
-def test_a_phantoms_stock_is_used_before_its_components(
-    cli: Cli, initdb: Path, tmp_path: Path
-) -> None:
+def test_a_substitute_keeps_its_safety_stock(cli: Cli, initdb: Path, tmp_path: Path) -> None:
     text = """
 items:
-  - {code: A,  name: A,  type: finished,    unit: pcs, make_or_buy: make, lead_time_days: 2}
-  - {code: PH, name: PH, type: subassembly, unit: pcs, make_or_buy: make, lead_time_days: 4}
-  - {code: K,  name: K,  type: component,   unit: pcs, make_or_buy: buy,  lead_time_days: 1}
+  - {code: A, name: A, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2}
+  - {code: L, name: L, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 1}
+  - {code: S, name: S, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 1,
+     safety_stock: 4}
 boms:
   - item: A
-    lines: [{item: PH, qty: 2, phantom: true}]
-  - item: PH
-    lines: [{item: K, qty: 3}]
+    lines: [{item: L, qty: 1, substitutes: [S]}]
 stock:
-  - {item: PH, qty: 3}
+  - {item: S, qty: 4}
 demand:
   - {item: A, qty: 10, due: 2027-01-13, kind: sales, ref: SO1}
 """
-    # 20 PH needed: 3 from its stock, 17 pass through: 51 K.
-    assert orders(plan(cli, tmp_path, text)) == [("A", 10), ("K", 51)]
+    # S has nothing above its safety stock: L is bought in full, no S to refill.
+    doc = plan(cli, tmp_path, text)
+    assert orders(doc) == [("A", 10), ("L", 10)]
+    assert messages(doc, "substitute") == set()
+
+
+SHARED_SUBSTITUTE = """
+items:
+  - {code: A, name: A, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2}
+  - {code: USER, name: U, type: subassembly, unit: pcs, make_or_buy: make, lead_time_days: 3}
+  - {code: L, name: L, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 1}
+  - {code: S, name: S, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 1}
+boms:
+  - item: A
+    lines: [{item: L, qty: 1, substitutes: [S]}, {item: USER, qty: 1}]
+  - item: USER
+    lines: [{item: S, qty: 1}]
+stock:
+  - {item: S, qty: 4}
+demand:
+  - {item: A, qty: 10, due: 2027-01-13, kind: sales, ref: SO1}
+"""
+
+
+@pytest.mark.parametrize("user", ["USER", "B"])
+def test_a_substitute_needed_by_another_item_is_not_offered_whatever_the_codes(
+    cli: Cli, initdb: Path, tmp_path: Path, user: str
+) -> None:
+    # The other user of S needs 10 (its order is released before L's need): S has
+    # nothing spare, so L is bought in full and 6 S for that user. Whether its code sorts
+    # after L's (USER) or before (B), the plan is the same.
+    doc = plan(cli, tmp_path, SHARED_SUBSTITUTE.replace("USER", user))
+    assert orders(doc) == sorted([("A", 10), ("L", 10), ("S", 6), (user, 10)])
+    assert messages(doc, "substitute") == set()
+
+
+def test_asked_about_one_item_the_report_names_the_shortage_that_endangers_it(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(
+        cli,
+        tmp_path,
+        """
+items:
+  - {code: A, name: A, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2}
+  - {code: C, name: C, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 10}
+  - {code: E, name: E, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 1}
+boms:
+  - item: A
+    lines: [{item: C, qty: 2}]
+demand:
+  - {item: A, qty: 5, due: 2027-01-07, kind: sales, ref: SA1}
+""",
+    )
+    args = ("mrp", "--start", START, "--fail-on-shortage", "-f", "plain")
+    r = cli(*args, "--item", "A")
+    assert r.exit_code == 3
+    assert r.stdout.splitlines()[1].split("\t")[:3] == ["C", "C", "10"]
+    assert "1 items short" in r.stderr
+    r = cli(*args, "--item", "E")  # nothing of E's is short or endangered
+    assert r.exit_code == 0 and "0 items short" in r.stderr

@@ -178,7 +178,7 @@ def run_cmd(
             if exceptions:
                 _gap(fmt, shortages or planned)
                 emit(exceptions, fmt, columns=rep.EXCEPTION_COLUMNS, title="Exceptions")
-    short = [s for s in plan.shortages if not shown or s.item.upper() in shown]
+    short = rep.shortages_for(plan, shown)
     note(
         f"MRP from {plan.settings.start} for {plan.settings.horizon_days} days "
         f"({BUCKET_WORDS[plan.settings.bucket]} buckets): {len(short)} items short, "

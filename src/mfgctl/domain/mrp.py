@@ -449,8 +449,10 @@ def low_level_codes(
     parts: Iterable[str], boms: Mapping[str, Sequence[Component]]
 ) -> dict[str, int]:
     """The deepest level at which each item occurs in any active BOM (0 = never a
-    component). A substitute is placed below the item it stands in for, unless that
-    would close a loop; then only the BOM decides.
+    component). A substitute is placed below the item it stands in for, and that item
+    below every other item using the substitute (so the substitute's own requirements
+    are known when it is offered), unless that would close a loop; then only the BOM
+    decides.
 
     Raises:
         BomCycle: the active BOMs contain a cycle.
@@ -461,10 +463,19 @@ def low_level_codes(
     if cycles:
         raise BomCycle(cycles[0])
     with_subs = {p: list(children) for p, children in graph.items()}
+    parents: dict[str, set[str]] = defaultdict(set)
+    for p, children in graph.items():
+        for child in children:
+            parents[child].add(p)
     for lines in boms.values():
         for c in lines:
             for s in c.substitutes:
                 with_subs.setdefault(c.item, []).append(s)
+                # Every other user of the substitute is planned before the item it stands
+                # in for, so its requirements are known when the substitution is decided.
+                for user in sorted(parents.get(s, ())):
+                    if user != c.item:
+                        with_subs.setdefault(user, []).append(c.item)
     if not find_cycles(with_subs, nodes):
         graph = with_subs
     return longest_levels(graph, nodes)
@@ -810,7 +821,7 @@ class _Run:
         boms = self.snap.boms
         if any(c.phantom and c.item in boms for c in lines):
             for o, b in zip(orders, released, strict=True):
-                for c, need in self.blow_through(lines, o.qty):
+                for c, need in explode(lines, o.qty, boms):
                     e = Element(o.release, b, need, o.label, o.demands, c.substitutes, o)
                     seq += 1
                     e.seq = seq
@@ -913,8 +924,11 @@ class _Run:
             take = min(max(available, 0), e.qty)
             available -= take
             if e.qty > take:
-                for qty in lot_sizes(own, e.qty - take):
+                lots = lot_sizes(own, e.qty - take)
+                for qty in lots:
                     out.append(self.new_order(part, qty, e.due, e.b))
+                # What the rules made beyond this need serves the next requirement.
+                available += sum(lots) - (e.qty - take)
         return out
 
     def new_order(self, part: Part, qty: int, due: date, b: int) -> PlannedOrder:
@@ -929,38 +943,14 @@ class _Run:
             b=b,
         )
 
-    def blow_through(self, lines: Sequence[Component], qty: int) -> list[tuple[Component, int]]:
-        """The components ``qty`` of a parent needs, phantoms passed through; a phantom's
-        spare stock (``spare``) is used first, as a requirement of the phantom itself,
-        and only the rest passes through to its components."""
-        boms = self.snap.boms
-        out: list[tuple[Component, int]] = []
-        taken: dict[str, int] = {}  # phantom stock this explosion already took
-
-        def walk(lines: Sequence[Component], qty: int) -> None:
-            for c in lines:
-                need = c.need(qty)
-                if not (c.phantom and c.item in boms):
-                    out.append((c, need))
-                    continue
-                take = 0
-                if c.item in self.snap.parts and c.item not in self.done:
-                    take = min(max(self.spare(c.item) - taken.get(c.item, 0), 0), need)
-                if take:
-                    taken[c.item] = taken.get(c.item, 0) + take
-                    out.append((c, take))
-                if need > take:
-                    walk(boms[c.item], need - take)
-
-        walk(lines, qty)
-        return out
-
     def spare(self, key: str) -> int:
         """What of an item not planned yet is free for another's use: its free stock less
-        every requirement of it known so far (its own demand, its parents' planned
-        orders, what earlier substitutions took), whatever their dates: a substitute's
-        stock never goes to another item while its own requirements need it."""
-        return self.on_hand(key) - sum(e.qty for e in self.gross.get(key, ()))
+        its safety stock and every requirement of it known so far (its own demand, its
+        parents' planned orders, what earlier substitutions took), whatever their dates: a
+        substitute's stock never goes to another item while its own requirements need it."""
+        part = self.snap.parts[key]
+        safety = 0 if part.method in ("make_to_order", "assemble_to_order") else part.safety_stock
+        return self.on_hand(key) - safety - sum(e.qty for e in self.gross.get(key, ()))
 
     def substitute(self, code: str, todo: list[Element], short: int) -> int:
         """Cover up to ``short`` from substitutes' spare stock; returns what was taken."""

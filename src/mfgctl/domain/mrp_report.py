@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain.mrp import Bucket, Plan, PlannedOrder, Record
+from mfgctl.domain.mrp import Bucket, Plan, PlannedOrder, Record, Shortage
 
 SHORTAGE_COLUMNS = ["item", "name", "short", "unit", "first_short", "demands", "orders"]
 PLANNED_COLUMNS = ["planned", "item", "kind", "qty", "unit", "release", "due", "for"]
@@ -49,13 +49,24 @@ def named(labels: Iterable[str], total: int, sep: str = "; ") -> str:
     return shown if total <= NAMED else f"{shown}{sep}and {total - NAMED:,} more"
 
 
+def shortages_for(plan: Plan, only: Collection[str] | None = None) -> list[Shortage]:
+    """The plan's shortages of the items in ``only`` (all without it), and those that
+    endanger a demand or production order of theirs: asked about a finished item, the
+    report names the component shortage that will make it late."""
+    if not only:
+        return list(plan.shortages)
+    return [
+        s
+        for s in plan.shortages
+        if s.item.upper() in only or any(r.item.upper() in only for r in s.roots)
+    ]
+
+
 def shortage_rows(
     plan: Plan, units: dict[str, str], names: dict[str, str], only: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     rows = []
-    for s in plan.shortages:
-        if not _keep(only, s.item):
-            continue
+    for s in shortages_for(plan, only):
         demands = [r for r in s.roots if r.kind != "order"]
         orders = [r for r in s.roots if r.kind == "order"]
         rows.append(
@@ -203,8 +214,7 @@ def document(
                 "demands": [r.n for r in sh.roots],
                 "planned_orders": list(sh.planned),
             }
-            for sh in plan.shortages
-            if _keep(only, sh.item)
+            for sh in shortages_for(plan, only)
         ],
         "exceptions": exception_rows(plan, only),
     }
