@@ -255,3 +255,19 @@ demand:
     assert "1 items short" in r.stderr
     r = cli(*args, "--item", "E")  # nothing of E's is short or endangered
     assert r.exit_code == 0 and "0 items short" in r.stderr
+
+
+def test_check_warns_of_a_fixed_lot_above_the_maximum(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(
+        cli,
+        tmp_path,
+        """
+items:
+  - {code: XFM, name: m, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 2,
+     lot_sizing: fixed, fixed_order_qty: 50, max_order_qty: 30}
+""",
+    )
+    rows = json.loads(cli("check", "-f", "json").stdout)
+    assert [r["subject"] for r in rows if r["check"] == "lot_rules"] == ["XFM"]

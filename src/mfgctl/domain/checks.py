@@ -47,6 +47,7 @@ SEVERITY: dict[str, str] = {
     "bom_missing": WARNING,
     "bom_phantom": WARNING,
     "buy_with_bom": WARNING,
+    "lot_rules": WARNING,
     "unit_kind": WARNING,
     "no_lead_time": WARNING,
     "no_cost": WARNING,
@@ -577,6 +578,27 @@ def buy_with_bom(db: sqlite3.Connection) -> list[Problem]:
     ]
 
 
+def lot_rules(db: sqlite3.Connection) -> list[Problem]:
+    """Active items whose fixed order quantity is above their maximum order quantity:
+    MRP orders whole fixed lots and splits each at the maximum, so the split lots of
+    the last fixed lot may serve nothing."""
+    rows = db.execute(
+        "SELECT code, fixed_order_qty, max_order_qty FROM item WHERE active = 1 "
+        "AND lot_sizing = 'fixed' AND fixed_order_qty > max_order_qty ORDER BY code"
+    )
+    return [
+        Problem(
+            "lot_rules",
+            code,
+            f"fixed order quantity {q.fmt(q.dec(fixed))} is above the maximum order quantity "
+            f"{q.fmt(q.dec(cap))}: each fixed lot is split at the maximum, and the last "
+            "split lots may serve nothing; make the fixed quantity a multiple of the "
+            f"maximum, or no larger (mfgctl item update {code} --fixed-order-qty N)",
+        )
+        for code, fixed, cap in rows
+    ]
+
+
 def buy_data(db: sqlite3.Connection) -> list[Problem]:
     """Active buy items without a purchase lead time (0 days) or a standard cost."""
     out = []
@@ -772,6 +794,7 @@ def report(
         lambda: completions(db),
         lambda: boms(db),
         lambda: buy_with_bom(db),
+        lambda: lot_rules(db),
         lambda: unit_consistency(db),
         lambda: untracked_stock(db),
         lambda: buy_data(db),
