@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 import typer
@@ -37,8 +38,13 @@ def _start(value: str | None) -> datetime:
 
     if value is None:
         return datetime.now().replace(second=0, microsecond=0)
+    text = value.strip()
     try:
-        moment = datetime.fromisoformat(value.strip())
+        # A date (2027-03-01) or a date and time (2027-03-01 06:00, or with a T); not a
+        # week date, a compact form or a time with a UTC offset: the shop's clock is local.
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?", text):
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
             f"--start must be a local date or date-time like 2027-03-01 or "
@@ -102,7 +108,7 @@ def document(loaded: Any, result: Any, horizon: int) -> dict[str, Any]:
                 "available_minutes": available,
                 "busy_hours": (Decimal(busy) / 60).quantize(Decimal("0.01")),
                 "available_hours": (Decimal(available) / 60).quantize(Decimal("0.01")),
-                "utilisation": share.quantize(Decimal("0.1")),
+                "utilisation": share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
             }
         )
     return {
@@ -214,10 +220,19 @@ def schedule_cmd(
 def _print(doc: dict[str, Any], loaded: Any, result: Any, horizon: int, fmt: Format) -> None:
     from mfgctl.cli.status import bar
 
-    heading = {Format.markdown: "### {}", Format.table: "{}"}.get(fmt, "# {}")
+    # As the multi-table reports: each table under its name (a heading in Markdown, a
+    # blank line only in CSV), and the bar chart only in the table.
+    heading = {Format.markdown: "### {}", Format.csv: ""}.get(fmt, "{}")
+
+    def title(text: str, first: bool = False) -> None:
+        if heading:
+            print(("" if first else "\n") + heading.format(text))
+        elif not first:
+            print()
+
     if fmt is Format.table:
         _gantt(doc, loaded, result, horizon)
-    print(heading.format("Orders"))
+    title("Orders", first=True)
     emit(doc["orders"], fmt, columns=ORDER_COLUMNS)
     ops = [
         {"order": o["order"], **{k: op[k] for k in op if k != "segments"}}
@@ -225,13 +240,14 @@ def _print(doc: dict[str, Any], loaded: Any, result: Any, horizon: int, fmt: For
         for op in o["operations"]
     ]
     ops.sort(key=lambda r: (r["workcenter"], r["machine"], r["start"]))
-    print("\n" + heading.format("Operations by work centre"))
+    title("Operations by work centre")
     emit(ops, fmt, columns=OPERATION_COLUMNS)
+    bars = fmt is Format.table
     util = [{**u, "bar": bar(u["utilisation"], Decimal(100))} for u in doc["workcenters"]]
-    print("\n" + heading.format(f"Utilisation over {horizon} days"))
-    emit(util, fmt, columns=UTIL_COLUMNS)
+    title(f"Utilisation over {horizon} days")
+    emit(util, fmt, columns=[c for c in UTIL_COLUMNS if bars or c != "bar"])
     if doc["late"]:
-        print("\n" + heading.format("Late"))
+        title("Late")
         emit(doc["late"], fmt, columns=["order", "item", "end", "due", "late_by", "why"])
 
 

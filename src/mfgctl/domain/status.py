@@ -205,7 +205,8 @@ def _late_orders(
                 reasons.append(f"{(day - date.fromisoformat(o.due_on)).days} days late")
             elif o.due_on <= soon and o.state != "in_progress":
                 reasons.append(f"due {o.due_on} and not started")
-            if o.planned_end and o.planned_end[:10] > o.due_on:
+            # Late when it ends after its due date ends: 00:00 the next day is on time.
+            if o.planned_end and o.planned_end > _day_after(o.due_on):
                 reasons.append(f"scheduled to end {o.planned_end}")
             if o.id in short_orders:
                 reasons.append(short_orders[o.id])
@@ -279,3 +280,8 @@ def _mrp(
             number = int(e.ref.removeprefix("ORDER-"))
             short.setdefault(number, f"short of {e.item}")
     return rows, short
+
+
+def _day_after(day: str) -> str:
+    """The first moment after ``day`` (ISO date) as a stored planned end: its midnight."""
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat() + " 00:00"
