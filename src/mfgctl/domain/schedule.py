@@ -17,7 +17,8 @@ The rules:
   after the previous one of the same order has ended, and the first not before the
   order's ``earliest`` minute (when its material is available, from MRP data) nor the
   run's start.
-* **An operation** takes ``setup + run_per_unit x qty`` working minutes (the run
+* **An operation** takes ``setup + run_per_unit x qty`` working minutes (``qty``: the
+  stage's own, else the job's) (the run
   rounded up to a whole minute) on one machine
   of its work centre: the machine that finishes it first (the lowest-numbered on a
   tie). A machine runs one operation at a time
@@ -70,11 +71,15 @@ class Stage:
     setup: int = 0  # whole minutes, once per operation
     run: int = 0  # millionths of a minute per unit (2.5 min/unit = 2_500_000)
     family: str | None = None
+    # The micro-units this stage still has to make, when not the job's ``qty_micro``
+    # (a partly progressed order: the units that have not yet passed or failed it).
+    qty: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A production order to schedule: ``qty`` units, ``stages`` in routing order."""
+    """A production order to schedule: ``qty_micro`` units (the most any stage has
+    left), ``stages`` in routing order, each for its own ``Stage.qty`` when it has one."""
 
     id: int
     item: str
@@ -85,9 +90,13 @@ class Job:
     earliest: int = 0  # run minute its material is available
     held_by: str | None = None  # what material holds it, when earliest > 0
 
+    def qty_of(self, stage: Stage) -> int:
+        """The micro-units ``stage`` runs for this job."""
+        return self.qty_micro if stage.qty is None else stage.qty
+
     def run_minutes(self, stage: Stage) -> int:
-        """Run time of the whole quantity, rounded up to a whole minute."""
-        return -(-stage.run * self.qty_micro // 1_000_000_000_000)
+        """Run time of the stage's quantity, rounded up to a whole minute."""
+        return -(-stage.run * self.qty_of(stage) // 1_000_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)

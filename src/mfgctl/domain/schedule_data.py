@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from mfgctl import qty as q
@@ -181,14 +181,14 @@ def load(
             if isinstance(stage, str):
                 skipped.setdefault(stage, []).append(label)
                 continue
-            stages.append(stage)
+            stages.append(replace(stage, qty=left))
             remaining.append(left)
         if not stages:
             skipped.setdefault("nothing left to schedule", []).append(label)
             continue
         when, why = held.get(order_id, (None, None))
         earliest = settings.minute(datetime.combine(when, time())) if when else 0
-        # One quantity per job: the largest still to go at any of its stages.
+        # Each stage runs its own units left; the job's quantity (shown) is the most.
         jobs.append(
             Job(
                 order_id,

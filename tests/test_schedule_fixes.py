@@ -1,0 +1,56 @@
+"""``mfgctl schedule`` after the tester's findings: each stage of a partly progressed
+order runs its own units left. 2027-03-01 is a Monday; centres A and B work
+08:00-16:00 Monday to Friday on one machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import Cli, import_yaml, ok
+
+TWO = """
+locations: [{code: STORES, name: Main stores}]
+items:
+  - {code: R, name: Raw, type: raw, unit: pcs, make_or_buy: buy, lead_time_days: 5, cost: 1}
+  - {code: F, name: Fin, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2, cost: 10}
+boms: [{item: F, lines: [{item: R, qty: 1}]}]
+stock: [{item: R, qty: 10000}]
+workcenters:
+  - {code: A, machines: 1, hours: 8, day_start: '08:00'}
+  - {code: B, machines: 1, hours: 8, day_start: '08:00'}
+routings:
+  - {item: F, stages: [{name: s1, workcenter: A, setup_min: 30, run_min: 60},
+                       {name: s2, workcenter: B, setup_min: 0, run_min: 10}]}
+"""
+
+
+def plan(cli: Cli, *args: object) -> dict:
+    out = ok(cli, "schedule", "--start", "2027-03-01", "--horizon", "7", *args, "-f", "json")
+    return json.loads(out.stdout)
+
+
+def ops(order: dict) -> list[tuple]:
+    return [
+        (op["stage"], op["setup_min"], op["run_min"], op["start"], op["end"])
+        for op in order["operations"]
+    ]
+
+
+def test_each_stage_runs_its_own_units_left(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    import_yaml(cli, tmp_path, TWO)
+    ok(cli, "order", "create", "F", "10", "--due", "2027-03-05")
+    ok(cli, "order", "release", "1")
+    ok(cli, "order", "start", "1")
+    ok(cli, "order", "advance", "1", "--stage", "s1", "--good", "8")
+    doc = plan(cli)
+    [order] = doc["orders"]
+    # s1 has 2 units left: 30 + 2 x 60 = 150 min, 08:00-10:30. s2 has all 10 still to
+    # pass: 10 x 10 = 100 min, 10:30-12:10.
+    assert ops(order) == [
+        ("s1", 30, 120, "2027-03-01 08:00", "2027-03-01 10:30"),
+        ("s2", 0, 100, "2027-03-01 10:30", "2027-03-01 12:10"),
+    ]
+    assert (order["qty"], order["end"]) == (10, "2027-03-01 12:10")
+    busy = {u["workcenter"]: u["busy_minutes"] for u in doc["workcenters"]}
+    assert busy == {"A": 150, "B": 100}
