@@ -7,7 +7,9 @@ Monday to Friday), so minute 480 is the end of Monday's shift and 1440 Tuesday 0
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import pairwise
+from math import ceil
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -199,9 +201,9 @@ def test_schedule_properties(case: tuple[list[Job], list[Centre]]) -> None:
         t = r.job.earliest
         for stage, op in zip(r.job.stages, r.operations, strict=True):
             centre = by_code[stage.centre]
-            # Each operation's length is its setup plus run time...
-            assert sum(b - a for a, b in op.segments) == op.setup + op.run
-            assert op.run == -(-stage.run * r.job.qty_micro // UNIT**2)
+            # Each operation's length is its setup plus run time, rounded up once...
+            assert sum(b - a for a, b in op.segments) == ceil(op.setup + op.run)
+            assert op.run == Decimal(stage.run * r.job.qty_micro) / UNIT**2
             assert op.setup in (0, stage.setup)
             # ...in working time only (every segment's first and last minute)...
             for a, b in op.segments:

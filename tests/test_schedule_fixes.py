@@ -1,13 +1,18 @@
 """``mfgctl schedule`` after the tester's findings: each stage of a partly progressed
-order runs its own units left. 2027-03-01 is a Monday; centres A and B work
-08:00-16:00 Monday to Friday on one machine."""
+order runs its own units left; an operation's setup and run are rounded up to a whole
+minute once. 2027-03-01 is a Monday; centres A and B work 08:00-16:00 Monday to Friday
+on one machine."""
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from conftest import Cli, import_yaml, ok
+
+from mfgctl.domain.schedule import Centre, Job, Settings, Stage, schedule
 
 TWO = """
 locations: [{code: STORES, name: Main stores}]
@@ -54,3 +59,26 @@ def test_each_stage_runs_its_own_units_left(cli: Cli, initdb: Path, tmp_path: Pa
     assert (order["qty"], order["end"]) == (10, "2027-03-01 12:10")
     busy = {u["workcenter"]: u["busy_minutes"] for u in doc["workcenters"]}
     assert busy == {"A": 150, "B": 100}
+
+
+def test_setup_and_run_are_rounded_up_once(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    import_yaml(cli, tmp_path, TWO)
+    ok(cli, "routing", "set", "F", "--stage", "s1@A:0.5:0.5", "--stage", "s2@B:0.4:0.25")
+    ok(cli, "order", "create", "F", "1", "--due", "2027-03-05")
+    [order] = plan(cli)["orders"]
+    # 0.5 + 0.5 = 1 minute; 0.4 + 0.25 = 0.65, rounded up to 1 minute. The setup and
+    # run are shown as the routing gives them.
+    assert ops(order) == [
+        ("s1", 0.5, 0.5, "2027-03-01 08:00", "2027-03-01 08:01"),
+        ("s2", 0.4, 0.25, "2027-03-01 08:01", "2027-03-01 08:02"),
+    ]
+    assert order["end"] == "2027-03-01 08:02"
+
+
+def test_a_fractional_run_time_is_not_rounded_per_part() -> None:
+    # The pure scheduler: 3 units at 1/3 minute (333333 millionths) with a 0.5 minute
+    # setup take 0.5 + 0.999999 = 1.499999 minutes: 2 minutes, not 1 + 1.
+    stage = Stage("s", "A", setup=Decimal("0.5"), run=333_333)
+    job = Job(1, "X", 3_000_000, date(2027, 3, 5), (stage,))
+    [op] = schedule([job], [Centre("A")], Settings(datetime(2027, 3, 1, 8, 0))).jobs[0].operations
+    assert (op.setup, op.run, op.segments) == (Decimal("0.5"), Decimal("0.999999"), [(0, 2)])

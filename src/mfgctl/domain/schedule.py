@@ -18,9 +18,8 @@ The rules:
   order's ``earliest`` minute (when its material is available, from MRP data) nor the
   run's start.
 * **An operation** takes ``setup + run_per_unit x qty`` working minutes (``qty``: the
-  stage's own, else the job's) (the run
-  rounded up to a whole minute) on one machine
-  of its work centre: the machine that finishes it first (the lowest-numbered on a
+  stage's own, else the job's), the sum rounded up to a whole minute once, on one
+  machine of its work centre: the machine that finishes it first (the lowest-numbered on a
   tie). A machine runs one operation at a time
   (an operation goes into the first gap between a machine's booked operations that it
   fits in whole, from its earliest start, else after the last: a later order may use
@@ -40,8 +39,10 @@ from bisect import bisect_right, insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 DAY = 1440
+PICO = 1_000_000_000_000  # micro-minutes per unit x micro-units: millionths squared
 MAX_DAYS = 3660  # an operation that finds no working minute within this is refused
 
 
@@ -68,7 +69,7 @@ class Centre:
 class Stage:
     name: str
     centre: str
-    setup: int = 0  # whole minutes, once per operation
+    setup: int | Decimal = 0  # minutes (exact, may be a fraction), once per operation
     run: int = 0  # millionths of a minute per unit (2.5 min/unit = 2_500_000)
     family: str | None = None
     # The micro-units this stage still has to make, when not the job's ``qty_micro``
@@ -96,7 +97,16 @@ class Job:
 
     def run_minutes(self, stage: Stage) -> int:
         """Run time of the stage's quantity, rounded up to a whole minute."""
-        return -(-stage.run * self.qty_of(stage) // 1_000_000_000_000)
+        return -(-stage.run * self.qty_of(stage) // PICO)
+
+    def run_exact(self, stage: Stage) -> Decimal:
+        """Run time of the stage's quantity in minutes, exact."""
+        return Decimal(stage.run * self.qty_of(stage)) / PICO
+
+    def minutes(self, stage: Stage, setup: int | Decimal) -> int:
+        """Working minutes of the operation: ``setup`` plus the run, rounded up once."""
+        setup_pico = int(Decimal(setup) * PICO)  # exact: a setup has at most 6 decimals
+        return -(-(setup_pico + stage.run * self.qty_of(stage)) // PICO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +131,8 @@ class Operation:
     position: int
     centre: str
     machine: int
-    setup: int
-    run: int
+    setup: int | Decimal  # exact minutes, 0 when skipped (same family)
+    run: Decimal  # exact minutes; the segments last setup + run rounded up to a minute
     segments: list[tuple[int, int]] = field(default_factory=list)
 
     @property
@@ -284,7 +294,7 @@ def _run_alone(job: Job, calendars: dict[str, _Calendar], frm: int) -> int:
     """When the job would end with every machine to itself, starting at ``frm``."""
     t = frm
     for stage in job.stages:
-        segs = calendars[stage.centre.upper()].place(t, stage.setup + job.run_minutes(stage))
+        segs = calendars[stage.centre.upper()].place(t, job.minutes(stage, stage.setup))
         t = segs[-1][1]
     return t
 
@@ -302,8 +312,8 @@ class _Machine:
         self.booked: list[tuple[int, int, str | None, bool]] = []
 
     def slot(
-        self, cal: _Calendar, t: int, stage: Stage, run: int
-    ) -> tuple[list[tuple[int, int]], int]:
+        self, cal: _Calendar, t: int, stage: Stage, job: Job
+    ) -> tuple[list[tuple[int, int]], int | Decimal]:
         """The earliest placement from ``t``: the first gap between booked operations it
         fits in whole, else after the last. (segments, setup minutes)"""
         booked = self.booked
@@ -316,13 +326,13 @@ class _Machine:
             before = booked[k - 1] if k else None
             start = max(t, before[1]) if before else t
             setup = 0 if family is not None and before and before[2] == family else stage.setup
+            minutes = job.minutes(stage, setup)
             if k == n:
-                return cal.place(start, setup + run), setup
+                return cal.place(start, minutes), setup
             after = booked[k]
             # An operation after the gap that skipped its setup must keep its neighbour's
             # family: only the same family may go in front of it.
             if not (after[3] and after[2] != family) and start < after[0]:
-                minutes = setup + run
                 if minutes == 0:
                     segs = cal.place(start, 0)
                     if segs[-1][1] <= after[0]:
@@ -334,7 +344,7 @@ class _Machine:
             while k < n and booked[k - 1][1] >= booked[k][0]:
                 k += 1
 
-    def book(self, segs: list[tuple[int, int]], stage: Stage, setup: int) -> None:
+    def book(self, segs: list[tuple[int, int]], stage: Stage, setup: int | Decimal) -> None:
         skipped = setup == 0 and stage.setup > 0
         # By start and end only: two zero-length operations at one minute must not
         # compare their families (a name and None do not order).
@@ -370,16 +380,16 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
         ops: list[Operation] = []
         for pos, stage in enumerate(job.stages):
             centre = by_code[stage.centre.upper()]
-            run = job.run_minutes(stage)
-            best: tuple[int, int, list[tuple[int, int]], int] | None = None
+            best: tuple[int, int, list[tuple[int, int]], int | Decimal] | None = None
             cal = calendars[centre.code.upper()]
             for m, machine in enumerate(machines[centre.code.upper()]):
-                segs, setup = machine.slot(cal, t, stage, run)
+                segs, setup = machine.slot(cal, t, stage, job)
                 if best is None or segs[-1][1] < best[0]:
                     best = (segs[-1][1], m, segs, setup)
             assert best is not None  # every centre has at least one machine
             end, m, segs, setup = best
             machines[centre.code.upper()][m].book(segs, stage, setup)
+            run = job.run_exact(stage)
             op = Operation(job.id, stage.name, pos, centre.code, m + 1, setup, run, segs)
             ops.append(op)
             by_centre[centre.code].append(op)

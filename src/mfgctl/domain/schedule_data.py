@@ -88,7 +88,7 @@ def _stage(row: Sequence, known: set[str], inactive: dict[str, str]) -> Stage | 
         return f"{name}: unknown work centre {wc}"
     # Setup families compare without case, as codes do.
     group = family.upper() if family else None
-    return Stage(name, wc, setup=-(-setup_micro // q.SCALE), run=run_micro, family=group)
+    return Stage(name, wc, setup=q.exact(setup_micro), run=run_micro, family=group)
 
 
 def _material(
