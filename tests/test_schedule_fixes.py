@@ -82,3 +82,35 @@ def test_a_fractional_run_time_is_not_rounded_per_part() -> None:
     job = Job(1, "X", 3_000_000, date(2027, 3, 5), (stage,))
     [op] = schedule([job], [Centre("A")], Settings(datetime(2027, 3, 1, 8, 0))).jobs[0].operations
     assert (op.setup, op.run, op.segments) == (Decimal("0.5"), Decimal("0.999999"), [(0, 2)])
+
+
+def planned(cli: Cli) -> list[tuple]:
+    rows = json.loads(ok(cli, "order", "list", "-f", "json").stdout)
+    return [(r["planned_start"], r["planned_end"]) for r in rows]
+
+
+def test_commit_clears_the_plan_of_orders_it_no_longer_schedules(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(cli, tmp_path, TWO)
+    ok(cli, "order", "create", "F", "20", "--due", "2027-03-01")
+    ok(cli, "order", "create", "F", "2", "--due", "2027-03-01")
+    ok(cli, "schedule", "--start", "2027-03-01", "--horizon", "7", "--commit")
+    # Order 1: s1 1230 min to Wednesday 12:30, s2 200 min to 15:50. Order 2: s1
+    # 12:30-15:00, s2 (20 min) after order 1's on B: 15:50-16:00 and Thursday 08:00-08:10.
+    assert planned(cli) == [
+        ("2027-03-01 08:00", "2027-03-03 15:50"),
+        ("2027-03-03 12:30", "2027-03-04 08:10"),
+    ]
+    # Only order 2 this time: order 1's stored plan is gone with the plan it was part of.
+    r = ok(cli, "schedule", "--start", "2027-03-01", "--horizon", "7", "--orders", "2", "--commit")
+    assert "planned start and end stored on 1 orders" in r.stderr
+    assert planned(cli) == [(None, None), ("2027-03-01 08:00", "2027-03-01 10:50")]
+    # The centres go inactive: nothing is scheduled, and no order keeps a plan.
+    ok(cli, "workcenter", "update", "A", "--inactive")
+    ok(cli, "workcenter", "update", "B", "--inactive")
+    r = ok(cli, "schedule", "--start", "2027-03-01", "--horizon", "7", "--commit")
+    assert "planned start and end stored on 0 orders" in r.stderr
+    assert planned(cli) == [(None, None), (None, None)]
+    late = json.loads(ok(cli, "status", "--no-mrp", "-f", "json").stdout)["late"]
+    assert not any("scheduled to end" in row["why"] for row in late)

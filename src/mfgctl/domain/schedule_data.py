@@ -1,6 +1,7 @@
 """The scheduler's data access: open production orders, their stages and material dates,
 and the work centres, read in one transaction and turned into ``schedule`` inputs; and
-``commit``, which stores a schedule's planned start and end on the orders.
+``commit``, which stores a schedule's planned start and end on the orders (and clears
+them on the open orders it did not schedule).
 
 What is read:
 
@@ -230,9 +231,18 @@ def load(
     return Loaded(jobs, wcs, labels, job_units, skipped)
 
 
+_CLEAR_PLANNED = """
+    UPDATE production_order SET planned_start = NULL, planned_end = NULL
+     WHERE state IN ('planned', 'released', 'in_progress')
+       AND (planned_start IS NOT NULL OR planned_end IS NOT NULL)
+"""
+
+
 def commit(db: sqlite3.Connection, result: Schedule) -> int:
     """Store each scheduled production order's planned start and end (local
-    'YYYY-MM-DD HH:MM'); planned orders from MRP are not stored. Returns how many."""
+    'YYYY-MM-DD HH:MM'); planned orders from MRP are not stored. The schedule replaces
+    the stored plan: every other open order's planned start and end are cleared (the
+    run did not schedule it, so no plan of it exists). Returns how many are stored."""
     s = result.settings
     rows = [
         (
@@ -243,6 +253,7 @@ def commit(db: sqlite3.Connection, result: Schedule) -> int:
         for r in result.jobs
         if r.job.id < PLANNED_BASE
     ]
+    db.execute(_CLEAR_PLANNED)
     db.executemany(
         "UPDATE production_order SET planned_start = ?, planned_end = ? WHERE id = ?", rows
     )
