@@ -114,3 +114,26 @@ def test_commit_clears_the_plan_of_orders_it_no_longer_schedules(
     assert planned(cli) == [(None, None), (None, None)]
     late = json.loads(ok(cli, "status", "--no-mrp", "-f", "json").stdout)["late"]
     assert not any("scheduled to end" in row["why"] for row in late)
+
+
+FAM = """
+locations: [{code: STORES, name: Main stores}]
+items:
+  - {code: R2, name: Raw2, type: raw, unit: pcs, make_or_buy: buy, lead_time_days: 5, cost: 1}
+  - {code: H, name: Fin3, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2, cost: 10}
+boms: [{item: H, lines: [{item: R2, qty: 1}]}]
+purchase_orders: [{item: R2, qty: 100, due: 2027-03-02, supplier: S, ref: PO1}]
+workcenters: [{code: A, machines: 1, hours: 8, day_start: '08:00'}]
+routings: [{item: H, stages: [{name: s1, workcenter: A, setup_min: 30, run_min: 60}]}]
+"""
+
+
+def test_a_planned_order_waits_for_its_material(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    import_yaml(cli, tmp_path, FAM)
+    ok(cli, "demand", "add", "H", "3", "--due", "2027-03-02", "--kind", "sales", "--ref", "SO2")
+    doc = plan(cli, "--include-planned")
+    [order] = doc["orders"]
+    # R2 is not in stock: it arrives with PO-1 on Tuesday, so MRP's planned order for H
+    # starts then (30 + 3 x 60 min), as a real order would.
+    assert (order["order"], order["held_by"]) == ("planned 1 (H)", "PO-1 (R2) on 2027-03-02")
+    assert (order["start"], order["end"]) == ("2027-03-02 08:00", "2027-03-02 11:30")

@@ -16,7 +16,8 @@ What is read:
   scheduled receipt or planned order MRP pegs to them: its earliest start is the day
   the last of those arrives (00:00), and ``held_by`` names it.
 * **Planned orders** (``include_planned``): MRP's planned make orders, scheduled after
-  nothing in particular but their own priority (due date), from their release date.
+  nothing in particular but their own priority (due date), from their release date and,
+  as real orders, not before the supply pegged to their components arrives.
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ def _stage(row: Sequence, known: set[str], inactive: dict[str, str]) -> Stage | 
 
 def _material(
     db: sqlite3.Connection, settings: Settings, horizon_days: int
-) -> tuple[dict[int, tuple[date, str]], mrp.Plan]:
-    """Per open order: the day its last material not in stock arrives, and what it is.
+) -> tuple[dict[str, tuple[date, str]], mrp.Plan]:
+    """Per open order (``ORDER-n``) and planned make order (its label, ``planned n
+    (ITEM)``): the day its last material not in stock arrives, and what it is.
 
     Per item, the requirements MRP found (earliest first) take from the supply in the
     order it arrives: free stock now, scheduled receipts on their due dates, and MRP's
@@ -111,14 +113,14 @@ def _material(
     for o in plan.planned:
         arrives = o.due if o.release >= day else day + (o.due - o.release)
         by_item.setdefault(o.item.upper(), []).append((arrives, o.qty, o.label))
-    held: dict[int, tuple[date, str]] = {}
+    held: dict[str, tuple[date, str]] = {}
     for key, record in plan.records.items():
         supplies = sorted(by_item.get(key, ()))
         pool, i = max(record.on_hand, 0), 0
         needed = 0
         for e in record.elements:
             needed += e.qty
-            if not e.source.startswith("ORDER-"):
+            if not e.source.startswith(("ORDER-", "planned ")):
                 continue
             while pool < needed and i < len(supplies):
                 pool += supplies[i][1]
@@ -126,10 +128,9 @@ def _material(
             if i == 0 or supplies[i - 1][0] <= day:
                 continue  # in stock (or never covered: MRP reports that shortage)
             when, _qty, label = supplies[i - 1]
-            order_id = int(e.source.removeprefix("ORDER-"))
-            if order_id not in held or when > held[order_id][0]:
+            if e.source not in held or when > held[e.source][0]:
                 what = label if label.startswith("planned") else f"{label} ({record.item})"
-                held[order_id] = (when, f"{what} on {when}")
+                held[e.source] = (when, f"{what} on {when}")
     return held, plan
 
 
@@ -187,7 +188,7 @@ def load(
         if not stages:
             skipped.setdefault("nothing left to schedule", []).append(label)
             continue
-        when, why = held.get(order_id, (None, None))
+        when, why = held.get(label, (None, None))
         earliest = settings.minute(datetime.combine(when, time())) if when else 0
         # Each stage runs its own units left; the job's quantity (shown) is the most.
         jobs.append(
@@ -224,8 +225,16 @@ def load(
             if not stages:
                 continue
             job_id = PLANNED_BASE + o.id
+            # From its release date, and (as a real order) not before its material.
             start = settings.minute(datetime.combine(o.release, time()))
-            jobs.append(Job(job_id, o.item, o.qty, o.due, tuple(stages), earliest=max(start, 0)))
+            when, why = held.get(o.label, (None, None))
+            if when:
+                start = max(start, settings.minute(datetime.combine(when, time())))
+            jobs.append(
+                Job(
+                    job_id, o.item, o.qty, o.due, tuple(stages), earliest=max(start, 0), held_by=why
+                )
+            )
             labels[job_id] = o.label
             job_units[job_id] = units.get(o.item, "")
     return Loaded(jobs, wcs, labels, job_units, skipped)
