@@ -102,10 +102,13 @@ def test_commit_clears_the_plan_of_orders_it_no_longer_schedules(
         ("2027-03-01 08:00", "2027-03-03 15:50"),
         ("2027-03-03 12:30", "2027-03-04 08:10"),
     ]
-    # Only order 2 this time: order 1's stored plan is gone with the plan it was part of.
+    # Only order 2 this time: its plan is replaced, order 1's is left as it was.
     r = ok(cli, "schedule", "--start", "2027-03-01", "--horizon", "7", "--orders", "2", "--commit")
     assert "planned start and end stored on 1 orders" in r.stderr
-    assert planned(cli) == [(None, None), ("2027-03-01 08:00", "2027-03-01 10:50")]
+    assert planned(cli) == [
+        ("2027-03-01 08:00", "2027-03-03 15:50"),
+        ("2027-03-01 08:00", "2027-03-01 10:50"),
+    ]
     # The centres go inactive: nothing is scheduled, and no order keeps a plan.
     ok(cli, "workcenter", "update", "A", "--inactive")
     ok(cli, "workcenter", "update", "B", "--inactive")

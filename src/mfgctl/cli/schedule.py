@@ -201,7 +201,7 @@ def schedule_cmd(
             from mfgctl.errors import RuleViolation
 
             raise RuleViolation(str(e)) from None
-        stored = schedule_data.commit(db, result) if commit else 0
+        stored = schedule_data.commit(db, result, ids) if commit else 0
     doc = document(loaded, result, horizon)
     if fmt is Format.json:
         sys.stdout.write(to_json(doc) + "\n")

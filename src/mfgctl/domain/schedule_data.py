@@ -22,6 +22,7 @@ What is read:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -244,14 +245,17 @@ _CLEAR_PLANNED = """
     UPDATE production_order SET planned_start = NULL, planned_end = NULL
      WHERE state IN ('planned', 'released', 'in_progress')
        AND (planned_start IS NOT NULL OR planned_end IS NOT NULL)
+       AND (:only IS NULL OR id IN (SELECT value FROM json_each(:only)))
 """
 
 
-def commit(db: sqlite3.Connection, result: Schedule) -> int:
+def commit(db: sqlite3.Connection, result: Schedule, only: Sequence[int] = ()) -> int:
     """Store each scheduled production order's planned start and end (local
     'YYYY-MM-DD HH:MM'); planned orders from MRP are not stored. The schedule replaces
-    the stored plan: every other open order's planned start and end are cleared (the
-    run did not schedule it, so no plan of it exists). Returns how many are stored."""
+    the stored plan of the orders it covered: every open order (or, with ``only``, each
+    of those orders) that it did not schedule has its planned start and end cleared,
+    since no plan of it exists; a run for some orders leaves the others' alone. Returns
+    how many are stored."""
     s = result.settings
     rows = [
         (
@@ -262,7 +266,7 @@ def commit(db: sqlite3.Connection, result: Schedule) -> int:
         for r in result.jobs
         if r.job.id < PLANNED_BASE
     ]
-    db.execute(_CLEAR_PLANNED)
+    db.execute(_CLEAR_PLANNED, {"only": json.dumps(list(only)) if only else None})
     db.executemany(
         "UPDATE production_order SET planned_start = ?, planned_end = ? WHERE id = ?", rows
     )
