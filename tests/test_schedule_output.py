@@ -51,3 +51,14 @@ def test_an_order_ending_at_midnight_after_its_due_date_is_on_time_in_status(
     assert (order["end"], order["late_by_minutes"]) == ("2027-03-02 00:00", 0)
     status = json.loads(ok(cli, "status", "--no-mrp", "-f", "json").stdout)
     assert [r for r in status["late"] if r["order"] == "ORDER-1"] == []
+
+
+def test_an_order_too_long_to_schedule_is_named(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    ok(cli, "import", write_shop(tmp_path))
+    for code in ("ASSY", "TEST"):
+        ok(cli, "workcenter", "add", code)
+    ok(cli, "order", "create", "DEV", "2", "--due", "2027-03-05")
+    ok(cli, "order", "create", "DEV", "1000000", "--due", "2027-03-05")  # a slip of the key
+    err = refused(cli, initdb, "schedule", "--start", START)
+    assert err.startswith("Error: order 2 (DEV), stage assembly: work centre ASSY has not ")
+    assert "working minutes within 3660 days" in err and err.count("\n") == 1

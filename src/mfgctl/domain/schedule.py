@@ -286,7 +286,9 @@ class _Calendar:
         if minutes == 0:
             raise NoCapacity(f"work centre {c} has no working time")
         raise NoCapacity(
-            f"work centre {c} has no working time for {minutes} minutes within {MAX_DAYS} days"
+            f"work centre {c} has not {minutes:,} working minutes within {MAX_DAYS} days of "
+            f"the operation's earliest start (check the order's quantity and the stage's "
+            "times)"
         )
 
 
@@ -383,7 +385,12 @@ def schedule(jobs: Sequence[Job], centres: Sequence[Centre], settings: Settings)
             best: tuple[int, int, list[tuple[int, int]], int | Decimal] | None = None
             cal = calendars[centre.code.upper()]
             for m, machine in enumerate(machines[centre.code.upper()]):
-                segs, setup = machine.slot(cal, t, stage, job)
+                try:
+                    segs, setup = machine.slot(cal, t, stage, job)
+                except NoCapacity as e:
+                    raise NoCapacity(
+                        f"order {job.id} ({job.item}), stage {stage.name}: {e}"
+                    ) from None
                 if best is None or segs[-1][1] < best[0]:
                     best = (segs[-1][1], m, segs, setup)
             assert best is not None  # every centre has at least one machine
