@@ -62,3 +62,18 @@ def test_an_order_too_long_to_schedule_is_named(cli: Cli, initdb: Path, tmp_path
     err = refused(cli, initdb, "schedule", "--start", START)
     assert err.startswith("Error: order 2 (DEV), stage assembly: work centre ASSY has not ")
     assert "working minutes within 3660 days" in err and err.count("\n") == 1
+
+
+def test_an_order_left_out_for_an_inactive_centre_gets_one_note(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write_shop(tmp_path))
+    for code in ("ASSY", "TEST"):
+        ok(cli, "workcenter", "add", code)
+        ok(cli, "workcenter", "update", code, "--inactive")
+    ok(cli, "order", "create", "DEV", "2", "--due", "2027-03-05")
+    doc = json.loads(ok(cli, "schedule", "--start", START, "-f", "json").stdout)
+    assert doc["orders"] == []
+    assert "nothing left to schedule" not in doc["unscheduled"]
+    # One note per stage left out (two inactive centres, one stage without a centre).
+    assert list(doc["unscheduled"].values()) == [["ORDER-1"]] * 3

@@ -172,6 +172,7 @@ def load(
         label = f"ORDER-{order_id}"
         stages: list[Stage] = []
         remaining: list[int] = []
+        left_out = False  # a stage with work left that cannot be scheduled (said above)
         if state == "planned":
             rows = [(*r, 0, 0) for r in routings.get(item_id, [])]
         else:
@@ -183,11 +184,13 @@ def load(
             stage = _stage((name, wc, setup, run, family), known, inactive)
             if isinstance(stage, str):
                 skipped.setdefault(stage, []).append(label)
+                left_out = True
                 continue
             stages.append(replace(stage, qty=left))
             remaining.append(left)
         if not stages:
-            skipped.setdefault("nothing left to schedule", []).append(label)
+            if not left_out:  # every stage done: nothing to say twice otherwise
+                skipped.setdefault("nothing left to schedule", []).append(label)
             continue
         when, why = held.get(label, (None, None))
         earliest = settings.minute(datetime.combine(when, time())) if when else 0
