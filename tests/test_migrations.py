@@ -247,21 +247,19 @@ def test_a_v11_database_with_completions_gets_their_costs(
         (1, 3, 3_000_000, 2_974_667),  # 8.924 / 3
         (2, 3, 3_000_000, 3_314_061),  # 9.942184 / 3
         (3, 4, 2_000_000, 3_206_364),  # 6.412728 / 2
-        (4, 3, 0, None),  # scrap only: no good units
-        (4, 3, 1_000_000, 2_451_454),  # 2 CHIP at 1.210227 + 1 SCREW at 0.031
+        (4, 3, 0, None),  # scrap only: no good units; the next good completion carries it
+        (4, 3, 1_000_000, 4_902_908),  # twice (2 CHIP at 1.210227 + 1 SCREW at 0.031)
         (5, 3, 1_000_000, None),  # relieved nothing: at the current average
     ]
     after = json.loads(r.stdout)
     assert after == before
-    # mfgctl before schema 12 (grouping the moves on every replay, unit costs not
-    # rounded) valued this ledger the same (run on the downgraded file): no rounding of
-    # a unit cost shows here. CHIP: 3 at 1.227273 and 5 at 1.2 -> 1.210227, 2 left;
-    # PCB: 4 at 3.144364 and 1 at 2.451454 -> 15.02891 / 5 = 3.005782, and the uncosted
-    # one at that average.
+    # The scrap-only completion's material is carried by order 4's good unit. CHIP: 3 at
+    # 1.227273 and 5 at 1.2 -> 1.210227, 2 left; PCB: 4 at 3.144364 and 1 at 4.902908 ->
+    # 17.480364 / 5 = 3.496073 (half-even), and the uncosted one at that average.
     assert {row["item"]: (row["qty"], row["average_cost"], row["value"]) for row in after} == {
         "CHIP": (2, 1.210227, 2.420454),
         "HD": (2, 3.206364, 6.412728),
-        "PCB": (6, 3.005782, 18.034692),
+        "PCB": (6, 3.496073, 20.976438),
         "SCREW": (85, 0.031, 2.635),
     }
     assert schema(initdb) == schema_of_fresh(cli, tmp_path)

@@ -26,9 +26,10 @@ the ledger in effective-date order (the sequence number breaking ties, as
   ``record_completion``): a receipt back-dated to before a completion moves the
   component's average from that date on, but not the cost of output already made. Scrapped
   output is made and scrapped at once and never enters valued stock: its material is
-  carried by the good units. A completion that relieved no material is an inflow
-  without a cost (above). Material used up when an order is closed ("left in WIP at
-  close") leaves stock as a loss, like scrap.
+  carried by the good units (a completion that only scraps passes its relieved material
+  to the order's next completion with good units). A completion that relieved no
+  material and carries none is an inflow without a cost (above). Material used up when
+  an order is closed ("left in WIP at close") leaves stock as a loss, like scrap.
 - The average is kept to a millionth (half-even), like every stored money amount;
   values are exact products ``qty x average``, so an item's value by status sums to its
   total exactly.
@@ -268,21 +269,18 @@ def averages(db: sqlite3.Connection, item_ids: list[int]) -> Replay:
 # -- completions ----------------------------------------------------------------------------
 
 
-def unit_cost(relieved: list[tuple[int, int]], average: dict[int, int], good: int) -> int | None:
-    """A completion's unit cost (millionths): the material it relieved (``(item id,
-    micro-units)`` pairs, at the items' ``average`` in millionths, 0 for an item without
-    one) over its ``good`` micro-units, rounded half-even. None when it relieved nothing
-    or made no good units: its output is then an inflow without a cost."""
-    if good <= 0 or not relieved:
-        return None
-    material = sum(micro * average.get(item_id, 0) for item_id, micro in relieved)
-    return _half_even(material, good)
-
-
 _RELIEVED = """
     SELECT item_id, qty FROM move
      WHERE seq BETWEEN :first AND :last AND kind = 'relieve' AND reason IS NULL
      ORDER BY seq
+"""
+# An order's completions after its last one with good units: they only scrapped.
+_SCRAP_ONLY_SINCE_GOOD = """
+    SELECT first_seq, last_seq, effective_at FROM completion
+     WHERE order_id = :order AND good = 0
+       AND first_seq > ifnull((SELECT max(first_seq) FROM completion
+                                WHERE order_id = :order AND good > 0), 0)
+     ORDER BY first_seq
 """
 _INSERT_COMPLETION = """
     INSERT INTO completion (first_seq, last_seq, order_id, item_id, good, unit_cost,
@@ -296,21 +294,32 @@ def record_completion(
 ) -> int | None:
     """Store a completion just posted: its moves are ``first_seq`` (its first ``make``)
     to ``last_seq`` (its last relieve), ``good`` micro-units of ``item_id`` made. The
-    unit cost is the relieved material at the components' averages in effect at its
-    first move (a replay of just those components); returns it (millionths, or None).
+    unit cost is the material it relieved, and with good units that of the order's
+    scrap-only completions since its last good one, each at the components' averages in
+    effect when relieved (a replay of just those components), over the good units,
+    rounded half-even; returns it (millionths), or None without good units or material.
     """
     effective_at = db.execute(
         "SELECT effective_at FROM move WHERE seq = ?", (first_seq,)
     ).fetchone()[0]
-    relieved = [
-        (int(i), int(n)) for i, n in db.execute(_RELIEVED, {"first": first_seq, "last": last_seq})
+    # This completion's relieved material, and (when it makes good units) that of the
+    # order's completions since its last good one that only scrapped: scrapped output's
+    # material is carried by the good units, also when it was booked on its own. Each
+    # at the components' averages when it was relieved.
+    spans = [(first_seq, last_seq, effective_at)]
+    if good > 0:
+        spans = [*db.execute(_SCRAP_ONLY_SINCE_GOOD, {"order": order_id}), *spans]
+    relieved_at = [
+        (int(i), int(n), at, first)
+        for first, last, at in spans
+        for i, n in db.execute(_RELIEVED, {"first": first, "last": last})
     ]
     cost = None
-    if good > 0 and relieved:
-        components = sorted({i for i, _ in relieved})
+    if good > 0 and relieved_at:
+        components = sorted({i for i, _n, _at, _f in relieved_at})
         state = replay(db, as_of=effective_at, item_ids=components, history=True)
-        now = {i: state.micro_at(i, effective_at, first_seq) or 0 for i in components}
-        cost = unit_cost(relieved, now, good)
+        material = sum(n * (state.micro_at(i, at, first) or 0) for i, n, at, first in relieved_at)
+        cost = _half_even(material, good)
     db.execute(
         _INSERT_COMPLETION,
         {

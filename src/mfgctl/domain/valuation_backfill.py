@@ -4,11 +4,13 @@ Before schema 12 a completion's cost was not stored: the valuation replay found 
 completion's moves by grouping consecutive seqs (``_completions``, kept here only for
 this) and costed its output at the components' averages of that moment. ``backfill``
 replays the whole ledger once in (effective_at, seq) order, as ``valuation.replay``
-does now, and at each completion stores its row (``valuation.unit_cost``: the relieved
-material at the averages then, the averages of made components coming from the rows
-already stored), then lets it in as the new replay will. So the report after the
-migration is the report before it, but for the rounding of each unit cost to a
-millionth before it enters the average.
+does now, and at each completion stores its row (as ``valuation.record_completion``
+costs it: the relieved material at the averages then, the averages of made components
+coming from the rows already stored, and a scrap-only completion's material carried by
+the order's next good one), then lets it in as the new replay will. So the report after
+the migration is the report before it, but for the rounding of each unit cost to a
+millionth before it enters the average, and for scrap booked apart from the good units,
+which they now carry.
 """
 
 from __future__ import annotations
@@ -132,16 +134,27 @@ def backfill(db: sqlite3.Connection) -> int:
             average[item_id] = valuation._half_even(held * current + micro * cost, held + micro)
 
     rows = []
+    # Per order, the material its scrap-only completions relieved since its last good
+    # one (value in millionths x micro-units): the next good completion carries it, as
+    # ``valuation.record_completion`` does.
+    carried: dict[int, int] = {}
     valued_to, valued_from = valuation._valued_test(db)
     stream = _STREAM.format(valued_to=valued_to, valued_from=valued_from)
     for seq, _at, item_id, micro, cost, d in db.execute(stream):
         group = groups.get(seq)
         if group is not None:
-            price = valuation.unit_cost(group.relieved, average, group.good)
+            order = orders[str(group.ref)]
+            material = sum(n * average.get(i, 0) for i, n in group.relieved)
+            if group.good <= 0:
+                carried[order] = carried.get(order, 0) + material
+                price = None
+            elif group.relieved or order in carried:
+                price = valuation._half_even(material + carried.pop(order, 0), group.good)
+            else:
+                price = None
             rows.append(
-                (seq, group.last, orders[str(group.ref)], group.product, group.good, price,
-                 group.effective_at)
-            )  # fmt: skip
+                (seq, group.last, order, group.product, group.good, price, group.effective_at)
+            )
             if group.good > 0:
                 inflow(group.product, group.good, price)
         if seq in skip:
