@@ -844,8 +844,13 @@ def _relieve(db: sqlite3.Connection, order: Order, made: Decimal, *, user: str) 
     conv = _conversion(db)
     moves: list[Move] = []
     short: list[tuple[orders.Material, Decimal]] = []
+    # The share of everything made so far less that of what was made before, so the
+    # shares of an order completed in parts add up to its requirement: no millionths
+    # left in WIP by rounding each part (``made`` is already among the output).
+    after = output(db, order).made
+    before = after - made
     for m in orders.materials(db, order):
-        need = _share(m.qty, made, order.qty)
+        need = _share(m.qty, after, order.qty) - _share(m.qty, before, order.qty)
         share = min(need, wip_qty(db, order, m.item))
         if share > 0:
             moves += _take_from_wip(
