@@ -105,10 +105,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
-def color_allowed(stream: IO[str]) -> bool:
-    return stream.isatty() and not os.environ.get("NO_COLOR")
-
-
 def console(stream: IO[str] | None = None):  # -> rich.console.Console, imported lazily
     from rich.console import Console
 

@@ -95,10 +95,6 @@ class Job:
         """The micro-units ``stage`` runs for this job."""
         return self.qty_micro if stage.qty is None else stage.qty
 
-    def run_minutes(self, stage: Stage) -> int:
-        """Run time of the stage's quantity, rounded up to a whole minute."""
-        return -(-stage.run * self.qty_of(stage) // PICO)
-
     def run_exact(self, stage: Stage) -> Decimal:
         """Run time of the stage's quantity in minutes, exact."""
         return Decimal(stage.run * self.qty_of(stage)) / PICO

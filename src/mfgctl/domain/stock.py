@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl import timefmt
 from mfgctl.domain import codes, items, ledger, locations, reports
 from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Lot, Move
@@ -311,13 +310,6 @@ def transfer(
         ref=codes.text(ref, what="reference", required=False),
         effective_at=ledger.effective(when),
     )
-
-
-def opening_when(value: object) -> str | None:
-    """An import's ``date:`` for an opening balance -> the text ``ledger.effective`` takes."""
-    if value is None:
-        return None
-    return timefmt.parse_date(value, what="date").isoformat()
 
 
 # Opening balances already posted for an item at one place (status) and lot.
