@@ -61,6 +61,8 @@ METHODS = ("make_to_stock", "make_to_order", "assemble_to_order")
 
 # -- inputs --------------------------------------------------------------------------------
 
+WHOLE = 1_000_000  # one base unit in micro-units
+
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -85,7 +87,10 @@ class Part:
 @dataclass(frozen=True, slots=True)
 class Component:
     """One BOM line: a parent order of ``n`` micro-units needs
-    ``ceil(n * num / den) + fixed`` micro-units of ``item`` (scrap included)."""
+    ``ceil(n * num / den) + fixed`` micro-units of ``item`` (scrap included), rounded
+    up to a whole unit when ``whole`` (a serial-tracked item: each unit is a serial, so
+    an order of 10 with 3 made from one needs 4, as ``orders.explode_materials``
+    requires it)."""
 
     item: str
     num: int
@@ -93,9 +98,11 @@ class Component:
     fixed: int = 0
     phantom: bool = False
     substitutes: tuple[str, ...] = ()
+    whole: bool = False
 
     def need(self, parent_qty: int) -> int:
-        return -(-parent_qty * self.num // self.den) + self.fixed
+        n = -(-parent_qty * self.num // self.den) + self.fixed
+        return -(-n // WHOLE) * WHOLE if self.whole else n
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +492,6 @@ def low_level_codes(
 
 
 MAX_LOTS = 1000  # planned orders one bucket's need may be split into
-WHOLE = 1_000_000  # one base unit in micro-units
 
 
 def order_step(part: Part) -> int | None:
@@ -828,14 +834,16 @@ class _Run:
                     gross_of[c.item].append(e)
         else:  # no phantom to pass through: the lines' arithmetic inlined
             targets = [
-                (gross_of[c.item].append, c.num, c.den, c.fixed, c.substitutes) for c in lines
+                (gross_of[c.item].append, c.num, c.den, c.fixed, c.substitutes, c.whole)
+                for c in lines
             ]
             for o, b in zip(orders, released, strict=True):
                 label, roots, release, qty = o.label, o.demands, o.release, o.qty
-                for append, num, den, fixed, substitutes in targets:
-                    e = Element(
-                        release, b, -(-qty * num // den) + fixed, label, roots, substitutes, o
-                    )
+                for append, num, den, fixed, substitutes, whole in targets:
+                    need = -(-qty * num // den) + fixed
+                    if whole:
+                        need = -(-need // WHOLE) * WHOLE
+                    e = Element(release, b, need, label, roots, substitutes, o)
                     seq += 1
                     e.seq = seq
                     append(e)

@@ -121,18 +121,26 @@ _ACTIVE_SUBSTITUTES = """
 
 class _Known:
     """What the loader needs of an item besides its ``Part``: its id, code, base unit,
-    own units (for BOM lines in other units) and manufacturing lead time."""
+    own units (for BOM lines in other units), manufacturing lead time and whether it
+    is serial-tracked (required in whole units)."""
 
-    __slots__ = ("code", "id", "mfg_lead_time_days", "unit", "units")
+    __slots__ = ("code", "id", "mfg_lead_time_days", "serial", "unit", "units")
 
     def __init__(
-        self, id: int, code: str, unit: str, units: dict[str, Decimal], mfg_lead: int
+        self,
+        id: int,
+        code: str,
+        unit: str,
+        units: dict[str, Decimal],
+        mfg_lead: int,
+        serial: bool = False,
     ) -> None:
         self.id = id
         self.code = code
         self.unit = unit
         self.units = units
         self.mfg_lead_time_days = mfg_lead
+        self.serial = serial
 
 
 def _component(
@@ -144,6 +152,7 @@ def _component(
     output: int,
     phantom: bool,
     substitutes: tuple[str, ...],
+    whole: bool = False,
 ) -> Component:
     """One BOM line as an exact rate per micro-unit of the parent, from the line's
     micro-unit quantity, scrap percentage, fixed quantity and the BOM's output, and
@@ -163,6 +172,7 @@ def _component(
         fixed=-(-fixed * fn // fd),
         phantom=phantom,
         substitutes=substitutes,
+        whole=whole,
     )
 
 
@@ -199,6 +209,7 @@ def components(rev: Revision, factors: _Factors) -> tuple[Component, ...]:
             output,
             line.phantom,
             tuple(s.upper() for s in line.substitutes),
+            factors.known[line.item.upper()].serial,
         )
         for line in rev.lines
     )
@@ -233,7 +244,8 @@ def _parts(db: sqlite3.Connection) -> tuple[dict[str, Part], dict[int, _Known], 
         active,
         tracking,
     ) in db.execute(_ITEMS):
-        by_id[id_] = _Known(id_, code, unit, units.get(id_, {}), mfg_lead)
+        serial = tracking == "serial"
+        by_id[id_] = _Known(id_, code, unit, units.get(id_, {}), mfg_lead, serial)
         if active:
             parts[code.upper()] = Part(
                 code=code,
@@ -249,7 +261,7 @@ def _parts(db: sqlite3.Connection) -> tuple[dict[str, Part], dict[int, _Known], 
                 max_order_qty=max_qty,
                 order_multiple=multiple,
                 period_days=period,
-                serial=tracking == "serial",
+                serial=serial,
             )
     return parts, by_id, {k.code.upper(): k for k in by_id.values()}
 
@@ -280,6 +292,7 @@ def _active_boms(
                 output,
                 bool(phantom),
                 tuple(subs.get(line_id, ())),
+                factors.known[child].serial,
             )
         )
     return {key: tuple(found) for key, found in lines.items() if key in parts}

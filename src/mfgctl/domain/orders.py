@@ -22,7 +22,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from mfgctl import qty as q
@@ -272,11 +272,25 @@ def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> li
                 walked.add(key)
                 queue.append(keep[key])
     rows.sort(key=lambda r: first_seen.get(r.item.upper(), len(first_seen)))
-    # The ledger counts in millionths: 3.4863325 g of solder is required as 3.486333.
+    # The ledger counts in millionths: 3.4863325 g of solder is required as 3.486333; a
+    # serial-tracked material in whole units (each is one serial): 3.333334 as 4.
     return [
-        Material(n, used[r.item.upper()], q.round_up(r.qty), substitutes.get(r.item.upper(), ()))
+        Material(
+            n,
+            used[r.item.upper()],
+            _required(used[r.item.upper()], r.qty),
+            substitutes.get(r.item.upper(), ()),
+        )
         for n, r in enumerate(rows, start=1)
     ]
+
+
+def _required(item: items.Item, qty: Decimal) -> Decimal:
+    """What an order requires of ``item`` for an exact need ``qty``: rounded up to the
+    millionth, and to a whole unit for a serial-tracked item (as MRP plans it)."""
+    if item.tracking == "serial":
+        return qty.to_integral_value(rounding=ROUND_CEILING)
+    return q.round_up(qty)
 
 
 def materials(db: sqlite3.Connection, order: Order) -> list[Material]:
