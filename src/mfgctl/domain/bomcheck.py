@@ -11,7 +11,9 @@
 * ``bom_qty``: a non-positive output or line quantity, a negative scrap or fixed qty;
 * ``bom_inactive``: a deactivated child item or substitute in an active BOM;
 * ``bom_missing``: an active make item without an active BOM;
-* ``bom_phantom``: a phantom line whose child has no active BOM to pass through.
+* ``bom_phantom``: a phantom line whose child has no active BOM to pass through;
+* ``bom_phantom_substitutes``: a phantom line (that passes through) with substitutes,
+  which are never used: its components are required in its place.
 
 ``diff`` compares two revisions of one item line by line, matching lines by child item.
 """
@@ -100,6 +102,16 @@ def _line_problems(s: Structure, rev: Revision) -> list[Problem]:
                     "bom_phantom",
                     subject,
                     f"{at}: phantom {child.code} has no active BOM to pass through",
+                )
+            )
+        elif line.phantom and line.substitutes:
+            out.append(
+                Problem(
+                    "bom_phantom_substitutes",
+                    subject,
+                    f"{at}: phantom {child.code} passes through to its components, so its "
+                    f"substitutes ({', '.join(line.substitutes)}) are never used: list them "
+                    f"on the lines of {child.code}'s BOM",
                 )
             )
     return out

@@ -46,6 +46,7 @@ SEVERITY: dict[str, str] = {
     "untracked_stock": ERROR,
     "bom_missing": WARNING,
     "bom_phantom": WARNING,
+    "bom_phantom_substitutes": WARNING,
     "buy_with_bom": WARNING,
     "lot_rules": WARNING,
     "unit_kind": WARNING,
