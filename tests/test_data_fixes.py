@@ -154,7 +154,8 @@ def test_an_old_real_conversion_location_is_named_with_the_right_article(
     err = refused(cli, initdb, "order", "complete", "1", "--qty", "5")
     assert err == (
         "Error: location CONVERSION is an internal location, but mfgctl needs that code for "
-        "its production conversion place: rename the location first\n"
+        "its production conversion place: rename it first with "
+        "`mfgctl location rename CONVERSION NEW`\n"
     )
 
 

@@ -25,6 +25,34 @@ def add_cmd(
     done(f"Added location {loc.code}")
 
 
+@app.command("rename")
+def rename_cmd(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="The location's current code.", show_default=False)],
+    new: Annotated[str, typer.Argument(help="Its new code.", show_default=False)],
+) -> None:
+    """Give a real location a new code; its stock, moves and history follow it."""
+    with session(ctx) as db:
+        before, after = locations.rename(db, old, new)
+    done(f"Renamed location {before.code} to {after.code}")
+
+
+@app.command("update")
+def update_cmd(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Location code.", show_default=False)],
+    name: Annotated[str, typer.Option("--name", help="New descriptive name.", show_default=False)],
+) -> None:
+    """Change a real location's descriptive name."""
+    with session(ctx) as db:
+        loc, changed = locations.update(db, code, name=name)
+    done(
+        f"Updated location {loc.code}: name {loc.name}"
+        if changed
+        else f"{loc.code}: nothing changed"
+    )
+
+
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,

@@ -7,6 +7,10 @@ scrap goes to ``SCRAP``, count corrections go through ``ADJUSTMENT``, and openin
 balances come from ``OPENING``. A production order is a ``production`` place (its WIP),
 and production turns materials into products in ``CONVERSION``; no real location may
 take those codes.
+
+Moves, balances, counts, reservations, inspections and orders refer to a location by its
+id, never by its code, so a real location can be renamed (``rename``) and its stock and
+history follow it; the code is stored only in ``location`` itself.
 """
 
 from __future__ import annotations
@@ -140,3 +144,60 @@ def ensure(db: sqlite3.Connection, code: str, name: str | None = None) -> tuple[
         db.execute("UPDATE location SET name = ? WHERE id = ?", (new_name, existing.id))
         return Location(existing.id, existing.code, new_name, existing.kind, existing.active), True
     return existing, False
+
+
+def _real(db: sqlite3.Connection, code: str) -> Location:
+    """An existing real location, active or not (virtual places are refused)."""
+    loc = get(db, code)
+    if not loc.internal:
+        raise RuleViolation(
+            f"{loc.code} is a virtual place ({loc.kind}) of the ledger and cannot be changed"
+        )
+    return loc
+
+
+def rename(db: sqlite3.Connection, old: str, new: str) -> tuple[Location, Location]:
+    """Give a real location a new code; its stock, moves, reservations and history follow.
+
+    Everything refers to a location by id, so this changes one row. A legacy real
+    location that holds a now reserved code (``CONVERSION``, ``ORDER-<n>``, made by an
+    older mfgctl) may be renamed away from it; no location may be renamed to one.
+
+    Returns:
+        The location before and after.
+
+    Raises:
+        NotFound: no location ``old``.
+        RuleViolation: ``old`` is a virtual place, or ``new`` is taken (any case).
+        InvalidInput: ``new`` is not a valid code, is reserved, or is ``old`` unchanged.
+    """
+    loc = _real(db, old)
+    new_code = codes.code(new, what="new location code")
+    refuse_reserved(new_code)
+    if new_code == loc.code:
+        raise InvalidInput(f"location {loc.code} already has that code")
+    taken = find(db, new_code)
+    if taken is not None and taken.id != loc.id:  # the same row: only the case changes
+        if not taken.internal:
+            raise RuleViolation(
+                f"location code {taken.code} is a virtual place of the ledger ({taken.kind}); "
+                "choose another code"
+            )
+        raise RuleViolation(f"location {taken.code} already exists; choose another code")
+    db.execute("UPDATE location SET code = ? WHERE id = ?", (new_code, loc.id))
+    return loc, Location(loc.id, new_code, loc.name, loc.kind, loc.active)
+
+
+def update(db: sqlite3.Connection, code: str, *, name: str) -> tuple[Location, bool]:
+    """Change a real location's descriptive name.
+
+    Returns:
+        The location as it is now, and whether anything changed.
+    """
+    loc = _real(db, code)
+    new_name = codes.text(name, what="location name")
+    assert new_name is not None  # required
+    if new_name == loc.name:
+        return loc, False
+    db.execute("UPDATE location SET name = ? WHERE id = ?", (new_name, loc.id))
+    return Location(loc.id, loc.code, new_name, loc.kind, loc.active), True

@@ -68,8 +68,8 @@ def _conversion(db: sqlite3.Connection) -> Place:
     elif found.internal or found.kind == "production":
         raise RuleViolation(
             f"location {found.code} is {'an' if found.internal else 'a'} {found.kind} location, "
-            "but mfgctl needs that code for its production conversion place: rename the "
-            "location first"
+            "but mfgctl needs that code for its production conversion place: rename it "
+            f"first with `mfgctl location rename {found.code} NEW`"
         )
     return Place(found)
 
