@@ -628,13 +628,46 @@ def has_moves(db: sqlite3.Connection, item_id: int) -> bool:
     )
 
 
-def store_update(db: sqlite3.Connection, old: Item, new: Item) -> Item:
-    """Write ``new`` over ``old`` (same code), refusing changes that would falsify stock."""
-    if new.unit.lower() != old.unit.lower() and has_moves(db, old.id):
+# One record, besides the ledger, that holds a quantity of the item in its base unit
+# (cancelled and finished ones too: their history would be read in the new unit).
+_COUNTED_IN_BASE = """
+    SELECT 'demand ' || id FROM demand WHERE item_id = :item
+    UNION ALL
+    SELECT 'purchase order ' || id FROM purchase_order WHERE item_id = :item
+    UNION ALL
+    SELECT 'production order ' || id FROM production_order WHERE item_id = :item
+    UNION ALL
+    SELECT 'production order ' || order_id || ' (as a material)'
+      FROM order_material WHERE item_id = :item
+    LIMIT 1
+"""
+
+
+def _refuse_rebase(db: sqlite3.Connection, old: Item, new: Item) -> None:
+    """A new base unit while stored quantities are counted in the old one: moves, or
+    demand, purchase orders, production orders (``_COUNTED_IN_BASE``). They are not
+    converted, so 500 g would read as 500 kg."""
+    if new.unit.lower() == old.unit.lower():
+        return
+    rebase = f"cannot change the base unit of {old.code} from {old.unit} to {new.unit}"
+    if has_moves(db, old.id):
+        raise RuleViolation(f"{rebase}: it has stock moves counted in the old unit")
+    record = db.execute(_COUNTED_IN_BASE, {"item": old.id}).fetchone()
+    if record is not None:
         raise RuleViolation(
-            f"cannot change the base unit of {old.code} from {old.unit} to {new.unit}: "
-            "it has stock moves counted in the old unit"
+            f"{rebase}: {record[0]} counts it in {old.unit} (stored quantities are not converted)"
         )
+
+
+def store_update(db: sqlite3.Connection, old: Item, new: Item) -> Item:
+    """Write ``new`` over ``old`` (same code), refusing changes that would falsify stock.
+
+    Raises:
+        RuleViolation: a new base unit while moves, demand, purchase orders or production
+            orders hold quantities in the old one; new tracking once it has moves; a
+            deactivation with open work.
+    """
+    _refuse_rebase(db, old, new)
     if old.active and not new.active:
         _refuse_open_work(db, old)
     if new.tracking != old.tracking and has_moves(db, old.id):
@@ -649,46 +682,101 @@ def store_update(db: sqlite3.Connection, old: Item, new: Item) -> Item:
     return replace(new, id=old.id)
 
 
-# Active BOM lines of one child item, with the unit each is written in.
+# The BOM lines of one child item that can still be used, with the unit each is written
+# in: the lines of active revisions, and of a revision an open production order that has
+# not frozen its materials yet (a planned order: release explodes it) is made with.
+# Active revisions first; ``order_id`` is that order (the lowest), NULL for an active one.
 _LINES_OF_CHILD = """
-    SELECT p.code, b.revision, bl.position, bl.unit
+    SELECT p.code, b.revision, bl.position, bl.unit,
+           CASE WHEN b.active = 1 THEN NULL ELSE (
+               SELECT min(o.id) FROM production_order AS o
+                WHERE o.bom_id = b.id AND o.state IN ('planned', 'released', 'in_progress')
+                  AND NOT EXISTS (SELECT 1 FROM order_material AS m WHERE m.order_id = o.id)
+           ) END AS order_id
       FROM bom_line AS bl
-      JOIN bom AS b ON b.id = bl.bom_id AND b.active = 1
+      JOIN bom AS b ON b.id = bl.bom_id
       JOIN item AS p ON p.id = b.item_id
-     WHERE bl.child_id = ?
-     ORDER BY p.code COLLATE NOCASE, bl.position
+     WHERE bl.child_id = ? AND (b.active = 1 OR order_id IS NOT NULL)
+     ORDER BY b.active DESC, p.code COLLATE NOCASE, b.revision COLLATE NOCASE, bl.position
 """
 
 
-def _refuse_units_in_use(db: sqlite3.Connection, old: Item, new: Item) -> None:
-    """An own unit an active BOM line is written in keeps its factor: removing or
-    re-factoring it would change (or break) what that BOM requires. Except a unit that
-    redefined a built-in one (``unit_conflict``): dropping or correcting it is the fix."""
+def refuse_units_in_use(db: sqlite3.Connection, old: Item, new: Item) -> None:
+    """Refuse a change of ``old`` into ``new`` that would change (or break) what a stored
+    BOM line requires of it; the one rule of ``item update`` and the import.
+
+    The lines that count are those of active revisions and of a revision a planned
+    production order is made with (``_LINES_OF_CHILD``); a released order has its own
+    frozen copy. Such a line's unit must still convert, to as many base units as before:
+
+    * an own unit it is written in is not removed, nor given another factor;
+    * a new base unit: every line must convert to it, and where the old base unit
+      converts to the new one (``g`` to ``kg``, or through a unit the item now defines)
+      to the same amount (a ``reel: 5000`` of a ``g`` item becomes ``reel: 5`` of a
+      ``kg`` one). Between unrelated kinds (``pcs`` to ``kg``) a line in an own unit
+      takes the factor the item now gives it.
+
+    Except a unit that redefined a built-in one (``unit_conflict``): dropping or
+    correcting it is the fix, and the line converts through the built-in unit. A line
+    that did not convert before is left to ``check`` (``bom_unit``).
+
+    Raises:
+        RuleViolation: naming the item, the unit and the first BOM line it breaks.
+    """
+    rebased = new.unit.lower() != old.unit.lower()
     kept = {u.lower(): f for u, f in new.units.items()}
     touched = {u.lower(): (u, f) for u, f in old.units.items() if kept.get(u.lower()) != f}
-    if not touched:
+    if not touched and not rebased:
         return
-    for parent, revision, position, line_unit in db.execute(_LINES_OF_CHILD, (old.id,)):
-        if line_unit.lower() not in touched:
+    # One old base unit in new base units (None: unrelated kinds, not defined).
+    step = q.unit_factor(old.unit, new.unit, new.units) if rebased else Decimal(1)
+    for parent, revision, position, line_unit, order_id in db.execute(_LINES_OF_CHILD, (old.id,)):
+        own = touched.get(line_unit.lower())
+        if own is None and not rebased:
             continue
         before = q.unit_factor(line_unit, old.unit, old.units)
         after = q.unit_factor(line_unit, new.unit, new.units)
-        unit, factor = touched[line_unit.lower()]
-        if after == before:
-            continue  # the built-in unit of the same name converts alike
-        if after is not None and q.unit_conflict(unit, factor, old.unit) is not None:
+        if before is None:
+            continue  # it did not convert before this change either: check's bom_unit
+        if after is not None and (step is None or after == before * step):
+            continue  # converts as before (or re-declared between unrelated kinds)
+        if after is not None and own and q.unit_conflict(*own, old.unit) is not None:
             continue  # the fix of a unit_conflict: the line now converts as written
-        if unit.lower() in kept:
+        if order_id is None:
+            line = f"active BOM {parent} rev {revision} line {position}"
+            then = "give that BOM a revision without it first"
+        else:
+            line = (
+                f"BOM {parent} rev {revision} line {position} (planned production order "
+                f"{order_id} is made with it)"
+            )
+            then = f"release or cancel production order {order_id} first"
+        if rebased:
+            what = f"change the base unit of {old.code} from {old.unit} to {new.unit}"
+            if after is None:
+                why = f"{line} is written in {line_unit}, which would not convert to {new.unit}"
+            else:
+                assert step is not None
+                was = before * step
+                why = (
+                    f"{line} is written in {line_unit}: 1 {line_unit} = {q.fmt(before)} "
+                    f"{old.unit} = {q.fmt(was)} {new.unit}, but would be {q.fmt(after)} "
+                    f"{new.unit}"
+                )
+                if own is not None or line_unit.lower() in kept:
+                    then = f"give {line_unit} the factor {q.fmt(was)} as well, or {then}"
+        elif line_unit.lower() in kept:
+            unit, factor = own  # type: ignore[misc]
             what = (
                 f"change unit {unit} of {old.code} from {q.fmt(factor)} to "
                 f"{q.fmt(kept[unit.lower()])} {new.unit}"
             )
+            why = f"{line} is written in {line_unit}"
         else:
+            unit, factor = own  # type: ignore[misc]
             what = f"remove unit {unit} of {old.code} (1 {unit} = {q.fmt(factor)} {old.unit})"
-        raise RuleViolation(
-            f"cannot {what}: active BOM {parent} rev {revision} line {position} is written "
-            f"in {line_unit}; give that BOM a revision without it first"
-        )
+            why = f"{line} is written in {line_unit}"
+        raise RuleViolation(f"cannot {what}: {why}; {then}")
 
 
 def update(
@@ -705,8 +793,9 @@ def update(
 
     Raises:
         InvalidInput: a bad field, a unit that redefines one, a unit to remove it lacks.
-        RuleViolation: a change stock or an active BOM forbids (base unit or tracking
-            with moves, a unit a BOM line is written in, open work of a deactivation).
+        RuleViolation: a change stock, orders or a BOM forbid (a base unit with stored
+            quantities, tracking with moves, a unit a BOM line needs as it is, open work
+            of a deactivation).
     """
     old = get(db, code)
     if not raw and not remove_units:
@@ -717,7 +806,8 @@ def update(
     new = _merge(old, changes)
     changed = [f.name for f in fields(Item) if getattr(old, f.name) != getattr(new, f.name)]
     if changed:
-        _refuse_units_in_use(db, old, new)
+        _refuse_rebase(db, old, new)  # before: stock forbids any new base unit
+        refuse_units_in_use(db, old, new)
         new = store_update(db, old, new)
     return new, changed
 

@@ -262,6 +262,17 @@ class Import:
         self.stop()
         changes.extend(self.boms.write())
         self.stop()
+        # Once the file's BOMs are in (a new revision may have replaced the one that
+        # used a unit), each changed item keeps what the BOM lines still in use need.
+        for entry in self.items.values():
+            if entry.action == "changed" and entry.old is not None:
+                try:
+                    items.refuse_units_in_use(db, entry.old, entry.item)
+                except MfgError as e:
+                    key = "unit" if "unit" in entry.changed else "units"
+                    rec = entry.at.record
+                    self.problems.append(entry.at.say(str(e), key if key in rec else None))
+        self.stop()
         changes.extend(self.routings.write())
         self.stop()
         changes.extend(self.stock.write(user))
