@@ -44,11 +44,13 @@ SEVERITY: dict[str, str] = {
     "bom_inactive": ERROR,
     "unit_conflict": ERROR,
     "untracked_stock": ERROR,
+    "serial_fraction": ERROR,
     "bom_missing": WARNING,
     "bom_phantom": WARNING,
     "bom_phantom_substitutes": WARNING,
     "buy_with_bom": WARNING,
     "lot_rules": WARNING,
+    "serial_pattern": WARNING,
     "unit_kind": WARNING,
     "no_lead_time": WARNING,
     "no_cost": WARNING,
@@ -659,6 +661,80 @@ def untracked_stock(db: sqlite3.Connection) -> list[Problem]:
     ]
 
 
+# Quantities of serial-tracked items that are not whole units, stored before entry
+# refused them (``items.check_whole``): stock at a real place or in an order's WIP, and
+# what is still open of production orders, purchase orders, demand and reservations.
+# Each row: subject, what, quantity (micro-units), item, unit.
+_SERIAL_FRACTIONS = """
+    SELECT i.code || ' at ' || l.code || ifnull('/' || b.status, '')
+               || ifnull(' lot ' || lt.code, ''), 'stock', b.qty, i.code, i.unit
+      FROM balance AS b JOIN item AS i ON i.id = b.item_id
+      JOIN location AS l ON l.id = b.location_id LEFT JOIN lot AS lt ON lt.id = b.lot_id
+     WHERE i.tracking = 'serial' AND l.kind IN ('internal', 'production')
+       AND b.qty > 0 AND b.qty % 1000000 <> 0
+    UNION ALL
+    SELECT 'ORDER-' || o.id, 'production order ' || o.id || ' (' || o.state || ')', o.qty,
+           i.code, i.unit
+      FROM production_order AS o JOIN item AS i ON i.id = o.item_id
+     WHERE i.tracking = 'serial' AND o.state IN ('planned', 'released', 'in_progress')
+       AND o.qty % 1000000 <> 0
+    UNION ALL
+    SELECT 'PO ' || p.id, 'open purchase order ' || p.id || ' (still to come)',
+           p.qty - p.received, i.code, i.unit
+      FROM purchase_order AS p JOIN item AS i ON i.id = p.item_id
+     WHERE i.tracking = 'serial' AND p.state = 'open' AND (p.qty - p.received) % 1000000 <> 0
+    UNION ALL
+    SELECT 'demand ' || d.id, 'open ' || d.kind || ' demand ' || d.id, d.qty, i.code, i.unit
+      FROM demand AS d JOIN item AS i ON i.id = d.item_id
+     WHERE i.tracking = 'serial' AND d.state = 'open' AND d.qty % 1000000 <> 0
+    UNION ALL
+    SELECT 'reservation ' || r.id, 'open reservation ' || r.id || ' (' || r.ref || ')',
+           r.remaining, i.code, i.unit
+      FROM reservation AS r JOIN item AS i ON i.id = r.item_id
+     WHERE i.tracking = 'serial' AND r.state = 'open' AND r.remaining % 1000000 <> 0
+"""
+
+
+def serial_rules(db: sqlite3.Connection) -> list[Problem]:
+    """What serial-tracked items hold that the current rules refuse on entry.
+
+    ``serial_fraction`` (error): a fraction of a serial-tracked item in stock or still
+    open on an order, demand or reservation: each unit is one serial, so it can never be
+    received, made, picked or shipped as stored. ``serial_pattern`` (warning): an active
+    item whose stored serial pattern no longer passes the check ``item update`` makes
+    (``items.PARSERS``): ``order complete --auto-serials`` refuses the serials it gives.
+    """
+    from mfgctl.domain import items
+    from mfgctl.errors import InvalidInput
+
+    out = [
+        Problem(
+            "serial_fraction",
+            subject,
+            f"{what} holds {q.fmt(q.dec(amount))} {unit} of serial-tracked {item}: not a "
+            "whole number of units (one serial each)",
+        )
+        for subject, what, amount, item, unit in db.execute(_SERIAL_FRACTIONS)
+    ]
+    rows = db.execute(
+        "SELECT code, serial_pattern FROM item WHERE active = 1 AND serial_pattern IS NOT NULL "
+        "ORDER BY code"
+    )
+    for code, pattern in rows:
+        try:
+            items.PARSERS["serial_pattern"](pattern, "serial_pattern")
+        except InvalidInput as e:
+            out.append(
+                Problem(
+                    "serial_pattern",
+                    code,
+                    f"{e}; order complete --auto-serials refuses it: give {code} another "
+                    f"(mfgctl item update {code} --serial-pattern TEXT)",
+                )
+            )
+    return out
+
+
 _PENDING = """
     SELECT b.item_id, b.location_id, b.lot_id, b.qty, i.code, l.code, lt.code, i.unit
       FROM balance AS b JOIN item AS i ON i.id = b.item_id
@@ -798,6 +874,7 @@ def report(
         lambda: lot_rules(db),
         lambda: unit_consistency(db),
         lambda: untracked_stock(db),
+        lambda: serial_rules(db),
         lambda: buy_data(db),
         lambda: planning_reviewed(db, today=day, days=days_unreviewed),
         lambda: inspection_age(db, today=day, days=inspection_days),
