@@ -292,7 +292,11 @@ CREATE TABLE inspection (
 ) STRICT;
 CREATE INDEX inspection_lot ON inspection (item_id, lot_id, at);
 
--- Release criteria signed off for a lot or serial of a finished item.
+-- Release criteria signed off for a lot or serial of a finished item. A sign-off covers
+-- the lot's units awaiting release when it takes effect, after the ledger's move
+-- through_seq (v13); units reaching awaiting_release later need a sign-off of their own,
+-- so a lot has one row per sign-off, each kept as history. qty: what awaited release
+-- then (micro-units; for a sign-off from before v13, what awaited release at the upgrade).
 CREATE TABLE release_signoff (
     id          INTEGER PRIMARY KEY,
     item_id     INTEGER NOT NULL REFERENCES item (id),
@@ -301,8 +305,10 @@ CREATE TABLE release_signoff (
     note        TEXT,
     user        TEXT NOT NULL,
     at          TEXT NOT NULL,
-    UNIQUE (item_id, lot_id, criterion)
+    qty         INTEGER NOT NULL CHECK (qty >= 0),
+    through_seq INTEGER NOT NULL CHECK (through_seq >= 0)
 ) STRICT;
+CREATE INDEX release_signoff_lot ON release_signoff (item_id, lot_id, through_seq);
 
 -- Routings (schema version 4): the ordered stages an item goes through when it is made
 -- (assembly, calibration, acoustic test, QC, cleaning, labeling, packaging), each with
@@ -836,4 +842,4 @@ SELECT o.id AS order_id, pl.code AS place,
  ORDER BY o.id, upper(ii.code), upper(il.code), upper(oi.code), upper(ol.code);
 -- END VIEWS
 
-PRAGMA user_version = 12;
+PRAGMA user_version = 13;

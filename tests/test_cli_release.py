@@ -56,7 +56,10 @@ def test_end_to_end_inspection_and_release(cli: Cli, shop: Path) -> None:
     )
     r = ok(cli, "release", "check", "H1", "labeling", "--note", "labels verified")
     out = r.stdout + r.stderr
-    assert "Signed off labeling for HS-1 lot H1; still unmet: inspection, packaging" in out
+    assert (
+        "Signed off labeling for HS-1 lot H1 (14 pcs awaiting release); still unmet: "
+        "inspection, packaging" in out
+    )
     ok(cli, "release", "check", "H1", "packaging")
     err = refused(cli, shop, "release", "H1")
     assert "criteria not met: inspection (met: labeling, packaging)" in err
@@ -159,6 +162,9 @@ def test_a_serial_is_signed_off_and_released(cli: Cli, shop: Path) -> None:
     ok(cli, "inspect", "HD-200", "--serial", "SN-1", "--pass", "-m", "snr=62.50")
     r = ok(cli, "release", "check", "SN-1", "labeling")
     out = r.stdout + r.stderr
-    assert "Signed off labeling for HD-200 serial SN-1; every criterion is met" in out
+    assert (
+        "Signed off labeling for HD-200 serial SN-1 (1 pcs awaiting release); every criterion "
+        "is met" in out
+    )
     ok(cli, "release", "SN-1")
     assert stock(cli, "HD-200") == {"physical": 1, "available": 1, "free": 1}

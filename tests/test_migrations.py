@@ -179,6 +179,24 @@ def test_an_upgraded_database_has_the_structure_of_a_fresh_one(
 V11 = Path(__file__).parent / "schemas" / "v11.sql"  # schema.sql as mfgctl left it at v11
 
 
+def downgrade_signoffs(path: Path) -> None:
+    """``release_signoff`` as before schema 13: one row per lot and criterion, without
+    ``qty`` and ``through_seq`` (the rows kept, those columns dropped)."""
+    text = V11.read_text(encoding="utf-8")
+    old_table = re.search(r"CREATE TABLE release_signoff \(.*?;\n", text, re.S)
+    assert old_table is not None
+    with sqlite3.connect(path) as c:
+        c.execute("ALTER TABLE release_signoff RENAME TO new_signoff")
+        c.execute(old_table.group(0))
+        c.execute(
+            "INSERT INTO release_signoff (id, item_id, lot_id, criterion, note, user, at) "
+            "SELECT id, item_id, lot_id, criterion, note, user, at FROM new_signoff"
+        )
+        c.execute("DROP TABLE new_signoff")  # its index with it
+        c.execute("PRAGMA user_version = 12")
+    c.close()
+
+
 def downgrade_to_v11(path: Path) -> None:
     """The database as mfgctl before schema 12 would have left the same ledger: no
     ``completion`` table (its moves are the same), no ``move_make`` index, the v11
@@ -186,6 +204,7 @@ def downgrade_to_v11(path: Path) -> None:
     text = V11.read_text(encoding="utf-8")
     old_view = re.search(r"CREATE VIEW v_valuation AS.*?;\n", text, re.S)
     assert old_view is not None
+    downgrade_signoffs(path)  # v13
     with sqlite3.connect(path) as c:
         c.execute("DROP TABLE completion")  # its index and triggers with it
         c.execute("DROP INDEX move_make")

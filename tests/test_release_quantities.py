@@ -1,8 +1,8 @@
 """Release criteria hold for the quantity released, not for "the lot has a pass somewhere":
-a pass covers what awaits release when it is recorded; output completed into the lot
-later needs a pass of its own; units leaving awaiting_release otherwise use up the pass
-first; ``release LOT --qty`` releases the covered part; ``release status`` says
-releasable exactly when ``release LOT`` would succeed."""
+a pass (or a sign-off) covers what awaits release when it is recorded; output completed
+into the lot later needs a pass and sign-offs of its own; units leaving awaiting_release
+otherwise use up the pass first; ``release LOT --qty`` releases the covered part;
+``release status`` says releasable exactly when ``release LOT`` would succeed."""
 
 from __future__ import annotations
 
@@ -62,17 +62,21 @@ def test_output_completed_after_a_release_needs_its_own_pass(cli: Cli, shop: Pat
     ok(cli, "release", "P1")
     assert stock(cli) == {"physical": 1, "available": 1, "free": 1}
 
-    complete(cli, 1)  # a new, never-inspected unit of the same lot
+    complete(cli, 1)  # a new, never-inspected, never-labelled unit of the same lot
     assert stock(cli) == {"physical": 2, "available": 1, "free": 1, "awaiting_release": 1}
-    assert status(cli) == [("P1", 1, ["inspection"], False)]
+    assert status(cli) == [("P1", 1, ["inspection", "labeling"], False)]
     err = refused(cli, shop, "release", "P1")
     assert err == (
-        "Error: P lot P1 cannot be released: criteria not met: inspection (met: labeling); "
-        "no pass inspection covers the 1 pcs to release; next: mfgctl inspect P --lot P1 --pass\n"
+        "Error: P lot P1 cannot be released: criteria not met: inspection, labeling; "
+        "no pass inspection covers the 1 pcs to release; no sign-off of labeling covers the "
+        "1 pcs to release; next: mfgctl inspect P --lot P1 --pass and "
+        "mfgctl release check P1 labeling\n"
     )
 
-    # A pass of the new unit covers it; the lot's labeling sign-off still holds.
+    # A pass of the new unit covers it; so does a new labeling sign-off.
     ok(cli, "inspect", "P", "--pass", "--lot", "P1")
+    assert status(cli) == [("P1", 1, ["labeling"], False)]
+    ok(cli, "release", "check", "P1", "labeling")
     assert status(cli) == [("P1", 1, [], True)]
     ok(cli, "release", "P1")
     assert stock(cli) == {"physical": 2, "available": 2, "free": 2}
@@ -82,8 +86,8 @@ def test_output_completed_after_a_release_needs_its_own_pass(cli: Cli, shop: Pat
 def test_a_partly_covered_lot_releases_only_the_covered_part(cli: Cli, shop: Path) -> None:
     complete(cli, 2)
     ok(cli, "inspect", "P", "--pass", "--lot", "P1")
-    ok(cli, "release", "check", "P1", "labeling")
     complete(cli, 1)  # after the pass: not covered
+    ok(cli, "release", "check", "P1", "labeling")  # covers all 3
     assert stock(cli) == {"physical": 3, "awaiting_release": 3}
     assert status(cli) == [("P1", 3, ["inspection"], False)]
 
@@ -106,8 +110,8 @@ def test_a_partly_covered_lot_releases_only_the_covered_part(cli: Cli, shop: Pat
 def test_units_taken_out_of_awaiting_release_use_up_the_pass_first(cli: Cli, shop: Path) -> None:
     complete(cli, 2)
     ok(cli, "inspect", "P", "--pass", "--lot", "P1")
-    ok(cli, "release", "check", "P1", "labeling")
     complete(cli, 1)  # 3 waiting, 2 covered
+    ok(cli, "release", "check", "P1", "labeling")  # covers all 3
     # Which unit failed is not recorded: it may have been a covered one.
     ok(cli, "inspect", "P", "--fail", "--lot", "P1", "--qty", "1")
     assert stock(cli) == {"physical": 3, "awaiting_release": 2, "rejected": 1}
@@ -122,6 +126,9 @@ def test_units_taken_out_of_awaiting_release_use_up_the_pass_first(cli: Cli, sho
     assert "no pass inspection covers the 2 pcs to release" in err
 
     ok(cli, "inspect", "P", "--pass", "--lot", "P1", "--status", "awaiting_release")
+    # The held unit uses up the labeling sign-off too: it comes back needing a new one.
+    assert status(cli) == [("P1", 2, ["labeling"], False)]
+    ok(cli, "release", "check", "P1", "labeling")
     ok(cli, "release", "P1")
     assert stock(cli) == {"physical": 3, "available": 2, "free": 2, "rejected": 1}
 

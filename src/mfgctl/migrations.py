@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -504,6 +504,61 @@ def _v12_completion_cost(db: sqlite3.Connection) -> None:
     db.execute(views.statement("v_valuation"))
 
 
+_V13_SIGNOFF_BATCHES = (
+    # SQLite cannot drop a UNIQUE constraint: the table is rebuilt as v9 rebuilt demand
+    # (the old one renamed out of the way, copied, dropped).
+    """
+        ALTER TABLE release_signoff RENAME TO release_signoff_v12
+    """,
+    """
+        CREATE TABLE release_signoff (
+            id          INTEGER PRIMARY KEY,
+            item_id     INTEGER NOT NULL REFERENCES item (id),
+            lot_id      INTEGER NOT NULL REFERENCES lot (id),
+            criterion   TEXT NOT NULL,
+            note        TEXT,
+            user        TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            qty         INTEGER NOT NULL CHECK (qty >= 0),
+            through_seq INTEGER NOT NULL CHECK (through_seq >= 0)
+        ) STRICT
+    """,
+    # An old sign-off held for the whole lot, later output included: it takes effect at
+    # the upgrade (after the ledger's last move), covering what awaits release then, so
+    # nothing releasable before the upgrade becomes unreleasable by it.
+    """
+        INSERT INTO release_signoff
+               (id, item_id, lot_id, criterion, note, user, at, qty, through_seq)
+        SELECT s.id, s.item_id, s.lot_id, s.criterion, s.note, s.user, s.at,
+               (SELECT coalesce(sum(b.qty), 0) FROM balance AS b
+                 WHERE b.item_id = s.item_id AND b.lot_id = s.lot_id
+                   AND b.status = 'awaiting_release' AND b.qty > 0),
+               (SELECT coalesce(max(m.seq), 0) FROM move AS m)
+          FROM release_signoff_v12 AS s
+    """,
+    """
+        DROP TABLE release_signoff_v12
+    """,
+    """
+        CREATE INDEX release_signoff_lot ON release_signoff (item_id, lot_id, through_seq)
+    """,
+)
+
+
+def _v13_signoff_batches(db: sqlite3.Connection) -> None:
+    """v13: a lot may be signed off again for a criterion; each sign-off records what
+    it covers (``qty``, ``through_seq``).
+
+    Why: a sign-off could be given once per lot and criterion and held for the whole
+    lot, so output completed into the lot after it was either released on a signature
+    given before it existed or, when that was not acceptable, never released at all. A
+    sign-off now covers the units awaiting release when it is recorded, like a pass,
+    and later output gets a sign-off of its own.
+    """
+    for statement in _V13_SIGNOFF_BATCHES:
+        db.execute(statement)
+
+
 # version reached -> step that reaches it from the version before.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
@@ -517,6 +572,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     10: _v10_scheduling,
     11: _v11_views,
     12: _v12_completion_cost,
+    13: _v13_signoff_batches,
 }
 
 

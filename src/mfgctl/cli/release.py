@@ -16,8 +16,8 @@ from mfgctl.render import Format, emit
 app = group(
     "Release finished goods: mfgctl release LOT [--item I] [--location LOC] [--qty Q] (short for "
     "mfgctl release lot ...) moves a lot from awaiting_release to available once every "
-    "release criterion is met; mfgctl release check signs one off; mfgctl release status "
-    "lists the lots waiting.",
+    "release criterion is met; mfgctl release check signs one off for the units awaiting "
+    "release; mfgctl release status lists the lots waiting.",
     default="lot",
 )
 
@@ -62,7 +62,9 @@ def check_cmd(
     item: ItemOpt = None,
     note: Annotated[str | None, typer.Option("--note", help="Remark stored with it.")] = None,
 ) -> None:
-    """Sign off one release criterion of a lot or serial."""
+    """Sign off one release criterion of a lot or serial: it covers the units awaiting
+    release now; units reaching awaiting_release later need a new sign-off."""
+    from mfgctl import qty as q
     from mfgctl.domain import release
 
     with session(ctx) as db:
@@ -70,7 +72,8 @@ def check_cmd(
                                   note=note)  # fmt: skip
         _, unmet = release.met_criteria(db, *release.find_lot(db, signed.lot, signed.item))
     left = f"still unmet: {', '.join(unmet)}" if unmet else "every criterion is met"
-    done(f"Signed off {signed.criterion} for {signed.label}; {left}")
+    covers = f"{q.fmt(signed.qty)} {signed.unit} awaiting release"
+    done(f"Signed off {signed.criterion} for {signed.label} ({covers}); {left}")
 
 
 @app.command("status")

@@ -3,8 +3,9 @@
 An item's ``release_criteria`` name what must be true of a lot (or serial) before its
 stock may leave ``awaiting_release`` for ``available``: ``[inspection, labeling,
 packaging, documentation]``. Each criterion is met by a *sign-off* of that lot
-(``release_signoff``: who, when, a note), except ``inspection``, which is met by a
-recorded pass inspection of the lot (``domain.quality``), never by a signature.
+(``release_signoff``: who, when, a note, the quantity it covers), except
+``inspection``, which is met by a recorded pass inspection of the lot
+(``domain.quality``), never by a signature.
 
 The criteria are checked for the quantity being released, not only for the lot:
 
@@ -17,8 +18,14 @@ The criteria are checked for the quantity being released, not only for the lot:
   out) are taken from the covered ones first: what nobody can vouch for is inspected
   again. A release uses up what it moves. The count is kept for the lot as a whole,
   replayed from the ledger and the inspection records (``coverage``).
-- A sign-off is recorded once per lot and criterion (the schema allows one) and holds
-  for the whole lot.
+- A sign-off is counted the same way (``signoff_coverage``), per criterion: it covers
+  every unit of the lot in ``awaiting_release`` when it is recorded (after the ledger's
+  move ``through_seq``; its ``qty``). Units reaching ``awaiting_release`` later need a
+  new sign-off of that criterion, which covers everything then waiting; units leaving
+  other than by a release use it up first; a release uses up what it moves. Signing
+  off when nothing awaits release, or when a sign-off already covers all of it, is
+  refused. Every sign-off stays recorded. (A sign-off from before schema 13, when one
+  held for the whole lot, took effect at the upgrade: see ``migrations``.)
 
 Releasing moves the lot's ``awaiting_release`` stock (all of it, or ``qty``) to
 ``available`` at the same location, one move per location. It is refused, naming the
@@ -77,12 +84,16 @@ def find_lot(db: sqlite3.Connection, code: str, item: str | None = None) -> tupl
 
 @dataclass(frozen=True, slots=True)
 class Signoff:
+    """A recorded sign-off: it covers ``qty`` (base unit), what awaited release then."""
+
     item: str
     lot: str
     criterion: str
     note: str | None
     user: str
     at: str
+    qty: Decimal
+    unit: str
     serial: bool = False
 
     @property
@@ -95,19 +106,66 @@ class Signoff:
             "item": self.item,
             "lot": self.lot,
             "criterion": self.criterion,
+            "qty": self.qty,
             "note": self.note,
             "user": self.user,
             "at": timefmt.local(self.at),
         }
 
 
-def _signed(db: sqlite3.Connection, item: Item, lot: Lot) -> dict[str, tuple[str, str]]:
-    """criterion -> (user, at) of the lot's sign-offs."""
-    rows = db.execute(
-        "SELECT criterion, user, at FROM release_signoff WHERE item_id = ? AND lot_id = ?",
-        (item.id, lot.id),
-    )
-    return {r["criterion"]: (r["user"], r["at"]) for r in rows}
+# The lot's moves in and out of ``awaiting_release`` (transfers between two
+# awaiting_release places do not count) and its sign-offs, each after the last move it
+# saw, in ledger order.
+_SIGNOFF_HISTORY = """
+    SELECT m.seq, 0 AS tie, m.qty,
+           CASE WHEN m.to_status IS 'awaiting_release' THEN 'in' ELSE 'out' END AS event,
+           NULL AS criterion
+      FROM move AS m
+     WHERE m.item_id = :item AND m.lot_id = :lot
+       AND (m.from_status IS 'awaiting_release') <> (m.to_status IS 'awaiting_release')
+    UNION ALL
+    SELECT s.through_seq, s.id, NULL, 'signed', s.criterion FROM release_signoff AS s
+     WHERE s.item_id = :item AND s.lot_id = :lot
+     ORDER BY 1, 2
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SignoffCoverage:
+    """How much of a lot awaits release, and how much of that each criterion's
+    sign-offs cover (only criteria signed off at least once are keys)."""
+
+    waiting: Decimal
+    covered: dict[str, Decimal]
+
+
+def signoff_coverage(db: sqlite3.Connection, item: Item, lot: Lot) -> SignoffCoverage:
+    """The lot's ``awaiting_release`` stock and, per criterion, the part of it its
+    sign-offs cover, replayed from the ledger (see the module docstring)."""
+    waiting = Decimal(0)
+    covered: dict[str, Decimal] = {}
+    for row in db.execute(_SIGNOFF_HISTORY, {"item": item.id, "lot": lot.id}):
+        if row["event"] == "signed":
+            covered[row["criterion"]] = max(waiting, Decimal(0))
+            continue
+        n = q.dec(row["qty"])
+        if row["event"] == "in":
+            waiting += n
+        else:
+            waiting -= n
+            # A release moves covered units; anything else may have taken covered ones.
+            covered = {c: max(Decimal(0), v - n) for c, v in covered.items()}
+    waiting = max(waiting, Decimal(0))
+    return SignoffCoverage(waiting, {c: min(v, waiting) for c, v in covered.items()})
+
+
+def _last_signoff(db: sqlite3.Connection, item: Item, lot: Lot, criterion: str) -> sqlite3.Row:
+    """The lot's latest sign-off of ``criterion`` (one exists)."""
+    return db.execute(
+        "SELECT user, at FROM release_signoff WHERE item_id = ? AND lot_id = ? "
+        "AND criterion = ? ORDER BY through_seq DESC, id DESC LIMIT 1",
+        (item.id, lot.id, criterion),
+    ).fetchone()
 
 
 # The lot's history in and out of ``awaiting_release`` (transfers between two
@@ -163,10 +221,11 @@ def met_criteria(
     """(met, unmet) criteria of a lot for releasing ``qty`` (default: all of it that
     awaits release), each in the item's order.
 
-    ``inspection`` is met when a pass covers that much (and, with nothing awaiting
-    release, only once the lot has passed: the criterion is still open).
+    ``inspection`` is met when a pass covers that much, any other criterion when its
+    sign-offs cover that much (and, with nothing awaiting release, only once the lot
+    has passed, or been signed off: the criterion is still open).
     """
-    signed = _signed(db, item, lot)
+    signed = signoff_coverage(db, item, lot)
     met, unmet = [], []
     for criterion in item.release_criteria:
         if criterion == INSPECTION:
@@ -174,7 +233,9 @@ def met_criteria(
             amount = cov.waiting if qty is None else qty
             ok = cov.passed >= amount > 0 or (amount == 0 and quality.passed(db, item, lot))
         else:
-            ok = criterion in signed
+            amount = signed.waiting if qty is None else qty
+            covered = signed.covered.get(criterion)
+            ok = covered is not None and (covered >= amount > 0 or amount == 0)
         (met if ok else unmet).append(criterion)
     return met, unmet
 
@@ -188,12 +249,14 @@ def sign_off(
     item: str | None = None,
     note: str | None = None,
 ) -> Signoff:
-    """Sign off one release criterion of a lot (or serial).
+    """Sign off one release criterion of a lot (or serial): the sign-off covers every
+    unit of the lot awaiting release now (at every location).
 
     Raises:
         RuleViolation: the item has no such criterion (the message lists its criteria),
-            the criterion is ``inspection`` (met by a pass inspection), or it is
-            already signed off.
+            the criterion is ``inspection`` (met by a pass inspection), nothing of the
+            lot awaits release (the message says where its stock is), or a sign-off of
+            that criterion already covers all of it.
     """
     it, lot_row = find_lot(db, lot, item)
     name = str(criterion).strip().lower()
@@ -210,20 +273,33 @@ def sign_off(
             f"criterion inspection of {what} is met by a recorded pass inspection, not a "
             f"sign-off: run mfgctl inspect {it.code} --lot {lot_row.code} --pass"
         )
-    signed = _signed(db, it, lot_row)
-    if name in signed:
-        by, at = signed[name]
+    cov = signoff_coverage(db, it, lot_row)
+    if cov.waiting <= 0:
+        stock = quality.stock_of(db, it, lot_row)
+        if not stock:
+            raise RuleViolation(f"{what} has no stock: nothing awaits release to sign off")
+        where = ", ".join(f"{s} at {lc} ({q.fmt(n)} {it.unit})" for lc, s, n in stock)
         raise RuleViolation(
-            f"criterion {name} of {what} was already signed off by {by} on {timefmt.local(at)}"
+            f"{what} has nothing awaiting release to sign off for {name}: it is {where}"
+        )
+    if cov.covered.get(name, Decimal(0)) >= cov.waiting:
+        last = _last_signoff(db, it, lot_row, name)
+        raise RuleViolation(
+            f"criterion {name} of {what} was already signed off by {last['user']} on "
+            f"{timefmt.local(last['at'])} for the {q.fmt(cov.waiting)} {it.unit} awaiting "
+            "release: only units reaching awaiting_release after it need a new sign-off"
         )
     note = codes.text(note, what="note", required=False)
     stamp = timefmt.now()
     db.execute(
-        "INSERT INTO release_signoff (item_id, lot_id, criterion, note, user, at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (it.id, lot_row.id, name, note, user, stamp),
+        "INSERT INTO release_signoff "
+        "(item_id, lot_id, criterion, note, user, at, qty, through_seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) FROM move))",
+        (it.id, lot_row.id, name, note, user, stamp, q.to_micro(cov.waiting)),
     )
-    return Signoff(it.code, lot_row.code, name, note, user, stamp, lot_row.serial)
+    return Signoff(
+        it.code, lot_row.code, name, note, user, stamp, cov.waiting, it.unit, lot_row.serial
+    )
 
 
 def release(
@@ -305,27 +381,41 @@ def _refusal(
     met: list[str],
     unmet: list[str],
 ) -> str:
-    """One line: the lot, the unmet criteria, how much of the quantity a pass covers,
-    and the next steps."""
+    """One line: the lot, the unmet criteria, how much of the quantity a pass (and a
+    criterion signed off before) covers, and the next steps."""
     what = quality.describe(it, lot_row)
     done = f" (met: {', '.join(met)})" if met else ""
     text = f"{what} cannot be released: criteria not met: {', '.join(unmet)}{done}"
-    steps, alternative = [], ""
+    to_release = f"{q.fmt(amount)} {it.unit} to release{at}"
+    signed = signoff_coverage(db, it, lot_row).covered
+    # What each criterion covers: the part of the lot every one of them covers can go.
+    covers = {c: signed.get(c, Decimal(0)) for c in it.release_criteria if c != INSPECTION}
+    steps = []
     if INSPECTION in unmet:
         passed = coverage(db, it, lot_row).passed
-        to_release = f"{q.fmt(amount)} {it.unit} to release{at}"
+        covers[INSPECTION] = passed
         if passed > 0:
             text += f"; a pass inspection covers only {q.fmt(passed)} of the {to_release}"
-            if unmet == [INSPECTION]:
-                alternative = (
-                    f", or release the covered part: mfgctl release {lot_row.code} "
-                    f"--qty {q.fmt(passed)}"
-                )
         else:
             text += f"; no pass inspection covers the {to_release}"
         steps.append(f"mfgctl inspect {it.code} --lot {lot_row.code} --pass")
-    if any(c != INSPECTION for c in unmet):
-        steps.append(f"mfgctl release check {lot_row.code} CRITERION")
+    to_sign = [c for c in unmet if c != INSPECTION]
+    for c in to_sign:
+        if c not in signed:
+            continue  # never signed off: "criteria not met" says it all
+        if signed[c] > 0:
+            text += f"; a sign-off of {c} covers only {q.fmt(signed[c])} of the {to_release}"
+        else:
+            text += f"; no sign-off of {c} covers the {to_release}"
+    if to_sign:
+        criterion = to_sign[0] if len(to_sign) == 1 else "CRITERION"
+        steps.append(f"mfgctl release check {lot_row.code} {criterion}")
+    covered = min(covers.values(), default=Decimal(0))
+    alternative = (
+        f", or release the covered part: mfgctl release {lot_row.code} --qty {q.fmt(covered)}"
+        if covered > 0
+        else ""
+    )
     return f"{text}; next: {' and '.join(steps)}{alternative}"
 
 
