@@ -175,7 +175,8 @@ def explode_cmd(
 
 COST_COLUMNS = (
     "level", "item", "name", "qty", "unit", "source", "unit_cost", "material_cost",
-    "stage_minutes", "stage_cost", "cost", "phantom", "scrap_pct", "fixed_qty",
+    "stage_minutes", "stage_cost", "cost", "material_only_cost", "material_only_unit_cost",
+    "phantom", "scrap_pct", "fixed_qty",
 )  # fmt: skip
 
 
@@ -187,6 +188,10 @@ def _cost_label(node: Mapping[str, Any]) -> str:
         parts = [f"materials {text(node['material_cost'])}"]
         if node["source"] == "bom":
             parts.append(stages)
+            parts.append(
+                f"material only {text(node['material_only_cost'])}"
+                f" = {text(node['material_only_unit_cost'])}/{node['unit']}"
+            )
         if node["level"] == 0:
             parts.append(f"revision {node['revision']}")
         mark = "  [phantom]" if node["source"] == "phantom" else ""
@@ -220,7 +225,8 @@ def cost_cmd(
     A bought item costs its standard cost (else its moving average, else 0, said on
     stderr); a made item the cost of its lines (scrap and fixed quantities included)
     plus its stage cost; a phantom its components. Stage cost is 0 until work centres
-    have rates.
+    have rates. "material only" is a made item's cost without stage cost at any level:
+    the standard an order that consumes it compares its moving average with.
     """
     from mfgctl import qty as q
     from mfgctl.domain import costing

@@ -22,9 +22,16 @@ output quantity), as a tree with the same quantities as ``bom show --qty``:
 Unit costs (``unit_cost``) are ``cost / qty`` rounded half-up to a millionth; costs are
 exact products of quantities and unit costs.
 
+Every node also has its *material-only* cost (``material_only_cost``, per unit
+``material_only_unit_cost``): the same tree with no stage cost at any level, only the
+bought leaves' cost. That is what a made item is worth in stock: a completion values its
+output at the material it relieved (domain/valuation.py; there is no labour ledger).
+
 **Order cost** (``order show``, ``order close``): per material, the standard (the
-requirement for the output made so far x the material's standard unit cost; a made
-material's per unit of its BOM output quantity), the actual (what the order consumed,
+requirement for the output made so far x the material's standard unit cost: a bought
+material's price as a leaf, a made material's *material-only* unit cost rolled up for
+its BOM output quantity, so it compares with its moving average, which never holds stage
+cost), the actual (what the order consumed,
 scrapped from stock for it, less returns, each move at the moving average in effect
 then) and the variance actual - standard. ``planned`` is the whole order's requirement
 at standard. Stages are a row of their own, zero until work centres have rates.
@@ -173,8 +180,9 @@ def roll_up(
     """The standard cost of ``qty`` of a made item as a tree (see the module docstring).
 
     Every node has ``source`` (``bom``, ``phantom``, ``standard``, ``average``, ``none``),
-    ``unit_cost``, ``material_cost``, ``stage_minutes``, ``stage_cost`` and ``cost``; the
-    root also ``uncosted`` (items counted as zero) and ``notes``.
+    ``unit_cost``, ``material_cost``, ``stage_minutes``, ``stage_cost``, ``cost``,
+    ``material_only_cost`` and ``material_only_unit_cost``; the root also ``uncosted``
+    (items counted as zero) and ``notes``.
 
     Raises:
         NotFound: unknown item or revision, or no active BOM.
@@ -208,6 +216,7 @@ def roll_up(
                 unrated[0] += work.uncosted
             total = material + work.cost
             unit = per_unit(total, amount)
+            bare = sum((k["material_only_cost"] for k in kids), Decimal(0))
         else:
             kids = []
             unit, source = prices.of(it)
@@ -215,7 +224,7 @@ def roll_up(
                 uncosted.add(it.code)
             material = amount * unit
             work = StageCost(Decimal(0), Decimal(0), 0)
-            total = material
+            total = bare = material
         out = {k: v for k, v in node.items() if k != "children"}
         out.update(
             source=source,
@@ -224,6 +233,8 @@ def roll_up(
             stage_minutes=_tidy(work.minutes),
             stage_cost=_tidy(work.cost),
             cost=_tidy(total),
+            material_only_cost=_tidy(bare),
+            material_only_unit_cost=per_unit(bare, amount) if rolled else unit,
             children=kids,
         )
         return out
@@ -312,7 +323,7 @@ def unit_costs(db: sqlite3.Connection, made: Sequence[Item]) -> dict[str, Decima
         for it in made:
             rev = s.boms.get(it.code.upper())
             if rev is None or it.make_or_buy != "make":
-                out[it.code] = prices.of(it)[0]  # as standard_unit_cost
+                out[it.code] = prices.of(it)[0]  # a leaf, as roll_up prices it
                 continue
             # Rolled up for its BOM's output quantity, as ``bom cost`` does by default.
             qty = rev.output_qty
@@ -320,16 +331,18 @@ def unit_costs(db: sqlite3.Connection, made: Sequence[Item]) -> dict[str, Decima
     return out
 
 
-def standard_unit_cost(db: sqlite3.Connection, item: Item, prices: Prices | None = None) -> Decimal:
-    """An item's standard cost per base unit: a made item with an active BOM rolled up
-    for its BOM's output quantity, any other item as a leaf of ``roll_up``."""
+def material_standard(db: sqlite3.Connection, item: Item, prices: Prices | None = None) -> Decimal:
+    """What an order's material costs per base unit at standard: a made item with an
+    active BOM its material-only unit cost (``roll_up``'s ``material_only_unit_cost``
+    for its BOM's output quantity: no stage cost at any level, as its moving average
+    holds none), any other item its price as a leaf of ``roll_up``."""
     prices = prices or Prices(db)
     if item.make_or_buy == "make":
         found = db.execute(
             "SELECT 1 FROM bom WHERE item_id = ? AND active = 1", (item.id,)
         ).fetchone()
         if found is not None:
-            return roll_up(db, item.code)["unit_cost"]  # type: ignore[no-any-return]
+            return roll_up(db, item.code)["material_only_unit_cost"]  # type: ignore[no-any-return]
     return prices.of(item)[0]
 
 
@@ -392,7 +405,7 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
         seen: set[int] = set()
         for m in mats:
             seen.add(m.item.id)
-            unit = standard_unit_cost(db, m.item, prices)
+            unit = material_standard(db, m.item, prices)
             # The requirement for the output made, as production's variance computes it.
             required = (m.qty * made / order.qty).quantize(MICRO, rounding=ROUND_HALF_UP)
             rows.append(
