@@ -452,7 +452,18 @@ def where_used(db: sqlite3.Connection, item: str) -> list[Usage]:
 
 
 def activate(db: sqlite3.Connection, item: str, revision: str) -> Revision:
-    """Make ``revision`` the item's active BOM, unless that would close a BOM cycle."""
+    """Make ``revision`` the item's active BOM, unless that would close a BOM cycle or
+    a line's unit no longer converts (a unit removed, or a base unit changed, since the
+    revision was stored: only lines in use are kept convertible)."""
     rev = bom.get_revision(db, item, revision)
+    for n, line in enumerate(rev.lines, start=1):
+        try:
+            items.get(db, line.item).factor(line.unit or None)
+        except InvalidInput as e:
+            raise RuleViolation(
+                f"cannot activate BOM {rev.item} rev {rev.revision}: line {n} ({line.item}): "
+                f"{e}; define the unit on {line.item} again, or add a revision in a unit "
+                "it has"
+            ) from None
     load(db).levels(rev.item, rev)
     return bom.activate(db, item, revision)
