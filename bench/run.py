@@ -56,6 +56,9 @@ MRP_SKIP_S = 60.0
 # Scheduling (issue 6): `mfgctl schedule --format json` on 2,000 orders under 3 s.
 SCHEDULE_LIMIT_S = 3.0
 SCHEDULE_TARGET_ORDERS = 2_000
+# `mfgctl status` (the one screen a shop runs every morning) on the 10,000-item MRP plant.
+STATUS_LIMIT_S = 2.0
+STATUS_ITEMS = 10_000
 # Issue 5: trace --forward across 1,000 orders, report valuation and check on a
 # million moves, each under 2 s.
 QUALITY_LIMIT_S = 2.0
@@ -813,6 +816,46 @@ def schedule_profile(python: str, n: int, *, top: int) -> list[str]:
 # -- quality: trace, valuation, check (issue 5) ------------------------------------------------
 
 
+def status_benchmarks(
+    builds: Builds, mfgctl: str, *, runs: int
+) -> tuple[list[str], list[Measurement]]:
+    """`mfgctl status` (table, JSON, `--no-mrp`) on the MRP benchmark's 10,000-item plant.
+    Markdown lines and the measurements."""
+    cpu = CpuWatch()
+    db, info = builds.mrp_db(STATUS_ITEMS)
+    print(f"status on {STATUS_ITEMS:,} items...", file=sys.stderr)
+    argv = [mfgctl, "--db", str(db), "status"]
+    measured = measure_group(
+        [
+            (f"`mfgctl status`, {STATUS_ITEMS:,} items", argv),
+            ("`mfgctl status --format json`", [*argv, "--format", "json"]),
+            ("`mfgctl status --no-mrp`", [*argv, "--no-mrp"]),
+        ],
+        runs=runs,
+    )
+    measured[0].target = f"< {STATUS_LIMIT_S:g} s"
+    measured[0].ok = measured[0].median < STATUS_LIMIT_S
+    for m in measured:
+        m.detail = f"CPU {fmt_s(statistics.median(m.cpu))}" if m.cpu else ""
+    others = cpu.others()
+    where = machine()
+    return [
+        "## Status: `mfgctl status`",
+        "",
+        f"- Measured {where['date']} at commit {where['commit']}; {where['machine']}; "
+        f"{where['python']}, SQLite {where['sqlite']}.",
+        f"- Other processes used {others:.2f} of {os.cpu_count()} cores on average during "
+        "this section" + (" (**busy machine**)" if others > 0.2 else "") + ".",
+        f"- `out/mrp-{STATUS_ITEMS}.db` (bench/mrp.py: {info.get('item', STATUS_ITEMS):,} "
+        f"items, {info.get('bom', 0):,} BOMs, {info.get('bom_line', 0):,} BOM lines, "
+        f"{info.get('demand', 0):,} demand lines, {info.get('purchase_order', 0):,} purchase "
+        "orders). `status` runs MRP from today over 90 days (`--no-mrp` skips it) and rolls "
+        "up the cost of every finished item; output to /dev/null.",
+        "",
+        *table(measured),
+    ], measured
+
+
 def quality_benchmarks(
     builds: Builds, mfgctl: str, *, runs: int
 ) -> tuple[list[str], list[Measurement]]:
@@ -1044,6 +1087,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run only the scheduling benchmarks and replace their section of RESULTS.md",
     )
     ap.add_argument(
+        "--status-only",
+        action="store_true",
+        help="run only the `mfgctl status` benchmark and replace its section of RESULTS.md",
+    )
+    ap.add_argument("--no-status", action="store_true", help="skip the `mfgctl status` benchmark")
+    ap.add_argument(
         "--reliability-only",
         action="store_true",
         help="run only the soak, build the reliability table and replace its section of RESULTS.md",
@@ -1090,6 +1139,10 @@ def main(argv: list[str] | None = None) -> int:
         mrp_md, mrp_results = mrp_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
         write_section(args, mrp_md, "## MRP", "MRP")
         return 1 if args.strict and any(m.ok is False for m in mrp_results) else 0
+    if args.status_only:
+        status_md, status_results = status_benchmarks(builds, mfgctl, runs=min(runs, 3))
+        write_section(args, status_md, "## Status", "status")
+        return 1 if args.strict and any(m.ok is False for m in status_results) else 0
     if args.reliability_only:
         info = machine()
         stamp = (f"Measured {info['date']} at commit {info['commit']}; {info['machine']}; "
@@ -1206,6 +1259,11 @@ def main(argv: list[str] | None = None) -> int:
         sched_md, sched_results = schedule_benchmarks(builds, mfgctl, python, runs=min(runs, 3))
         results_with_targets += [m for m in sched_results if m.ok is not None]
 
+    status_md: list[str] = []
+    if not args.no_status:
+        status_md, status_results = status_benchmarks(builds, mfgctl, runs=min(runs, 3))
+        results_with_targets += [m for m in status_results if m.ok is not None]
+
     rel_md: list[str] = []
     rel_ok = True
     if not args.no_reliability:
@@ -1266,6 +1324,8 @@ def main(argv: list[str] | None = None) -> int:
         *mrp_md,
         *([""] if mrp_md and sched_md else []),
         *sched_md,
+        *([""] if status_md else []),
+        *status_md,
         *([""] if quality_md else []),
         *quality_md,
         *([""] if rel_md else []),
