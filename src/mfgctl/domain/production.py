@@ -5,7 +5,10 @@ Double entry, with the order's own place ``ORDER-<id>`` as its WIP account:
 
 - *consume* (kind ``consume``): a component moves from stock (``available``) into
   ``ORDER-<id>``. The order's own reservations are taken first (their ``remaining``
-  lowered, ``consumed`` at 0), then free stock, first-expired first-in.
+  lowered, ``consumed`` at 0), then free stock, first-expired first-in. Then what its
+  reservations hold beyond what each material still lacks is released
+  (``trim_reservations``): consuming another lot, or a substitute, never leaves the
+  order claiming stock it no longer needs.
 - *scrap* (kind ``scrap``): a component leaves the order's WIP (or stock, for the order)
   for ``SCRAP``, with a reason.
 - *complete*: the product is made: it comes into ``ORDER-<id>`` from the virtual place
@@ -443,6 +446,7 @@ def backflush(
             f"order {found.id} has consumed all its materials already; record more with "
             f"mfgctl consume {found.id} --item ITEM --qty Q"
         )
+    trim_reservations(db, found)
     return found, moves
 
 
@@ -456,6 +460,19 @@ def covered(
     rows = [(m.item.id, m.qty, [s.id for s in orders.substitute_items(db, m)]) for m in found]
     cover = orders.coverage(rows, delivered(db, order))
     return {m.position: Decimal(c) for m, c in zip(found, cover, strict=True)}
+
+
+def trim_reservations(db: sqlite3.Connection, order: Order) -> list[reservations.Reservation]:
+    """Release what the order's reservations hold beyond what its materials still lack
+    (required less ``covered``: what reached its WIP, substitutes included), so an
+    order never claims stock it will not consume. Called wherever consumption is
+    written; see ``reservations.trim_order`` for which reservations are lowered.
+    Returns them, as they are now."""
+    mats = orders.materials(db, order)
+    have = covered(db, order, mats)
+    rows = [(m.item.id, m.qty, [s.id for s in orders.substitute_items(db, m)]) for m in mats]
+    lacking = [max(m.qty - have[m.position], Decimal(0)) for m in mats]
+    return reservations.trim_order(db, order.id, materials=rows, lacking=lacking)
 
 
 def _material_item(db: sqlite3.Connection, order: Order, item: str) -> Item:
@@ -522,6 +539,7 @@ def consume_item(
             moves += _take_from_wip(
                 db, found, it, amount, target=bin_, kind="scrap", user=user, reason=why, lot=lot_row
             )
+    trim_reservations(db, found)
     return found, moves
 
 

@@ -8,8 +8,10 @@ the caller's one ``BEGIN IMMEDIATE`` transaction, and ``ledger.post`` refuses a 
 out of ``available`` that would leave less than is reserved there.
 
 An open reservation past its ``until_on`` date (inclusive) is *expired*: it stops
-counting and is listed as expired. Cancelling sets ``remaining`` to 0; consumption
-(later) lowers it.
+counting and is listed as expired. ``qty`` is what was reserved and ``remaining`` what
+the claim still holds: cancelling sets it to 0; consumption lowers it (``consumed`` at
+0); a production order's claims beyond what its materials still lack are lowered too
+(``trim_order``, after every consumption: ``cancelled`` at 0).
 
 Picking: stock is reserved first-expired (lot ``expires_on``, lots without a date
 last), then first-in (lot ``created_at``, then the first move that brought the item
@@ -21,7 +23,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -474,6 +476,94 @@ def reserved_for_order(db: sqlite3.Connection, order_id: int) -> dict[int, Decim
         (order_id, today()),
     )
     return {item_id: q.dec(total) for item_id, total in rows}
+
+
+def needed(
+    materials: Sequence[tuple[int, Decimal, Sequence[int]]],
+    lacking: Sequence[Decimal],
+    held: Mapping[int, Decimal],
+) -> dict[int, Decimal]:
+    """Per item id, how much of what an order holds reserved its materials still need.
+
+    ``materials``: (item id, required, substitutes' item ids) in position order, as for
+    ``orders.coverage``; ``lacking``: what each still lacks once what reached its WIP is
+    counted (its own, and its substitutes' beyond their own need); ``held``: what the
+    order's open reservations hold per item id. Each material keeps its own item's
+    reservations first, up to what it lacks; then what it still lacks keeps its
+    substitutes' reservations left over (in the line's order, one for one): the way
+    ``reserve_needs`` reserved them. The rest (an item no material needs) is not needed.
+    """
+    spare = {i: Decimal(n) for i, n in held.items()}
+    keep: dict[int, Decimal] = defaultdict(Decimal)
+    left = [max(Decimal(n), Decimal(0)) for n in lacking]
+    for n, (item_id, _required, _subs) in enumerate(materials):
+        take = min(spare.get(item_id, Decimal(0)), left[n])
+        if take > 0:
+            keep[item_id] += take
+            spare[item_id] -= take
+            left[n] -= take
+    for n, (item_id, _required, subs) in enumerate(materials):
+        for sub in subs:
+            if left[n] <= 0:
+                break
+            take = min(spare.get(sub, Decimal(0)), left[n]) if sub != item_id else 0
+            if take > 0:
+                keep[sub] += take
+                spare[sub] -= take
+                left[n] -= take
+    return dict(keep)
+
+
+# An order's open, unexpired reservations in the reverse of the order ``consume`` takes
+# them (production._ORDER_RESERVATIONS): lots without an expiry date, then the latest
+# expiring, then the newest reservation; what the order would take first is kept.
+_ORDER_OPEN_LAST_FIRST = """
+    SELECT r.id, r.item_id, r.remaining
+      FROM reservation AS r
+      LEFT JOIN lot AS lt ON lt.id = r.lot_id
+     WHERE r.order_id = :order AND r.state = 'open' AND r.remaining > 0
+       AND (r.until_on IS NULL OR r.until_on >= :today)
+     ORDER BY lt.expires_on IS NULL DESC, lt.expires_on DESC, r.id DESC
+"""
+
+
+def trim_order(
+    db: sqlite3.Connection,
+    order_id: int,
+    *,
+    materials: Sequence[tuple[int, Decimal, Sequence[int]]],
+    lacking: Sequence[Decimal],
+) -> list[Reservation]:
+    """Lower an order's open reservations to what its materials still lack (``needed``).
+
+    Per item, what it holds beyond that is released from the reservations the order
+    would consume last (see ``_ORDER_OPEN_LAST_FIRST``); a reservation lowered to 0 is
+    ``cancelled``, as ``order close`` frees it; ``qty`` keeps what was reserved. The
+    consumption that made the excess already took the order's reservations of the lot
+    and location it came from first, so the excess is held elsewhere. Expired
+    reservations hold nothing and are left alone. Returns the reservations lowered,
+    as they are now.
+    """
+    held = reserved_for_order(db, order_id)
+    keep = needed(materials, lacking, held)
+    over = {i: n - keep.get(i, Decimal(0)) for i, n in held.items()}
+    lowered: list[int] = []
+    for rid, item_id, remaining in db.execute(
+        _ORDER_OPEN_LAST_FIRST, {"order": order_id, "today": today()}
+    ).fetchall():
+        excess = over.get(item_id, Decimal(0))
+        if excess <= 0:
+            continue
+        release = min(excess, q.dec(remaining))
+        over[item_id] = excess - release
+        db.execute(
+            "UPDATE reservation SET remaining = remaining - :n, "
+            "state = CASE WHEN remaining - :n = 0 THEN 'cancelled' ELSE state END "
+            "WHERE id = :id",
+            {"n": q.to_micro(release), "id": rid},
+        )
+        lowered.append(rid)
+    return [get(db, i) for i in lowered]
 
 
 # -- listing and cancelling ---------------------------------------------------------------
