@@ -1,11 +1,14 @@
 """Demand: what customers ordered (``sales``) or are expected to take (``forecast``),
 a quantity of an item by a date.
 
-A demand record is ``open`` until it is cancelled::
+A demand record is ``open`` until it is cancelled, or (sales) until its shipments reach
+its quantity (``domain.shipping``)::
 
     open -> cancelled
+    open -> shipped
 
-MRP reads open demand; sales orders consuming forecast come with it.
+MRP reads open demand less what was shipped against it; sales orders consuming forecast
+come with it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mfgctl.domain import codes, items
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 KINDS = ("sales", "forecast")
-STATES = ("open", "cancelled")
+STATES = ("open", "cancelled", "shipped")
 COLUMNS = ["demand", "item", "name", "qty", "unit", "due", "kind", "ref", "state", "created_at",
            "user"]  # fmt: skip
 
@@ -39,6 +42,12 @@ class Demand:
     state: str
     created_at: str
     user: str
+    shipped: Decimal = Decimal(0)  # what shipments fulfilled of it so far
+
+    @property
+    def open_qty(self) -> Decimal:
+        """What it still lacks: its quantity less what was shipped against it."""
+        return self.qty - self.shipped
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -56,10 +65,12 @@ class Demand:
         }
 
     def to_fields(self) -> dict[str, Any]:
-        """As a ``demand:`` record of an import (no ``ref`` when there is none)."""
+        """As a ``demand:`` record of an import: what it still lacks as ``qty`` (what was
+        shipped has left the stock, and the shipments are not exported); no ``ref`` when
+        there is none."""
         out: dict[str, Any] = {
             "item": self.item,
-            "qty": self.qty,
+            "qty": self.open_qty,
             "due": self.due_on,
             "kind": self.kind,
         }
@@ -70,14 +81,15 @@ class Demand:
 
 _SELECT = """
     SELECT d.id, i.code, i.name, i.unit, d.qty, d.due_on, d.kind, d.ref, d.state,
-           d.created_at, d.user
+           d.created_at, d.user,
+           (SELECT ifnull(sum(s.qty), 0) FROM shipment AS s WHERE s.demand_id = d.id)
       FROM demand AS d
       JOIN item AS i ON i.id = d.item_id
 """
 
 
 def _from_row(r: sqlite3.Row) -> Demand:
-    return Demand(r[0], r[1], r[2], r[3], q.dec(r[4]), *r[5:])
+    return Demand(r[0], r[1], r[2], r[3], q.dec(r[4]), *r[5:11], q.dec(r[11]))
 
 
 def parse_id(value: object) -> int:

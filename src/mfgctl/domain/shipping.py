@@ -17,7 +17,10 @@ Rules:
 - A sales demand of the item with that reference (or the one named) is fulfilled by the
   shipment; when its shipments reach its quantity it becomes ``shipped`` (no longer open
   demand) and the reference's leftover reservations of the item are cancelled. Shipping
-  more than the demand still lacks is refused.
+  more than the demand still lacks is refused, in one shipment or over several: once a
+  reference's sales demand of the item is all shipped, it takes no more of the item.
+- References and customers are matched ignoring case for any letter (``casefold``:
+  ``KUNDE MÜLLER GMBH`` is ``Kunde Müller GmbH``), not only A-Z as SQLite's NOCASE.
 - Serial-tracked items ship by serial (``serials``): the units in the box are named, never
   guessed. Lot-tracked items may name a lot, else lots are picked. Untracked items name
   none.
@@ -42,6 +45,18 @@ from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 def ship_ref(shipment_id: int) -> str:
     """The reference a shipment's moves carry."""
     return f"SHIP-{shipment_id}"
+
+
+def fold(text: str | None) -> str | None:
+    """A reference or customer as compared: case folded for any letter (``ß`` is ``ss``,
+    ``Ü`` is ``ü``), where SQLite's NOCASE folds only A-Z."""
+    return None if text is None else text.casefold()
+
+
+def _with_fold(db: sqlite3.Connection) -> sqlite3.Connection:
+    """The connection with ``mfg_fold(text)`` (:func:`fold`) callable from SQL."""
+    db.create_function("mfg_fold", 1, fold, deterministic=True)
+    return db
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +129,7 @@ _MINE = """
     SELECT id, remaining FROM reservation
      WHERE state = 'open' AND remaining > 0 AND order_id IS NULL
        AND item_id = :item AND location_id = :loc AND lot_id IS :lot
-       AND ref = :ref COLLATE NOCASE AND (until_on IS NULL OR until_on >= :today)
+       AND mfg_fold(ref) = :ref AND (until_on IS NULL OR until_on >= :today)
      ORDER BY until_on IS NULL, until_on, id
 """
 
@@ -164,12 +179,13 @@ def plan(
     )
     mine: dict[tuple[int, int | None], list[tuple[int, Decimal]]] = {}
     if ref:
+        _with_fold(db)
         for s in stock:
             params = {
                 "item": it.id,
                 "loc": s.location_id,
                 "lot": s.lot_id,
-                "ref": ref,
+                "ref": fold(ref),
                 "today": reservations.today(),
             }
             mine[(s.location_id, s.lot_id)] = [
@@ -213,7 +229,7 @@ def plan(
                     ref_
                     for s in stock
                     for ref_ in ledger.reserved(db, it.id, s.location_id, s.lot_id)[1]
-                    if not ref or ref_.upper() != ref.upper()
+                    if not ref or fold(ref_) != fold(ref)
                 }
             )
             held = f", reserved for {', '.join(refs)} {q.fmt(others)}"
@@ -240,17 +256,44 @@ def _demand(
             raise RuleViolation(f"demand {found.id} is for {found.item}, not {it.code}")
         if found.state != "open":
             raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is shipped")
-        if ref and found.ref and found.ref.upper() != ref.upper():
+        if ref and found.ref and fold(found.ref) != fold(ref):
             raise RuleViolation(f"demand {found.id} has the reference {found.ref}, not {ref}")
         return found
     if not ref:
         return None
-    row = db.execute(
-        "SELECT id FROM demand WHERE item_id = ? AND kind = 'sales' AND state = 'open' "
-        "AND ref = ? COLLATE NOCASE ORDER BY due_on, id LIMIT 1",
-        (it.id, ref),
-    ).fetchone()
-    return None if row is None else demand.get(db, row[0])
+    rows = _with_fold(db).execute(_REF_DEMAND, (it.id, fold(ref))).fetchall()
+    for demand_id, state in rows:
+        if state == "open":
+            return demand.get(db, demand_id)
+    if rows:
+        # Every sales demand of the item under this reference is shipped: more under it
+        # would be an over-shipment that no demand check sees.
+        ordered, sent = db.execute(_REF_TOTALS, (it.id, fold(ref))).fetchone()
+        ids = ", ".join(str(demand_id) for demand_id, _state in rows)
+        which = f"demand {ids} is" if len(rows) == 1 else f"demands {ids} are"
+        raise RuleViolation(
+            f"{ref} is fully shipped for {it.code}: ordered {q.fmt(q.dec(ordered))} {it.unit}, "
+            f"shipped {q.fmt(q.dec(sent))} under {ref} ({which} shipped): ship more under "
+            "another reference, or add a sales demand for it"
+        )
+    return None
+
+
+# The item's sales demand under a reference (any case), open first, earliest due first;
+# cancelled demand does not count.
+_REF_DEMAND = """
+    SELECT id, state FROM demand
+     WHERE item_id = ? AND kind = 'sales' AND state IN ('open', 'shipped') AND mfg_fold(ref) = ?
+     ORDER BY state <> 'open', due_on, id
+"""
+# What the reference's sales demand of the item ordered, and what was shipped of the item
+# under the reference.
+_REF_TOTALS = """
+    SELECT (SELECT ifnull(sum(qty), 0) FROM demand
+             WHERE item_id = ?1 AND kind = 'sales' AND state IN ('open', 'shipped')
+               AND mfg_fold(ref) = ?2),
+           (SELECT ifnull(sum(qty), 0) FROM shipment WHERE item_id = ?1 AND mfg_fold(ref) = ?2)
+"""
 
 
 def shipped_for(db: sqlite3.Connection, demand_id: int) -> Decimal:
@@ -392,8 +435,8 @@ def ship(
                 # The order is complete: what is still held for it is free again.
                 freed = [
                     r
-                    for r in reservations.list_reservations(db, item=it.code, ref=reference)
-                    if r.order_id is None
+                    for r in reservations.list_reservations(db, item=it.code)
+                    if r.order_id is None and fold(r.ref) == fold(reference)
                 ]
                 for r in freed:
                     reservations.cancel(db, reservation_id=r.id)
@@ -429,9 +472,9 @@ _LIST = """
              WHERE m.ref = 'SHIP-' || s.id AND m.kind = 'customer_return') AS returned
       FROM shipment AS s
       JOIN item AS i ON i.id = s.item_id
-     WHERE (:customer IS NULL OR s.customer = :customer COLLATE NOCASE)
+     WHERE (:customer IS NULL OR mfg_fold(s.customer) = :customer)
        AND (:item IS NULL OR s.item_id = :item)
-       AND (:ref IS NULL OR s.ref = :ref COLLATE NOCASE)
+       AND (:ref IS NULL OR mfg_fold(s.ref) = :ref)
        AND (:since IS NULL OR s.shipped_at >= :since)
        AND (:until IS NULL OR s.shipped_at <= :until)
        AND (:lot IS NULL OR EXISTS (
@@ -469,14 +512,14 @@ def shipments(
     import json
 
     params = {
-        "customer": customer.strip() if customer else None,
+        "customer": fold(customer.strip()) if customer else None,
         "item": items.get(db, item).id if item else None,
-        "ref": ref.strip() if ref else None,
+        "ref": fold(ref.strip()) if ref else None,
         "lot": lot.strip() if lot else None,
         "since": timefmt.parse_moment(since, what="--since") if since else None,
         "until": timefmt.parse_moment(until, what="--until", end_of_day=True) if until else None,
     }
-    rows = db.execute(_LIST, params).fetchall()
+    rows = _with_fold(db).execute(_LIST, params).fetchall()
     lots: dict[int, list[str]] = {}
     ids = json.dumps([r["id"] for r in rows])
     for shipment_id, code in db.execute(_LOTS, {"ids": ids}):

@@ -12,8 +12,10 @@ carries no ``date``: one date cannot stand for a balance's history (the age of i
 oldest units still held is not recorded), so rebuilt stock starts on the import's day.
 
 A purchase order is written with what is still open as its ``qty`` (what was received
-is in the stock already); received and cancelled orders and cancelled demand are not
-written, nor the open demand and orders of an item an import would refuse them for (a
+is in the stock already), and a demand with what it still lacks (what was shipped has
+left the stock; shipments are not written), so a rebuilt database plans and ships
+against the same quantities; received and cancelled orders, shipped and cancelled
+demand are not written, nor the open demand and orders of an item an import would refuse them for (a
 deactivated item; for an order, a make item).
 """
 
@@ -158,7 +160,9 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
     data["stock"] = entries
     active = {i.code for i in catalogue if i.active}
     bought = {i.code for i in catalogue if i.active and i.make_or_buy == "buy"}
-    data["demand"] = [_dated(d.to_fields()) for d in demand.list_demand(db) if d.item in active]
+    data["demand"] = [
+        _dated(d.to_fields()) for d in demand.list_demand(db) if d.item in active and d.open_qty > 0
+    ]
     data["purchase_orders"] = [
         _dated(p.to_fields()) for p in purchases.list_orders(db) if p.item in bought
     ]

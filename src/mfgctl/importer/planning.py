@@ -11,10 +11,10 @@ unit) and a ``due`` date::
 
 A record is the same as a stored one, in any state, with the same identity: for demand
 its item, ``kind``, ``due``, ``ref`` and quantity; for a purchase order its item,
-``due``, ``supplier``, ``ref`` and quantity, where an open order matches its ordered or
-its still-open quantity (what ``export`` writes). Such a record changes nothing, so
-importing a file again, or an export, adds nothing; a stored record is matched by one
-record at most, so a file giving a record twice has two.
+``due``, ``supplier``, ``ref`` and quantity; an open demand or order matches its ordered
+or its still-open quantity (not yet shipped or received: what ``export`` writes). Such a
+record changes nothing, so importing a file again, or an export, adds nothing; a stored
+record is matched by one record at most, so a file giving a record twice has two.
 """
 
 from __future__ import annotations
@@ -202,8 +202,11 @@ class DemandSection(_Section):
 
     def stored(self) -> Iterable[tuple[int, str, list[tuple[Any, ...]]]]:
         for d in demand.list_demand(self.db, include_all=True):
-            name = f"demand {d.id} ({d.state})"
-            yield d.id, name, [(upper(d.item), d.kind, d.due_on, d.ref, d.qty)]
+            same = (upper(d.item), d.kind, d.due_on, d.ref)
+            identities = [(*same, d.qty)]
+            if d.state == "open" and d.shipped:
+                identities.append((*same, d.open_qty))
+            yield d.id, f"demand {d.id} ({d.state})", identities
 
     def add(self, entry: Planned, user: str) -> object:
         return demand.add(
