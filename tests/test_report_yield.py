@@ -64,7 +64,8 @@ def test_variance_of_15_percent_is_flagged_over_three_orders(cli: Cli, shop: Pat
     assert rows == [
         {
             "item": "P", "revision": "A", "component": "C", "unit": "pcs", "orders": 3,
-            "made": 30, "planned": 60, "actual": 69, "variance": 9, "variance_pct": 15,
+            "made": 30, "planned": 60, "actual": 69, "substituted": 0, "variance": 9,
+            "variance_pct": 15,
             "planned_per_unit": 2, "actual_per_unit": 2.3, "flagged": True,
         }
     ]  # fmt: skip
@@ -72,7 +73,9 @@ def test_variance_of_15_percent_is_flagged_over_three_orders(cli: Cli, shop: Pat
     assert report(cli, "variance", "--threshold", "15") == []
     assert report(cli, "variance", "--threshold", "20") == []
     table = ok(cli, "report", "variance", "-f", "plain").stdout.splitlines()
-    assert table[1].split("\t")[:10] == ["P", "A", "C", "pcs", "3", "30", "60", "69", "9", "15"]
+    assert table[1].split("\t")[:11] == [
+        "P", "A", "C", "pcs", "3", "30", "60", "69", "0", "9", "15"
+    ]  # fmt: skip
 
 
 def test_variance_over_two_orders_is_not_flagged(cli: Cli, shop: Path) -> None:
@@ -157,7 +160,7 @@ def test_yield_per_order_and_per_stage(cli: Cli, shop: Path) -> None:
     # variance 5 = 27.78 % of 18.
     assert body["materials"] == [
         {"order": 1, "component": "C", "unit": "pcs", "required": 20, "planned": 18,
-         "actual": 23, "scrapped": 2, "variance": 5, "variance_pct": 27.78},
+         "actual": 23, "substituted": 0, "scrapped": 2, "variance": 5, "variance_pct": 27.78},
     ]  # fmt: skip
     assert body["scrap"] == [
         {"order": 1, "scrapped_item": "C", "unit": "pcs", "reason": "bent leads", "qty": 2},
@@ -188,7 +191,7 @@ def test_yield_rolled_up_by_item_and_month(cli: Cli, shop: Path) -> None:
     # Planned 18 + 20 = 38, actual 23 + 20 = 43: +5 = 13.16 % of 38.
     assert by_item["materials"] == [
         {"item": "P", "component": "C", "unit": "pcs", "required": 40, "planned": 38,
-         "actual": 43, "scrapped": 2, "variance": 5, "variance_pct": 13.16},
+         "actual": 43, "substituted": 0, "scrapped": 2, "variance": 5, "variance_pct": 13.16},
     ]  # fmt: skip
     by_month = report(cli, "yield", "--by", "month")
     assert [(r["month"], r["item"], r["orders"], r["yield_pct"]) for r in by_month["orders"]] == [
@@ -241,7 +244,8 @@ def test_reports_on_an_empty_database(cli: Cli, initdb: Path) -> None:
     assert "No rows" in r.stderr
     r = ok(cli, "report", "variance", "-f", "csv")
     assert r.stdout.splitlines() == [
-        "item,revision,component,unit,orders,made,planned,actual,variance,variance_pct,"
+        "item,revision,component,unit,orders,made,planned,actual,substituted,variance,"
+        "variance_pct,"
         "planned_per_unit,actual_per_unit,flagged"
     ]
 

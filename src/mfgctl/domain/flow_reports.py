@@ -13,7 +13,10 @@ Every number comes from the ledger and the order's own records, so it can be tra
 - per component, *required* is the order's frozen requirement for its whole quantity,
   *planned* the share of it for the output made (required x made / order quantity, as
   ``order close`` counts it), *actual* what the order used (consumed into its place, or
-  scrapped straight from stock for it, less what was returned), as ``order show`` counts;
+  scrapped straight from stock for it, less what was returned), what a listed substitute
+  covered of it included (``orders.usage``: *substituted*), as ``order show``
+  counts its variance; a substitute keeps a row of its own only for what it covered of
+  no material (used beyond that, or used where it is not listed);
 - *variance* is actual - planned; its percent is of planned.
 
 A rollup (by item, or by month and item) sums the orders' numbers and recomputes the
@@ -23,6 +26,7 @@ units of different items are never added together.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -62,8 +66,8 @@ _MOVES = """
      GROUP BY m.item_id, m.kind, m.from_location_id, m.to_location_id, m.from_status, m.reason
 """
 _MATERIALS = """
-    SELECT item_id, min(position), sum(qty) FROM order_material
-     WHERE order_id = ? GROUP BY item_id
+    SELECT item_id, min(position), sum(qty), min(substitutes) FROM order_material
+     WHERE order_id = ? GROUP BY item_id ORDER BY 2
 """
 _STAGES = "SELECT position, name, good, rejected FROM order_stage WHERE order_id = ?"
 _REJECTS = """
@@ -97,6 +101,8 @@ class Use:
     required: Decimal = Decimal(0)
     planned: Decimal = Decimal(0)
     actual: Decimal = Decimal(0)
+    # The part of ``actual`` that its substitutes covered (used in its place).
+    substituted: Decimal = Decimal(0)
     scrapped: Decimal = Decimal(0)
 
 
@@ -161,6 +167,7 @@ def load(
     start, end = parse_window(since, until)
     wanted = set(states)
     names = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, code, unit FROM item")}
+    by_code = {code.upper(): item_id for item_id, (code, _unit) in names.items()}
     found = []
     params = {"order": order_id, "item": product.id if product else None}
     for r in db.execute(_ORDERS, params).fetchall():
@@ -173,7 +180,7 @@ def load(
         flow = OrderFlow(
             r["id"], r["item"], r["unit"], r["revision"], q.dec(r["qty"]), r["state"], started_on
         )
-        _fill(db, flow, r["item_id"], r["place"], r["location_id"], names)
+        _fill(db, flow, r["item_id"], r["place"], r["location_id"], names, by_code)
         found.append(flow)
     return found
 
@@ -185,6 +192,7 @@ def _fill(
     place: str,
     loc: int,
     names: dict[int, tuple[str, str]],
+    by_code: dict[str, int],
 ) -> None:
     def use(item_id: int) -> Use:
         if item_id not in flow.uses:
@@ -192,8 +200,12 @@ def _fill(
             flow.uses[item_id] = Use(code, unit, 1_000_000 + item_id)
         return flow.uses[item_id]
 
-    for item_id, position, required in db.execute(_MATERIALS, (flow.id,)):
+    # (item id, required, its substitutes' item ids) in position order, as ``coverage``.
+    lines: list[tuple[int, Decimal, list[int]]] = []
+    for item_id, position, required, subs in db.execute(_MATERIALS, (flow.id,)):
         flow.uses[item_id] = Use(*names[item_id], position, required=q.dec(required))
+        known = (by_code.get(str(code).strip().upper()) for code in json.loads(subs or "[]"))
+        lines.append((item_id, q.dec(required), [i for i in known if i is not None]))
     for item_id, kind, src, dst, from_status, reason, total in db.execute(_MOVES, {"ref": place}):
         amount = q.dec(total)
         if item_id == product and kind == "output":
@@ -213,6 +225,7 @@ def _fill(
             it.scrapped += amount
             key = (it.component, it.unit, reason)
             flow.scrap[key] = flow.scrap.get(key, Decimal(0)) + amount
+    _count_substitutes(flow, lines)
     for u in flow.uses.values():
         u.planned = _share(u.required, flow.made, flow.qty)
     first = None
@@ -223,6 +236,25 @@ def _fill(
             first, flow.first_stage_in = position, g + r
     for position, name, reason, rejected in db.execute(_REJECTS, (flow.id,)):
         flow.rejects[(position, name, reason)] = q.dec(rejected)
+
+
+def _count_substitutes(flow: OrderFlow, lines: list[tuple[int, Decimal, list[int]]]) -> None:
+    """Count what each listed substitute covered of a material as use of the material,
+    not of the substitute (``orders.usage``, the rule reservations and consumption count
+    by): a substitute used one for one is no variance. A substitute that is no material
+    keeps a row only for what is left of its use, or its scrap; a substitute that covered
+    nothing keeps its row as it was."""
+    have = {item_id: u.actual for item_id, u in flow.uses.items()}
+    used, substituted, others = orders.usage(lines, have)
+    for (item_id, _required, _subs), n, sub in zip(lines, used, substituted, strict=True):
+        flow.uses[item_id].actual = n
+        flow.uses[item_id].substituted = sub
+    for item_id, n in others.items():
+        u = flow.uses[item_id]
+        if n != u.actual and n == 0 and u.scrapped == 0:
+            del flow.uses[item_id]  # it stood in for materials with all of its use
+        else:
+            u.actual = n
 
 
 # -- the yield report ------------------------------------------------------------------------
@@ -236,7 +268,8 @@ ORDER_COLUMNS = ["qty", "started", "good", "scrapped", "yield_pct"]
 STAGE_COLUMNS = ["stage", "handled", "good", "rejected", "yield_pct"]
 REJECT_COLUMNS = ["stage", "reason", "rejected"]
 MATERIAL_COLUMNS = [
-    "component", "unit", "required", "planned", "actual", "scrapped", "variance", "variance_pct",
+    "component", "unit", "required", "planned", "actual", "substituted", "scrapped", "variance",
+    "variance_pct",
 ]  # fmt: skip
 SCRAP_COLUMNS = ["scrapped_item", "unit", "reason", "qty"]
 SECTIONS = {
@@ -372,6 +405,7 @@ def _material_rows(members: list[OrderFlow]) -> list[dict[str, Any]]:
             cell.required += u.required
             cell.planned += u.planned
             cell.actual += u.actual
+            cell.substituted += u.substituted
             cell.scrapped += u.scrapped
     rows = []
     for u in sorted(sums.values(), key=lambda u: (u.position, u.component.upper())):
@@ -382,6 +416,7 @@ def _material_rows(members: list[OrderFlow]) -> list[dict[str, Any]]:
                 "required": u.required,
                 "planned": u.planned,
                 "actual": u.actual,
+                "substituted": u.substituted,
                 "scrapped": u.scrapped,
                 "variance": u.actual - u.planned,
                 "variance_pct": pct(u.actual - u.planned, u.planned),
@@ -407,7 +442,7 @@ def _scrap_rows(members: list[OrderFlow]) -> list[dict[str, Any]]:
 
 VARIANCE_COLUMNS = [
     "item", "revision", "component", "unit", "orders", "made", "planned", "actual",
-    "variance", "variance_pct", "planned_per_unit", "actual_per_unit", "flagged",
+    "substituted", "variance", "variance_pct", "planned_per_unit", "actual_per_unit", "flagged",
 ]  # fmt: skip
 
 
@@ -424,10 +459,12 @@ def variance(
     over at least ``min_orders`` completed (or closed) orders started since ``since``.
 
     One row per made item, BOM revision and component, summed over those orders: what
-    they planned for the output they made and what they actually used. A line is
+    they planned for the output they made and what they actually used, what a listed
+    substitute covered of the line included (``substituted``; see ``load``). A line is
     ``flagged`` when enough orders used it and ``|variance_pct| > threshold``; only
     flagged lines are returned unless ``show_all``. A component used but never planned
-    (a substitute) has no percent and is never flagged.
+    (a substitute beyond what it covered, or one the line does not list) has no percent
+    and is never flagged.
 
     Raises:
         InvalidInput: a negative threshold, fewer than 1 order, a bad date.
@@ -445,12 +482,13 @@ def variance(
             cell = sums.setdefault(
                 key,
                 {"unit": u.unit, "position": u.position, "orders": 0, "made": Decimal(0),
-                 "planned": Decimal(0), "actual": Decimal(0)},
+                 "planned": Decimal(0), "actual": Decimal(0), "substituted": Decimal(0)},
             )  # fmt: skip
             cell["orders"] += 1
             cell["made"] += f.made
             cell["planned"] += u.planned
             cell["actual"] += u.actual
+            cell["substituted"] += u.substituted
     rows = []
     for (made_item, revision, component), c in sums.items():
         diff = c["actual"] - c["planned"]
@@ -468,6 +506,7 @@ def variance(
                 "made": c["made"],
                 "planned": c["planned"],
                 "actual": c["actual"],
+                "substituted": c["substituted"],
                 "variance": diff,
                 "variance_pct": share,
                 "planned_per_unit": _per_unit(c["planned"], c["made"]),

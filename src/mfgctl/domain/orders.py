@@ -337,8 +337,10 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
     """Per material: required, reserved for this order, consumed, variance, free, short.
 
     ``consumed`` is what the order used (consumed and scrapped for it, less returns);
-    ``variance`` is consumed minus the requirement for the output made so far (completed
-    and scrapped output; 0 before any output is made, a negative number is under-use).
+    ``variance`` is what it used of the material minus the requirement for the output
+    made so far (completed and scrapped output; 0 before any output is made, a negative
+    number is under-use), what its substitutes were used in its place counting as used
+    of it (``usage`` of what the order used, as ``report variance`` counts it).
     ``substituted`` is what its substitutes stand in for it, consumed or reserved for the
     order in its place (``coverage``). ``free`` is the material's own free stock.
     ``short`` is what reserving the order now could not cover (``reserve``'s rule,
@@ -354,14 +356,16 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
     used = production.consumed(db, order)
     into = production.delivered(db, order)
     required_now = {r["item"]: r["required"] for r in production.variance_rows(db, order)}
+    lines = [(n.item.id, n.required, [s.id for s in n.substitutes]) for n in needs]
+    used_of, _substituted, _others = usage(lines, used)
     rows = []
-    for m, need in zip(materials(db, order), needs, strict=True):
+    for m, need, use in zip(materials(db, order), needs, used_of, strict=True):
         covered = need.consumed + need.reserved
         reserved = held.get(m.item.id, Decimal(0))
         consumed = used.get(m.item.id, Decimal(0))
         substituted = covered - into.get(m.item.id, Decimal(0)) - reserved
         made_req = required_now.get(m.item.code, Decimal(0))
-        variance = consumed - made_req if made_req else Decimal(0)
+        variance = use - made_req if made_req else Decimal(0)
         rows.append(
             {
                 "position": m.position,
@@ -454,8 +458,42 @@ def coverage(
     ``materials``: (item id, required, substitutes' item ids) in position order; ``have``:
     per item id. Numbers are Decimals or integer micro-units alike (MRP uses the latter).
     """
+    return _cover(materials, have)[0]
+
+
+def usage(
+    materials: Sequence[tuple[int, Any, Sequence[int]]], have: Mapping[int, Any]
+) -> tuple[list[Any], list[Any], dict[int, Any]]:
+    """What an order used of each material, for usage variance, by ``coverage``'s rule:
+    a substitute's use in a material's place counts as use of the material, not of the
+    substitute.
+
+    Returns, per material (in ``materials``' order), what was used of it (its own use,
+    less what it stood in for other materials with, plus what its substitutes stood in
+    for it with) and the part of that its substitutes gave; and per item of ``have``
+    that is no material, what is left of its use once it stood in for materials.
+    """
+    takes = _cover(materials, have)[1]
+    used = [have.get(item_id, 0) for item_id, _required, _subs in materials]
+    substituted = [sum(t.values(), 0) for t in takes]
+    position = {item_id: n for n, (item_id, _required, _subs) in enumerate(materials)}
+    others = {i: n for i, n in have.items() if i not in position}
+    for n, t in enumerate(takes):
+        used[n] += substituted[n]
+        for sub, take in t.items():
+            if sub in position:
+                used[position[sub]] -= take
+            else:
+                others[sub] -= take
+    return used, substituted, others
+
+
+def _cover(
+    materials: Sequence[tuple[int, Any, Sequence[int]]], have: Mapping[int, Any]
+) -> tuple[list[Any], list[dict[int, Any]]]:
     spare = dict(have)
     cover = []
+    takes: list[dict[int, Any]] = [{} for _ in materials]
     for item_id, required, _subs in materials:
         own = spare.get(item_id, 0)
         cover.append(own)
@@ -469,7 +507,8 @@ def coverage(
             if take > 0:
                 cover[n] += take
                 spare[sub] -= take
-    return cover
+                takes[n][sub] = takes[n].get(sub, 0) + take
+    return cover, takes
 
 
 def substitute_items(db: sqlite3.Connection, material: Material) -> list[items.Item]:
