@@ -41,7 +41,7 @@ def _sections(
             sys.stdout.write(f"## {heading}\n\n")
         elif fmt is not Format.csv:
             sys.stdout.write(f"{heading}\n")
-        emit(rows, fmt, columns=columns[name], title=heading)
+        emit(rows, fmt, columns=columns[name])  # the heading is printed above
 
 
 def register(app: typer.Typer) -> None:

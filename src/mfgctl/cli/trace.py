@@ -10,7 +10,7 @@ import typer
 
 from mfgctl.cli._common import FormatOpt, done, session
 from mfgctl.cli._common import user as user_of
-from mfgctl.render import Format, emit, emit_tree, to_json
+from mfgctl.render import Format, emit_tree, to_json
 
 # One command: Typer makes a one-command app a plain top-level command.
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -116,14 +116,22 @@ def trace_cmd(
 
 
 def _recall_out(result: Any, fmt: Format) -> None:
+    from mfgctl.cli.report_flow import _sections
     from mfgctl.domain import trace
 
     if fmt is Format.json:
         sys.stdout.write(to_json(result.document()) + "\n")
     else:
+        # The tree, then the two tables as the multi-table reports print theirs: each
+        # under its name (the JSON key), a "##" heading in Markdown, in CSV only a blank
+        # line between them.
         emit_tree(result.tree, fmt, label=label)
-        emit(result.rows, fmt, columns=trace.RECALL_COLUMNS, title="In house and in WIP")
-        emit(result.shipped, fmt, columns=trace.SHIPPED_COLUMNS, title="Shipped, by customer")
+        sys.stdout.write("\n")
+        _sections(
+            {"in_house": result.rows, "shipped": result.shipped},
+            {"in_house": trace.RECALL_COLUMNS, "shipped": trace.SHIPPED_COLUMNS},
+            fmt,
+        )
     customers = sorted({s["customer"] or "CUSTOMER" for s in result.shipped})
     done(
         f"Recall of {result.tree['item']} {result.tree['type']} {result.tree['lot']}: "

@@ -232,11 +232,11 @@ def _running(db: sqlite3.Connection, order: object, *, user: str, doing: str) ->
         # Started by the consuming command itself: no automatic backflush on top of it.
         return orders.transition(db, found, "in_progress", user=user)
     if found.state != "in_progress":
-        hint = (
-            f" (release it first: mfgctl order release {found.id})"
-            if found.state == "planned"
-            else ""
-        )
+        hint = {
+            "planned": f" (release it first: mfgctl order release {found.id})",
+            "completed": " (what is left in its WIP can still be scrapped: "
+            f"mfgctl consume {found.id} --item I --scrap Q --reason R)",
+        }.get(found.state, "")
         raise RuleViolation(
             f"order {found.id} is {found.state}: only a released or started order can {doing}{hint}"
         )
@@ -504,11 +504,16 @@ def consume_item(
     """Record the actual use of one component (``qty``) and/or its scrap (``scrap``).
 
     Use may be more or less than the frozen requirement. Scrap goes to ``SCRAP`` with a
-    reason, out of the order's WIP, or out of stock with ``from_stock``.
+    reason, out of the order's WIP, or out of stock with ``from_stock``. A completed order
+    (not yet closed) takes only scrap out of its WIP: what is left there before the close.
     """
     if qty is None and scrap is None:
         raise InvalidInput("give --qty (used) or --scrap (scrapped), or both")
-    found = _running(db, order, user=user, doing="consume materials")
+    found = orders.get(db, order)
+    # A completed order's leftover WIP may still be scrapped before its close (a recall
+    # found it bad, say): nothing is consumed, so only scrap out of the WIP is allowed.
+    if not (found.state == "completed" and qty is None and not from_stock):
+        found = _running(db, order, user=user, doing="consume materials")
     it = _material_item(db, found, item)
     loc = locations.get_internal(db, location) if location else None
     lot_row = None

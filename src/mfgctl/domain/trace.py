@@ -411,6 +411,30 @@ def _row(it: Item, lot: Lot, qty: Decimal, where: str, status: str, action: str,
     }
 
 
+def _wip_advice(order: int, state: str, it: Item, lot: Lot, amount: Decimal) -> str:
+    """What the shop must do with recalled units in an order's WIP, for the order's state.
+
+    The scrap command works for a started order and for a completed one (its leftover WIP,
+    before the close). A completed order must not be closed with ``--return-unconsumed``
+    first: that brings the units back ``available``, since a hold blocks stock where it is
+    and marks no lot, so nothing that comes into stock later is blocked by it.
+    """
+    scrap = (
+        f"mfgctl consume {order} --item {it.code} --lot {lot.code} --scrap {q.fmt(amount)} "
+        "--reason ..."
+    )
+    if state == "completed":
+        return (
+            f"in the WIP of completed order {order}: scrap it before closing the order "
+            f"({scrap}); order close --return-unconsumed would return it available; "
+            "its output is traced above"
+        )
+    return (
+        f"in the WIP of order {order}: stop the order, or scrap it ({scrap}); "
+        "its output is traced above"
+    )
+
+
 _OPEN_AT = """
     SELECT id FROM reservation
      WHERE state = 'open' AND item_id = ? AND location_id = ? AND lot_id = ? ORDER BY id
@@ -482,9 +506,7 @@ def recall(
                 rows.append(
                     _row(
                         it, lot, amount, r["location"], f"wip ({r['state']})", "check",
-                        f"in the WIP of order {r['order_id']}: stop the order, or scrap it "
-                        f"(mfgctl consume {r['order_id']} --item {it.code} --lot {lot.code} "
-                        f"--scrap {q.fmt(amount)} --reason ...); its output is traced above",
+                        _wip_advice(r["order_id"], r["state"], it, lot, amount),
                     )
                 )  # fmt: skip
         for r in db.execute(_SHIPPED, (it.id, lot.id)):
