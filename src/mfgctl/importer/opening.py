@@ -236,9 +236,10 @@ class OpeningStock:
             )
             return "added"
         lot = ledger.find_lot(db, item, o.lot) if o.lot else None
-        before = Decimal(0)
+        before = held = Decimal(0)
         if lot is not None or not o.lot:
             before = posted(lot.id if lot else None)
+            held = ledger.balance(db, item, ledger.Place(loc, o.status), lot)
         if before:
             if before == o.qty:
                 return "unchanged"
@@ -246,6 +247,18 @@ class OpeningStock:
                 f"opening stock of {o.key} was already imported as {q.fmt(before)} "
                 f"{item.unit}, not {q.fmt(o.qty)}: an opening balance is not changed by a "
                 "new import; correct it with `mfgctl stock count` or `mfgctl stock adjust`"
+            )
+        if held:
+            # Stock that came another way (a receipt...): the place already holds what the
+            # file says (an export imported into the database it came from), or the file
+            # and the database disagree, and adding would count the stock twice.
+            if held == o.qty:
+                return "unchanged"
+            raise InvalidInput(
+                f"{o.key} already holds {q.fmt(held)} {item.unit} that did not come from an "
+                f"opening balance, not {q.fmt(o.qty)}: an opening balance is for stock "
+                "mfgctl does not hold yet; correct it with `mfgctl stock count` or "
+                "`mfgctl stock adjust`"
             )
         stock.receive(
             db,
