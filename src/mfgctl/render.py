@@ -230,6 +230,28 @@ def _escape(value: str) -> Any:
     return Text(value)
 
 
+def emit_sections(
+    sections: Sequence[tuple[str, Sequence[Mapping[str, Any]], Sequence[str]]], fmt: Format
+) -> None:
+    """Several tables one after another, each ``(name, rows, columns)``: JSON one object
+    with a key per name; otherwise a blank line between tables, each under its name
+    (``in_house`` as ``In house``): a ``##`` heading in Markdown, a line in a table or
+    plain text, none in CSV (a script splits on the blank line)."""
+    if fmt is Format.json:
+        body = {name: [{c: r.get(c) for c in cols} for r in rows] for name, rows, cols in sections}
+        sys.stdout.write(to_json(body) + "\n")
+        return
+    for n, (name, rows, cols) in enumerate(sections):
+        if n:
+            sys.stdout.write("\n")
+        heading = name.replace("_", " ").capitalize()
+        if fmt is Format.markdown:
+            sys.stdout.write(f"## {heading}\n\n")
+        elif fmt is not Format.csv:
+            sys.stdout.write(f"{heading}\n")
+        emit(rows, fmt, columns=cols)  # the heading is printed above
+
+
 def emit_tree(
     root: Mapping[str, Any], fmt: Format, *, label: Any, children: str = "children"
 ) -> None:

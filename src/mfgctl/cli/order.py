@@ -14,7 +14,7 @@ from mfgctl.cli._common import user as user_of
 from mfgctl.domain import orders, production
 from mfgctl.domain.reservations import Shortage
 from mfgctl.qty import fmt as fmt_q
-from mfgctl.render import Format, emit, to_json
+from mfgctl.render import Format, emit, emit_sections
 
 app = group("Production orders: make an item by a date with one BOM revision.")
 
@@ -25,20 +25,6 @@ PartialOpt = Annotated[
 ]
 SHORTAGE_COLUMNS = ["item", "unit", "required", "reserved", "to_reserve", "free", "short"]
 MOVE_COLUMNS = ["seq", "item", "lot", "qty", "from", "to", "kind", "reason", "ref"]
-
-
-def _sections(sections: list[tuple[str, list[dict], list[str]]], fmt: Format) -> None:
-    """Several tables one after another (JSON: one object with a key per table)."""
-    if fmt is Format.json:
-        body = {name: [{c: r.get(c) for c in cols} for r in rows] for name, rows, cols in sections}
-        sys.stdout.write(to_json(body) + "\n")
-        return
-    for n, (name, rows, cols) in enumerate(sections):
-        if n:
-            sys.stdout.write("\n")
-        if fmt in (Format.table, Format.plain):
-            sys.stdout.write(f"{name.capitalize()}\n")
-        emit(rows, fmt, columns=cols, title=name.capitalize())
 
 
 def _print_shortage(e: Shortage, fmt: Format) -> None:
@@ -75,7 +61,7 @@ def create_cmd(
             unit=unit,
         )
         mats = orders.material_rows(db, order)
-    _sections(
+    emit_sections(
         [
             ("order", [order.as_row()], orders.ORDER_COLUMNS),
             ("materials", mats, orders.MATERIAL_COLUMNS),
@@ -136,7 +122,7 @@ def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table)
         made = production.output_lots(db, found)
         cost = costing.order_cost(db, found)
         events = orders.history(db, found)
-    _sections(
+    emit_sections(
         [
             ("order", [found.as_row()], orders.ORDER_COLUMNS),
             ("materials", mats, orders.MATERIAL_COLUMNS),

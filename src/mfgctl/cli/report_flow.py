@@ -3,14 +3,13 @@ slow-moving stock, late orders, suppliers."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
 
 from mfgctl.cli._common import FormatOpt, session
-from mfgctl.render import Format, emit, to_json
+from mfgctl.render import Format, emit, emit_sections
 
 SinceOpt = Annotated[
     str | None,
@@ -19,29 +18,11 @@ SinceOpt = Annotated[
 ItemOpt = Annotated[str | None, typer.Option("--item", help="Only orders making this item.")]
 
 
-def _sections(
-    tables: Mapping[str, list[dict[str, Any]]],
-    columns: Mapping[str, Sequence[str]],
-    fmt: Format,
+def _tables(
+    tables: Mapping[str, list[dict[str, Any]]], columns: Mapping[str, Sequence[str]], fmt: Format
 ) -> None:
-    """Several tables one after another, each under its name (JSON: one object with a
-    key per table; CSV: no heading, a blank line between tables)."""
-    if fmt is Format.json:
-        body = {
-            name: [{c: r.get(c) for c in columns[name]} for r in rows]
-            for name, rows in tables.items()
-        }
-        sys.stdout.write(to_json(body) + "\n")
-        return
-    for n, (name, rows) in enumerate(tables.items()):
-        if n:
-            sys.stdout.write("\n")
-        heading = name.replace("_", " ").capitalize()
-        if fmt is Format.markdown:
-            sys.stdout.write(f"## {heading}\n\n")
-        elif fmt is not Format.csv:
-            sys.stdout.write(f"{heading}\n")
-        emit(rows, fmt, columns=columns[name])  # the heading is printed above
+    """A report's tables by name, each with its columns (``render.emit_sections``)."""
+    emit_sections([(name, rows, columns[name]) for name, rows in tables.items()], fmt)
 
 
 def register(app: typer.Typer) -> None:
@@ -73,7 +54,7 @@ def register(app: typer.Typer) -> None:
             tables = flow_reports.yield_report(
                 db, order=order, item=item, since=since, until=until, by=by
             )
-        _sections(tables, flow_reports.columns(by.strip().lower()), fmt)
+        _tables(tables, flow_reports.columns(by.strip().lower()), fmt)
 
     @app.command("variance")
     def variance_cmd(
@@ -137,7 +118,7 @@ def register(app: typer.Typer) -> None:
             "production_orders": sr.LATE_PRODUCTION_COLUMNS,
             "purchase_orders": sr.LATE_PURCHASE_COLUMNS,
         }
-        _sections(tables, columns, fmt)
+        _tables(tables, columns, fmt)
 
     @app.command("suppliers")
     def suppliers_cmd(
@@ -159,4 +140,4 @@ def register(app: typer.Typer) -> None:
             "items": sr.SUPPLIER_ITEM_COLUMNS,
             "deliveries": sr.DELIVERY_COLUMNS,
         }
-        _sections(tables, columns, fmt)
+        _tables(tables, columns, fmt)

@@ -10,7 +10,7 @@ import typer
 
 from mfgctl.cli._common import FormatOpt, done, session
 from mfgctl.cli._common import user as user_of
-from mfgctl.render import Format, emit_tree, to_json
+from mfgctl.render import Format, emit_sections, emit_tree, to_json
 
 # One command: Typer makes a one-command app a plain top-level command.
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -116,7 +116,6 @@ def trace_cmd(
 
 
 def _recall_out(result: Any, fmt: Format) -> None:
-    from mfgctl.cli.report_flow import _sections
     from mfgctl.domain import trace
 
     if fmt is Format.json:
@@ -127,9 +126,11 @@ def _recall_out(result: Any, fmt: Format) -> None:
         # line between them.
         emit_tree(result.tree, fmt, label=label)
         sys.stdout.write("\n")
-        _sections(
-            {"in_house": result.rows, "shipped": result.shipped},
-            {"in_house": trace.RECALL_COLUMNS, "shipped": trace.SHIPPED_COLUMNS},
+        emit_sections(
+            [
+                ("in_house", result.rows, trace.RECALL_COLUMNS),
+                ("shipped", result.shipped, trace.SHIPPED_COLUMNS),
+            ],
             fmt,
         )
     customers = sorted({s["customer"] or "CUSTOMER" for s in result.shipped})

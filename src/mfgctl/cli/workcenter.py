@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from mfgctl.cli._common import FormatOpt, done, group, session, user
-from mfgctl.render import Format, emit, to_json
+from mfgctl.render import Format, emit, emit_sections
 
 app = group("Work centres: machines, working hours per weekday, hourly rate, downtime.")
 
@@ -46,20 +45,6 @@ RateOpt = Annotated[
         show_default=False,
     ),
 ]
-
-
-def _sections(sections: list[tuple[str, list[dict[str, Any]], list[str]]], fmt: Format) -> None:
-    """Tables one after another (JSON: one object with a key per table)."""
-    if fmt is Format.json:
-        body = {name: [{c: r.get(c) for c in cols} for r in rows] for name, rows, cols in sections}
-        sys.stdout.write(to_json(body) + "\n")
-        return
-    for n, (name, rows, cols) in enumerate(sections):
-        if n:
-            sys.stdout.write("\n")
-        if fmt in (Format.table, Format.plain):
-            sys.stdout.write(f"{name.capitalize()}\n")
-        emit(rows, fmt, columns=cols)
 
 
 @app.command("add")
@@ -151,7 +136,7 @@ def show_cmd(ctx: typer.Context, code: CodeArg, fmt: FormatOpt = Format.table) -
 
     with session(ctx, write=False) as db:
         centre, windows = workcenters.show(db, code)
-    _sections(
+    emit_sections(
         [
             ("workcenter", [centre.as_row()], workcenters.COLUMNS),
             ("downtime", [d.as_row() for d in windows], workcenters.DOWN_COLUMNS),
