@@ -184,3 +184,22 @@ def test_a_substitute_that_is_a_material_keeps_its_own_need_first(
     # order show: LEAD variance 16 - 20 = -4 (substituted 20: 16 used, 4 still reserved);
     # LEAD2 consumed 26 (what the ledger shows), variance 26 - 16 - 10 = 0.
     assert shown(cli, 1) == [("LEAD", 0, 20, -4), ("LEAD2", 26, 0, 0)]
+
+
+def test_order_close_counts_the_substitute_as_the_report_does(cli: Cli, shop: Path) -> None:
+    # 20 LEAD2 backflushed for the 20 LEAD, 3 more LEAD2 consumed and returned at the
+    # close: LEAD used 20 of 20 (20 of them LEAD2), no variance; LEAD2 keeps a row only
+    # for the 3 it gets back. The history note says so too.
+    ok(cli, "stock", "receive", "LEAD2", "1000", "--cost", "0.6")
+    ok(cli, "order", "create", "K", "10", "--due", day(10))
+    ok(cli, "order", "release", "1", "--partial")
+    ok(cli, "consume", "1")
+    ok(cli, "consume", "1", "--item", "LEAD2", "--qty", "3")
+    ok(cli, "order", "complete", "1", "--qty", "10")
+    closed = ok(cli, "order", "close", "1", "--return-unconsumed", "-f", "json")
+    rows = [
+        (r["item"], r["required"], r["consumed"], r["substituted"], r["variance"], r["returned"])
+        for r in json.loads(closed.stdout)
+    ]
+    assert rows == [("LEAD", 20, 20, 20, 0, 0), ("LEAD2", 0, 0, 0, 0, 3)]
+    assert "variance: none" in ok(cli, "order", "show", "1", "-f", "json").stdout

@@ -908,34 +908,54 @@ class Closing:
     freed: list[reservations.Reservation]
 
 
-VARIANCE_COLUMNS = ["item", "unit", "required", "consumed", "variance", "returned", "used_up"]
+VARIANCE_COLUMNS = [
+    "item",
+    "unit",
+    "required",
+    "consumed",
+    "substituted",
+    "variance",
+    "returned",
+    "used_up",
+]
 
 
 def variance_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
-    """Per material: requirement for the output made, consumed, and the difference; then
-    each other item the order used (a substitute standing in for a material), required 0,
-    so the rows add up to all the order used."""
+    """Per material: requirement for the output made, what was used of it and the
+    difference. A listed substitute used in its place counts as use of the material
+    (``orders.usage``, as ``order show`` and ``report variance`` count it; the part it
+    gave is ``substituted``); then each other item the order used beyond standing in
+    for a material, required 0, so the rows add up to all the order used."""
     made = output(db, order).made
     used = consumed(db, order)
     mats = orders.materials(db, order)
-    own = {m.item.id for m in mats}
-    others = items.by_ids(db, [i for i, n in used.items() if i not in own and n])
+    ids = {c.upper(): items.get(db, c).id for m in mats for c in m.substitutes}
+    lines = [(m.item.id, m.qty, [ids[c.upper()] for c in m.substitutes]) for m in mats]
+    of_material, substituted, left = orders.usage(lines, used)
+    others = items.by_ids(db, [i for i, n in left.items() if n])
     rows = []
-    for it, required in [
-        *((m.item, _share(m.qty, made, order.qty)) for m in mats),
-        *((it, Decimal(0)) for it in sorted(others, key=lambda it: it.code)),
+    for it, required, actual, given in [
+        *(
+            (m.item, _share(m.qty, made, order.qty), use, sub)
+            for m, use, sub in zip(mats, of_material, substituted, strict=True)
+        ),
+        *((it, Decimal(0), left[it.id], Decimal(0)) for it in sorted(others, key=_code)),
     ]:
-        actual = used.get(it.id, Decimal(0))
         rows.append(
             {
                 "item": it.code,
                 "unit": it.unit,
                 "required": required,
                 "consumed": actual,
+                "substituted": given,
                 "variance": actual - required,
             }
         )
     return rows
+
+
+def _code(it: Item) -> str:
+    return it.code
 
 
 def _wip_items(db: sqlite3.Connection, order: Order) -> list[Item]:
@@ -1002,6 +1022,21 @@ def close(
     made = output(db, found)
     pct = _micro(made.good * 100 / found.qty).normalize()
     rows = variance_rows(db, found)
+    # A substitute that only stood in for a material has no row of its own: what it
+    # gives back or uses up at the close still gets one.
+    shown = {r["item"] for r in rows}
+    for code in sorted(set(per_item) - shown):
+        it, zero = items.get(db, code), Decimal(0)
+        rows.append(
+            {
+                "item": it.code,
+                "unit": it.unit,
+                "required": zero,
+                "consumed": zero,
+                "substituted": zero,
+                "variance": zero,
+            }
+        )
     for r in rows:
         r["returned"], r["used_up"] = per_item.get(r["item"], (Decimal(0), Decimal(0)))
     listed = ", ".join(f"{r['item']} {_signed(r['variance'])}" for r in rows if r["variance"])
