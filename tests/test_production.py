@@ -103,21 +103,19 @@ def test_the_whole_life_of_an_order(cli: Cli, shop: Path) -> None:
     ok(cli, "check")
 
 
-def test_close_returns_unconsumed_wip_and_frees_reservations(cli: Cli, shop: Path) -> None:
+def test_close_returns_unconsumed_wip_after_completion_freed_the_reservations(
+    cli: Cli, shop: Path
+) -> None:
     ok(cli, "order", "create", "HS-1", "4", "--due", day(7))
     ok(cli, "order", "release", "1")
     ok(cli, "consume", "1", "--item", "MIC", "--qty", "5")  # 5 of the 8 reserved
-    ok(cli, "order", "complete", "1", "--qty", "1", "--serial", "A1", "--final")
-    # One unit made: 2 mics relieved, 3 left in WIP; cable never consumed.
-    assert stock(cli, "MIC") == {
-        "physical": 25,
-        "available": 25,
-        "reserved": 3,
-        "free": 22,
-        "wip": 3,
-    }
+    done = ok(cli, "order", "complete", "1", "--qty", "1", "--serial", "A1", "--final")
+    # One unit made: 2 mics relieved, 3 left in WIP; cable never consumed. Completed,
+    # the order consumes nothing more: its 3 mics and 2 cables reserved are free again.
+    assert "freed 2 reservations" in done.stderr
+    assert stock(cli, "MIC") == {"physical": 25, "available": 25, "free": 25, "wip": 3}
     out = ok(cli, "order", "close", "1", "--return-unconsumed").stderr
-    assert "yield 25%" in out and "freed 2 reservations" in out
+    assert "yield 25%" in out and "freed 0 reservations" in out
     assert stock(cli, "MIC") == {"physical": 28, "available": 28, "free": 28}
     assert stock(cli, "CABLE") == {"physical": 10, "available": 10, "free": 10}
     ok(cli, "check")

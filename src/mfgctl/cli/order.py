@@ -209,10 +209,11 @@ def complete_cmd(
     moves = [m.as_row() for m in result.moves]
     if moves or fmt is Format.json:
         emit(moves, fmt, columns=MOVE_COLUMNS, title=f"Order {result.order.id} moves")
+    freed = f"; freed {len(result.freed)} reservations" if result.freed else ""
     if not moves:
         done(
             f"Finished order {result.order.id} short: it is {result.order.state} "
-            f"(close it to return or use up what is left in its WIP)"
+            f"(close it to return or use up what is left in its WIP){freed}"
         )
         return
     lots = f" ({', '.join(result.lots)})" if result.lots else ""
@@ -220,7 +221,7 @@ def complete_cmd(
     done(
         f"Completed {fmt_q(result.good)} {result.order.unit} {result.order.item}{lots} into "
         f"{location.upper()}/{result.status}{scrapped}; order {result.order.id} is "
-        f"{result.order.state}"
+        f"{result.order.state}{freed}"
     )
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -654,6 +654,8 @@ class Completion:
     status: str
     lots: list[str]
     moves: list[Move]
+    # Reservations the order held, cancelled as it became completed.
+    freed: list[reservations.Reservation] = field(default_factory=list)
 
 
 def complete(
@@ -702,17 +704,14 @@ def complete(
                 "the order short"
             )
         # Finished short: nothing more is made; close returns or uses up the WIP.
-        current = orders.transition(
+        current, freed = _completed(
             db,
             found,
-            "completed",
-            user=user,
-            note=(
-                f"finished short: {q.fmt(done.good)} good, {q.fmt(done.scrapped)} scrapped "
-                f"of {q.fmt(found.qty)}"
-            ),
+            user,
+            f"finished short: {q.fmt(done.good)} good, {q.fmt(done.scrapped)} scrapped "
+            f"of {q.fmt(found.qty)}",
         )
-        return Completion(current, good, bad, output_status(product), [], [])
+        return Completion(current, good, bad, output_status(product), [], [], freed)
     left = found.qty - done.made
     if good:
         _within_route(db, found, done.good, good, product)
@@ -808,17 +807,25 @@ def complete(
     )
     after = output(db, found)
     current = orders.get(db, found.id)
+    freed: list[reservations.Reservation] = []
     if final or after.made >= found.qty:
-        current = orders.transition(
+        current, freed = _completed(
             db,
             current,
-            "completed",
-            user=user,
-            note=(
-                f"{q.fmt(after.good)} good, {q.fmt(after.scrapped)} scrapped of {q.fmt(found.qty)}"
-            ),
+            user,
+            f"{q.fmt(after.good)} good, {q.fmt(after.scrapped)} scrapped of {q.fmt(found.qty)}",
         )
-    return Completion(current, good, bad, status, lot_codes, moves)
+    return Completion(current, good, bad, status, lot_codes, moves, freed)
+
+
+def _completed(
+    db: sqlite3.Connection, order: Order, user: str, note: str
+) -> tuple[Order, list[reservations.Reservation]]:
+    """The order made completed, and the reservations it held cancelled: a completed
+    order consumes nothing more (only its WIP may still be scrapped), so stock it held
+    is free for other work at once, not at its close."""
+    current = orders.transition(db, order, "completed", user=user, note=note)
+    return current, reservations.cancel_for_order(db, order.id)
 
 
 def _within_route(
