@@ -31,6 +31,24 @@ DateOpt = Annotated[
     ),
 ]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Reference: order, delivery note...")]
+
+
+def _serial_list(values: list[str] | None) -> list[str] | None:
+    """``--serial A --serial B`` and ``--serials A,B`` alike: one flat list."""
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+SerialsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--serial",
+        "--serials",
+        help="Serial number: repeat once per unit, or separate with commas (S1,S2).",
+        callback=_serial_list,
+    ),
+]
 StatusOpt = Annotated[
     str,
     typer.Option(

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from mfgctl.cli import order_stages
-from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, RefOpt, UnitOpt, done, group, session
+from mfgctl.cli._common import (
+    FormatOpt,
+    ItemArg,
+    QtyArg,
+    RefOpt,
+    SerialsOpt,
+    UnitOpt,
+    done,
+    group,
+    session,
+)
 from mfgctl.cli._common import user as user_of
 from mfgctl.domain import orders, production
 from mfgctl.domain.reservations import Shortage
@@ -170,10 +180,7 @@ def complete_cmd(
     lot: Annotated[
         str | None, typer.Option("--lot", help="Lot of the output (lot-tracked items).")
     ] = None,
-    serial: Annotated[
-        list[str] | None,
-        typer.Option("--serial", help="Serial of one unit of output (repeat for each unit)."),
-    ] = None,
+    serial: SerialsOpt = None,
     auto_serials: Annotated[
         bool,
         typer.Option("--auto-serials", help="Number serials from the item's serial pattern."),

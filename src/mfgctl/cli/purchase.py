@@ -13,6 +13,7 @@ from mfgctl.cli._common import (
     LotOpt,
     QtyArg,
     RefOpt,
+    SerialsOpt,
     UnitOpt,
     done,
     group,
@@ -98,9 +99,7 @@ def receive_cmd(
         ),
     ] = None,
     lot: LotOpt = None,
-    serial: Annotated[
-        list[str] | None, typer.Option("--serial", help="Serial number (repeat once per unit).")
-    ] = None,
+    serial: SerialsOpt = None,
     location: LocationOpt = "STORES",
     unit: Annotated[
         str | None,

@@ -13,6 +13,7 @@ from mfgctl.cli._common import (
     LocationOpt,
     LotOpt,
     QtyArg,
+    SerialsOpt,
     UnitOpt,
     done,
     session,
@@ -24,15 +25,6 @@ from mfgctl.render import Format, emit
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 shipments_app = typer.Typer(add_completion=False, rich_markup_mode=None)
 return_app = typer.Typer(add_completion=False, rich_markup_mode=None)
-
-SerialOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--serial",
-        "--serials",
-        help="Serial (repeat, or separate with commas); required for serial-tracked items.",
-    ),
-]
 
 
 @app.command("ship")
@@ -50,7 +42,7 @@ def ship_cmd(
         ),
     ] = None,
     lot: LotOpt = None,
-    serial: SerialOpt = None,
+    serial: SerialsOpt = None,
     unit: UnitOpt = None,
     location: Annotated[
         str | None, typer.Option("--location", "-l", help="Ship only from this location.")
@@ -142,7 +134,7 @@ def return_cmd(
     qty: QtyArg,
     reason: Annotated[str, typer.Option("--reason", help="Why it came back.", show_default=False)],
     lot: LotOpt = None,
-    serial: SerialOpt = None,
+    serial: SerialsOpt = None,
     unit: UnitOpt = None,
     location: LocationOpt = "STORES",
     status: Annotated[

@@ -14,6 +14,7 @@ from mfgctl.cli._common import (
     LotOpt,
     QtyArg,
     RefOpt,
+    SerialsOpt,
     StatusOpt,
     UnitOpt,
     group,
@@ -86,9 +87,7 @@ def receive_cmd(
     item: ItemArg,
     qty: QtyArg,
     lot: LotOpt = None,
-    serial: Annotated[
-        list[str] | None, typer.Option("--serial", help="Serial number (repeat once per unit).")
-    ] = None,
+    serial: SerialsOpt = None,
     location: LocationOpt = "STORES",
     unit: UnitOpt = None,
     cost: Annotated[str | None, typer.Option("--cost", help="Unit cost (per --unit).")] = None,
