@@ -208,13 +208,16 @@ class OpeningStock:
                 db, item_id=item.id, location_id=loc.id, status=o.status, lot_id=lot_id
             )
 
+        place = ledger.Place(loc, o.status)
         if item.tracking == "serial":
             new = []
             for s in o.serials:
                 lot = ledger.find_lot(db, item, s)
                 if lot is None:
                     new.append(s)
-                elif posted(lot.id) != 1:
+                elif posted(lot.id) != 1 and ledger.balance(db, item, place, lot) != 1:
+                    # Neither its opening balance nor held here (as an export of this
+                    # database says it is): it came in and went elsewhere.
                     raise InvalidInput(
                         f"serial {lot.code} of {item.code} already exists outside this "
                         "opening balance: leave it out, or correct stock with stock adjust"
@@ -239,7 +242,9 @@ class OpeningStock:
         before = held = Decimal(0)
         if lot is not None or not o.lot:
             before = posted(lot.id if lot else None)
-            held = ledger.balance(db, item, ledger.Place(loc, o.status), lot)
+            held = ledger.balance(db, item, place, lot)
+        if held and held == o.qty:
+            return "unchanged"  # the place holds what the file says (an export of it)
         if before:
             if before == o.qty:
                 return "unchanged"
@@ -249,11 +254,8 @@ class OpeningStock:
                 "new import; correct it with `mfgctl stock count` or `mfgctl stock adjust`"
             )
         if held:
-            # Stock that came another way (a receipt...): the place already holds what the
-            # file says (an export imported into the database it came from), or the file
-            # and the database disagree, and adding would count the stock twice.
-            if held == o.qty:
-                return "unchanged"
+            # Stock that came another way (a receipt...): the file and the database
+            # disagree, and adding would count the stock twice.
             raise InvalidInput(
                 f"{o.key} already holds {q.fmt(held)} {item.unit} that did not come from an "
                 f"opening balance, not {q.fmt(o.qty)}: an opening balance is for stock "
