@@ -142,8 +142,8 @@ def test_less_substitute_than_planned_is_under_use_of_the_line(cli: Cli, shop: P
     assert (row["variance"], row["variance_pct"], row["flagged"]) == (-6, -10, True)
     assert row["actual_per_unit"] == 1.8
     # order show: variance 18 - 20 = -2; its substituted column counts LEAD2 consumed
-    # or still reserved for LEAD (18 + the 2 left of the release's reservation): 20.
-    assert shown(cli, 1) == [("LEAD", 0, 20, -2)]
+    # or still reserved for LEAD: 18, as the completed order holds no reservation.
+    assert shown(cli, 1) == [("LEAD", 0, 18, -2)]
 
 
 def test_a_substitute_that_is_a_material_keeps_its_own_need_first(
@@ -181,9 +181,10 @@ def test_a_substitute_that_is_a_material_keeps_its_own_need_first(
         ("LEAD", 16, -4),
         ("LEAD2", 10, 0),
     ]
-    # order show: LEAD variance 16 - 20 = -4 (substituted 20: 16 used, 4 still reserved);
-    # LEAD2 consumed 26 (what the ledger shows), variance 26 - 16 - 10 = 0.
-    assert shown(cli, 1) == [("LEAD", 0, 20, -4), ("LEAD2", 26, 0, 0)]
+    # order show: LEAD variance 16 - 20 = -4 (substituted 16, all used: the completed
+    # order holds no reservation); LEAD2 consumed 26 (what the ledger shows), variance
+    # 26 - 16 - 10 = 0.
+    assert shown(cli, 1) == [("LEAD", 0, 16, -4), ("LEAD2", 26, 0, 0)]
 
 
 def test_order_close_counts_the_substitute_as_the_report_does(cli: Cli, shop: Path) -> None:
