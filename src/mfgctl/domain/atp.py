@@ -7,7 +7,8 @@ the horizon (the start date first, then every receipt and commitment date):
 * supply: **free** stock (available - reserved; not stock pending inspection, and
   safety stock is not held back) plus scheduled receipts: open purchase orders' open
   quantity and open production orders' expected output, on their due dates;
-* committed: open **sales** orders (forecasts promise nothing and are left out) and
+* committed: open **sales** orders, less what reservations for their reference hold
+  (that stock is out of free stock already; forecasts promise nothing and are left out), and
   what open production orders still need of the item (as MRP counts it), on their
   dates;
 * anything due before the start counts on the start date; anything due on or after
@@ -101,8 +102,9 @@ def atp(snap: Snapshot, item: str, *, start: date, horizon_days: int) -> Atp:
         if r.item == key and r.due < end:
             receipts[max(r.due, start)] += r.qty
     for d in snap.demands:
-        if d.item == key and d.kind == "sales" and d.due < end:
-            committed[max(d.due, start)] += d.qty
+        if d.item == key and d.kind == "sales" and d.due < end and d.qty > d.reserved:
+            # Stock reserved for the order is out of free stock already: only the rest.
+            committed[max(d.due, start)] += d.qty - d.reserved
     for n in snap.order_needs:
         if n.item == key and n.due < end:
             committed[max(n.due, start)] += n.qty

@@ -107,7 +107,9 @@ class Component:
 
 @dataclass(frozen=True, slots=True)
 class DemandIn:
-    """A sales order or forecast: ``qty`` of ``item`` by ``due``."""
+    """A sales order or forecast: ``qty`` of ``item`` by ``due``. ``reserved``: what
+    reservations for a sales order's reference hold for it (stock set aside for that
+    customer order, already left out of free stock), so only the rest is required."""
 
     id: int
     item: str
@@ -115,6 +117,7 @@ class DemandIn:
     due: date
     kind: str = "sales"
     ref: str | None = None
+    reserved: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,7 +651,7 @@ class _Run:
             if d.item not in ato_spare:
                 ato_spare[d.item] = self.on_hand(d.item)
             if d.kind == "sales":
-                ato_spare[d.item] -= d.qty
+                ato_spare[d.item] -= d.qty - d.reserved
         by_bucket: dict[tuple[str, int], list[DemandIn]] = defaultdict(list)
         for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
             if d.item in self.snap.parts and cal.inside(d.due):
@@ -658,9 +661,11 @@ class _Run:
             sales = [d for d in found if d.kind == "sales"]
             forecast = [d for d in found if d.kind == "forecast"]
             for d in sales:
-                root = self.root("sales", d.id, part.code, d.due, d.ref)
-                self.add(item, Element(d.due, b, d.qty, self.label(root), root))
-            # Forecast beyond what sales consumed, taken from the latest forecast back.
+                if d.qty > d.reserved:  # stock reserved for the order covers the rest
+                    root = self.root("sales", d.id, part.code, d.due, d.ref)
+                    self.add(item, Element(d.due, b, d.qty - d.reserved, self.label(root), root))
+            # Forecast beyond what sales consumed (reserved or not), taken from the latest
+            # forecast back.
             left = sum(d.qty for d in forecast) - sum(d.qty for d in sales)
             if left <= 0 or part.method == "make_to_order":
                 continue

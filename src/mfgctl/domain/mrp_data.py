@@ -8,7 +8,8 @@ read:
   the line's unit conversion included);
 * free stock per item: available minus what open, unexpired reservations hold (for any
   reference), and stock pending inspection;
-* open demand (less what was shipped against it); open purchase orders (the quantity
+* open demand (less what was shipped against it; a sales order's ``reserved``: what
+  reservations for its reference hold of it); open purchase orders (the quantity
   not yet received) and open production orders (planned, released, in progress: the
   output still expected) as scheduled receipts;
 * what each open production order still needs of each material: its requirement
@@ -83,6 +84,14 @@ _OPEN_DEMAND = """
       FROM demand AS d
      WHERE d.state = 'open'
      ORDER BY d.id
+"""
+# What open, unexpired reservations for a reference (not a production order) hold, per
+# item and reference: stock set aside for a customer order covers its sales demand.
+_REF_RESERVED = """
+    SELECT item_id, ref, sum(remaining) FROM reservation
+     WHERE order_id IS NULL AND ref IS NOT NULL AND state = 'open' AND remaining > 0
+       AND (until_on IS NULL OR until_on >= :today)
+     GROUP BY item_id, ref
 """
 _ORDER_RESERVED = """
     SELECT order_id, item_id, sum(remaining) FROM reservation
@@ -316,11 +325,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     for item_id, held in db.execute(_RESERVED, params):
         key = by_id[item_id].code.upper()
         free[key] = free.get(key, 0) - held
-    demands = [
-        DemandIn(r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]), r[4], r[5])
-        for r in db.execute(_OPEN_DEMAND)
-        if r[2] > 0
-    ]
+    demands = _demands(db, by_id, params)
     receipts = [
         Receipt("purchase", r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]))
         for r in db.execute(
@@ -349,6 +354,35 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         receipts=receipts,
         order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, today, params),
     )
+
+
+def _demands(
+    db: sqlite3.Connection, by_id: dict[int, _Known], params: dict[str, str]
+) -> list[DemandIn]:
+    """Open demand less what was shipped; a sales order's ``reserved`` is what
+    reservations for its reference (case folded, as ``ship --ref`` matches it) hold of
+    its item, given to that reference's orders earliest due first."""
+    held: dict[tuple[int, str], int] = defaultdict(int)
+    for item_id, ref, qty in db.execute(_REF_RESERVED, params):
+        held[(item_id, ref.casefold())] += qty
+    out = []
+    rows = sorted(db.execute(_OPEN_DEMAND), key=lambda r: (r[3], r[0]))
+    for id_, item_id, qty, due, kind, ref in rows:
+        if qty <= 0:
+            continue
+        reserved = 0
+        if kind == "sales" and ref and held:
+            key = (item_id, ref.casefold())
+            reserved = min(held.get(key, 0), qty)
+            if reserved:
+                held[key] -= reserved
+        out.append(
+            DemandIn(
+                id_, by_id[item_id].code.upper(), qty, date.fromisoformat(due), kind, ref, reserved
+            )
+        )
+    out.sort(key=lambda d: d.id)
+    return out
 
 
 def _order_needs(
