@@ -663,7 +663,8 @@ def untracked_stock(db: sqlite3.Connection) -> list[Problem]:
 
 # Quantities of serial-tracked items that are not whole units, stored before entry
 # refused them (``items.check_whole``): stock at a real place or in an order's WIP, and
-# what is still open of production orders, purchase orders, demand and reservations.
+# what is still open of production orders (their quantity and their frozen material
+# requirements), purchase orders, demand and reservations.
 # Each row: subject, what, quantity (micro-units), item, unit.
 _SERIAL_FRACTIONS = """
     SELECT i.code || ' at ' || l.code || ifnull('/' || b.status, '')
@@ -678,6 +679,13 @@ _SERIAL_FRACTIONS = """
       FROM production_order AS o JOIN item AS i ON i.id = o.item_id
      WHERE i.tracking = 'serial' AND o.state IN ('planned', 'released', 'in_progress')
        AND o.qty % 1000000 <> 0
+    UNION ALL
+    SELECT 'ORDER-' || o.id, 'the requirement frozen on production order ' || o.id
+               || ' (' || o.state || ')', om.qty, i.code, i.unit
+      FROM order_material AS om JOIN production_order AS o ON o.id = om.order_id
+      JOIN item AS i ON i.id = om.item_id
+     WHERE i.tracking = 'serial' AND o.state IN ('planned', 'released', 'in_progress')
+       AND om.qty % 1000000 <> 0
     UNION ALL
     SELECT 'PO ' || p.id, 'open purchase order ' || p.id || ' (still to come)',
            p.qty - p.received, i.code, i.unit
@@ -699,7 +707,8 @@ def serial_rules(db: sqlite3.Connection) -> list[Problem]:
     """What serial-tracked items hold that the current rules refuse on entry.
 
     ``serial_fraction`` (error): a fraction of a serial-tracked item in stock or still
-    open on an order, demand or reservation: each unit is one serial, so it can never be
+    open on an order (its quantity or a frozen material requirement), demand or
+    reservation: each unit is one serial, so it can never be
     received, made, picked or shipped as stored. ``serial_pattern`` (warning): an active
     item whose stored serial pattern no longer passes the check ``item update`` makes
     (``items.PARSERS``): ``order complete --auto-serials`` refuses the serials it gives.

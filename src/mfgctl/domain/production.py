@@ -15,9 +15,10 @@ Double entry, with the order's own place ``ORDER-<id>`` as its WIP account:
   ``CONVERSION`` (kind ``make``) and moves out of it into stock (kind ``output``; scrapped
   output goes to ``SCRAP``). The components used for that output are used up: their share
   of WIP moves from ``ORDER-<id>`` to ``CONVERSION`` (kind ``relieve``), the frozen
-  requirement for the output made, never more than the WIP holds. The completion's row
-  (table ``completion``) records its moves' range, its good units and their unit cost:
-  the relieved material at the components' averages then (domain/valuation.py).
+  requirement for the output made (a serial-tracked material's in whole serials), never
+  more than the WIP holds. The completion's row (table ``completion``) records its
+  moves' range, its good units and their unit cost: the relieved material at the
+  components' averages then (domain/valuation.py).
 - *close*: what is left in the order's WIP is returned to stock (kind ``return``) when
   asked, else used up into ``CONVERSION`` too; leftover reservations are freed.
 
@@ -38,7 +39,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mfgctl import qty as q
@@ -54,6 +55,14 @@ MICRO = Decimal(1).scaleb(-q.PLACES)
 
 def _micro(value: Decimal) -> Decimal:
     return value.quantize(MICRO, rounding=ROUND_HALF_UP)
+
+
+def _whole_up(item: Item, amount: Decimal) -> Decimal:
+    """``amount`` of ``item`` in the units it moves in: a serial-tracked item's rounded up
+    to whole units (each unit is one serial, never split), any other's as it is."""
+    if item.tracking == "serial":
+        return amount.to_integral_value(rounding=ROUND_CEILING)
+    return amount
 
 
 # -- places ------------------------------------------------------------------------------
@@ -387,7 +396,9 @@ def backflush(
 ) -> tuple[Order, list[Move]]:
     """Consume every material of an order into its WIP: for ``qty`` of output (each
     material's frozen requirement in proportion), or else what each still lacks (a
-    substitute already consumed in its place counts, see ``covered``).
+    substitute already consumed in its place counts, see ``covered``). A serial-tracked
+    material moves in whole serials: its amount is rounded up, and for ``qty`` never
+    beyond what it still lacks.
 
     A material short of stock (reserved for the order, then free) takes the rest from
     its substitutes, in the line's order, one for one (as MRP plans them): their stock
@@ -412,10 +423,14 @@ def backflush(
     # so two materials sharing an item never count the same free stock twice.
     short: list[tuple[orders.Material, Decimal, Decimal]] = []
     for m in materials:
+        lacks = max(m.qty - done[m.position], Decimal(0))
         if qty is not None:
             need = _share(m.qty, amount, found.qty)
+            if m.item.tracking == "serial":
+                # Whole serials: the share rounded up, never beyond what the order lacks.
+                need = min(_whole_up(m.item, need), _whole_up(m.item, lacks))
         else:
-            need = max(m.qty - done[m.position], Decimal(0))
+            need = _whole_up(m.item, lacks)
         if need <= 0:
             continue
         subs = orders.substitute_items(db, m)
@@ -471,7 +486,7 @@ def trim_reservations(db: sqlite3.Connection, order: Order) -> list[reservations
     mats = orders.materials(db, order)
     have = covered(db, order, mats)
     rows = [(m.item.id, m.qty, [s.id for s in orders.substitute_items(db, m)]) for m in mats]
-    lacking = [max(m.qty - have[m.position], Decimal(0)) for m in mats]
+    lacking = [_whole_up(m.item, max(m.qty - have[m.position], Decimal(0))) for m in mats]
     return reservations.trim_order(db, order.id, materials=rows, lacking=lacking)
 
 
@@ -529,11 +544,13 @@ def consume_item(
     if qty is not None:
         amount = it.to_base(q.parse_qty(qty, what="--qty"), unit)
         q.to_micro(amount, what=f"--qty in {it.unit}")
+        items.check_whole(it, amount, what="--qty")
         takes = plan_takes(db, found, it, amount, location=loc, lot=lot_row)
         moves += _post_takes(db, found, it, takes, target=wip, kind="consume", user=user)
     if scrap is not None:
         amount = it.to_base(q.parse_qty(scrap, what="--scrap"), unit)
         q.to_micro(amount, what=f"--scrap in {it.unit}")
+        items.check_whole(it, amount, what="--scrap")
         bin_ = ledger.virtual(db, "SCRAP")
         if from_stock:
             takes = plan_takes(db, found, it, amount, location=loc, lot=lot_row)
@@ -566,10 +583,14 @@ def _take_from_wip(
     total = sum((n for _lt, n in held), Decimal(0))
     if total < amount:
         lot_text = f" lot {lot.code}" if lot else ""
+        if order.state == "completed":
+            # A completed order consumes nothing more: its WIP is all it can scrap.
+            hint = f"a completed order scraps only what its WIP holds: scrap {q.fmt(total)} or less"
+        else:
+            hint = "consume it first, or scrap from stock with --from-stock"
         raise RuleViolation(
             f"order {order.id} holds only {q.fmt(total)} {item.unit} of {item.code}{lot_text} "
-            f"in its WIP ({order.location}), not {q.fmt(amount)}; consume it first, or scrap "
-            "from stock with --from-stock"
+            f"in its WIP ({order.location}), not {q.fmt(amount)}; {hint}"
         )
     source = _wip(db, order)
     moves, left = [], amount
@@ -877,10 +898,15 @@ def _relieve(db: sqlite3.Connection, order: Order, made: Decimal, *, user: str) 
     # The share of everything made so far less that of what was made before, so the
     # shares of an order completed in parts add up to its requirement: no millionths
     # left in WIP by rounding each part (``made`` is already among the output).
+    # A serial-tracked material's cumulative share is rounded up to whole serials: a
+    # serial that output made so far has started on is used (it cannot be half in WIP);
+    # the final completion's share is the whole requirement, so the parts add up.
     after = output(db, order).made
     before = after - made
     for m in orders.materials(db, order):
-        need = _share(m.qty, after, order.qty) - _share(m.qty, before, order.qty)
+        need = _whole_up(m.item, _share(m.qty, after, order.qty)) - _whole_up(
+            m.item, _share(m.qty, before, order.qty)
+        )
         share = min(need, wip_qty(db, order, m.item))
         if share > 0:
             moves += _take_from_wip(
