@@ -527,10 +527,16 @@ WITH bal AS (
      ),
      expected AS (
         SELECT item_id, sum(expected) AS on_order FROM (
-            SELECT o.item_id, max(o.qty - ifnull((
-                       SELECT sum(m.qty) FROM move AS m
-                        WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
-                          AND m.kind IN ('output', 'scrap')), 0), 0) AS expected
+            SELECT o.item_id, max(o.qty
+                          - ifnull((SELECT sum(m.qty) FROM move AS m
+                                     WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                                       AND m.kind = 'output'), 0)
+                          - max(ifnull((SELECT sum(m.qty) FROM move AS m
+                                         WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                                           AND m.kind = 'scrap'), 0),
+                                ifnull((SELECT sum(s.rejected) FROM order_stage AS s
+                                         WHERE s.order_id = o.id), 0)),
+                          0) AS expected
               FROM production_order AS o
              WHERE o.state IN ('planned', 'released', 'in_progress')
             UNION ALL
@@ -842,4 +848,4 @@ SELECT o.id AS order_id, pl.code AS place,
  ORDER BY o.id, upper(ii.code), upper(il.code), upper(oi.code), upper(ol.code);
 -- END VIEWS
 
-PRAGMA user_version = 13;
+PRAGMA user_version = 14;

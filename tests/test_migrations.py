@@ -200,16 +200,17 @@ def downgrade_signoffs(path: Path) -> None:
 def downgrade_to_v11(path: Path) -> None:
     """The database as mfgctl before schema 12 would have left the same ledger: no
     ``completion`` table (its moves are the same), no ``move_make`` index, the v11
-    ``v_valuation``."""
+    ``v_valuation`` and ``v_stock`` (v14 changed it)."""
     text = V11.read_text(encoding="utf-8")
-    old_view = re.search(r"CREATE VIEW v_valuation AS.*?;\n", text, re.S)
-    assert old_view is not None
     downgrade_signoffs(path)  # v13
     with sqlite3.connect(path) as c:
         c.execute("DROP TABLE completion")  # its index and triggers with it
         c.execute("DROP INDEX move_make")
-        c.execute("DROP VIEW v_valuation")
-        c.execute(old_view.group(0))
+        for name in ("v_valuation", "v_stock"):
+            old_view = re.search(rf"CREATE VIEW {name} AS.*?;\n", text, re.S)
+            assert old_view is not None
+            c.execute(f"DROP VIEW {name}")
+            c.execute(old_view.group(0))
         c.execute("PRAGMA user_version = 11")
     c.close()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -560,6 +560,19 @@ def _v13_signoff_batches(db: sqlite3.Connection) -> None:
 
 
 # version reached -> step that reaches it from the version before.
+def _v14_expected_output(db: sqlite3.Connection) -> None:
+    """v14: ``v_stock``'s ``on_order`` counts what an open production order can still
+    give, as ``stock`` now does: units rejected at its routing stages are not coming.
+
+    Why: an order of 10 with 3 rejected at its test stage can give at most 7; the view
+    and the report expected 10, so nobody planned the 3 missing.
+    """
+    from mfgctl.domain import views
+
+    db.execute("DROP VIEW IF EXISTS v_stock")
+    db.execute(views.statement("v_stock"))
+
+
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
@@ -573,6 +586,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     11: _v11_views,
     12: _v12_completion_cost,
     13: _v13_signoff_batches,
+    14: _v14_expected_output,
 }
 
 

@@ -4,9 +4,10 @@ function of an ``mrp.Snapshot``.
 Cumulative ATP with look-ahead, one row per date on which something happens within
 the horizon (the start date first, then every receipt and commitment date):
 
-* supply: **free** stock (available - reserved; not stock pending inspection, and
-  safety stock is not held back) plus scheduled receipts: open purchase orders' open
-  quantity and open production orders' expected output, on their due dates;
+* supply: **free** stock (available - reserved) and finished goods awaiting release
+  (not stock pending inspection, and safety stock is not held back) plus scheduled
+  receipts: open purchase orders' open quantity and open production orders' expected
+  output, on their due dates;
 * committed: open **sales** orders, less what reservations for their reference hold
   (that stock is out of free stock already; forecasts promise nothing and are left out), and
   what open production orders still need of the item (as MRP counts it), on their
@@ -108,7 +109,7 @@ def atp(snap: Snapshot, item: str, *, start: date, horizon_days: int) -> Atp:
     for n in snap.order_needs:
         if n.item == key and n.due < end:
             committed[max(n.due, start)] += n.qty
-    free = snap.free.get(key, 0)
+    free = snap.free.get(key, 0) + snap.ready.get(key, 0)  # awaiting release: sellable soon
     days = sorted({start} | set(receipts) | set(committed))
     running = free
     cumulative = []

@@ -16,9 +16,10 @@ item that uses it, so all of its requirements are known and it is netted once):
    - reserved for the order, on the order's start date).
 2. **Netting**, bucket by bucket: projected on hand = previous + scheduled receipts
    (open purchase orders, open production orders' expected output) - gross
-   requirements. Stock starts at *free* stock (available - reserved; with
-   ``include_inspection`` plus stock pending inspection). When it would fall below
-   safety stock, the shortfall is the bucket's *net requirement*.
+   requirements. Stock starts at *free* stock (available - reserved) plus finished
+   goods awaiting release (with ``include_inspection`` plus stock pending inspection).
+   When it would fall below safety stock, the shortfall is the bucket's *net
+   requirement*.
 3. **Substitutes**: a net requirement from a BOM line with substitutes is first met
    from the substitutes' free stock (in the line's order of preference); the taken
    quantity becomes a gross requirement of the substitute and an exception says so.
@@ -118,6 +119,9 @@ class DemandIn:
     kind: str = "sales"
     ref: str | None = None
     reserved: int = 0
+    # What was shipped against it: no longer required (``qty`` is the rest), but a sales
+    # order's shipments still consumed its bucket's forecast.
+    shipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,9 @@ class Snapshot:
     demands: Sequence[DemandIn] = ()
     receipts: Sequence[Receipt] = ()
     order_needs: Sequence[OrderNeed] = ()
+    # Finished goods awaiting release (made, held only for their release criteria): on
+    # hand for planning, as they will be available once signed off.
+    ready: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,7 +453,7 @@ class Plan:
         if found is not None:
             return found
         part = self.snapshot.parts[key]
-        stock = self.snapshot.free.get(key, 0)
+        stock = self.snapshot.free.get(key, 0) + self.snapshot.ready.get(key, 0)
         if self.settings.include_inspection:
             stock += self.snapshot.inspection.get(key, 0)
         return Record(part.code, self.levels.get(key, 0), stock, 0, part.lead_time_days)
@@ -636,7 +643,7 @@ class _Run:
 
     def on_hand(self, item: str) -> int:
         extra = self.snap.inspection.get(item, 0) if self.settings.include_inspection else 0
-        return self.snap.free.get(item, 0) + extra
+        return self.snap.free.get(item, 0) + self.snap.ready.get(item, 0) + extra
 
     def independent_demand(self) -> None:
         """Sales and forecast inside the horizon; sales consume forecast per bucket."""
@@ -654,8 +661,11 @@ class _Run:
                 ato_spare[d.item] -= d.qty - d.reserved
         by_bucket: dict[tuple[str, int], list[DemandIn]] = defaultdict(list)
         for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
-            if d.item in self.snap.parts and cal.inside(d.due):
-                by_bucket[(d.item, cal.index(d.due))].append(d)
+            if d.item not in self.snap.parts or not cal.inside(d.due):
+                continue
+            if d.qty == 0 and d.due < cal.start:
+                continue  # shipped before the plan's start: no forecast of it is left
+            by_bucket[(d.item, cal.index(d.due))].append(d)
         for (item, b), found in by_bucket.items():
             part = self.snap.parts[item]
             sales = [d for d in found if d.kind == "sales"]
@@ -664,9 +674,9 @@ class _Run:
                 if d.qty > d.reserved:  # stock reserved for the order covers the rest
                     root = self.root("sales", d.id, part.code, d.due, d.ref)
                     self.add(item, Element(d.due, b, d.qty - d.reserved, self.label(root), root))
-            # Forecast beyond what sales consumed (reserved or not), taken from the latest
-            # forecast back.
-            left = sum(d.qty for d in forecast) - sum(d.qty for d in sales)
+            # Forecast beyond what sales consumed (reserved, shipped or not), taken from
+            # the latest forecast back.
+            left = sum(d.qty for d in forecast) - sum(d.qty + d.shipped for d in sales)
             if left <= 0 or part.method == "make_to_order":
                 continue
             kept: list[tuple[DemandIn, int]] = []

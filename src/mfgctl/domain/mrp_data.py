@@ -7,7 +7,7 @@ read:
 * every item's planning data and every active BOM (lines as exact rates, BOM scrap and
   the line's unit conversion included);
 * free stock per item: available minus what open, unexpired reservations hold (for any
-  reference), and stock pending inspection;
+  reference); stock pending inspection; finished goods awaiting release;
 * open demand (less what was shipped against it; a sales order's ``reserved``: what
   reservations for its reference hold of it); open purchase orders (the quantity
   not yet received) and open production orders (planned, released, in progress: the
@@ -37,6 +37,7 @@ from mfgctl.domain import bom, items
 from mfgctl.domain.bom import Revision
 from mfgctl.domain.mrp import Component, DemandIn, OrderNeed, Part, Receipt, Snapshot
 from mfgctl.domain.orders import coverage
+from mfgctl.domain.reports import EXPECTED_OUTPUT
 from mfgctl.errors import InvalidInput
 
 _MICRO = q.SCALE
@@ -44,9 +45,10 @@ _MICRO = q.SCALE
 _FREE = """
     SELECT b.item_id,
            sum(CASE WHEN b.status = 'available' THEN b.qty ELSE 0 END),
-           sum(CASE WHEN b.status = 'pending_inspection' THEN b.qty ELSE 0 END)
+           sum(CASE WHEN b.status = 'pending_inspection' THEN b.qty ELSE 0 END),
+           sum(CASE WHEN b.status = 'awaiting_release' THEN b.qty ELSE 0 END)
       FROM balance AS b
-     WHERE b.status IN ('available', 'pending_inspection')
+     WHERE b.status IN ('available', 'pending_inspection', 'awaiting_release')
      GROUP BY b.item_id
 """
 _RESERVED = """
@@ -54,11 +56,9 @@ _RESERVED = """
      WHERE state = 'open' AND remaining > 0 AND (until_on IS NULL OR until_on >= :today)
      GROUP BY item_id
 """
-_OPEN_ORDERS = """
+_OPEN_ORDERS = f"""
     SELECT o.id, o.item_id, o.bom_id, o.qty, o.due_on, o.state, o.location_id,
-           ifnull((SELECT sum(m.qty) FROM move AS m
-                    WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
-                      AND m.kind IN ('output', 'scrap')), 0) AS made
+           {EXPECTED_OUTPUT} AS expected
       FROM production_order AS o
      WHERE o.state IN ('planned', 'released', 'in_progress')
 """
@@ -75,14 +75,15 @@ _CONSUMED = """
      WHERE o.state IN ('planned', 'released', 'in_progress')
      GROUP BY o.id, m.item_id
 """
-# Open demand, less what has been shipped against it (a partly shipped sales order
-# still needs only the rest).
+# Open demand and what has been shipped against it (a partly shipped sales order still
+# needs only the rest), and shipped sales orders: what they shipped still consumed
+# their bucket's forecast.
 _OPEN_DEMAND = """
-    SELECT d.id, d.item_id,
-           d.qty - ifnull((SELECT sum(s.qty) FROM shipment AS s WHERE s.demand_id = d.id), 0),
+    SELECT d.id, d.item_id, d.qty,
+           ifnull((SELECT sum(s.qty) FROM shipment AS s WHERE s.demand_id = d.id), 0),
            d.due_on, d.kind, d.ref
       FROM demand AS d
-     WHERE d.state = 'open'
+     WHERE d.state = 'open' OR (d.state = 'shipped' AND d.kind = 'sales')
      ORDER BY d.id
 """
 # What open, unexpired reservations for a reference (not a production order) hold, per
@@ -317,11 +318,14 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     params = {"today": today.isoformat()}
     free: dict[str, int] = {}
     inspection: dict[str, int] = {}
-    for item_id, available, pending in db.execute(_FREE):
+    ready: dict[str, int] = {}
+    for item_id, available, pending, awaiting in db.execute(_FREE):
         key = by_id[item_id].code.upper()
         free[key] = available
         if pending:
             inspection[key] = pending
+        if awaiting:
+            ready[key] = awaiting
     for item_id, held in db.execute(_RESERVED, params):
         key = by_id[item_id].code.upper()
         free[key] = free.get(key, 0) - held
@@ -335,14 +339,10 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     ]
     orders = db.execute(_OPEN_ORDERS).fetchall()
     for o in orders:
-        if o[3] > o[7]:
+        if o[7] > 0:
             receipts.append(
                 Receipt(
-                    "production",
-                    o[0],
-                    by_id[o[1]].code.upper(),
-                    o[3] - o[7],
-                    date.fromisoformat(o[4]),
+                    "production", o[0], by_id[o[1]].code.upper(), o[7], date.fromisoformat(o[4])
                 )
             )
     return Snapshot(
@@ -350,6 +350,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         boms=boms,
         free=free,
         inspection=inspection,
+        ready=ready,
         demands=demands,
         receipts=receipts,
         order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, today, params),
@@ -359,16 +360,18 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
 def _demands(
     db: sqlite3.Connection, by_id: dict[int, _Known], params: dict[str, str]
 ) -> list[DemandIn]:
-    """Open demand less what was shipped; a sales order's ``reserved`` is what
-    reservations for its reference (case folded, as ``ship --ref`` matches it) hold of
-    its item, given to that reference's orders earliest due first."""
+    """Open demand less what was shipped (``shipped``; a shipped sales order with
+    nothing left, for the forecast its shipments consumed); a sales order's
+    ``reserved`` is what reservations for its reference (case folded, as ``ship --ref``
+    matches it) hold of its item, given to that reference's orders earliest due first."""
     held: dict[tuple[int, str], int] = defaultdict(int)
     for item_id, ref, qty in db.execute(_REF_RESERVED, params):
         held[(item_id, ref.casefold())] += qty
     out = []
-    rows = sorted(db.execute(_OPEN_DEMAND), key=lambda r: (r[3], r[0]))
-    for id_, item_id, qty, due, kind, ref in rows:
-        if qty <= 0:
+    rows = sorted(db.execute(_OPEN_DEMAND), key=lambda r: (r[4], r[0]))
+    for id_, item_id, ordered, shipped, due, kind, ref in rows:
+        qty = max(ordered - shipped, 0)
+        if qty <= 0 and not shipped:
             continue
         reserved = 0
         if kind == "sales" and ref and held:
@@ -376,11 +379,8 @@ def _demands(
             reserved = min(held.get(key, 0), qty)
             if reserved:
                 held[key] -= reserved
-        out.append(
-            DemandIn(
-                id_, by_id[item_id].code.upper(), qty, date.fromisoformat(due), kind, ref, reserved
-            )
-        )
+        code = by_id[item_id].code.upper()
+        out.append(DemandIn(id_, code, qty, date.fromisoformat(due), kind, ref, reserved, shipped))
     out.sort(key=lambda d: d.id)
     return out
 
@@ -412,7 +412,7 @@ def _order_needs(
         has[o][i] = has[o].get(i, 0) + n
     revisions = bom.revisions_by_id(db, [o[2] for o in orders if o[0] not in frozen])
     needs = []
-    for order_id, item_id, bom_id, qty, due_on, state, _loc, _made in orders:
+    for order_id, item_id, bom_id, qty, due_on, state, _loc, _expected in orders:
         product = by_id[item_id]
         if state == "in_progress":
             start = today
@@ -463,6 +463,7 @@ def fingerprint(snap: Snapshot) -> str:
             sorted((k, [line(c) for c in lines]) for k, lines in snap.boms.items()),
             sorted(snap.free.items()),
             sorted(snap.inspection.items()),
+            sorted(snap.ready.items()),
             sorted(demand(d) for d in snap.demands),
             sorted((r.source, r.id, receipt(r)) for r in snap.receipts),
             sorted((n.order_id, n.item, need(n)) for n in snap.order_needs),

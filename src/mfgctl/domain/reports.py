@@ -98,15 +98,27 @@ class StockRow:
 _COLUMNS = {by_lot: StockRow.columns(by_lot=by_lot) for by_lot in (False, True)}
 
 
-# Still expected, per item: from open production orders, the order quantity less what
-# came out of the order's place (good output and scrapped units), never below zero; from
-# open purchase orders, the quantity not yet received.
-_ON_ORDER = """
+# The output an open production order ``o`` is still expected to give: its quantity
+# less its good output and less what was lost: its scrapped output, or the units
+# rejected at its routing stages if more (they can never become good output, and a
+# shop may or may not book them as scrap too); never below zero. MRP reads it too.
+EXPECTED_OUTPUT = """
+    max(o.qty
+        - ifnull((SELECT sum(m.qty) FROM move AS m
+                   WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                     AND m.kind = 'output'), 0)
+        - max(ifnull((SELECT sum(m.qty) FROM move AS m
+                       WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
+                         AND m.kind = 'scrap'), 0),
+              ifnull((SELECT sum(s.rejected) FROM order_stage AS s
+                       WHERE s.order_id = o.id), 0)),
+        0)
+"""
+# Still expected, per item: from open production orders, EXPECTED_OUTPUT; from open
+# purchase orders, the quantity not yet received.
+_ON_ORDER = f"""
     SELECT item_id, sum(expected) FROM (
-        SELECT o.item_id, max(o.qty - ifnull((
-                   SELECT sum(m.qty) FROM move AS m
-                    WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
-                      AND m.kind IN ('output', 'scrap')), 0), 0) AS expected
+        SELECT o.item_id, {EXPECTED_OUTPUT} AS expected
           FROM production_order AS o
           JOIN item AS i ON i.id = o.item_id
          WHERE o.state IN ('planned', 'released', 'in_progress')

@@ -23,6 +23,10 @@ Changing a view later means a new schema version whose step drops and re-creates
 
 from __future__ import annotations
 
+from textwrap import dedent, indent
+
+from mfgctl.domain.reports import EXPECTED_OUTPUT
+
 # The largest SQLite integer: products beyond it would silently become binary floats,
 # so the valuation view checks before it multiplies.
 INT64_MAX = 9223372036854775807
@@ -76,6 +80,12 @@ _STOCK_QTY = [
 _STATUSES = ["pending_inspection", "available", "awaiting_release", "blocked", "rejected", "rework"]
 
 
+def _expected_output() -> str:
+    """``reports.EXPECTED_OUTPUT`` (what ``stock``'s ``on_order`` counts of an open
+    production order), indented for the view."""
+    return indent(dedent(EXPECTED_OUTPUT).strip(), " " * 22).lstrip()
+
+
 def _stock() -> str:
     by_status = ",\n               ".join(
         f"sum(CASE WHEN l.kind = 'internal' AND b.status = '{s}' THEN b.qty ELSE 0 END) AS {s}"
@@ -101,10 +111,7 @@ WITH bal AS (
      ),
      expected AS (
         SELECT item_id, sum(expected) AS on_order FROM (
-            SELECT o.item_id, max(o.qty - ifnull((
-                       SELECT sum(m.qty) FROM move AS m
-                        WHERE m.item_id = o.item_id AND m.from_location_id = o.location_id
-                          AND m.kind IN ('output', 'scrap')), 0), 0) AS expected
+            SELECT o.item_id, {_expected_output()} AS expected
               FROM production_order AS o
              WHERE o.state IN ('planned', 'released', 'in_progress')
             UNION ALL
