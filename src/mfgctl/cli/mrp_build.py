@@ -45,7 +45,7 @@ def can_build_cmd(
         return
     if answer.limits:
         rows = [lim.as_row() for lim in answer.limits]
-        emit(rows, fmt, columns=canbuild.COLUMNS, title="Limiting components")
+        emit(rows, fmt, columns=canbuild.columns(answer.limits), title="Limiting components")
     if most is not None:
         say(canbuild.largest_line(answer, most))
 

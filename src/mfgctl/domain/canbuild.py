@@ -11,7 +11,17 @@ tree, so an item's requirement from every parent is known before it is netted on
 2. the rest, when the item is a make item with an active BOM, is built (one build for
    every parent's need, its own scrap and fixed quantities once) from its components,
    which join the same pool;
-3. otherwise the rest is *short*: the item limits the build.
+3. otherwise the rest is *short*.
+
+Then, as ``order release`` reserves (``orders.coverage``, ``reservations.plan_needs``),
+what a short item still lacks comes from its BOM line's substitutes' free stock left
+over once every item of the tree has taken its own (a substitute's free stock less all
+the tree needs of it), one for one, in the substitutes' order of preference, the short
+items taken in the order of the lines (the top BOM's first, as an order's materials
+are listed, then each subassembly's in low-level-code order); free stock is never
+counted twice. An item's substitutes are those of the first line that needs it. A
+subassembly short is built from its components, not taken from substitutes. What is
+still lacking then limits the build.
 
 The answer is yes when nothing is short. ``largest`` finds the most whole base units
 buildable now (needs never fall as the quantity grows, so buildability is monotone):
@@ -38,12 +48,14 @@ MAX_PATHS = 3
 # The most base units ``largest`` tries: the largest quantity the ledger accepts.
 LIMIT = int(q.MAX_VALUE) - 1
 
-COLUMNS = ["item", "needed", "free", "short", "unit", "path"]
+COLUMNS = ["item", "needed", "free", "substitutes", "short", "unit", "path"]
 
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """A component that stops the build: ``needed`` in all, ``free`` of it in stock."""
+    """A component that stops the build: ``needed`` in all, ``free`` of it in stock,
+    ``substitutes`` (code, quantity) standing in for part of the rest, ``short`` what is
+    still lacking (``needed == free + substituted + short``)."""
 
     item: str
     needed: int
@@ -52,6 +64,11 @@ class Limit:
     unit: str
     paths: tuple[tuple[str, ...], ...]
     more_paths: int = 0
+    substitutes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def substituted(self) -> int:
+        return sum(n for _c, n in self.substitutes)
 
     def path_text(self) -> str:
         text = "; ".join(" > ".join(p) for p in self.paths)
@@ -62,6 +79,7 @@ class Limit:
             "item": self.item,
             "needed": q.dec(self.needed),
             "free": q.dec(self.free),
+            "substitutes": ", ".join(f"{c} {q.fmt(q.dec(n))}" for c, n in self.substitutes),
             "short": q.dec(self.short),
             "unit": self.unit,
             "path": self.path_text(),
@@ -70,6 +88,7 @@ class Limit:
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.as_row(),
+            "substitutes": [{"item": c, "qty": q.dec(n)} for c, n in self.substitutes],
             "path": [" > ".join(p) for p in self.paths],
             "more_paths": self.more_paths,
         }
@@ -77,14 +96,17 @@ class Limit:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Whether ``qty`` of ``item`` can be built now, what limits it, and which
-    subassemblies would be built on the way (``builds``: item, quantity)."""
+    """Whether ``qty`` of ``item`` can be built now, what limits it, which
+    subassemblies would be built on the way (``builds``: item, quantity), and which
+    substitutes' free stock stands in for a short item (``substitutions``: item,
+    substitute, quantity)."""
 
     item: str
     unit: str
     qty: int
     limits: tuple[Limit, ...]
     builds: tuple[tuple[str, int], ...]
+    substitutions: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def buildable(self) -> bool:
@@ -140,6 +162,32 @@ class CanBuild:
         levels = longest_levels(graph, [key])
         self.order = sorted(levels, key=lambda c: (levels[c], c))
         self.free = {code: max(snap.free.get(code, 0), 0) for code in self.order}
+        # Each item below the top with its substitutes, in the order short items take
+        # them (``_materials``).
+        self.materials: dict[str, tuple[str, ...]] = {}
+        for code in self.order:
+            if code in self.lines:
+                for leaf, subs in self._materials(code):
+                    if leaf != key:
+                        self.materials.setdefault(leaf, subs)
+
+    def _materials(self, code: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The items a build of ``code`` draws on with their line's substitutes, as
+        ``orders.explode_materials`` lists an order's materials: its BOM's lines in
+        order, then those of the phantoms they pass through (first line wins)."""
+        boms = self.snap.boms
+        found: dict[str, tuple[str, ...]] = {}
+        queue, walked = [code], {code}
+        while queue:
+            current = queue.pop(0)
+            for c in boms[current]:
+                if c.phantom and c.item in boms:
+                    if c.item not in walked:
+                        walked.add(c.item)
+                        queue.append(c.item)
+                    continue
+                found.setdefault(c.item, c.substitutes)
+        return list(found.items())
 
     def _buildable(self, code: str) -> bool:
         part = self.snap.parts.get(code)
@@ -157,7 +205,7 @@ class CanBuild:
         routes: dict[str, dict[tuple[str, ...], None]] = {self.top: {(): None}}
         counts: dict[str, int] = defaultdict(int)
         counts[self.top] = 1
-        limits: list[Limit] = []
+        lacking: dict[str, tuple[int, int, int]] = {}
         builds: list[tuple[str, int]] = []
         for code in self.order:
             wanted = need.get(code, 0)
@@ -169,11 +217,7 @@ class CanBuild:
                 free = self.free[code]
                 build = max(wanted - free, 0)
                 if build and not self._buildable(code):
-                    shown = tuple(routes.get(code, {}))
-                    limits.append(
-                        Limit(code, wanted, free, build, self._unit(code), shown,
-                              counts[code] - len(shown))
-                    )  # fmt: skip
+                    lacking[code] = (wanted, free, build)
                     continue
                 if build:
                     builds.append((code, build))
@@ -193,7 +237,48 @@ class CanBuild:
                         if len(kept) >= MAX_PATHS:
                             break
                         kept[p + step] = None
-        return Answer(self.part.code, self.part.unit, qty, tuple(limits), tuple(builds))
+        # Substitutes' free stock left over once every item took its own (the top's own
+        # stock is no part of the build), for what short items still lack.
+        spare: dict[str, int] = {}
+        taken: dict[str, list[tuple[str, int]]] = {}
+        substitutions: list[tuple[str, str, int]] = []
+        for code, subs in self.materials.items():
+            if code not in lacking:
+                continue
+            lack = lacking[code][2]
+            for sub in subs:
+                if lack <= 0:
+                    break
+                if sub == code:
+                    continue
+                if sub not in spare:
+                    used = 0 if sub == self.top else need.get(sub, 0)
+                    spare[sub] = max(max(self.snap.free.get(sub, 0), 0) - used, 0)
+                take = min(spare[sub], lack)
+                if take > 0:
+                    spare[sub] -= take
+                    lack -= take
+                    taken.setdefault(code, []).append((sub, take))
+                    substitutions.append((code, sub, take))
+            wanted, free, _short = lacking[code]
+            lacking[code] = (wanted, free, lack)
+        limits: list[Limit] = []
+        for code in self.order:
+            if code in lacking and lacking[code][2] > 0:
+                wanted, free, short = lacking[code]
+                shown = tuple(routes.get(code, {}))
+                limits.append(
+                    Limit(code, wanted, free, short, self._unit(code), shown,
+                          counts[code] - len(shown), tuple(taken.get(code, ())))
+                )  # fmt: skip
+        return Answer(
+            self.part.code,
+            self.part.unit,
+            qty,
+            tuple(limits),
+            tuple(builds),
+            tuple(substitutions),
+        )
 
     def largest(self) -> int:
         """The most whole base units buildable now, in micro-units (``LIMIT`` base units
@@ -220,6 +305,13 @@ class CanBuild:
         return good * q.SCALE
 
 
+def columns(limits: tuple[Limit, ...]) -> list[str]:
+    """The table's columns: ``substitutes`` only when a substitute stands in for some."""
+    if any(lim.substitutes for lim in limits):
+        return COLUMNS
+    return [c for c in COLUMNS if c != "substitutes"]
+
+
 def parse_qty(value: object, item: Item | None = None, unit: str | None = None) -> int:
     """QTY as typed, in ``unit`` of ``item`` (default its base unit): an exact decimal
     greater than zero, in micro-units of the base unit.
@@ -243,6 +335,9 @@ def document(answer: Answer, largest: int | None = None) -> dict[str, Any]:
         "buildable": answer.buildable,
         "limiting": [lim.as_dict() for lim in answer.limits],
         "builds": [{"item": c, "qty": q.dec(n)} for c, n in answer.builds],
+        "substitutions": [
+            {"item": c, "substitute": s, "qty": q.dec(n)} for c, s, n in answer.substitutions
+        ],
         "max": None if largest is None else q.dec(largest),
     }
 
@@ -251,9 +346,22 @@ def verdict(answer: Answer) -> str:
     """The yes or no line."""
     what = f"{q.fmt(q.dec(answer.qty))} {answer.unit} of {answer.item}"
     if answer.buildable:
-        built = ", ".join(f"{q.fmt(q.dec(n))} {c}" for c, n in answer.builds)
+        how = []
+        if answer.builds:
+            how.append(
+                "building "
+                + ", ".join(f"{q.fmt(q.dec(n))} {c}" for c, n in answer.builds)
+                + " first"
+            )
+        if answer.substitutions:
+            how.append(
+                "with "
+                + ", ".join(
+                    f"{q.fmt(q.dec(n))} {s} in place of {c}" for c, s, n in answer.substitutions
+                )
+            )
         return f"Yes: {what} can be built now from free stock" + (
-            f" (building {built} first)" if built else ""
+            f" ({'; '.join(how)})" if how else ""
         )
     n = len(answer.limits)
     return f"No: {what} cannot be built now: {n} component{'s' if n != 1 else ''} short"
