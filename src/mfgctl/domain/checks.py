@@ -56,6 +56,7 @@ SEVERITY: dict[str, str] = {
     "no_cost": WARNING,
     "planning_unreviewed": WARNING,
     "inspection_age": WARNING,
+    "expired_stock": WARNING,
     "overdue_purchase": WARNING,
     "overdue_order": WARNING,
     "inactive_open": WARNING,
@@ -789,6 +790,58 @@ def inspection_age(db: sqlite3.Connection, *, today: date, days: int) -> list[Pr
     return out
 
 
+# Available stock at real locations in lots expired before :today, with what open,
+# unexpired reservations still hold of it (and for whom).
+_EXPIRED = """
+    SELECT i.code, l.code, lt.code, lt.serial, lt.expires_on, b.qty, i.unit,
+           (SELECT ifnull(sum(r.remaining), 0) FROM reservation AS r
+             WHERE r.state = 'open' AND r.remaining > 0 AND r.item_id = b.item_id
+               AND r.location_id = b.location_id AND r.lot_id = b.lot_id
+               AND (r.until_on IS NULL OR r.until_on >= :today)),
+           (SELECT group_concat(id, ' ') FROM (
+                SELECT r.id FROM reservation AS r
+                 WHERE r.state = 'open' AND r.remaining > 0 AND r.item_id = b.item_id
+                   AND r.location_id = b.location_id AND r.lot_id = b.lot_id
+                   AND (r.until_on IS NULL OR r.until_on >= :today) ORDER BY r.id))
+      FROM balance AS b
+      JOIN item AS i ON i.id = b.item_id
+      JOIN location AS l ON l.id = b.location_id
+      JOIN lot AS lt ON lt.id = b.lot_id
+     WHERE b.status = 'available' AND b.qty > 0 AND l.kind = 'internal'
+       AND lt.expires_on < :today
+     ORDER BY lt.expires_on, i.code, lt.code, l.code
+"""
+
+
+def expired_stock(db: sqlite3.Connection, *, today: date) -> list[Problem]:
+    """Available stock in lots whose expiry date is before ``today``: automatic picking
+    skips it and naming it is refused, so it sits there until someone holds, scraps or
+    removes it. What reservations still hold of it is named (they are never consumed)."""
+    out = []
+    params = {"today": today.isoformat()}
+    for item, loc, lot, serial, on, amount, unit, held, ids in db.execute(_EXPIRED, params):
+        word, option = ("serial", "--serial") if serial else ("lot", "--lot")
+        reserved = q.dec(held)
+        note = ""
+        if reserved > 0:
+            listed = ids.split()
+            which = f"reservation{'s' if len(listed) > 1 else ''} {', '.join(listed)}"
+            note = (
+                f"; {q.fmt(reserved)} of it held by {which}, never consumed or shipped "
+                f"(mfgctl reserve cancel {listed[0]})"
+            )
+        out.append(
+            Problem(
+                "expired_stock",
+                f"{item} at {loc} {word} {lot}",
+                f"{q.fmt(q.dec(amount))} {unit} available, expired on {on}: not used{note}; "
+                f"hold it (mfgctl inspect {item} {option} {lot} --location {loc} --hold) "
+                "or remove it (mfgctl stock adjust)",
+            )
+        )
+    return out
+
+
 _OVERDUE_PO = """
     SELECT po.id, i.code, po.qty - po.received, i.unit, po.due_on, po.supplier
       FROM purchase_order AS po JOIN item AS i ON i.id = po.item_id
@@ -887,6 +940,7 @@ def report(
         lambda: buy_data(db),
         lambda: planning_reviewed(db, today=day, days=days_unreviewed),
         lambda: inspection_age(db, today=day, days=inspection_days),
+        lambda: expired_stock(db, today=day),
         lambda: overdue(db, today=day),
         lambda: inactive_open(db),
         lambda: lookalikes(db),

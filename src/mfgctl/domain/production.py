@@ -5,7 +5,9 @@ Double entry, with the order's own place ``ORDER-<id>`` as its WIP account:
 
 - *consume* (kind ``consume``): a component moves from stock (``available``) into
   ``ORDER-<id>``. The order's own reservations are taken first (their ``remaining``
-  lowered, ``consumed`` at 0), then free stock, first-expired first-in. Then what its
+  lowered, ``consumed`` at 0), then free stock, first-expired first-in; a lot expired
+  before today is never taken (nor a reservation of it), and naming one is refused
+  (``reservations.refuse_expired``). Then what its
   reservations hold beyond what each material still lacks is released
   (``trim_reservations``): consuming another lot, or a substitute, never leaves the
   order claiming stock it no longer needs.
@@ -274,13 +276,20 @@ _ORDER_RESERVATIONS = """
        AND (r.until_on IS NULL OR r.until_on >= :today)
        AND (:location IS NULL OR r.location_id = :location)
        AND (:lot IS NULL OR r.lot_id = :lot)
+       AND (lt.expires_on IS NULL OR lt.expires_on >= :today)
      ORDER BY lt.expires_on IS NULL, lt.expires_on, r.id
 """
 
 
-def _not_available_note(db: sqlite3.Connection, item: Item, lot: Lot | None) -> str:
+def _not_available_note(
+    db: sqlite3.Connection, item: Item, lot: Lot | None, location: locations.Location | None
+) -> str:
     listed = reservations.unavailable(db, item, lot_id=lot.id if lot else None)
-    return f"; not available: {listed}" if listed else ""
+    where = location.id if location else None
+    old = "" if lot else reservations.expired(db, item, location_id=where)
+    return (f"; not available: {listed}" if listed else "") + (
+        f"; not used, expired: {old}" if old else ""
+    )
 
 
 def plan_takes(
@@ -304,7 +313,7 @@ def plan_takes(
         raise RuleViolation(
             f"not enough available {item.code}{where} for order {order.id}: need "
             f"{q.fmt(amount)} {item.unit}, reserved for the order {q.fmt(reserved_total)}, "
-            f"free {q.fmt(free_total)}{_not_available_note(db, item, lot)}; nothing was "
+            f"free {q.fmt(free_total)}{_not_available_note(db, item, lot, location)}; nothing was "
             f"consumed (receive or release the stock, or consume less)"
         )
     return takes
@@ -453,7 +462,7 @@ def backflush(
                 f"not enough available {m.item.code} for order {found.id}: need "
                 f"{q.fmt(need)} {m.item.unit}; its own stock and its substitutes' ({names}), "
                 f"reserved for the order or free, give {q.fmt(need - left)}"
-                f"{_not_available_note(db, m.item, None)}; nothing was consumed (receive or "
+                f"{_not_available_note(db, m.item, None, None)}; nothing was consumed (receive or "
                 "release the stock, or consume less)"
             )
     if not moves:
@@ -536,6 +545,8 @@ def consume_item(
         if it.tracking == "none":
             raise InvalidInput(f"{it.code} is not lot- or serial-tracked: leave out --lot")
         lot_row = ledger.get_lot(db, it, lot)
+        if qty is not None or from_stock:
+            reservations.refuse_expired(it, lot_row)
     why = codes.text(reason, what="--reason", required=False)
     if scrap is not None and not why:
         raise InvalidInput(f"scrap of {it.code} needs a --reason (say why it was scrapped)")

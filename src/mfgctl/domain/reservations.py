@@ -15,7 +15,10 @@ the claim still holds: cancelling sets it to 0; consumption lowers it (``consume
 
 Picking: stock is reserved first-expired (lot ``expires_on``, lots without a date
 last), then first-in (lot ``created_at``, then the first move that brought the item
-to the location), all or nothing unless partial.
+to the location), all or nothing unless partial. A lot whose expiry date is before
+today is never picked (nor an order's or a reference's reservation of it, by
+consumption and shipping): expired material is used only after someone decides what
+to do with it, and a command naming one is refused (``refuse_expired``).
 """
 
 from __future__ import annotations
@@ -142,7 +145,8 @@ class Stock:
 
 
 # Available stock of an item at real locations, per location and lot, in picking order:
-# first-expired (no date last), then first-in (lot created, then first move in).
+# first-expired (no date last), then first-in (lot created, then first move in). Lots
+# expired before :today are left out: they are never picked.
 _AVAILABLE = """
     SELECT b.location_id, l.code AS location, b.lot_id, lt.code AS lot, b.qty,
            (SELECT ifnull(sum(r.remaining), 0) FROM reservation AS r
@@ -156,6 +160,7 @@ _AVAILABLE = """
        AND l.kind = 'internal' AND l.active = 1
        AND (:location IS NULL OR b.location_id = :location)
        AND (:lot IS NULL OR b.lot_id = :lot)
+       AND (lt.expires_on IS NULL OR lt.expires_on >= :today)
      ORDER BY lt.expires_on IS NULL, lt.expires_on, lt.created_at,
               (SELECT min(m.seq) FROM move AS m
                 WHERE m.item_id = b.item_id AND m.to_location_id = b.location_id
@@ -179,10 +184,56 @@ def unavailable(
     return ", ".join(f"{q.fmt(q.dec(n))} {st}" for st, n in rows)
 
 
+def is_expired(lot: ledger.Lot | None) -> bool:
+    """Whether a lot's expiry date is before today (a lot is usable on its date)."""
+    return bool(lot and lot.expires_on and lot.expires_on < today())
+
+
+def refuse_expired(item: Item, lot: ledger.Lot | None) -> None:
+    """Refuse a command that names an expired lot (or serial) to take it from stock.
+
+    Raises:
+        RuleViolation: the lot's expiry date is before today.
+    """
+    if lot is None or not is_expired(lot):
+        return
+    word, option = ("serial", "--serial") if lot.serial else ("lot", "--lot")
+    raise RuleViolation(
+        f"{item.code} {word} {lot.code} expired on {lot.expires_on}: expired stock is not "
+        f"used; hold it (mfgctl inspect {item.code} {option} {lot.code} --hold) or remove "
+        f"it (mfgctl stock adjust {item.code} --remove QTY {option} {lot.code} --reason ...)"
+    )
+
+
+# Available stock of an item at real locations in lots expired before :today.
+_EXPIRED = """
+    SELECT lt.code, lt.expires_on, sum(b.qty)
+      FROM balance AS b
+      JOIN location AS l ON l.id = b.location_id
+      JOIN lot AS lt ON lt.id = b.lot_id
+     WHERE b.item_id = :item AND b.status = 'available' AND b.qty > 0
+       AND l.kind = 'internal' AND l.active = 1
+       AND (:location IS NULL OR b.location_id = :location)
+       AND lt.expires_on < :today
+     GROUP BY lt.id ORDER BY lt.expires_on, lt.code
+"""
+
+
+def expired(db: sqlite3.Connection, item: Item, *, location_id: int | None = None) -> str:
+    """What of the item is available but in expired lots, for refusals that say why
+    stock on the shelf is not taken: ``"5 kg lot OLD (expired 2026-10-31)"`` or ``""``."""
+    params = {"item": item.id, "location": location_id, "today": today()}
+    return ", ".join(
+        f"{q.fmt(q.dec(n))} {item.unit} lot {code} (expired {on})"
+        for code, on, n in db.execute(_EXPIRED, params)
+    )
+
+
 def available_stock(
     db: sqlite3.Connection, item: Item, *, location_id: int | None = None, lot_id: int | None = None
 ) -> list[Stock]:
-    """The item's available stock per location and lot, in picking order."""
+    """The item's available stock per location and lot, in picking order; lots expired
+    before today are left out (see ``refuse_expired`` for one named)."""
     params = {"item": item.id, "location": location_id, "lot": lot_id, "today": today()}
     return [
         Stock(
@@ -310,6 +361,7 @@ def reserve(
         if it.tracking == "none":
             raise InvalidInput(f"{it.code} is not lot- or serial-tracked: leave out --lot")
         lot_row = ledger.get_lot(db, it, lot)
+        refuse_expired(it, lot_row)
     stock = available_stock(
         db, it, location_id=loc.id if loc else None, lot_id=lot_row.id if lot_row else None
     )
@@ -318,10 +370,12 @@ def reserve(
     if got < amount:
         where = (f" lot {lot_row.code}" if lot_row else "") + (f" at {loc.code}" if loc else "")
         available = sum((s.available for s in stock), Decimal(0))
+        old = "" if lot_row else expired(db, it, location_id=loc.id if loc else None)
         raise RuleViolation(
             f"not enough free {it.code}{where} to reserve for {reference}: need "
             f"{q.fmt(amount)} {it.unit}, free {q.fmt(got)} (available {q.fmt(available)}, "
-            f"reserved {q.fmt(available - got)}); nothing was reserved"
+            f"reserved {q.fmt(available - got)}){f'; not used, expired: {old}' if old else ''}; "
+            "nothing was reserved"
         )
     ids = [
         _insert(db, it, s, t, ref=reference, user=user, priority=priority, until_on=until_on)
@@ -446,9 +500,15 @@ def reserve_needs(
     ]
     if shortage_rows and not partial:
         listed = ", ".join(f"{r['item']} {q.fmt(r['short'])} {r['unit']}" for r in shortage_rows)
+        old = "; ".join(
+            f"{n.item.code} {text}"
+            for n in needs
+            if short[n.position] > 0 and (text := expired(db, n.item))
+        )
         raise Shortage(
             f"order {order_id} is short of {listed}; nothing was reserved (receive the "
-            f"stock, or reserve what is free with --partial)",
+            f"stock, or reserve what is free with --partial)"
+            + (f"; not used, expired: {old}" if old else ""),
             shortage_rows,
         )
     created = []
@@ -515,15 +575,17 @@ def needed(
 
 
 # An order's open, unexpired reservations in the reverse of the order ``consume`` takes
-# them (production._ORDER_RESERVATIONS): lots without an expiry date, then the latest
-# expiring, then the newest reservation; what the order would take first is kept.
+# them (production._ORDER_RESERVATIONS): lots expired before today (never consumed),
+# then lots without an expiry date, then the latest expiring, then the newest
+# reservation; what the order would take first is kept.
 _ORDER_OPEN_LAST_FIRST = """
     SELECT r.id, r.item_id, r.remaining
       FROM reservation AS r
       LEFT JOIN lot AS lt ON lt.id = r.lot_id
      WHERE r.order_id = :order AND r.state = 'open' AND r.remaining > 0
        AND (r.until_on IS NULL OR r.until_on >= :today)
-     ORDER BY lt.expires_on IS NULL DESC, lt.expires_on DESC, r.id DESC
+     ORDER BY ifnull(lt.expires_on < :today, 0) DESC, lt.expires_on IS NULL DESC,
+              lt.expires_on DESC, r.id DESC
 """
 
 

@@ -12,6 +12,7 @@ Rules:
   rejected or in rework is refused (the message says how much is where).
 - Stock reserved for the shipment's reference (``--ref``) is taken first, then free
   stock, first-expired first-in. Stock reserved for another reference is never taken.
+  A lot (or serial) expired before today is never taken, and naming one is refused.
   A partly reserved quantity takes the reservation and then free stock; a reservation
   larger than the shipment keeps what is left open.
 - A sales demand of the item with that reference (or the one named) is fulfilled by the
@@ -155,7 +156,10 @@ def _not_available_note(
     listed = reservations.unavailable(
         db, it, lot_id=lot.id if lot else None, location_id=location_id
     )
-    return f"; not shippable (not released or not available): {listed}" if listed else ""
+    old = "" if lot else reservations.expired(db, it, location_id=location_id)
+    return (f"; not shippable (not released or not available): {listed}" if listed else "") + (
+        f"; not used, expired: {old}" if old else ""
+    )
 
 
 def plan(
@@ -376,11 +380,12 @@ def ship(
                 f"of serials ({len(wanted)})"
             )
         for s in wanted:
-            takes += plan(
-                db, it, Decimal(1), ref=reference, lot=ledger.get_lot(db, it, s), location=loc
-            )
+            serial = ledger.get_lot(db, it, s)
+            reservations.refuse_expired(it, serial)
+            takes += plan(db, it, Decimal(1), ref=reference, lot=serial, location=loc)
     else:
         lot_row = ledger.get_lot(db, it, lot) if lot else None
+        reservations.refuse_expired(it, lot_row)
         takes = plan(db, it, amount, ref=reference, lot=lot_row, location=loc)
     stamp = timefmt.now()
     shipment_id: int = db.execute(
