@@ -1,4 +1,4 @@
-"""``mfgctl demand``: sales orders and forecasts (add, list, cancel)."""
+"""``mfgctl demand``: sales orders and forecasts (add, list, update, cancel)."""
 
 from __future__ import annotations
 
@@ -63,13 +63,42 @@ def list_cmd(
     ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List demand by due date (open only unless --all)."""
+    """List demand by due date (open only unless --all), with what was shipped and what
+    is still open (owed)."""
     with session(ctx, write=False) as db:
         rows = [
             d.as_row()
             for d in demand.list_demand(db, item=item, kind=kind, include_all=include_all)
         ]
     emit(rows, fmt, columns=demand.COLUMNS, title="Demand")
+
+
+@app.command("update")
+def update_cmd(
+    ctx: typer.Context,
+    demand_id: DemandArg,
+    due: Annotated[
+        str | None,
+        typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False),
+    ] = None,
+    qty: Annotated[
+        str | None,
+        typer.Option(
+            "--qty", help="New quantity (not below what was shipped).", show_default=False
+        ),
+    ] = None,
+    unit: UnitOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Move an open demand's due date or change its quantity (the customer moved it)."""
+    with session(ctx) as db:
+        before, after = demand.update(db, demand_id, due=due, qty=qty, unit=unit)
+    emit([after.as_row()], fmt, columns=demand.COLUMNS)
+    done(
+        f"Updated demand {after.id} ({after.kind}): {fmt_q(after.qty)} {after.unit} "
+        f"{after.item} due {after.due_on} (was {fmt_q(before.qty)} due {before.due_on}), "
+        f"{after.state}"
+    )
 
 
 @app.command("cancel")

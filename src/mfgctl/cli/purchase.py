@@ -1,4 +1,4 @@
-"""``mfgctl purchase``: purchase orders (add, list, cancel, receive)."""
+"""``mfgctl purchase``: purchase orders (add, list, update, cancel, receive)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mfgctl.cli._common import (
+    DateOpt,
     FormatOpt,
     ItemArg,
     LocationOpt,
@@ -77,6 +78,37 @@ def list_cmd(
     emit(rows, fmt, columns=purchases.COLUMNS, title="Purchase orders")
 
 
+@app.command("update")
+def update_cmd(
+    ctx: typer.Context,
+    po: PoArg,
+    due: Annotated[
+        str | None,
+        typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False),
+    ] = None,
+    qty: Annotated[
+        str | None,
+        typer.Option(
+            "--qty", help="New ordered quantity (not below what was received).", show_default=False
+        ),
+    ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", "-u", help="Unit of --qty (default: the item's base unit)."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Move an open purchase order's due date or change its quantity (what MRP's
+    expedite, delay and cancel messages ask for)."""
+    with session(ctx) as db:
+        before, after = purchases.update(db, po, due=due, qty=qty, unit=unit)
+    emit([after.as_row()], fmt, columns=purchases.COLUMNS)
+    done(
+        f"Updated purchase order {after.id}: {fmt_q(after.qty)} {after.unit} {after.item} "
+        f"due {after.due_on} (was {fmt_q(before.qty)} due {before.due_on}), {after.state}"
+    )
+
+
 @app.command("cancel")
 def cancel_cmd(ctx: typer.Context, po: PoArg) -> None:
     """Cancel an open purchase order (what was received stays in stock)."""
@@ -105,11 +137,17 @@ def receive_cmd(
         str | None,
         typer.Option("--unit", "-u", help="Unit of --qty (default: the item's base unit)."),
     ] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Lot expiry date (YYYY-MM-DD).")
+    ] = None,
+    when: DateOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Receive against an open purchase order, as stock receive does (into
     pending_inspection if the item needs inspection), with ref PO-<id> and the order's
     cost. The order is received when all of it has come."""
+    from mfgctl.timefmt import parse_date
+
     with session(ctx) as db:
         found, moves = purchases.receive(
             db,
@@ -120,6 +158,8 @@ def receive_cmd(
             serials=serial or [],
             location=location,
             unit=unit,
+            expires=parse_date(expires, what="--expires") if expires else None,
+            when=when,
         )
     emit([m.as_row() for m in moves], fmt)
     done(

@@ -8,7 +8,8 @@ its quantity (``domain.shipping``)::
     open -> shipped
 
 MRP reads open demand less what was shipped against it; sales orders consuming forecast
-come with it.
+come with it. ``update`` moves an open demand's due date or changes its quantity (never
+below what was shipped); the demand row is all there is of it (no history table).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain import codes, items
+from mfgctl.domain import codes, items, reservations
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 KINDS = ("sales", "forecast")
 STATES = ("open", "cancelled", "shipped")
-COLUMNS = ["demand", "item", "name", "qty", "unit", "due", "kind", "ref", "state", "created_at",
-           "user"]  # fmt: skip
+COLUMNS = ["demand", "item", "name", "qty", "shipped", "open", "unit", "due", "kind", "ref",
+           "state", "created_at", "user"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class Demand:
             "item": self.item,
             "name": self.name,
             "qty": self.qty,
+            "shipped": self.shipped,
+            "open": self.open_qty if self.state == "open" else Decimal(0),
             "unit": self.unit,
             "due": self.due_on,
             "kind": self.kind,
@@ -170,3 +173,59 @@ def cancel(db: sqlite3.Connection, demand: object) -> Demand:
         raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is cancelled")
     db.execute("UPDATE demand SET state = 'cancelled' WHERE id = ?", (found.id,))
     return get(db, found.id)
+
+
+def update(
+    db: sqlite3.Connection,
+    demand: object,
+    *,
+    due: object = None,
+    qty: object = None,
+    unit: str | None = None,
+) -> tuple[Demand, Demand]:
+    """Move an open demand's due date and/or change its quantity (``qty`` in ``unit``,
+    default the base unit), as the customer moved it. A sales order cut to what was
+    shipped becomes ``shipped`` and, as a last shipment does, frees its reference's
+    leftover reservations of the item. Returns the demand before and after.
+
+    Raises:
+        RuleViolation: the demand is not open, or ``qty`` is below what was shipped.
+        InvalidInput: nothing to change, a bad date, a unit that does not convert, a
+            fraction of a serial-tracked item.
+    """
+    found = get(db, demand)
+    if found.state != "open":
+        raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is updated")
+    if unit is not None and qty is None:
+        raise InvalidInput(f"--unit {unit} is the unit of --qty: give --qty too")
+    if due is None and qty is None:
+        raise InvalidInput("give --due DATE or --qty Q (or both): nothing to change")
+    due_on = found.due_on if due is None else timefmt.parse_plan_date(due, what="--due").isoformat()
+    amount = found.qty
+    if qty is not None:
+        it = items.get(db, found.item)
+        amount = it.to_base(q.parse_qty(qty), unit)
+        q.to_micro(amount, what=f"quantity in {it.unit}")
+        items.check_whole(it, amount)
+        if amount < found.shipped:
+            raise RuleViolation(
+                f"demand {found.id} has {q.fmt(found.shipped)} {found.unit} {found.item} "
+                f"shipped: its quantity cannot be {q.fmt(amount)}, below that"
+            )
+    if due_on == found.due_on and amount == found.qty:
+        raise InvalidInput(
+            f"demand {found.id} is already {q.fmt(found.qty)} {found.unit} {found.item} "
+            f"due {found.due_on}: nothing to change"
+        )
+    done = amount == found.shipped
+    db.execute(
+        "UPDATE demand SET due_on = ?, qty = ?, state = ? WHERE id = ?",
+        (due_on, q.to_micro(amount), "shipped" if done else "open", found.id),
+    )
+    if done and found.ref:
+        # All of it has shipped: what is still held for its reference is free again.
+        mine = found.ref.casefold()
+        for r in reservations.list_reservations(db, item=found.item):
+            if r.order_id is None and r.ref is not None and r.ref.casefold() == mine:
+                reservations.cancel(db, reservation_id=r.id)
+    return found, get(db, found.id)

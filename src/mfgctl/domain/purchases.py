@@ -5,6 +5,9 @@ A purchase order's states::
     open -> received      (when receipts reach its quantity)
     open -> cancelled     (what was received stays received)
 
+``update`` moves an open order's due date or changes its quantity (never below what was
+received); the order row is all there is of it (purchase orders keep no history table).
+
 A receipt against it is exactly a ``stock receive`` (``stock.receive``) with the
 reference ``PO-<id>`` and the order's unit cost; receiving more than is still open is
 refused. The open quantity of open orders counts in the stock report's ``on_order``.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -196,11 +200,15 @@ def receive(
     serials: list[str] | None = None,
     location: str = "STORES",
     unit: str | None = None,
+    expires: date | None = None,
+    when: str | None = None,
 ) -> tuple[PurchaseOrder, list[Move]]:
     """Receive against an open purchase order, as ``stock receive`` does (into
     ``pending_inspection`` when the item needs inspection), with ref ``PO-<id>`` and the
     order's unit cost. Without ``qty``: the serials given, else the open quantity;
-    ``qty`` is in ``unit`` (default the base unit), converted exactly.
+    ``qty`` is in ``unit`` (default the base unit), converted exactly. ``expires`` (the
+    lot's expiry date) and ``when`` (a back-dated effective date) as ``stock receive``
+    takes them.
 
     Raises:
         RuleViolation: the order is not open, or ``qty`` is more than is still open.
@@ -234,6 +242,8 @@ def receive(
         serials=serials,
         cost=found.unit_cost,
         ref=found.reference,
+        expires=expires,
+        when=when,
     )
     received = q.to_micro(found.received + amount)
     state = "received" if received == q.to_micro(found.qty) else "open"
@@ -242,3 +252,53 @@ def receive(
         (received, state, found.id),
     )
     return get(db, found.id), moves
+
+
+def update(
+    db: sqlite3.Connection,
+    po: object,
+    *,
+    due: object = None,
+    qty: object = None,
+    unit: str | None = None,
+) -> tuple[PurchaseOrder, PurchaseOrder]:
+    """Move an open purchase order's due date and/or change its quantity (``qty`` in
+    ``unit``, default the base unit), as the supplier confirmed it; what MRP calls
+    expedite, delay or a smaller order. A quantity equal to what was received makes the
+    order ``received``. Returns the order before and after.
+
+    Raises:
+        RuleViolation: the order is not open, or ``qty`` is below what was received.
+        InvalidInput: nothing to change, a bad date, a unit that does not convert, a
+            fraction of a serial-tracked item.
+    """
+    found = get(db, po)
+    _must_be_open(found, "updated")
+    if unit is not None and qty is None:
+        raise InvalidInput(f"--unit {unit} is the unit of --qty: give --qty too")
+    if due is None and qty is None:
+        raise InvalidInput("give --due DATE or --qty Q (or both): nothing to change")
+    due_on = found.due_on if due is None else timefmt.parse_plan_date(due, what="--due").isoformat()
+    amount = found.qty
+    if qty is not None:
+        it = items.get(db, found.item)
+        amount = it.to_base(q.parse_qty(qty), unit)
+        q.to_micro(amount, what=f"quantity in {it.unit}")
+        items.check_whole(it, amount)
+        if amount < found.received:
+            raise RuleViolation(
+                f"purchase order {found.id} has {q.fmt(found.received)} {found.unit} "
+                f"{found.item} received: its quantity cannot be {q.fmt(amount)}, below that "
+                f"(cancel it with mfgctl purchase cancel {found.id} to stop the rest)"
+            )
+    if due_on == found.due_on and amount == found.qty:
+        raise InvalidInput(
+            f"purchase order {found.id} is already {q.fmt(found.qty)} {found.unit} "
+            f"{found.item} due {found.due_on}: nothing to change"
+        )
+    state = "received" if amount == found.received else "open"
+    db.execute(
+        "UPDATE purchase_order SET due_on = ?, qty = ?, state = ? WHERE id = ?",
+        (due_on, q.to_micro(amount), state, found.id),
+    )
+    return found, get(db, found.id)
