@@ -36,6 +36,88 @@ def rows(cli: Cli, *args: object) -> list[dict]:
     return json.loads(ok(cli, *args, "-f", "json").stdout, parse_float=Decimal)
 
 
+def mrp_codes(cli: Cli) -> list[tuple[str, str]]:
+    plan = json.loads(ok(cli, "mrp", "--start", "2027-03-01", "-f", "json").stdout)
+    return [(e["code"], e["message"]) for e in plan["exceptions"]]
+
+
+# -- the repro: MRP says delay / cancel; now there is a command for it ---------------------
+
+
+def test_mrp_messages_go_away_once_the_dates_are_moved(cli: Cli, shop: Path) -> None:
+    ok(cli, "demand", "add", "P", "5", "--due", "2027-03-20", "--kind", "sales", "--ref", "SO-1")
+    ok(cli, "purchase", "add", "A", "20", "--due", "2027-03-03")
+    ok(cli, "order", "create", "P", "5", "--due", "2027-03-05")
+    ok(cli, "order", "release", "1")
+    ok(cli, "order", "start", "1")
+    codes = [c for c, _m in mrp_codes(cli)]
+    assert "delay" in codes and "cancel" in codes
+
+    # The started order cannot be cancelled: the refusal names the way out.
+    err = refused(cli, shop, "order", "cancel", "1")
+    assert "order 1 is in_progress: it cannot be cancelled" in err
+    assert "mfgctl order complete 1 --final, then mfgctl order close 1" in err
+
+    r = ok(cli, "order", "update", "1", "--due", "2027-03-19", "-f", "json")
+    assert json.loads(r.stdout)[0]["due"] == "2027-03-19"
+    assert "was due 2027-03-05" in r.stderr
+    ok(cli, "purchase", "update", "PO-1", "--due", "2027-03-18", "--qty", "1")
+    # The order (due 03-19) covers the demand (03-20); the PO is still not needed.
+    assert [c for c, _m in mrp_codes(cli)] == ["cancel"]
+    ok(cli, "purchase", "cancel", "1")
+    assert mrp_codes(cli) == []
+
+
+# -- order update ------------------------------------------------------------------------
+
+
+def test_order_update_keeps_history_and_moves_reservation_priority(cli: Cli, shop: Path) -> None:
+    ok(cli, "order", "create", "P", "4", "--due", "2027-03-05")
+    ok(cli, "order", "update", "1", "--priority", "7")  # planned
+    ok(cli, "order", "release", "1")
+    ok(cli, "order", "update", "ORDER-1", "--due", "2027-04-01", "--priority", "9")
+    (order,) = rows(cli, "order", "list")
+    assert (order["due"], order["priority"], order["state"]) == ("2027-04-01", 9, "released")
+    assert {r["priority"] for r in rows(cli, "reserve", "list")} == {9}
+    shown = json.loads(ok(cli, "order", "show", "1", "-f", "json").stdout)
+    assert [(e["from_state"], e["to_state"], e["note"]) for e in shown["history"]] == [
+        (None, "planned", None),
+        ("planned", "planned", "priority 0 -> 7"),
+        ("planned", "released", None),
+        ("released", "released", "due 2027-03-05 -> 2027-04-01; priority 7 -> 9"),
+    ]
+
+
+def test_updating_a_started_order_keeps_its_start(cli: Cli, shop: Path) -> None:
+    ok(cli, "order", "create", "P", "4", "--due", "2027-03-05")
+    ok(cli, "order", "release", "1")
+    ok(cli, "order", "start", "1")
+    ok(cli, "order", "update", "1", "--due", "2027-03-06")
+    (wip,) = rows(cli, "wip")
+    assert wip["age_from"] == "started" and wip["due"] == "2027-03-06"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("1",), "give --due DATE or --priority N (or both): nothing to change"),
+        (("1", "--due", "2027-03-05"), "order 1 is already due 2027-03-05 with priority 0"),
+        (("1", "--due", "2027-02-30"), "--due '2027-02-30' is not a date"),
+        (("9", "--due", "2027-03-06"), "no production order 9"),
+    ],
+)
+def test_order_update_refusals(cli: Cli, shop: Path, args: tuple, message: str) -> None:
+    ok(cli, "order", "create", "P", "4", "--due", "2027-03-05")
+    assert message in refused(cli, shop, "order", "update", *args)
+
+
+def test_a_finished_order_is_not_updated(cli: Cli, shop: Path) -> None:
+    ok(cli, "order", "create", "P", "4", "--due", "2027-03-05")
+    ok(cli, "order", "cancel", "1")
+    err = refused(cli, shop, "order", "update", "1", "--due", "2027-03-09")
+    assert "order 1 is cancelled: only a planned, released or in-progress order is updated" in err
+
+
 # -- purchase update ---------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """``mfgctl order``: production orders (create, release, start, complete, close, list, show,
-cancel)."""
+update, cancel)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,33 @@ def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table)
         fmt,
     )
     done(costing.summary(cost))
+
+
+@app.command("update")
+def update_cmd(
+    ctx: typer.Context,
+    order: OrderArg,
+    due: Annotated[
+        str | None,
+        typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False),
+    ] = None,
+    priority: Annotated[
+        int | None,
+        typer.Option(
+            "--priority", help="New priority (higher is more urgent).", show_default=False
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Move a planned, released or in-progress order's due date or change its priority
+    (kept in its history)."""
+    with session(ctx) as db:
+        before, after = orders.update(db, order, user=user_of(ctx), due=due, priority=priority)
+    emit([after.as_row()], fmt, columns=orders.ORDER_COLUMNS)
+    done(
+        f"Updated order {after.id} ({after.state}): due {after.due_on}, priority "
+        f"{after.priority} (was due {before.due_on}, priority {before.priority})"
+    )
 
 
 @app.command("cancel")

@@ -7,13 +7,14 @@ into it is its WIP. Its life is a state machine held as data (``TRANSITIONS``)::
     planned -> released -> in_progress -> completed -> closed
     planned | released -> cancelled
 
-Every change is recorded in ``order_event`` (the order's history). Releasing freezes
-the material requirements into ``order_material``, so later BOM changes never alter an
-order under way, and reserves them. Materials are the components the order itself
-consumes: the lines of its BOM revision for the order quantity, scrap and fixed
-quantities included, with phantom lines passed through to their own components (at
-every depth). A make item on an ordinary line is consumed as it is (made by its own
-order), not exploded.
+``update`` moves an open order's due date or priority (a history row whose state stays
+as it was, the change in its note). Every change is recorded in ``order_event`` (the
+order's history). Releasing freezes the material requirements into ``order_material``,
+so later BOM changes never alter an order under way, and reserves them. Materials are
+the components the order itself consumes: the lines of its BOM revision for the order
+quantity, scrap and fixed quantities included, with phantom lines passed through to
+their own components (at every depth). A make item on an ordinary line is consumed as it
+is (made by its own order), not exploded.
 """
 
 from __future__ import annotations
@@ -588,12 +589,74 @@ def release(
 def cancel(
     db: sqlite3.Connection, order: object, *, user: str, note: str | None = None
 ) -> tuple[Order, list[reservations.Reservation]]:
-    """Cancel a planned or released order and release every reservation it holds."""
+    """Cancel a planned or released order and release every reservation it holds.
+
+    Raises:
+        RuleViolation: any other state; a started order names the way to stop it.
+    """
     found = get(db, order)
+    if found.state == "in_progress":
+        raise RuleViolation(
+            f"order {found.id} is in_progress: it cannot be cancelled (stop a started order "
+            f"with mfgctl order complete {found.id} --final, then mfgctl order close {found.id})"
+        )
     cancelled = transition(
         db, found, "cancelled", user=user, note=codes.text(note, what="note", required=False)
     )
     return cancelled, reservations.cancel_for_order(db, found.id)
+
+
+UPDATABLE = ("planned", "released", "in_progress")
+
+
+def update(
+    db: sqlite3.Connection,
+    order: object,
+    *,
+    user: str,
+    due: object = None,
+    priority: int | None = None,
+) -> tuple[Order, Order]:
+    """Move a planned, released or in-progress order's due date and/or change its
+    priority (what MRP's expedite and delay messages ask for); the change is kept in the
+    history, and the order's open reservations carry the new priority. Returns the order
+    before and after.
+
+    Raises:
+        RuleViolation: the order is completed, closed or cancelled.
+        InvalidInput: nothing to change, a bad date or priority.
+    """
+    found = get(db, order)
+    if found.state not in UPDATABLE:
+        raise RuleViolation(
+            f"order {found.id} is {found.state}: only a planned, released or in-progress "
+            "order is updated"
+        )
+    if due is None and priority is None:
+        raise InvalidInput("give --due DATE or --priority N (or both): nothing to change")
+    due_on = found.due_on if due is None else timefmt.parse_plan_date(due, what="--due").isoformat()
+    rank = found.priority if priority is None else codes.priority(priority)
+    changes = []
+    if due_on != found.due_on:
+        changes.append(f"due {found.due_on} -> {due_on}")
+    if rank != found.priority:
+        changes.append(f"priority {found.priority} -> {rank}")
+    if not changes:
+        raise InvalidInput(
+            f"order {found.id} is already due {found.due_on} with priority {found.priority}: "
+            "nothing to change"
+        )
+    db.execute(
+        "UPDATE production_order SET due_on = ?, priority = ? WHERE id = ?",
+        (due_on, rank, found.id),
+    )
+    if rank != found.priority:
+        db.execute(
+            "UPDATE reservation SET priority = ? WHERE order_id = ? AND state = 'open'",
+            (rank, found.id),
+        )
+    _event(db, found.id, found.state, found.state, user, "; ".join(changes))
+    return found, get(db, found.id)
 
 
 def history(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:

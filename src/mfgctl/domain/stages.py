@@ -477,8 +477,10 @@ _PLACE_VALUE = """
        AND b.qty <> 0
 """
 
+# The start, not a later ``order update`` of the started order (in_progress -> in_progress).
 _STARTED = """
-    SELECT max(at) FROM order_event WHERE order_id = ? AND to_state = 'in_progress'
+    SELECT max(at) FROM order_event
+     WHERE order_id = ? AND to_state = 'in_progress' AND from_state IS NOT 'in_progress'
 """
 
 
