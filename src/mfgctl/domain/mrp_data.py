@@ -7,7 +7,8 @@ read:
 * every item's planning data and every active BOM (lines as exact rates, BOM scrap and
   the line's unit conversion included);
 * free stock per item: available minus what open, unexpired reservations hold (for any
-  reference); stock pending inspection; finished goods awaiting release;
+  reference); stock pending inspection; finished goods awaiting release; lots past
+  their expiry date left out;
 * open demand (less what was shipped against it; a sales order's ``reserved``: what
   reservations for its reference hold of it); open purchase orders (the quantity
   not yet received) and open production orders (planned, released, in progress: the
@@ -42,19 +43,26 @@ from mfgctl.errors import InvalidInput
 
 _MICRO = q.SCALE
 
+# Stock by status, lots past their expiry date left out (they are never used without a
+# decision: reservations.available_stock skips them, so no plan may count on them).
 _FREE = """
     SELECT b.item_id,
            sum(CASE WHEN b.status = 'available' THEN b.qty ELSE 0 END),
            sum(CASE WHEN b.status = 'pending_inspection' THEN b.qty ELSE 0 END),
            sum(CASE WHEN b.status = 'awaiting_release' THEN b.qty ELSE 0 END)
       FROM balance AS b
+      LEFT JOIN lot AS l ON l.id = b.lot_id
      WHERE b.status IN ('available', 'pending_inspection', 'awaiting_release')
+       AND (l.expires_on IS NULL OR l.expires_on >= :today)
      GROUP BY b.item_id
 """
 _RESERVED = """
-    SELECT item_id, sum(remaining) FROM reservation
-     WHERE state = 'open' AND remaining > 0 AND (until_on IS NULL OR until_on >= :today)
-     GROUP BY item_id
+    SELECT r.item_id, sum(r.remaining) FROM reservation AS r
+      LEFT JOIN lot AS l ON l.id = r.lot_id
+     WHERE r.state = 'open' AND r.remaining > 0
+       AND (r.until_on IS NULL OR r.until_on >= :today)
+       AND (l.expires_on IS NULL OR l.expires_on >= :today)
+     GROUP BY r.item_id
 """
 _OPEN_ORDERS = f"""
     SELECT o.id, o.item_id, o.bom_id, o.qty, o.due_on, o.state, o.location_id,
@@ -89,15 +97,20 @@ _OPEN_DEMAND = """
 # What open, unexpired reservations for a reference (not a production order) hold, per
 # item and reference: stock set aside for a customer order covers its sales demand.
 _REF_RESERVED = """
-    SELECT item_id, ref, sum(remaining) FROM reservation
-     WHERE order_id IS NULL AND ref IS NOT NULL AND state = 'open' AND remaining > 0
-       AND (until_on IS NULL OR until_on >= :today)
-     GROUP BY item_id, ref
+    SELECT r.item_id, r.ref, sum(r.remaining) FROM reservation AS r
+      LEFT JOIN lot AS l ON l.id = r.lot_id
+     WHERE r.order_id IS NULL AND r.ref IS NOT NULL AND r.state = 'open' AND r.remaining > 0
+       AND (r.until_on IS NULL OR r.until_on >= :today)
+       AND (l.expires_on IS NULL OR l.expires_on >= :today)
+     GROUP BY r.item_id, r.ref
 """
 _ORDER_RESERVED = """
-    SELECT order_id, item_id, sum(remaining) FROM reservation
-     WHERE order_id IS NOT NULL AND state = 'open' AND (until_on IS NULL OR until_on >= :today)
-     GROUP BY order_id, item_id
+    SELECT r.order_id, r.item_id, sum(r.remaining) FROM reservation AS r
+      LEFT JOIN lot AS l ON l.id = r.lot_id
+     WHERE r.order_id IS NOT NULL AND r.state = 'open'
+       AND (r.until_on IS NULL OR r.until_on >= :today)
+       AND (l.expires_on IS NULL OR l.expires_on >= :today)
+     GROUP BY r.order_id, r.item_id
 """
 
 
@@ -319,7 +332,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     free: dict[str, int] = {}
     inspection: dict[str, int] = {}
     ready: dict[str, int] = {}
-    for item_id, available, pending, awaiting in db.execute(_FREE):
+    for item_id, available, pending, awaiting in db.execute(_FREE, params):
         key = by_id[item_id].code.upper()
         free[key] = available
         if pending:
