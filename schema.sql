@@ -643,7 +643,8 @@ SELECT w.order_id, w.place, w.item, CASE WHEN w.qty IS NULL THEN NULL ELSE (CASE
           JOIN location AS l ON l.id = o.location_id
           JOIN item AS i ON i.id = o.item_id
           LEFT JOIN (SELECT order_id, max(at) AS started FROM order_event
-                      WHERE to_state = 'in_progress' GROUP BY order_id) AS w
+                      WHERE to_state = 'in_progress' AND from_state IS NOT 'in_progress'
+                      GROUP BY order_id) AS w
                  ON w.order_id = o.id
           LEFT JOIN v_wip_stage AS cur
                  ON cur.order_id = o.id AND cur.position = (

@@ -200,13 +200,13 @@ def downgrade_signoffs(path: Path) -> None:
 def downgrade_to_v11(path: Path) -> None:
     """The database as mfgctl before schema 12 would have left the same ledger: no
     ``completion`` table (its moves are the same), no ``move_make`` index, the v11
-    ``v_valuation`` and ``v_stock`` (v14 changed it)."""
+    ``v_valuation``, ``v_stock`` and ``v_wip`` (v14 changed the last two)."""
     text = V11.read_text(encoding="utf-8")
     downgrade_signoffs(path)  # v13
     with sqlite3.connect(path) as c:
         c.execute("DROP TABLE completion")  # its index and triggers with it
         c.execute("DROP INDEX move_make")
-        for name in ("v_valuation", "v_stock"):
+        for name in ("v_valuation", "v_stock", "v_wip"):
             old_view = re.search(rf"CREATE VIEW {name} AS.*?;\n", text, re.S)
             assert old_view is not None
             c.execute(f"DROP VIEW {name}")

@@ -195,15 +195,16 @@ def test_units_leaving_awaiting_release_use_up_the_signoff_first(cli: Cli, shop:
 def downgrade_to_v12(path: Path) -> None:
     """The database as mfgctl before schema 13 left it: ``release_signoff`` with one row
     per lot and criterion and without ``qty`` and ``through_seq``, and the v12
-    ``v_stock`` (v14 changed it)."""
+    ``v_stock`` and ``v_wip`` (v14 changed them)."""
     text = V12.read_text(encoding="utf-8")
     old_table = re.search(r"CREATE TABLE release_signoff \(.*?;\n", text, re.S)
     assert old_table is not None
-    old_view = re.search(r"CREATE VIEW v_stock AS.*?;\n", text, re.S)
-    assert old_view is not None
     with sqlite3.connect(path) as c:
-        c.execute("DROP VIEW v_stock")
-        c.execute(old_view.group(0))
+        for name in ("v_stock", "v_wip"):
+            old_view = re.search(rf"CREATE VIEW {name} AS.*?;\n", text, re.S)
+            assert old_view is not None
+            c.execute(f"DROP VIEW {name}")
+            c.execute(old_view.group(0))
         c.execute("ALTER TABLE release_signoff RENAME TO new_signoff")
         c.execute(old_table.group(0))
         c.execute(

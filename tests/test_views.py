@@ -491,3 +491,19 @@ def test_v_valuation_equals_the_report_with_production_after_any_history(
             if free > 0:
                 ok(at, "stock", "adjust", item, "--remove", min(qty, free), "--reason", "used")
     valuation_matches(at, path)
+
+
+def test_v_wip_ages_a_started_order_from_its_start_after_an_update(cli: Cli, shop: Path) -> None:
+    # order update writes an in_progress -> in_progress history row: not a new start.
+    # The start is moved back (as if the order had started long ago) so the two differ.
+    with sqlite3.connect(shop) as c:
+        c.execute(
+            "UPDATE order_event SET at = '2026-01-05T08:00:00.000000Z' "
+            "WHERE order_id = 3 AND to_state = 'in_progress'"
+        )
+    c.close()
+    started = {r["order"]: r["age_days"] for r in as_json(cli, "wip")}
+    assert started[3] > 300
+    ok(cli, "order", "update", "3", "--priority", "5")
+    assert {r["order"]: r["age_days"] for r in as_json(cli, "wip")} == started
+    assert {r["order_id"]: r["age_days"] for r in view(shop, "v_wip")} == started
