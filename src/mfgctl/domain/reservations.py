@@ -500,14 +500,17 @@ def reserve_needs(
     ]
     if shortage_rows and not partial:
         listed = ", ".join(f"{r['item']} {q.fmt(r['short'])} {r['unit']}" for r in shortage_rows)
-        old = "; ".join(
-            f"{n.item.code} {text}"
-            for n in needs
-            if short[n.position] > 0 and (text := expired(db, n.item))
+        shorts = [n for n in needs if short[n.position] > 0]
+        old = "; ".join(f"{n.item.code} {text}" for n in shorts if (text := expired(db, n.item)))
+        # In house but not available yet (waiting for inspection or release, blocked):
+        # the way on is the quality step, not a new purchase.
+        waiting = "; ".join(
+            f"{n.item.code} {text}" for n in shorts if (text := unavailable(db, n.item))
         )
         raise Shortage(
             f"order {order_id} is short of {listed}; nothing was reserved (receive the "
             f"stock, or reserve what is free with --partial)"
+            + (f"; in stock but not available: {waiting} (see mfgctl inspect)" if waiting else "")
             + (f"; not used, expired: {old}" if old else ""),
             shortage_rows,
         )
