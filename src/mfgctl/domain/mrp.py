@@ -406,6 +406,7 @@ class Exception_:
 
 EXCEPTION_CODES = {
     "past_due": "a requirement was due before the run's start",
+    "past_forecast": "an open forecast was due before the run's start and still counts",
     "inside_lead_time": "a planned order should have been released before the start",
     "expedite": "a scheduled receipt comes after it is needed",
     "delay": "a scheduled receipt comes before it is needed",
@@ -694,6 +695,19 @@ class _Run:
                         continue
                 root = self.root("forecast", d.id, part.code, d.due, d.ref)
                 element = Element(d.due, b, qty, self.label(root), root)
+                if d.due < cal.start:
+                    self.exceptions.append(
+                        Exception_(
+                            "past_forecast",
+                            part.code,
+                            f"forecast {d.id} of {part.code} was due {d.due}, before the "
+                            f"start: {_n(qty)} still count in the first bucket; cancel it "
+                            f"(mfgctl demand cancel {d.id}) or move it (mfgctl demand update "
+                            f"{d.id} --due DATE) if it will still sell",
+                            d.due,
+                            f"forecast {d.id}",
+                        )
+                    )
                 if part.method == "assemble_to_order":
                     self.pass_forecast(part, element)
                 else:
