@@ -797,8 +797,11 @@ class _Run:
             todo = by_bucket.get(b, ())
             available = poh + bucket.scheduled
             gross = sum(map(_qty, todo))
-            if available - gross < safety:
-                gross -= self.substitute(code, todo, safety - (available - gross))
+            # A substitute stands in only for what the item's own stock cannot give (as
+            # order release and backflush use it): rebuilding the item's safety stock is
+            # the item's own replenishment, planned below.
+            if gross > max(available, 0):
+                gross -= self.substitute(code, todo, gross - max(available, 0))
             bucket.gross = gross
             after = available - gross
             if after < safety:
