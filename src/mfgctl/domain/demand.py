@@ -196,22 +196,14 @@ def update(
     found = get(db, demand)
     if found.state != "open":
         raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is updated")
-    if unit is not None and qty is None:
-        raise InvalidInput(f"--unit {unit} is the unit of --qty: give --qty too")
-    if due is None and qty is None:
-        raise InvalidInput("give --due DATE or --qty Q (or both): nothing to change")
-    due_on = found.due_on if due is None else timefmt.parse_plan_date(due, what="--due").isoformat()
-    amount = found.qty
-    if qty is not None:
-        it = items.get(db, found.item)
-        amount = it.to_base(q.parse_qty(qty), unit)
-        q.to_micro(amount, what=f"quantity in {it.unit}")
-        items.check_whole(it, amount)
-        if amount < found.shipped:
-            raise RuleViolation(
-                f"demand {found.id} has {q.fmt(found.shipped)} {found.unit} {found.item} "
-                f"shipped: its quantity cannot be {q.fmt(amount)}, below that"
-            )
+    due_on, amount = items.rescheduled(
+        db, found.item, due=due, qty=qty, unit=unit, due_on=found.due_on, current=found.qty
+    )
+    if amount < found.shipped:
+        raise RuleViolation(
+            f"demand {found.id} has {q.fmt(found.shipped)} {found.unit} {found.item} "
+            f"shipped: its quantity cannot be {q.fmt(amount)}, below that"
+        )
     if due_on == found.due_on and amount == found.qty:
         raise InvalidInput(
             f"demand {found.id} is already {q.fmt(found.qty)} {found.unit} {found.item} "

@@ -107,6 +107,40 @@ def check_whole(item: Item, amount: Decimal, *, what: str = "quantity") -> None:
         )
 
 
+def rescheduled(
+    db: sqlite3.Connection,
+    item: str,
+    *,
+    due: object,
+    qty: object,
+    unit: str | None,
+    due_on: str,
+    current: Decimal,
+) -> tuple[str, Decimal]:
+    """The due date (ISO) and base-unit quantity an update of an open demand or order of
+    ``item`` gives it: ``due``, ``qty`` in ``unit`` (default the base unit), each kept
+    as it was (``due_on``, ``current``) when not given.
+
+    Raises:
+        InvalidInput: nothing given, ``unit`` without ``qty``, a bad date or quantity, a
+            unit that does not convert, a fraction of a serial-tracked item.
+    """
+    from mfgctl.timefmt import parse_plan_date
+
+    if unit is not None and qty is None:
+        raise InvalidInput(f"--unit {unit} is the unit of --qty: give --qty too")
+    if due is None and qty is None:
+        raise InvalidInput("give --due DATE or --qty Q (or both): nothing to change")
+    new_due = due_on if due is None else parse_plan_date(due, what="--due").isoformat()
+    if qty is None:
+        return new_due, current
+    it = get(db, item)
+    amount = it.to_base(q.parse_qty(qty), unit)
+    q.to_micro(amount, what=f"quantity in {it.unit}")
+    check_whole(it, amount)
+    return new_due, amount
+
+
 def unit_factor_of(
     code: str, base_unit: str, units: dict[str, Decimal], unit: str | None
 ) -> Decimal:

@@ -274,23 +274,15 @@ def update(
     """
     found = get(db, po)
     _must_be_open(found, "updated")
-    if unit is not None and qty is None:
-        raise InvalidInput(f"--unit {unit} is the unit of --qty: give --qty too")
-    if due is None and qty is None:
-        raise InvalidInput("give --due DATE or --qty Q (or both): nothing to change")
-    due_on = found.due_on if due is None else timefmt.parse_plan_date(due, what="--due").isoformat()
-    amount = found.qty
-    if qty is not None:
-        it = items.get(db, found.item)
-        amount = it.to_base(q.parse_qty(qty), unit)
-        q.to_micro(amount, what=f"quantity in {it.unit}")
-        items.check_whole(it, amount)
-        if amount < found.received:
-            raise RuleViolation(
-                f"purchase order {found.id} has {q.fmt(found.received)} {found.unit} "
-                f"{found.item} received: its quantity cannot be {q.fmt(amount)}, below that "
-                f"(cancel it with mfgctl purchase cancel {found.id} to stop the rest)"
-            )
+    due_on, amount = items.rescheduled(
+        db, found.item, due=due, qty=qty, unit=unit, due_on=found.due_on, current=found.qty
+    )
+    if amount < found.received:
+        raise RuleViolation(
+            f"purchase order {found.id} has {q.fmt(found.received)} {found.unit} "
+            f"{found.item} received: its quantity cannot be {q.fmt(amount)}, below that "
+            f"(cancel it with mfgctl purchase cancel {found.id} to stop the rest)"
+        )
     if due_on == found.due_on and amount == found.qty:
         raise InvalidInput(
             f"purchase order {found.id} is already {q.fmt(found.qty)} {found.unit} "
