@@ -133,10 +133,22 @@ class Receipt:
     item: str
     qty: int
     due: date
+    started: bool = False  # a production order in progress (it cannot be cancelled)
 
     @property
     def label(self) -> str:
         return f"PO-{self.id}" if self.source == "purchase" else f"ORDER-{self.id}"
+
+    def stop_hint(self) -> str:
+        """The commands that act on a ``cancel`` message for this receipt."""
+        if self.source == "purchase":
+            return f"mfgctl purchase cancel {self.id}, or mfgctl purchase update {self.id} --due"
+        if self.started:
+            return (
+                f"it is started: finish it short with mfgctl order complete {self.id} --final, "
+                f"or mfgctl order update {self.id} --due"
+            )
+        return f"mfgctl order cancel {self.id}, or mfgctl order update {self.id} --due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1119,7 +1131,7 @@ class _Run:
                         "cancel",
                         part.code,
                         f"{r.label} ({_n(r.qty)} {part.code} due {r.due}) is not needed "
-                        "within the horizon: cancel or delay it",
+                        f"within the horizon: cancel or delay it ({r.stop_hint()})",
                         r.due,
                         r.label,
                     )

@@ -353,10 +353,10 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     orders = db.execute(_OPEN_ORDERS).fetchall()
     for o in orders:
         if o[7] > 0:
+            code = by_id[o[1]].code.upper()
+            started = o[5] == "in_progress"
             receipts.append(
-                Receipt(
-                    "production", o[0], by_id[o[1]].code.upper(), o[7], date.fromisoformat(o[4])
-                )
+                Receipt("production", o[0], code, o[7], date.fromisoformat(o[4]), started)
             )
     return Snapshot(
         parts=parts,
