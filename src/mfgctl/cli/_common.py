@@ -40,6 +40,10 @@ def _serial_list(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+# An update command's new due date (order, purchase, demand update).
+NewDueOpt = Annotated[
+    str | None, typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False)
+]
 SerialsOpt = Annotated[
     list[str] | None,
     typer.Option(

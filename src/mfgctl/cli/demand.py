@@ -9,6 +9,7 @@ import typer
 from mfgctl.cli._common import (
     FormatOpt,
     ItemArg,
+    NewDueOpt,
     QtyArg,
     RefOpt,
     UnitOpt,
@@ -77,10 +78,7 @@ def list_cmd(
 def update_cmd(
     ctx: typer.Context,
     demand_id: DemandArg,
-    due: Annotated[
-        str | None,
-        typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False),
-    ] = None,
+    due: NewDueOpt = None,
     qty: Annotated[
         str | None,
         typer.Option(

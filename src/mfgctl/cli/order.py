@@ -12,6 +12,7 @@ from mfgctl.cli import order_stages
 from mfgctl.cli._common import (
     FormatOpt,
     ItemArg,
+    NewDueOpt,
     QtyArg,
     RefOpt,
     SerialsOpt,
@@ -150,10 +151,7 @@ def show_cmd(ctx: typer.Context, order: OrderArg, fmt: FormatOpt = Format.table)
 def update_cmd(
     ctx: typer.Context,
     order: OrderArg,
-    due: Annotated[
-        str | None,
-        typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False),
-    ] = None,
+    due: NewDueOpt = None,
     priority: Annotated[
         int | None,
         typer.Option(

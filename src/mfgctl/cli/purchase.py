@@ -12,6 +12,7 @@ from mfgctl.cli._common import (
     ItemArg,
     LocationOpt,
     LotOpt,
+    NewDueOpt,
     QtyArg,
     RefOpt,
     SerialsOpt,
@@ -82,10 +83,7 @@ def list_cmd(
 def update_cmd(
     ctx: typer.Context,
     po: PoArg,
-    due: Annotated[
-        str | None,
-        typer.Option("--due", help="New due date (YYYY-MM-DD).", show_default=False),
-    ] = None,
+    due: NewDueOpt = None,
     qty: Annotated[
         str | None,
         typer.Option(
