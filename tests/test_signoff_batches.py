@@ -286,3 +286,18 @@ def test_a_v12_database_keeps_its_signoffs_and_what_they_released(
     ok(cli, "release", "P1")
     assert available(cli) == 4
     ok(cli, "check")
+
+
+def test_release_signoffs_lists_every_signoff_of_a_lot(cli: Cli, shop: Path) -> None:
+    complete(cli, 2)
+    ok(cli, "inspect", "P", "--pass", "--lot", "P1")
+    sign(cli, "labeling", note="labels ok")
+    complete(cli, 1)  # a later unit: labeling signed again for the 3 now waiting
+    sign(cli, "labeling")
+    rows = json.loads(ok(cli, "release", "signoffs", "P1", "-f", "json").stdout)
+    assert [(r["item"], r["lot"], r["criterion"], r["qty"], r["note"]) for r in rows] == [
+        ("P", "P1", "labeling", 2, "labels ok"),
+        ("P", "P1", "labeling", 3, None),
+    ]
+    assert all(r["user"] and r["at"] for r in rows)
+    refused(cli, shop, "release", "signoffs", "NOPE")

@@ -17,7 +17,8 @@ app = group(
     "Release finished goods: mfgctl release LOT [--item I] [--location LOC] [--qty Q] (short for "
     "mfgctl release lot ...) moves a lot from awaiting_release to available once every "
     "release criterion is met; mfgctl release check signs one off for the units awaiting "
-    "release; mfgctl release status lists the lots waiting.",
+    "release; mfgctl release signoffs lists a lot's sign-offs; mfgctl release status lists the "
+    "lots waiting.",
     default="lot",
 )
 
@@ -74,6 +75,19 @@ def check_cmd(
     left = f"still unmet: {', '.join(unmet)}" if unmet else "every criterion is met"
     covers = f"{q.fmt(signed.qty)} {signed.unit} awaiting release"
     done(f"Signed off {signed.criterion} for {signed.label} ({covers}); {left}")
+
+
+@app.command("signoffs")
+def signoffs_cmd(
+    ctx: typer.Context, lot: LotArg, item: ItemOpt = None, fmt: FormatOpt = Format.table
+) -> None:
+    """Every sign-off of a lot or serial, oldest first: criterion, what it covered, who
+    and when."""
+    from mfgctl.domain import release
+
+    with session(ctx, write=False) as db:
+        rows = [s.as_row() for s in release.signoffs(db, lot, item)]
+    emit(rows, fmt, columns=release.SIGNOFF_COLUMNS, title="Sign-offs")
 
 
 @app.command("status")

@@ -302,6 +302,39 @@ def sign_off(
     )
 
 
+SIGNOFF_COLUMNS = ["item", "lot", "criterion", "qty", "note", "user", "at"]
+
+
+def signoffs(db: sqlite3.Connection, lot: str, item: str | None = None) -> list[Signoff]:
+    """Every sign-off recorded for a lot (or serial), oldest first: who signed which
+    criterion, when, and how much awaited release then (what it covered).
+
+    Raises:
+        NotFound: no such lot (or serial) of the item.
+        InvalidInput: the code belongs to several items and ``item`` is not given.
+    """
+    it, lot_row = find_lot(db, lot, item)
+    rows = db.execute(
+        "SELECT criterion, note, user, at, qty FROM release_signoff "
+        "WHERE item_id = ? AND lot_id = ? ORDER BY through_seq, id",
+        (it.id, lot_row.id),
+    )
+    return [
+        Signoff(
+            it.code,
+            lot_row.code,
+            r["criterion"],
+            r["note"],
+            r["user"],
+            r["at"],
+            q.dec(r["qty"]),
+            it.unit,
+            lot_row.serial,
+        )
+        for r in rows
+    ]
+
+
 def release(
     db: sqlite3.Connection,
     *,
