@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from mfgctl import qty as q
@@ -105,6 +105,14 @@ def check_whole(item: Item, amount: Decimal, *, what: str = "quantity") -> None:
             f"{item.code} is serial-tracked: {what} {q.fmt(amount)} {item.unit} must be a "
             "whole number of units (one serial each)"
         )
+
+
+def whole_up(item: Item, amount: Decimal) -> Decimal:
+    """``amount`` of ``item`` in the units it moves in: a serial-tracked item's rounded up
+    to whole units (each unit is one serial, never split), any other's as it is."""
+    if item.tracking == "serial":
+        return amount.to_integral_value(rounding=ROUND_CEILING)
+    return amount
 
 
 def rescheduled(

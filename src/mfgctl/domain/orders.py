@@ -23,7 +23,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
@@ -289,9 +289,7 @@ def explode_materials(db: sqlite3.Connection, rev: Revision, qty: Decimal) -> li
 def _required(item: items.Item, qty: Decimal) -> Decimal:
     """What an order requires of ``item`` for an exact need ``qty``: rounded up to the
     millionth, and to a whole unit for a serial-tracked item (as MRP plans it)."""
-    if item.tracking == "serial":
-        return qty.to_integral_value(rounding=ROUND_CEILING)
-    return q.round_up(qty)
+    return q.round_up(items.whole_up(item, qty))
 
 
 def materials(db: sqlite3.Connection, order: Order) -> list[Material]:

@@ -41,7 +41,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mfgctl import qty as q
@@ -57,14 +57,6 @@ MICRO = Decimal(1).scaleb(-q.PLACES)
 
 def _micro(value: Decimal) -> Decimal:
     return value.quantize(MICRO, rounding=ROUND_HALF_UP)
-
-
-def _whole_up(item: Item, amount: Decimal) -> Decimal:
-    """``amount`` of ``item`` in the units it moves in: a serial-tracked item's rounded up
-    to whole units (each unit is one serial, never split), any other's as it is."""
-    if item.tracking == "serial":
-        return amount.to_integral_value(rounding=ROUND_CEILING)
-    return amount
 
 
 # -- places ------------------------------------------------------------------------------
@@ -437,9 +429,9 @@ def backflush(
             need = _share(m.qty, amount, found.qty)
             if m.item.tracking == "serial":
                 # Whole serials: the share rounded up, never beyond what the order lacks.
-                need = min(_whole_up(m.item, need), _whole_up(m.item, lacks))
+                need = min(items.whole_up(m.item, need), items.whole_up(m.item, lacks))
         else:
-            need = _whole_up(m.item, lacks)
+            need = items.whole_up(m.item, lacks)
         if need <= 0:
             continue
         subs = orders.substitute_items(db, m)
@@ -495,7 +487,7 @@ def trim_reservations(db: sqlite3.Connection, order: Order) -> list[reservations
     mats = orders.materials(db, order)
     have = covered(db, order, mats)
     rows = [(m.item.id, m.qty, [s.id for s in orders.substitute_items(db, m)]) for m in mats]
-    lacking = [_whole_up(m.item, max(m.qty - have[m.position], Decimal(0))) for m in mats]
+    lacking = [items.whole_up(m.item, max(m.qty - have[m.position], Decimal(0))) for m in mats]
     return reservations.trim_order(db, order.id, materials=rows, lacking=lacking)
 
 
@@ -915,7 +907,7 @@ def _relieve(db: sqlite3.Connection, order: Order, made: Decimal, *, user: str) 
     after = output(db, order).made
     before = after - made
     for m in orders.materials(db, order):
-        need = _whole_up(m.item, _share(m.qty, after, order.qty)) - _whole_up(
+        need = items.whole_up(m.item, _share(m.qty, after, order.qty)) - items.whole_up(
             m.item, _share(m.qty, before, order.qty)
         )
         share = min(need, wip_qty(db, order, m.item))
