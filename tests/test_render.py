@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mfgctl.render import Format, emit, text, to_json
+from mfgctl import qty as q
+from mfgctl.render import Format, emit, micro_number, text, to_json
 
 ANSI = re.compile(r"\x1b\[")
 ROWS = [
@@ -180,3 +183,17 @@ def test_an_unknown_format_is_a_usage_error(cli: Cli, initdb: Path) -> None:
     r = cli("stock", "-f", "xml")
     assert r.exit_code == 2
     assert "xml" in r.stderr
+
+
+@given(st.integers(min_value=-(10**18), max_value=10**18))
+def test_micro_number_writes_the_digits_of_the_exact_decimal(micro: int) -> None:
+    """The MRP document's fast numbers are the same JSON as the exact Decimals."""
+    fast = to_json({"n": micro_number(micro)})
+    assert fast == to_json({"n": q.exact(micro)})
+    assert Decimal(json.loads(fast, parse_float=Decimal)["n"]) * 1_000_000 == micro
+
+
+def test_micro_number_examples() -> None:
+    assert to_json([micro_number(v) for v in (0, 1, -1, 1_500_000, -350_000, 5 * 10**9)]) == (
+        "[\n0,\n0.000001,\n-0.000001,\n1.5,\n-0.35,\n5000\n]"
+    )

@@ -64,6 +64,24 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def micro_number(value: int) -> Any:
+    """Integer micro-units as a JSON number with exactly its digits: an int when whole,
+    else an ``orjson.Fragment`` of its decimal text (``1500000`` -> ``1.5``), with no
+    Decimal made on the way (a large MRP document writes millions of them)."""
+    whole, rest = divmod(value, 1_000_000)
+    if not rest:
+        return whole
+    global _Fragment
+    if _Fragment is None:
+        import orjson
+
+        _Fragment = orjson.Fragment
+    if value < 0:
+        whole, rest = divmod(-value, 1_000_000)
+        return _Fragment(f"-{whole}.{rest:06d}".rstrip("0").encode())
+    return _Fragment(f"{whole}.{rest:06d}".rstrip("0").encode())
+
+
 def _dumps(value: Any) -> str:
     global _Fragment
     import orjson

@@ -18,7 +18,7 @@ import typer
 from mfgctl.cli._common import FormatOpt, done, fail, group, session
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 from mfgctl.gcpause import paused
-from mfgctl.render import Format, emit, emit_tree, note, to_json, write_json
+from mfgctl.render import Format, emit, emit_tree, micro_number, note, to_json, write_json
 
 if TYPE_CHECKING:
     from mfgctl.domain.mrp import Plan, Snapshot
@@ -163,7 +163,11 @@ def run_cmd(
         units = {k: p.unit for k, p in c.snap.parts.items()}
         names = {k: p.name for k, p in c.snap.parts.items()}
         if fmt is Format.json:
-            write_json(rep.document(plan, fingerprint=c.fingerprint, only=shown, lazy=True))
+            write_json(
+                rep.document(
+                    plan, fingerprint=c.fingerprint, only=shown, lazy=True, number=micro_number
+                )
+            )
         else:
             shortages = rep.shortage_rows(plan, units, names, shown)
             if shortages:

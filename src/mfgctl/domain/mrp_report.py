@@ -7,7 +7,7 @@ item's base unit, dates as ISO text.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -18,6 +18,8 @@ from mfgctl.domain.mrp import Bucket, Plan, PlannedOrder, Record, Shortage
 SHORTAGE_COLUMNS = ["item", "name", "short", "unit", "first_short", "demands", "orders"]
 PLANNED_COLUMNS = ["planned", "item", "kind", "qty", "unit", "release", "due", "for"]
 EXCEPTION_COLUMNS = ["code", "item", "date", "message"]
+# Micro-units to a document's number.
+Number = Callable[[int], Any]
 GRID_MEASURES = (
     ("gross", "gross requirements"),
     ("scheduled_receipts", "scheduled receipts"),
@@ -83,13 +85,13 @@ def shortage_rows(
     return rows
 
 
-def pegging(o: PlannedOrder) -> list[dict[str, Any]]:
+def pegging(o: PlannedOrder, number: Number = q.exact) -> list[dict[str, Any]]:
     """What the order covers, one level up: each requirement with the parent planned
     order it comes from (follow ``planned_order`` up to reach every level), or the
     top-level demand it is (an index into the document's ``demands``)."""
     return [
         {
-            "qty": q.exact(qty),
+            "qty": number(qty),
             "for": e.source,
             "planned_order": e.order.id if e.order is not None else None,
             "demand": e.roots[0] if e.order is None and len(e.roots) == 1 else None,
@@ -121,8 +123,7 @@ def exception_rows(plan: Plan, only: Collection[str] | None = None) -> list[dict
     return [e.as_dict() for e in plan.exceptions if _keep(only, e.item)]
 
 
-def _bucket_dict(plan: Plan, index: int, b: Bucket) -> dict[str, Any]:
-    x = q.exact
+def _bucket_dict(plan: Plan, index: int, b: Bucket, x: Number = q.exact) -> dict[str, Any]:
     return {
         "start": plan.calendar.iso[index],
         "gross": x(b.gross),
@@ -149,23 +150,30 @@ def dense_buckets(plan: Plan, record: Record) -> list[dict[str, Any]]:
     return out
 
 
-def record_dict(plan: Plan, record: Record, *, dense: bool = False) -> dict[str, Any]:
+def record_dict(
+    plan: Plan, record: Record, *, dense: bool = False, number: Number = q.exact
+) -> dict[str, Any]:
     if dense:
         buckets = dense_buckets(plan, record)
     else:
-        buckets = [_bucket_dict(plan, i, b) for i, b in sorted(record.buckets.items())]
+        buckets = [_bucket_dict(plan, i, b, number) for i, b in sorted(record.buckets.items())]
     return {
         "item": record.item,
         "low_level_code": record.level,
-        "on_hand": q.exact(record.on_hand),
-        "safety_stock": q.exact(record.safety_stock),
+        "on_hand": number(record.on_hand),
+        "safety_stock": number(record.safety_stock),
         "lead_time_days": record.lead_time_days,
         "buckets": buckets,
     }
 
 
 def document(
-    plan: Plan, *, fingerprint: str, only: Collection[str] | None = None, lazy: bool = False
+    plan: Plan,
+    *,
+    fingerprint: str,
+    only: Collection[str] | None = None,
+    lazy: bool = False,
+    number: Number = q.exact,
 ) -> dict[str, Any]:
     """The whole run for scripts (``mrp --format json``).
 
@@ -173,10 +181,12 @@ def document(
     is written once, in ``demands``; a planned order's ``demands`` lists, by their
     ``n``, every one it serves through every level, and its ``pegging`` the
     requirements it covers one level up. ``lazy``: the long lists are generators, for
-    ``render.write_json`` to write as they come.
+    ``render.write_json`` to write as they come. ``number`` turns micro-units into
+    the document's numbers (exact Decimals or ints; the CLI's writer passes
+    ``render.micro_number``, the same digits without a Decimal each).
     """
     s = plan.settings
-    x = q.exact
+    x = number
     orders = (
         {
             "id": o.id,
@@ -186,13 +196,13 @@ def document(
             "release_date": o.release.isoformat(),
             "due_date": o.due.isoformat(),
             "demands": o.demands,
-            "pegging": pegging(o),
+            "pegging": pegging(o, x),
         }
         for o in plan.planned
         if _keep(only, o.item)
     )
     records = (
-        record_dict(plan, r)
+        record_dict(plan, r, number=x)
         for _k, r in sorted(plan.records.items(), key=lambda kv: (kv[1].level, kv[0]))
         if _keep(only, r.item)
     )
