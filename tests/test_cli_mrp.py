@@ -82,7 +82,7 @@ def test_table_report_and_fail_on_shortage(cli: Cli, shop: Path) -> None:
     assert r.exit_code == 3
     lines = r.stdout.splitlines()
     assert lines[0].split("\t") == ["item", "name", "short", "unit", "first_short", "demands",
-                                    "orders"]  # fmt: skip
+                                    "orders", "pending_inspection"]  # fmt: skip
     assert lines[1].split("\t")[:5] == ["CHIP", "CHIP name", "14", "pcs", "2027-03-04"]
     assert "SO-1" in lines[1]
     assert "1 items short, 3 planned orders" in r.stderr

@@ -70,6 +70,12 @@ def status_cmd(
     no_mrp: Annotated[
         bool, typer.Option("--no-mrp", help="Skip the MRP run (no replenishment, no shortages).")
     ] = False,
+    include_inspection: Annotated[
+        bool,
+        typer.Option(
+            "--include-inspection", help="The MRP run counts stock pending inspection as on hand."
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """One screen: stock by status, materials below safety stock, what is reserved,
@@ -80,16 +86,28 @@ def status_cmd(
     # the command ends: the garbage collector spent a quarter of the command walking
     # them on the 10,000-item plant (see gcpause). The process ends right after.
     with paused(freeze=True):
-        _status(ctx, risk_days, horizon, no_mrp, fmt)
+        _status(ctx, risk_days, horizon, no_mrp, include_inspection, fmt)
 
 
-def _status(ctx: typer.Context, risk_days: str, horizon: str, no_mrp: bool, fmt: Format) -> None:
+def _status(
+    ctx: typer.Context,
+    risk_days: str,
+    horizon: str,
+    no_mrp: bool,
+    include_inspection: bool,
+    fmt: Format,
+) -> None:
     from mfgctl.domain import codes, mrp, status
 
     with session(ctx, write=False) as db:
         days = mrp.parse_horizon(horizon)
         risk = codes.whole_number(risk_days, what="--risk-days", most=365)
-        doc = status.build(db, risk_days=risk, mrp_horizon=None if no_mrp else days)
+        doc = status.build(
+            db,
+            risk_days=risk,
+            mrp_horizon=None if no_mrp else days,
+            include_inspection=include_inspection,
+        )
     if fmt is Format.json:
         sys.stdout.write(to_json(doc) + "\n")
         return

@@ -429,6 +429,7 @@ EXCEPTION_CODES = {
     "order_short": "an open production order cannot start on time for want of material",
     "substitute": "a substitute's free stock covers a shortage",
     "too_many_lots": "lot-size rules would split one need into more than MAX_LOTS orders",
+    "in_inspection": "stock pending inspection, not counted, could cover a shortage",
 }
 
 
@@ -439,6 +440,9 @@ class Shortage:
     first_date: date
     roots: tuple[Root, ...]
     planned: tuple[int, ...]
+    # Stock of the item pending inspection that the run did not count (planned without
+    # ``include_inspection``): inspecting it may cover the shortage.
+    inspection: int = 0
 
 
 @dataclass(slots=True)
@@ -1235,15 +1239,35 @@ class _Run:
         if not short:
             return
         late = tuple(o.id for o in orders if o.release < cal.start)
+        total = sum(n for _e, n in short)
+        first = min(e.due for e, _n in short)
+        pending = (
+            0
+            if self.settings.include_inspection
+            else self.snap.inspection.get(part.code.upper(), 0)
+        )
         self.short.append(
             Shortage(
                 part.code,
-                sum(n for _e, n in short),
-                min(e.due for e, _n in short),
+                total,
+                first,
                 self.demands(set().union(*[e.roots for e, _n in short])),
                 late,
+                pending,
             )
         )
+        if pending > 0:
+            self.exceptions.append(
+                Exception_(
+                    "in_inspection",
+                    part.code,
+                    f"{_n(pending)} {part.code} pending inspection could cover "
+                    f"{_n(min(pending, total))} of the {_n(total)} short from {first}: "
+                    f"inspect it (mfgctl inspect {part.code} --pass) or plan with "
+                    "--include-inspection to count it",
+                    first,
+                )
+            )
         for e, n in short:
             if e.source.startswith("ORDER-"):
                 self.exceptions.append(

@@ -15,7 +15,9 @@ from typing import Any
 from mfgctl import qty as q
 from mfgctl.domain.mrp import Bucket, Plan, PlannedOrder, Record, Shortage
 
-SHORTAGE_COLUMNS = ["item", "name", "short", "unit", "first_short", "demands", "orders"]
+SHORTAGE_COLUMNS = [
+    "item", "name", "short", "unit", "first_short", "demands", "orders", "pending_inspection",
+]  # fmt: skip
 PLANNED_COLUMNS = ["planned", "item", "kind", "qty", "unit", "release", "due", "for"]
 EXCEPTION_COLUMNS = ["code", "item", "date", "message"]
 # Micro-units to a document's number.
@@ -80,6 +82,7 @@ def shortage_rows(
                 "first_short": s.first_date.isoformat(),
                 "demands": named((r.label for r in demands), len(demands)),
                 "orders": named((f"ORDER-{r.id}" for r in orders), len(orders), ", "),
+                "pending_inspection": q.dec(s.inspection),
             }
         )
     return rows
@@ -221,6 +224,7 @@ def document(
                 "item": sh.item,
                 "qty": q.dec(sh.qty),
                 "first_date": sh.first_date.isoformat(),
+                "pending_inspection": q.dec(sh.inspection),
                 "demands": [r.n for r in sh.roots],
                 "planned_orders": list(sh.planned),
             }

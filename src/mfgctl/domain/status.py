@@ -60,8 +60,10 @@ def build(
     today: date | None = None,
     risk_days: int = 7,
     mrp_horizon: int | None = 90,
+    include_inspection: bool = False,
 ) -> dict[str, Any]:
-    """The status of the shop now (``mrp_horizon`` None: no MRP run)."""
+    """The status of the shop now (``mrp_horizon`` None: no MRP run; with
+    ``include_inspection`` it counts stock pending inspection as on hand)."""
     day = today or date.fromisoformat(reservations.today())
     catalogue = {it.code: it for it in items.all_items(db)}
     stock_rows = reports.stock(db)
@@ -143,7 +145,7 @@ def build(
             }
         )
 
-    plan_rows, short_orders = _mrp(db, day, risk_days, mrp_horizon)
+    plan_rows, short_orders = _mrp(db, day, risk_days, mrp_horizon, include_inspection)
     late = _late_orders(db, day, risk_days, short_orders)
 
     cost = _finished_costs(db, catalogue.values())
@@ -241,7 +243,11 @@ def _late_orders(
 
 
 def _mrp(
-    db: sqlite3.Connection, day: date, risk_days: int, horizon: int | None
+    db: sqlite3.Connection,
+    day: date,
+    risk_days: int,
+    horizon: int | None,
+    include_inspection: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """What to replenish (shortages, planned orders to release soon) and the open
     production orders MRP finds short of material."""
@@ -249,17 +255,22 @@ def _mrp(
         return [], {}
     from mfgctl.domain import mrp, mrp_data
 
-    plan = mrp.plan(mrp_data.load(db, today=day), mrp.Settings(day, horizon, "week"))
+    settings = mrp.Settings(day, horizon, "week", include_inspection)
+    plan = mrp.plan(mrp_data.load(db, today=day), settings)
     rows: list[dict[str, Any]] = []
     for s in plan.shortages:
+        why = "; ".join(r.label for r in s.roots[:3])
+        if len(s.roots) > 3:
+            why += f" and {len(s.roots) - 3} more"
+        if s.inspection:  # not counted: inspecting it may cover the shortage
+            why += f" ({q.fmt(q.dec(s.inspection))} pending inspection)"
         rows.append(
             {
                 "action": "short",
                 "item": s.item,
                 "qty": q.dec(s.qty),
                 "date": s.first_date.isoformat(),
-                "for": "; ".join(r.label for r in s.roots[:3])
-                + (f" and {len(s.roots) - 3} more" if len(s.roots) > 3 else ""),
+                "for": why,
             }
         )
     soon = day + timedelta(days=risk_days)
