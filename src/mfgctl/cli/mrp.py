@@ -364,8 +364,9 @@ def diff_cmd(
     ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """What changed between two MRP runs: planned orders added, removed, moved or
-    resized, and shortages new, gone or changed."""
+    """What changed between two MRP runs: planned orders firmed (the order that now
+    stands for it), added, removed, moved or resized; scheduled receipts opened or
+    closed; and shortages new, gone or changed."""
     from mfgctl.domain import mrp_runs
 
     with session(ctx, write=False) as db:
@@ -379,6 +380,13 @@ def diff_cmd(
     else:
         result, label = after.result, f"run {after.id}"
     rows = mrp_runs.diff(before.result, result)
+    old = [r.id for r in (before, after) if r is not None and not mrp_runs.has_receipts(r.result)]
+    if old:
+        which = " and ".join(f"run {n}" for n in old)
+        note(
+            f"{which} kept no scheduled receipts (saved by an older mfgctl): a planned order "
+            "firmed since shows as removed, and receipts opened or closed are not shown"
+        )
     if rows:
         emit(rows, fmt, columns=mrp_runs.DIFF_COLUMNS, title=f"Run {before.id} -> {label}")
     else:

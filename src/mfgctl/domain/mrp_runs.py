@@ -2,10 +2,10 @@
 planned orders into production and purchase orders.
 
 A saved run (``mrp --save``) keeps its settings, the fingerprint of its inputs and its
-result (planned orders with pegging, shortages, exceptions) as JSON; nothing else is
-written. ``diff`` compares two results; ``firm`` turns planned orders of a plan
-computed inside the caller's write transaction (so exactly what it saw) into
-``planned`` production orders and open purchase orders.
+result (planned orders with pegging, shortages, exceptions, and the scheduled receipts
+it read) as JSON; nothing else is written. ``diff`` compares two results; ``firm``
+turns planned orders of a plan computed inside the caller's write transaction (so
+exactly what it saw) into ``planned`` production orders and open purchase orders.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from mfgctl.render import to_json
 
 RUN_COLUMNS = ["run", "created_at", "user", "start", "horizon", "bucket", "include_inspection",
                "fingerprint", "planned", "short", "note"]  # fmt: skip
-DIFF_COLUMNS = ["change", "item", "kind", "qty_before", "qty_after", "due_before", "due_after"]
+# ``order`` last, so the columns scripts read by position before it was added stay put.
+DIFF_COLUMNS = ["change", "item", "kind", "qty_before", "qty_after", "due_before", "due_after",
+                "order"]  # fmt: skip
 FIRM_COLUMNS = ["planned", "created", "item", "kind", "qty", "unit", "due", "ref"]
 
 
@@ -59,9 +61,24 @@ class Run:
 
 
 def result_of(plan: Plan, fingerprint: str) -> dict[str, Any]:
-    """What a saved run keeps: the JSON document without the bucket records."""
+    """What a saved run keeps: the JSON document without the bucket records, plus
+    ``receipts``: every scheduled receipt the run read (open purchase orders and open
+    production orders' expected output, also those due after the horizon), so that
+    ``diff`` can tell a planned order that was firmed from one no longer needed.
+    Runs saved before it was kept have no ``receipts``."""
     doc = mrp_report.document(plan, fingerprint=fingerprint)
     del doc["records"]
+    parts = plan.snapshot.parts
+    doc["receipts"] = [
+        {
+            "source": r.source,
+            "id": r.id,
+            "item": parts[r.item].code if r.item in parts else r.item,
+            "qty": q.dec(r.qty),
+            "due": r.due.isoformat(),
+        }
+        for r in sorted(plan.snapshot.receipts, key=lambda r: (r.source, r.id))
+    ]
     return json.loads(to_json(doc), parse_float=Decimal)  # exact numbers, dates as text
 
 
@@ -118,15 +135,39 @@ def list_runs(db: sqlite3.Connection) -> list[Run]:
 # -- diff ----------------------------------------------------------------------------------
 
 
+# A scheduled receipt's source and the kind of planned order that becomes one.
+KIND_OF_SOURCE = {"production": "make", "purchase": "buy"}
+
+
+def has_receipts(result: dict[str, Any]) -> bool:
+    """Whether a run's result kept its scheduled receipts (runs saved before did not)."""
+    return "receipts" in result
+
+
+def order_label(receipt: dict[str, Any]) -> str:
+    """``PO-7`` or ``ORDER-12``: how the rest of mfgctl names the order."""
+    prefix = "PO" if receipt["source"] == "purchase" else "ORDER"
+    return f"{prefix}-{receipt['id']}"
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-    """What changed between two run results: planned orders ``added``, ``removed``,
-    ``moved`` (another due date), ``resized`` (another quantity) or ``moved and
-    resized``, and shortages (``kind`` short) ``new``, ``gone`` or ``changed``, the
-    words the README gives scripts.
+    """What changed between two run results: planned orders ``firmed``, ``added``,
+    ``removed``, ``moved`` (another due date), ``resized`` (another quantity) or
+    ``moved and resized``; scheduled receipts ``opened`` or ``closed``; and shortages
+    (``kind`` short) ``new``, ``gone`` or ``changed``, the words the README gives
+    scripts.
 
     Planned orders are matched per item and kind: identical orders (same due date and
-    quantity) first, then the rest in due-date order; what is left over was added or
-    removed.
+    quantity) first. When both results keep their scheduled receipts, a planned order
+    of ``before`` left unmatched is ``firmed`` into a receipt of the same item and kind
+    (production order for make, purchase order for buy) that ``after`` has and
+    ``before`` had not: one with its due date and quantity first (what ``mrp firm``
+    creates), then the rest in due-date order (a firmed order since moved, resized or
+    partly received). Then the rest in due-date order are moved or resized; what is
+    left over was added or removed. A receipt of ``before`` gone from ``after`` was
+    received, completed or cancelled (``closed``); a new one that no planned order
+    explains was ``opened``. Results without receipts (runs saved before they were
+    kept) have no firmed, opened or closed: a firmed order shows as removed.
     """
     rows: list[dict[str, Any]] = []
     old: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -135,6 +176,14 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
         old[(o["item"], o["kind"])].append(o)
     for o in after["planned_orders"]:
         new[(o["item"], o["kind"])].append(o)
+    # Receipts that appeared, per (ITEM, kind), by due date; only when both runs kept them.
+    kept = has_receipts(before) and has_receipts(after)
+    was = {order_label(r): r for r in before.get("receipts", ())} if kept else {}
+    now = {order_label(r): r for r in after.get("receipts", ())} if kept else {}
+    fresh: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for label, r in sorted(now.items(), key=lambda kv: (kv[1]["due"], kv[0])):
+        if label not in was:
+            fresh[(r["item"].upper(), KIND_OF_SOURCE[r["source"]])].append(r)
     for key in sorted(set(old) | set(new)):
         a = sorted(old.get(key, []), key=lambda o: o["due_date"])
         b = sorted(new.get(key, []), key=lambda o: o["due_date"])
@@ -145,6 +194,19 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
             if same is not None:
                 a.remove(o)
                 b.remove(same)
+        receipts = fresh.get((key[0].upper(), key[1]), [])
+        firmed = []
+        for o in list(a):
+            made = next((r for r in receipts if (r["due"], r["qty"]) == (o["due_date"], o["qty"])),
+                        None)  # fmt: skip
+            if made is not None:
+                a.remove(o)
+                receipts.remove(made)
+                firmed.append((o, made))
+        while a and receipts:
+            firmed.append((a.pop(0), receipts.pop(0)))
+        for o, r in sorted(firmed, key=lambda pair: pair[0]["due_date"]):
+            rows.append(_firmed(key, o, r))
         for o, n in zip(a, b, strict=False):
             changes = []
             if o["due_date"] != n["due_date"]:
@@ -156,10 +218,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_change("removed", key, o, None))
         for n in b[len(a) :]:
             rows.append(_change("added", key, None, n))
-    was = {s["item"]: s for s in before["shortages"]}
-    now = {s["item"]: s for s in after["shortages"]}
-    for item in sorted(set(was) | set(now)):
-        o, n = was.get(item), now.get(item)
+    rows += _receipt_changes(was, now, fresh)
+    was_short = {s["item"]: s for s in before["shortages"]}
+    now_short = {s["item"]: s for s in after["shortages"]}
+    for item in sorted(set(was_short) | set(now_short)):
+        o, n = was_short.get(item), now_short.get(item)
         if o is None:
             change = "new"
         elif n is None:
@@ -177,9 +240,49 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
                 "qty_after": n and n["qty"],
                 "due_before": o and o["first_date"],
                 "due_after": n and n["first_date"],
+                "order": None,
             }
         )
     return rows
+
+
+def _receipt_changes(
+    was: dict[str, dict], now: dict[str, dict], fresh: dict[tuple[str, str], list[dict]]
+) -> list[dict[str, Any]]:
+    """Receipts gone (``closed``) and new ones no firmed planned order took (``opened``),
+    by item and order."""
+    left = {order_label(r) for receipts in fresh.values() for r in receipts}
+    found = [("closed", r, None) for label, r in was.items() if label not in now]
+    found += [("opened", None, r) for label, r in now.items() if label in left]
+    rows = []
+    for change, o, n in found:
+        r = o or n
+        rows.append(
+            {
+                "change": change,
+                "item": r["item"],
+                "kind": KIND_OF_SOURCE[r["source"]],
+                "qty_before": o and o["qty"],
+                "qty_after": n and n["qty"],
+                "due_before": o and o["due"],
+                "due_after": n and n["due"],
+                "order": order_label(r),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["item"], row["order"]))
+
+
+def _firmed(key: tuple[str, str], o: dict, receipt: dict) -> dict[str, Any]:
+    return {
+        "change": "firmed",
+        "item": key[0],
+        "kind": key[1],
+        "qty_before": o["qty"],
+        "qty_after": receipt["qty"],
+        "due_before": o["due_date"],
+        "due_after": receipt["due"],
+        "order": order_label(receipt),
+    }
 
 
 def _change(change: str, key: tuple[str, str], o: dict | None, n: dict | None) -> dict[str, Any]:
@@ -191,6 +294,7 @@ def _change(change: str, key: tuple[str, str], o: dict | None, n: dict | None) -
         "qty_after": n and n["qty"],
         "due_before": o and o["due_date"],
         "due_after": n and n["due_date"],
+        "order": None,
     }
 
 
