@@ -249,11 +249,19 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
 def _receipt_changes(
     was: dict[str, dict], now: dict[str, dict], fresh: dict[tuple[str, str], list[dict]]
 ) -> list[dict[str, Any]]:
-    """Receipts gone (``closed``) and new ones no firmed planned order took (``opened``),
-    by item and order."""
+    """Receipts gone (``closed``), new ones no firmed planned order took (``opened``),
+    and those in both whose due date or open quantity changed (``moved``, ``resized``,
+    ``moved and resized``: updated, or received in part), by item and order."""
     left = {order_label(r) for receipts in fresh.values() for r in receipts}
     found = [("closed", r, None) for label, r in was.items() if label not in now]
     found += [("opened", None, r) for label, r in now.items() if label in left]
+    for label, r in was.items():
+        n = now.get(label)
+        if n is None:
+            continue
+        changes = [w for w, k in (("moved", "due"), ("resized", "qty")) if r[k] != n[k]]
+        if changes:
+            found.append((" and ".join(changes), r, n))
     rows = []
     for change, o, n in found:
         r = o or n
