@@ -134,7 +134,7 @@ def test_hold_and_unblock_return_to_the_status_held_from(shop: sqlite3.Connectio
     decide(shop, "MIC-100", "hold", lot="M1", status="available", qty="100")
     decide(shop, "MIC-100", "hold", lot="M1", status="pending_inspection", qty="50")
     assert bal(shop, "MIC-100", "blocked") == 150
-    # Most recent hold first: 50 back to pending_inspection, then 30 of the 100 to available.
+    # The least trusted first: 50 back to pending_inspection, then 30 of the 100 to available.
     recs = decide(shop, "MIC-100", "unblock", lot="M1", qty="80")
     assert [(r.to_status, r.qty) for r in recs] == [("pending_inspection", 50), ("available", 30)]
     decide(shop, "MIC-100", "unblock", lot="M1")

@@ -128,8 +128,8 @@ def test_held_units_are_counted_gone_first_when_some_blocked_stock_leaves(
     # 3 blocked are left: 1 of the 4 held, and the 2 that nobody vouches for.
     recs = decide(cli, "R", "--lot", "L1", "--unblock")
     assert [(r["to_status"], r["qty"]) for r in recs] == [
-        ("available", 1),
         ("pending_inspection", 2),
+        ("available", 1),
     ]
 
 
@@ -162,17 +162,12 @@ def test_earlier_unblocks_are_taken_into_account(cli: Cli, shop: Path) -> None:
     ok(cli, "inspect", "R", "--lot", "L1", "--hold", "--status", "pending_inspection", "--qty", "2")
     ok(cli, "stock", "adjust", "R", "--lot", "L1", "--status", "blocked", "--add", "1",
        "--reason", "found")  # fmt: skip
-    # Most recent hold first: 2 to pending_inspection, then 1 of the 4 to available.
+    # The least trusted first: the 2 held from pending_inspection and the 1 nobody
+    # vouches for go to pending_inspection; the 4 held from available come back last.
     recs = decide(cli, "R", "--lot", "L1", "--unblock", "--qty", "3")
-    assert [(r["to_status"], r["qty"]) for r in recs] == [
-        ("pending_inspection", 2),
-        ("available", 1),
-    ]
+    assert [(r["to_status"], r["qty"]) for r in recs] == [("pending_inspection", 3)]
     recs = decide(cli, "R", "--lot", "L1", "--unblock")
-    assert [(r["to_status"], r["qty"]) for r in recs] == [
-        ("available", 3),
-        ("pending_inspection", 1),
-    ]
+    assert [(r["to_status"], r["qty"]) for r in recs] == [("available", 4)]
     assert stock(cli, "R") == {
         "physical": 11,
         "available": 6,

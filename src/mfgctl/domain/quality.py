@@ -33,12 +33,20 @@ finished goods that came out of production) records the pass without a move: the
 stays in ``awaiting_release`` until it is released (``domain.release``).
 
 ``unblock`` returns stock to the status it was held from, read from the hold and
-unblock records of that lot at that location (most recent hold first); blocked stock
-without such a record (blocked by an import, an adjustment or a count, or moved in from
-another location) goes to ``pending_inspection``: what nobody can vouch for is inspected
-again. Blocked stock that left other than by an unblock (an adjustment, a count, a move
-elsewhere) is assumed to be the held units first, since nobody recorded which units
-they were.
+unblock records of that lot at that location; blocked stock without such a record
+(blocked by an import, an adjustment or a count, or moved in from another location) goes
+to ``pending_inspection``: what nobody can vouch for is inspected again. Blocked stock
+that left other than by an unblock (an adjustment, a count, a move elsewhere) is assumed
+to be the held units first, since nobody recorded which units they were.
+
+A partial unblock (``qty`` less than all the blocked stock) does not record which units
+it frees either, so it assumes the least trusted ones (``UNBLOCK_ORDER``): first those
+that go back to ``pending_inspection`` (held from it, or vouched for by no hold record),
+then those held from ``awaiting_release``, and those held from ``available`` last; the
+most recent hold first among equals. Units held from ``available`` are usable again
+only once nothing less trusted is left blocked: an unblock never makes usable the units
+that may be the ones nobody vouched for, and the answer does not depend on which hold
+was recorded last.
 """
 
 from __future__ import annotations
@@ -94,6 +102,9 @@ DECISIONS: dict[str, Decision] = {
 
 # Unblocked stock whose earlier status no record tells goes back to inspection.
 UNBLOCK_DEFAULT = "pending_inspection"
+# The order a partial unblock frees blocked stock in, by the status it goes back to: the
+# least trusted first (see the module docstring).
+UNBLOCK_ORDER = ("pending_inspection", "awaiting_release", "available")
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,15 +418,19 @@ def _held_from(
 def _unblock_targets(
     db: sqlite3.Connection, item: Item, lot: Lot | None, where: Place, amount: Decimal
 ) -> list[tuple[str, Decimal]]:
-    """Split an unblocked quantity over the statuses it was held from, the most recent
-    hold first; what no hold record vouches for goes to ``UNBLOCK_DEFAULT``."""
+    """Split an unblocked quantity over the statuses it was held from, the least trusted
+    first (``UNBLOCK_ORDER``; the most recent hold first among equals); what no hold
+    record vouches for goes to ``UNBLOCK_DEFAULT``."""
+
+    def rank(status: str) -> int:
+        return UNBLOCK_ORDER.index(status) if status in UNBLOCK_ORDER else -1
+
+    parcels = [(held or UNBLOCK_DEFAULT, n) for held, n in _held_from(db, item, lot, where)]
     left = amount
     split: dict[str, Decimal] = {}
-    for status, held in reversed(_held_from(db, item, lot, where)):
+    for status, held in sorted(reversed(parcels), key=lambda p: rank(p[0])):  # stable
         if left <= 0:
             break
-        if status is None:
-            continue
         take = min(left, held)
         split[status] = split.get(status, Decimal(0)) + take
         left -= take
