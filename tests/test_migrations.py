@@ -204,6 +204,7 @@ def downgrade_to_v11(path: Path) -> None:
     text = V11.read_text(encoding="utf-8")
     downgrade_signoffs(path)  # v13
     with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE lot_expiry_change")  # v15
         c.execute("DROP TABLE completion")  # its index and triggers with it
         c.execute("DROP INDEX move_make")
         for name in ("v_valuation", "v_stock", "v_wip"):
@@ -289,3 +290,63 @@ def schema_of_fresh(cli: Cli, tmp_path: Path) -> set[tuple[str, str, str, str]]:
     fresh = tmp_path / "fresh.db"
     assert cli("--db", fresh, "init").exit_code == 0
     return schema(fresh)
+
+
+# -- v15: expiry date changes, v_stock's expired column ---------------------------------------
+
+V14 = Path(__file__).parent / "schemas" / "v14.sql"  # schema.sql as mfgctl left it at v14
+
+
+def downgrade_to_v14(path: Path) -> None:
+    """The database as mfgctl before schema 15 left it: no ``lot_expiry_change``, the
+    v14 ``v_stock`` (without ``expired``)."""
+    text = V14.read_text(encoding="utf-8")
+    old_view = re.search(r"CREATE VIEW v_stock AS.*?;\n", text, re.S)
+    assert old_view is not None
+    with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE lot_expiry_change")  # its index and triggers with it
+        c.execute("DROP VIEW v_stock")
+        c.execute(old_view.group(0))
+        c.execute("PRAGMA user_version = 14")
+    c.close()
+
+
+def test_a_v14_database_gets_expiry_history_and_the_expired_column(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    for args in (
+        ("item", "add", "R", "--name", "Resin", "--type", "raw", "--unit", "kg",
+         "--make-or-buy", "buy", "--tracking", "lot"),
+        ("stock", "receive", "R", "5", "--lot", "OLD", "--expires", day(-1)),
+        ("stock", "receive", "R", "10", "--lot", "NEW", "--expires", day(30)),
+        ("reserve", "R", "3", "--for", "SO-1"),
+    ):  # fmt: skip
+        assert cli(*args).exit_code == 0, args
+    downgrade_to_v14(initdb)
+    frozen = tmp_path / "v14.db"
+    with sqlite3.connect(frozen) as c:
+        c.executescript(V14.read_text(encoding="utf-8"))
+    c.close()
+    assert schema(initdb) == schema(frozen)  # exactly a v14 database
+    with sqlite3.connect(initdb) as c:  # the v14 view counted expired stock as free
+        assert c.execute("SELECT free FROM v_stock").fetchall() == [("12",)]
+    c.close()
+    old = table_rows(initdb)
+
+    r = cli("stock", "-f", "json")  # upgrades it
+
+    assert r.exit_code == 0, r.stderr
+    assert user_version(initdb) == SCHEMA_VERSION
+    assert table_rows(initdb, {t: cols for t, (cols, _rows) in old.items()}) == old
+    assert schema(initdb) == schema_of_fresh(cli, tmp_path)
+    [row] = json.loads(r.stdout)
+    assert (row["available"], row["reserved"], row["free"], row["expired"]) == (15, 3, 7, 5)
+    with sqlite3.connect(initdb) as c:
+        view = c.execute("SELECT available, reserved, free, expired FROM v_stock").fetchall()
+        assert view == [("15", "3", "7", "5")]
+        assert c.execute("SELECT count(*) FROM lot_expiry_change").fetchone() == (0,)
+    c.close()
+    change = cli("stock", "expiry", "R", "OLD", "--expires", day(10), "--reason", "re-test")
+    assert change.exit_code == 0, change.stderr
+    [row] = json.loads(cli("stock", "-f", "json").stdout)
+    assert (row["free"], row["expired"]) == (12, 0)

@@ -11,7 +11,7 @@ import pytest
 from conftest import Cli, day, ok
 
 COLUMNS = [
-    "item", "name", "type", "unit", "physical", "available", "reserved", "free",
+    "item", "name", "type", "unit", "physical", "available", "reserved", "free", "expired",
     "pending_inspection", "awaiting_release", "blocked", "rejected", "rework", "wip", "on_order",
 ]  # fmt: skip
 
@@ -58,6 +58,7 @@ def test_report_columns_and_statuses(cli: Cli, shop: Path) -> None:
         "available": 5,
         "reserved": 0,
         "free": 5,
+        "expired": 0,
         "pending_inspection": 100,
         "awaiting_release": 0,
         "blocked": 7,

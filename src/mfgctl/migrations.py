@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -576,6 +576,55 @@ def _v14_expected_output(db: sqlite3.Connection) -> None:
         db.execute(views.statement(name))
 
 
+_V15_LOT_EXPIRY_CHANGE = (
+    """
+        CREATE TABLE lot_expiry_change (
+            id          INTEGER PRIMARY KEY,
+            lot_id      INTEGER NOT NULL REFERENCES lot (id),
+            old_expires TEXT,
+            new_expires TEXT,
+            reason      TEXT NOT NULL,
+            user        TEXT NOT NULL,
+            changed_at  TEXT NOT NULL,
+            CHECK (old_expires IS NOT new_expires)
+        ) STRICT
+    """,
+    """
+        CREATE INDEX lot_expiry_change_lot ON lot_expiry_change (lot_id, changed_at)
+    """,
+    """
+        CREATE TRIGGER lot_expiry_change_is_append_only_update BEFORE UPDATE ON lot_expiry_change
+        BEGIN
+            SELECT RAISE(ABORT, 'expiry date changes are history: record a new change instead');
+        END
+    """,
+    """
+        CREATE TRIGGER lot_expiry_change_is_append_only_delete BEFORE DELETE ON lot_expiry_change
+        BEGIN
+            SELECT RAISE(ABORT, 'expiry date changes are history: record a new change instead');
+        END
+    """,
+)
+
+
+def _v15_expiry(db: sqlite3.Connection) -> None:
+    """v15: ``lot_expiry_change``, the history of ``stock expiry`` (a lot's expiry date
+    changed: old and new date, reason, who, when); ``v_stock`` gains ``expired`` and
+    leaves expired stock out of ``free`` (and reservations holding it out of ``reserved``).
+
+    Why: a lot's expiry date could not be corrected once set, so a shelf life extended
+    after a re-test, or a date mistyped at receipt, left good stock unusable for good;
+    a change needs a reason and a trace. And since expired lots are never picked, the
+    view (like the report) promised as free stock that no command would use.
+    """
+    from mfgctl.domain import views
+
+    for statement in _V15_LOT_EXPIRY_CHANGE:
+        db.execute(statement)
+    db.execute("DROP VIEW IF EXISTS v_stock")
+    db.execute(views.statement("v_stock"))
+
+
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
@@ -590,6 +639,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     12: _v12_completion_cost,
     13: _v13_signoff_batches,
     14: _v14_expected_output,
+    15: _v15_expiry,
 }
 
 

@@ -17,16 +17,17 @@ from mfgctl.cli._common import (
     SerialsOpt,
     StatusOpt,
     UnitOpt,
+    done,
     group,
     session,
     user,
 )
 from mfgctl.domain import reports
 from mfgctl.domain import stock as ops
-from mfgctl.render import Format, emit
+from mfgctl.render import Format, emit, emit_sections
 
 app = group(
-    "Stock by status (run without a subcommand), and stock movements.",
+    "Stock by status (run without a subcommand), stock movements, lots and expiry dates.",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -57,8 +58,9 @@ def report_cmd(
     all_: Annotated[bool, typer.Option("--all", help="Also list items without stock.")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """The stock-by-status report: physical, available, reserved, free, pending inspection,
-    awaiting release, blocked, rejected, rework, WIP and on order, per item."""
+    """The stock-by-status report: physical, available, reserved, free, expired, pending
+    inspection, awaiting release, blocked, rejected, rework, WIP and on order, per item
+    (free leaves out expired lots: no command takes them)."""
     if ctx.invoked_subcommand is not None:
         return
     with session(ctx, write=False) as db:
@@ -249,3 +251,73 @@ def history_cmd(
     with session(ctx, write=False) as db:
         rows = reports.history(db, item, location=location, lot=lot, since=since, as_of=as_of)
     emit(rows, fmt, columns=reports.HISTORY_COLUMNS, title=f"History of {item.strip()}")
+
+
+LotArg = Annotated[str, typer.Argument(help="Lot or serial number.", show_default=False)]
+
+
+@app.command("expiry")
+def expiry_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    lot: LotArg,
+    expires: Annotated[
+        str,
+        typer.Option(
+            "--expires",
+            help="New expiry date (YYYY-MM-DD), or none: the lot no longer expires.",
+            metavar="DATE",
+            show_default=False,
+        ),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why (required): a re-test, a typo at receipt...",
+            metavar="TEXT",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Change a lot's (or serial's) expiry date, with a reason; the change is kept as
+    history (stock lots)."""
+    with session(ctx) as db:
+        change = ops.change_expiry(
+            db, item=item, lot=lot, expires=expires, reason=reason, user=user(ctx)
+        )
+    emit([change.as_row()], fmt, columns=ops.EXPIRY_COLUMNS)
+    word = "serial" if change.serial else "lot"
+    after = (
+        "expired: no command takes it"
+        if change.expired
+        else "usable again"
+        if change.was_expired
+        else ""
+    )
+    done(
+        f"{change.item} {word} {change.lot}: expiry {change.old_expires or 'none'} -> "
+        f"{change.new_expires or 'none'}" + (f" ({after})" if after else "")
+    )
+
+
+@app.command("lots")
+def lots_cmd(
+    ctx: typer.Context,
+    item: ItemArg,
+    lot: LotOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Also lots with nothing in house.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """An item's lots (or serials) in house, first-expired first, with their expiry dates,
+    then every change of those dates (who, when, old, new, reason)."""
+    with session(ctx, write=False) as db:
+        found = ops.lots(db, item, lot=lot, every=all_)
+    emit_sections(
+        [
+            ("lots", found.rows, ops.LOT_COLUMNS),
+            ("expiry_changes", [c.as_row() for c in found.changes], ops.EXPIRY_COLUMNS),
+        ],
+        fmt,
+    )

@@ -162,8 +162,11 @@ def ensure_lot(
     found = find_lot(db, item, lot_code)
     if found is not None:
         if expires and found.expires_on and found.expires_on != expires:
+            word = "serial" if found.serial else "lot"
             raise RuleViolation(
-                f"lot {found.code} of {item.code} expires {found.expires_on}, not {expires}"
+                f"{word} {found.code} of {item.code} expires {found.expires_on}, not "
+                f"{expires}; to change its expiry date: mfgctl stock expiry {item.code} "
+                f"{found.code} --expires {expires} --reason ..."
             )
         if expires and not found.expires_on:
             db.execute("UPDATE lot SET expires_on = ? WHERE id = ?", (expires, found.id))
@@ -174,6 +177,24 @@ def ensure_lot(
         (item.id, lot_code, int(item.tracking == "serial"), expires, timefmt.now()),
     )
     return Lot(cur.lastrowid, lot_code, item.tracking == "serial", expires)  # type: ignore[arg-type]
+
+
+def change_expiry(
+    db: sqlite3.Connection, lot: Lot, expires_on: str | None, *, reason: str, user: str
+) -> str:
+    """Change a lot's (or serial's) expiry date (``None``: none) and record the change
+    in ``lot_expiry_change`` (old and new date, reason, who, when), in the caller's
+    transaction. Once a lot has an expiry date (given at receipt, ``ensure_lot``) it
+    changes only here, with its history. Returns the stored time of the change. The
+    caller checks that the date differs."""
+    at = timefmt.now()
+    db.execute("UPDATE lot SET expires_on = ? WHERE id = ?", (expires_on, lot.id))
+    db.execute(
+        "INSERT INTO lot_expiry_change (lot_id, old_expires, new_expires, reason, user, "
+        "changed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (lot.id, lot.expires_on, expires_on, reason, user, at),
+    )
+    return at
 
 
 def in_house(db: sqlite3.Connection, item: Item, lot: Lot) -> Decimal:

@@ -2,10 +2,11 @@
 
 The stock report is the heart of mfgctl: per item, how much is physically in house
 and how much of it can be used. ``physical`` is everything at real locations, in any
-status; ``available`` is what passed inspection and is usable; ``free`` is available
-minus reserved, what can still be promised. WIP is stock consumed into production
-orders (their virtual places), not counted in ``physical``. The report reads the
-``balance`` table; ``as_of`` recomputes it from the ledger's effective dates instead.
+status; ``available`` is what passed inspection; ``expired`` is the part of it in lots
+(or serials) past their expiry date, which no command takes; ``free`` is available less
+expired and less reserved, what can still be promised. WIP is stock consumed into
+production orders (their virtual places), not counted in ``physical``. The report reads
+the ``balance`` table; ``as_of`` recomputes it from the ledger's effective dates instead.
 """
 
 from __future__ import annotations
@@ -33,29 +34,48 @@ _BALANCES_AS_OF = """
           FROM move WHERE effective_at <= :as_of
     ) GROUP BY item_id, location_id, status, lot_id
 """
+# ``expired``: available stock at a real location in a lot whose expiry date ({expires}:
+# the lot's date now, or the one in force then) is before :day.
 _STOCK_QUERY = """
     WITH bal AS ({balances})
-    SELECT b.item_id, {lot_column} AS lot, b.status, l.kind, sum(b.qty) AS qty
+    SELECT b.item_id, {lot_column} AS lot, b.status, l.kind,
+           CASE WHEN b.status = 'available' AND l.kind = 'internal' AND b.lot_id IS NOT NULL
+                THEN ifnull({expires} < :day, 0) ELSE 0 END AS expired,
+           sum(b.qty) AS qty
       FROM bal AS b
       JOIN location AS l ON l.id = b.location_id
       JOIN item AS i ON i.id = b.item_id
-      {lot_join}
+      LEFT JOIN lot AS lt ON lt.id = b.lot_id
      WHERE l.kind IN ('internal', 'production') AND b.qty <> 0
        AND (:item IS NULL OR i.code = :item)
        AND (:type IS NULL OR i.type = :type)
        AND (:location IS NULL OR l.code = :location)
-     GROUP BY b.item_id, lot, b.status, l.kind
+     GROUP BY b.item_id, lot, b.status, l.kind, expired
 """
+# A lot's expiry date as it stood at :as_of: the new date of the last change made by
+# then, else the old date of the first change made after it, else its date now ('' in
+# a change stands for "no expiry date", so that coalesce does not pass over it).
+_EXPIRES_AS_OF = """nullif(coalesce(
+        (SELECT ifnull(c.new_expires, '') FROM lot_expiry_change AS c
+          WHERE c.lot_id = lt.id AND c.changed_at <= :as_of
+          ORDER BY c.changed_at DESC, c.id DESC LIMIT 1),
+        (SELECT ifnull(c.old_expires, '') FROM lot_expiry_change AS c
+          WHERE c.lot_id = lt.id AND c.changed_at > :as_of
+          ORDER BY c.changed_at, c.id LIMIT 1),
+        lt.expires_on), '')"""
 
-# What open, unexpired reservations hold, per item (and lot), at real locations.
+# What open, unexpired reservations hold, per item (and lot), at real locations, of
+# lots not past their expiry date: a claim on an expired lot is never consumed or
+# shipped, so it holds nothing usable (its stock counts as ``expired``).
 _RESERVED = """
     SELECT r.item_id, {lot_column} AS lot, sum(r.remaining) AS qty
       FROM reservation AS r
       JOIN item AS i ON i.id = r.item_id
       JOIN location AS l ON l.id = r.location_id
-      {lot_join}
+      LEFT JOIN lot AS lt ON lt.id = r.lot_id
      WHERE r.state = 'open' AND r.remaining > 0
        AND (r.until_on IS NULL OR r.until_on >= :today)
+       AND (lt.expires_on IS NULL OR lt.expires_on >= :today)
        AND (:item IS NULL OR i.code = :item)
        AND (:type IS NULL OR i.type = :type)
        AND (:location IS NULL OR l.code = :location)
@@ -76,6 +96,7 @@ class StockRow:
     available: Decimal
     reserved: Decimal
     free: Decimal
+    expired: Decimal
     pending_inspection: Decimal
     awaiting_release: Decimal
     blocked: Decimal
@@ -96,6 +117,8 @@ class StockRow:
 
 
 _COLUMNS = {by_lot: StockRow.columns(by_lot=by_lot) for by_lot in (False, True)}
+# The sums behind one row: per status, WIP, and the expired part of available.
+_CELL = (*STATUSES, "wip", "expired")
 
 
 # The output an open production order ``o`` is still expected to give: its quantity
@@ -149,13 +172,16 @@ def stock(
 ) -> list[StockRow]:
     """The stock-by-status report, one row per item (or per item and lot).
 
-    ``reserved`` is what open, unexpired reservations hold now (of the lot, at the
-    location, when those are asked for); ``free`` is available minus reserved. A
-    report ``as_of`` a past moment shows no reservations (their history is not kept
-    as moves), so there ``free`` equals available. ``on_order`` is the output still
-    expected from open production orders (planned, released, in progress) plus what
-    open purchase orders have not yet delivered, now; it is
-    shown on per-item rows (not per lot, not for one location, not as of a past date).
+    ``expired`` is the available stock in lots (or serials) whose expiry date is
+    before today (before the day of ``as_of``, by the expiry date in force then): no
+    command takes it. ``reserved`` is what open, unexpired reservations hold now (of
+    the lot, at the location, when those are asked for) of lots not expired: a claim
+    on an expired lot holds nothing usable. ``free`` is available less expired less
+    reserved. A report ``as_of`` a moment shows no reservations (their history is not
+    kept as moves), so there ``free`` is available less expired. ``on_order`` is the
+    output still expected from open production orders (planned, released, in progress)
+    plus what open purchase orders have not yet delivered, now; it is shown on per-item
+    rows (not per lot, not for one location, not as of a past date).
 
     Args:
         item, type, location: restrict to one item, item type or real location.
@@ -169,23 +195,20 @@ def stock(
         type = items.PARSERS["type"](type, "--type")
     location_code = locations.get(db, location).code if location else None
     status = ledger.parse_status(status, what="--status") if status else None
-    params: dict[str, Any] = {"item": item_code, "type": type, "location": location_code}
-    balances = _BALANCES_NOW
+    today = date.today().isoformat()
+    params: dict[str, Any] = {
+        "item": item_code, "type": type, "location": location_code, "day": today
+    }  # fmt: skip
+    balances, expires = _BALANCES_NOW, "lt.expires_on"
     if as_of is not None:
         params["as_of"] = timefmt.parse_moment(as_of, what="--as-of", end_of_day=True)
-        balances = _BALANCES_AS_OF
-    sql = _STOCK_QUERY.format(
-        balances=balances,
-        lot_column="lt.code" if by_lot else "NULL",
-        lot_join="LEFT JOIN lot AS lt ON lt.id = b.lot_id" if by_lot else "",
-    )
+        params["day"] = timefmt.local(params["as_of"])[:10]
+        balances, expires = _BALANCES_AS_OF, _EXPIRES_AS_OF
+    lot_column = "lt.code" if by_lot else "NULL"
+    sql = _STOCK_QUERY.format(balances=balances, lot_column=lot_column, expires=expires)
     held: dict[tuple[int, str | None], int] = {}
     if as_of is None:
-        reserved_sql = _RESERVED.format(
-            lot_column="lt.code" if by_lot else "NULL",
-            lot_join="LEFT JOIN lot AS lt ON lt.id = r.lot_id" if by_lot else "",
-        )
-        today = date.today().isoformat()
+        reserved_sql = _RESERVED.format(lot_column=lot_column)
         for item_id, lot, amount in db.execute(reserved_sql, {**params, "today": today}):
             held[(item_id, lot)] = amount
     sums: dict[tuple[int, str | None], dict[str, int]] = {}
@@ -193,10 +216,12 @@ def stock(
     if as_of is None and not by_lot and location_code is None:
         on_order = dict(db.execute(_ON_ORDER, params).fetchall())
         for item_id in on_order:
-            sums.setdefault((item_id, None), dict.fromkeys((*STATUSES, "wip"), 0))
-    for item_id, lot, st, kind, amount in db.execute(sql, params):
-        cell = sums.setdefault((item_id, lot), dict.fromkeys((*STATUSES, "wip"), 0))
+            sums.setdefault((item_id, None), dict.fromkeys(_CELL, 0))
+    for item_id, lot, st, kind, expired, amount in db.execute(sql, params):
+        cell = sums.setdefault((item_id, lot), dict.fromkeys(_CELL, 0))
         cell["wip" if kind == "production" else st] += amount
+        if expired:
+            cell["expired"] += amount
     catalogue = {
         r[0]: r[1:] for r in db.execute("SELECT id, code, name, type, unit, active FROM item")
     }
@@ -207,7 +232,7 @@ def stock(
                 and (item_code is None or code == item_code)
                 and (type is None or item_type == type)
             ):
-                sums.setdefault((item_id, None), dict.fromkeys((*STATUSES, "wip"), 0))
+                sums.setdefault((item_id, None), dict.fromkeys(_CELL, 0))
     rows = []
     for (item_id, lot), cell in sums.items():
         if status is not None and cell[status] == 0:
@@ -225,7 +250,8 @@ def stock(
                 physical=sum((d[s] for s in STATUSES), Decimal(0)),
                 available=d["available"],
                 reserved=reserved,
-                free=d["available"] - reserved,
+                free=d["available"] - d["expired"] - reserved,
+                expired=d["expired"],
                 pending_inspection=d["pending_inspection"],
                 awaiting_release=d["awaiting_release"],
                 blocked=d["blocked"],

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from mfgctl import qty as q
+from mfgctl import timefmt
 from mfgctl.domain import codes, items, ledger, locations, reports
 from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Lot, Move
@@ -310,6 +311,177 @@ def transfer(
         ref=codes.text(ref, what="reference", required=False),
         effective_at=ledger.effective(when),
     )
+
+
+# -- lots and their expiry dates ---------------------------------------------------------
+
+EXPIRY_COLUMNS = ("item", "lot", "old_expires", "new_expires", "reason", "user", "changed_at")
+LOT_COLUMNS = (
+    "lot", "serial", "expires", "expired", "in_house", "available", "unit", "created_at",
+    "expiry_changes",
+)  # fmt: skip
+
+
+def _is_expired(expires_on: str | None) -> bool:
+    """Whether an expiry date is before today (a lot is still good on its date)."""
+    return expires_on is not None and expires_on < date.today().isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryChange:
+    """One change of a lot's (or serial's) expiry date; ``None`` is "no expiry date"."""
+
+    item: str
+    lot: str
+    serial: bool
+    old_expires: str | None
+    new_expires: str | None
+    reason: str
+    user: str
+    changed_at: str  # stored UTC text
+
+    @property
+    def was_expired(self) -> bool:
+        """The lot was past its expiry date before the change (and is no longer, if
+        ``expired`` is False: usable again)."""
+        return _is_expired(self.old_expires)
+
+    @property
+    def expired(self) -> bool:
+        """The lot is past its new expiry date: no command takes it."""
+        return _is_expired(self.new_expires)
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "lot": self.lot,
+            "old_expires": self.old_expires,
+            "new_expires": self.new_expires,
+            "reason": self.reason,
+            "user": self.user,
+            "changed_at": timefmt.local(self.changed_at),
+        }
+
+
+def _new_expiry(value: object) -> str | None:
+    """``--expires``: a date, or ``none`` (the lot no longer expires)."""
+    if isinstance(value, str) and value.strip().casefold() == "none":
+        return None
+    try:
+        return timefmt.parse_date(value, what="--expires").isoformat()
+    except InvalidInput:
+        raise InvalidInput(
+            f"--expires {value!r} is not a date (write YYYY-MM-DD, or none for no expiry date)"
+        ) from None
+
+
+def change_expiry(
+    db: sqlite3.Connection, *, item: str, lot: str, expires: object, reason: str, user: str
+) -> ExpiryChange:
+    """Change a lot's (or serial's) expiry date, with a reason, and keep the change as
+    history (``ledger.change_expiry``): a shelf life extended after a re-test, a date
+    mistyped at receipt. Its stock and reservations are untouched; from now on the new
+    date decides whether commands take the lot (see ``reservations.refuse_expired``).
+
+    Args:
+        expires: the new date (``YYYY-MM-DD``), or ``"none"``: the lot no longer expires.
+
+    Raises:
+        NotFound: an unknown item, or a lot (serial) the item does not have.
+        InvalidInput: an untracked item, a bad date, an empty reason.
+        RuleViolation: the lot already has that expiry date.
+    """
+    it = items.get(db, item)
+    if it.tracking == "none":
+        raise InvalidInput(f"{it.code} is not lot- or serial-tracked: it has no lots to date")
+    lot_row = ledger.get_lot(db, it, str(lot))
+    new = _new_expiry(expires)
+    why = codes.text(reason, what="reason") or ""  # required: never empty
+    if new == lot_row.expires_on:
+        word = "serial" if lot_row.serial else "lot"
+        now = f"already expires on {new}" if new else "already has no expiry date"
+        raise RuleViolation(f"{it.code} {word} {lot_row.code} {now}: nothing to change")
+    at = ledger.change_expiry(db, lot_row, new, reason=why, user=user)
+    return ExpiryChange(
+        it.code, lot_row.code, lot_row.serial, lot_row.expires_on, new, why, user, at
+    )
+
+
+# An item's lots (or serials) in picking order (first-expired, lots without a date
+# last, then first-in), with what is in house (real locations) and available of each.
+_LOTS = """
+    SELECT lt.id, lt.code, lt.serial, lt.expires_on, lt.created_at,
+           ifnull(sum(CASE WHEN l.kind = 'internal' THEN b.qty END), 0) AS in_house,
+           ifnull(sum(CASE WHEN l.kind = 'internal' AND b.status = 'available'
+                           THEN b.qty END), 0) AS available,
+           (SELECT count(*) FROM lot_expiry_change AS c WHERE c.lot_id = lt.id) AS changes
+      FROM lot AS lt
+      LEFT JOIN balance AS b ON b.item_id = lt.item_id AND b.lot_id = lt.id
+      LEFT JOIN location AS l ON l.id = b.location_id
+     WHERE lt.item_id = :item AND (:lot IS NULL OR lt.id = :lot)
+     GROUP BY lt.id
+    HAVING :every OR in_house <> 0
+     ORDER BY lt.expires_on IS NULL, lt.expires_on, lt.created_at, lt.code
+"""
+_EXPIRY_CHANGES = """
+    SELECT c.lot_id, lt.code, lt.serial, c.old_expires, c.new_expires, c.reason, c.user,
+           c.changed_at
+      FROM lot_expiry_change AS c
+      JOIN lot AS lt ON lt.id = c.lot_id
+     WHERE lt.item_id = :item AND (:lot IS NULL OR lt.id = :lot)
+     ORDER BY c.changed_at, c.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Lots:
+    """An item's lots with their expiry dates (``rows``) and the changes of those
+    dates (``changes``), for ``stock lots``."""
+
+    rows: list[dict[str, Any]]
+    changes: list[ExpiryChange]
+
+
+def lots(db: sqlite3.Connection, item: str, *, lot: str | None = None, every: bool = False) -> Lots:
+    """An item's lots (or serials) in house, first-expired first: each with its expiry
+    date, whether it is past it (``expired``: no command takes it), what is in house and
+    available of it, and how often its expiry date was changed; and those changes,
+    oldest first (who, when, old and new date, reason).
+
+    ``lot`` lists that lot only (in house or not); ``every`` also lists lots with
+    nothing in house.
+
+    Raises:
+        NotFound: an unknown item, or a lot the item does not have.
+        InvalidInput: an untracked item (it has no lots).
+    """
+    it = items.get(db, item)
+    if it.tracking == "none":
+        raise InvalidInput(f"{it.code} is not lot- or serial-tracked: it has no lots")
+    lot_row = ledger.get_lot(db, it, lot) if lot is not None else None
+    params = {"item": it.id, "lot": lot_row.id if lot_row else None, "every": every or bool(lot)}
+    rows, listed = [], set()
+    for r in db.execute(_LOTS, params):
+        listed.add(r["id"])
+        rows.append(
+            {
+                "lot": r["code"],
+                "serial": bool(r["serial"]),
+                "expires": r["expires_on"],
+                "expired": _is_expired(r["expires_on"]),
+                "in_house": q.dec(r["in_house"]),
+                "available": q.dec(r["available"]),
+                "unit": it.unit,
+                "created_at": timefmt.local(r["created_at"]),
+                "expiry_changes": r["changes"],
+            }
+        )
+    changes = [
+        ExpiryChange(it.code, r[1], bool(r[2]), r[3], r[4], r[5], r[6], r[7])
+        for r in db.execute(_EXPIRY_CHANGES, params)
+        if r[0] in listed
+    ]
+    return Lots(rows, changes)
 
 
 # Opening balances already posted for an item at one place (status) and lot.

@@ -74,8 +74,8 @@ def _days(later: str, earlier: str) -> str:
 # -- stock -----------------------------------------------------------------------------------
 
 _STOCK_QTY = [
-    "physical", "available", "reserved", "free", "pending_inspection", "awaiting_release",
-    "blocked", "rejected", "rework", "wip", "on_order",
+    "physical", "available", "reserved", "free", "expired", "pending_inspection",
+    "awaiting_release", "blocked", "rejected", "rework", "wip", "on_order",
 ]  # fmt: skip
 _STATUSES = ["pending_inspection", "available", "awaiting_release", "blocked", "rejected", "rework"]
 
@@ -96,17 +96,22 @@ WITH bal AS (
         SELECT b.item_id,
                sum(CASE WHEN l.kind = 'internal' THEN b.qty ELSE 0 END) AS physical,
                {by_status},
+               sum(CASE WHEN l.kind = 'internal' AND b.status = 'available'
+                         AND lt.expires_on < {TODAY} THEN b.qty ELSE 0 END) AS expired,
                sum(CASE WHEN l.kind = 'production' THEN b.qty ELSE 0 END) AS wip
           FROM balance AS b
           JOIN location AS l ON l.id = b.location_id
+          LEFT JOIN lot AS lt ON lt.id = b.lot_id
          WHERE l.kind IN {VALUED} AND b.qty <> 0
          GROUP BY b.item_id
      ),
      held AS (
         SELECT r.item_id, sum(r.remaining) AS reserved
           FROM reservation AS r
+          LEFT JOIN lot AS lt ON lt.id = r.lot_id
          WHERE r.state = 'open' AND r.remaining > 0
            AND (r.until_on IS NULL OR r.until_on >= {TODAY})
+           AND (lt.expires_on IS NULL OR lt.expires_on >= {TODAY})
          GROUP BY r.item_id
      ),
      expected AS (
@@ -126,7 +131,9 @@ WITH bal AS (
                ifnull(bal.physical, 0) AS physical,
                ifnull(bal.available, 0) AS available,
                ifnull(held.reserved, 0) AS reserved,
-               ifnull(bal.available, 0) - ifnull(held.reserved, 0) AS free,
+               ifnull(bal.available, 0) - ifnull(bal.expired, 0) - ifnull(held.reserved, 0)
+                   AS free,
+               ifnull(bal.expired, 0) AS expired,
                {", ".join(f"ifnull(bal.{s}, 0) AS {s}" for s in _STATUSES if s != "available")},
                ifnull(bal.wip, 0) AS wip,
                ifnull(expected.on_order, 0) AS on_order
