@@ -8,20 +8,26 @@ whether it can be *built*). Items are settled in low-level-code order within the
 tree, so an item's requirement from every parent is known before it is netted once:
 
 1. its free stock covers what it can;
-2. the rest, when the item is a make item with an active BOM, is built (one build for
+2. the rest, when the item is a make item with an active BOM, comes first from its
+   line's substitutes (below), and what they do not give is built (one build for
    every parent's need, its own scrap and fixed quantities once) from its components,
    which join the same pool;
 3. otherwise the rest is *short*.
 
-Then, as ``order release`` reserves (``orders.coverage``, ``reservations.plan_needs``),
-what a short item still lacks comes from its BOM line's substitutes' free stock left
-over once every item of the tree has taken its own (a substitute's free stock less all
-the tree needs of it), one for one, in the substitutes' order of preference, the short
-items taken in the order of the lines (the top BOM's first, as an order's materials
-are listed, then each subassembly's in low-level-code order); free stock is never
-counted twice. An item's substitutes are those of the first line that needs it. A
-subassembly short is built from its components, not taken from substitutes. What is
-still lacking then limits the build.
+As ``order release`` reserves (``orders.coverage``, ``reservations.plan_needs``), what
+an item still lacks, short or to be built, comes from its BOM line's substitutes' free
+stock left over once every item of the tree has taken its own (a substitute's free
+stock less all the tree needs of it), one for one, in the substitutes' order of
+preference, the items taken in the order of the lines (the top BOM's first, as an
+order's materials are listed, then each subassembly's in low-level-code order); free
+stock is never counted twice. An item's substitutes are those of the first line that
+needs it; only their free stock counts (a substitute is never built to stand in). What
+is still lacking then limits the build.
+
+What a subassembly takes from substitutes is not built, so its components are needed
+less, which may leave more of another line's substitute spare: ``CanBuild.answer``
+settles this in rounds (see there). So when nothing needs building, the answer is
+exactly whether ``order release`` of the quantity reserves every material.
 
 The answer is yes when nothing is short. ``largest`` finds the most whole base units
 buildable now (needs never fall as the quantity grows, so buildability is monotone):
@@ -47,6 +53,8 @@ if TYPE_CHECKING:
 MAX_PATHS = 3
 # The most base units ``largest`` tries: the largest quantity the ledger accepts.
 LIMIT = int(q.MAX_VALUE) - 1
+# Rounds ``CanBuild.answer`` gives the substitutes of short subassemblies to settle.
+ROUNDS = 12
 
 COLUMNS = ["item", "needed", "free", "substitutes", "short", "unit", "path"]
 
@@ -113,6 +121,18 @@ class Answer:
         return not self.limits
 
 
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """One netting of the tree (``CanBuild._settle``)."""
+
+    need: dict[str, int]
+    lacking: dict[str, tuple[int, int, int]]  # item that cannot be built: needed, free, gap
+    gaps: dict[str, int]  # subassembly: needed - free
+    builds: list[tuple[str, int]]
+    routes: dict[str, dict[tuple[str, ...], None]]
+    counts: dict[str, int]
+
+
 class CanBuild:
     """The check for one item on one snapshot; ``answer`` and ``largest`` reuse the
     tree's order, worked out once.
@@ -170,6 +190,12 @@ class CanBuild:
                 for leaf, subs in self._materials(code):
                     if leaf != key:
                         self.materials.setdefault(leaf, subs)
+        # The subassemblies a substitute may stand in for (before they are built).
+        self.swappable = [
+            code
+            for code, subs in self.materials.items()
+            if self._buildable(code) and any(s != code for s in subs)
+        ]
 
     def _materials(self, code: str) -> list[tuple[str, tuple[str, ...]]]:
         """The items a build of ``code`` draws on with their line's substitutes, as
@@ -198,7 +224,59 @@ class CanBuild:
         return part.unit if part else ""
 
     def answer(self, qty: int, *, paths: bool = True) -> Answer:
-        """Whether ``qty`` micro-units of the item can be built from free stock now."""
+        """Whether ``qty`` micro-units of the item can be built from free stock now.
+
+        A short subassembly takes its line's substitutes before it is built, and what
+        is not built is not needed of its components, which may leave more of a
+        substitute spare for another line. So the substitutes a subassembly takes
+        (``cover``) are settled by rounds: first as if each took all its gap (nothing
+        of it built), then each round rebuilds the tree with what the substitutes gave
+        last round (never more), until a round gives each the same (a round can only
+        lower what they give); after ``ROUNDS`` without agreeing, no subassembly
+        takes substitutes (as can-build counted before they were counted: a yes is
+        still true, a no may be too cautious).
+        """
+        cover: dict[str, int] = {code: LIMIT * q.SCALE for code in self.swappable}
+        for _round in range(ROUNDS if cover else 1):
+            settled = self._settle(qty, cover, paths)
+            taken = self._substitute(settled, cover)
+            given = {code: sum(n for _s, n in taken.get(code, ())) for code in cover}
+            if given == {code: min(n, settled.gaps.get(code, 0)) for code, n in cover.items()}:
+                break
+            cover = given
+        else:
+            cover = dict.fromkeys(self.swappable, 0)
+            settled = self._settle(qty, cover, paths)
+            taken = self._substitute(settled, cover)
+        substitutions = [
+            (code, sub, n) for code in self.materials for sub, n in taken.get(code, ())
+        ]
+        limits: list[Limit] = []
+        for code in self.order:
+            if code not in settled.lacking:
+                continue
+            wanted, free, gap = settled.lacking[code]
+            short = gap - sum(n for _s, n in taken.get(code, ()))
+            if short > 0:
+                shown = tuple(settled.routes.get(code, {}))
+                limits.append(
+                    Limit(code, wanted, free, short, self._unit(code), shown,
+                          settled.counts[code] - len(shown), tuple(taken.get(code, ())))
+                )  # fmt: skip
+        return Answer(
+            self.part.code,
+            self.part.unit,
+            qty,
+            tuple(limits),
+            tuple(settled.builds),
+            tuple(substitutions),
+        )
+
+    def _settle(self, qty: int, cover: dict[str, int], paths: bool) -> _Settled:
+        """Net each item of the tree once, in low-level-code order: its free stock
+        first, then ``cover`` (what substitutes give a subassembly), then a build of
+        the rest from its components; what an item that cannot be built lacks is its
+        gap (``lacking``: needed, free, gap)."""
         boms = self.snap.boms
         need: dict[str, int] = defaultdict(int)
         need[self.top] = qty
@@ -206,6 +284,7 @@ class CanBuild:
         counts: dict[str, int] = defaultdict(int)
         counts[self.top] = 1
         lacking: dict[str, tuple[int, int, int]] = {}
+        gaps: dict[str, int] = {}
         builds: list[tuple[str, int]] = []
         for code in self.order:
             wanted = need.get(code, 0)
@@ -215,10 +294,12 @@ class CanBuild:
                 build = wanted
             else:
                 free = self.free[code]
-                build = max(wanted - free, 0)
-                if build and not self._buildable(code):
-                    lacking[code] = (wanted, free, build)
+                gap = max(wanted - free, 0)
+                if gap and not self._buildable(code):
+                    lacking[code] = (wanted, free, gap)
                     continue
+                gaps[code] = gap
+                build = max(gap - cover.get(code, 0), 0)
                 if build:
                     builds.append((code, build))
             if not build:
@@ -237,48 +318,37 @@ class CanBuild:
                         if len(kept) >= MAX_PATHS:
                             break
                         kept[p + step] = None
-        # Substitutes' free stock left over once every item took its own (the top's own
-        # stock is no part of the build), for what short items still lack.
+        return _Settled(need, lacking, gaps, builds, routes, counts)
+
+    def _substitute(
+        self, settled: _Settled, cover: dict[str, int]
+    ) -> dict[str, list[tuple[str, int]]]:
+        """What each item's line substitutes give it, as ``order release`` reserves:
+        their free stock left over once every item took its own (the top's own stock is
+        no part of the build), one for one, in the substitutes' order of preference,
+        the items in ``materials`` order; an item that cannot be built for its gap, a
+        subassembly for its gap up to ``cover``."""
         spare: dict[str, int] = {}
         taken: dict[str, list[tuple[str, int]]] = {}
-        substitutions: list[tuple[str, str, int]] = []
         for code, subs in self.materials.items():
-            if code not in lacking:
-                continue
-            lack = lacking[code][2]
+            if code in settled.lacking:
+                lack = settled.lacking[code][2]
+            else:
+                lack = min(settled.gaps.get(code, 0), cover.get(code, 0))
             for sub in subs:
                 if lack <= 0:
                     break
                 if sub == code:
                     continue
                 if sub not in spare:
-                    used = 0 if sub == self.top else need.get(sub, 0)
+                    used = 0 if sub == self.top else settled.need.get(sub, 0)
                     spare[sub] = max(max(self.snap.free.get(sub, 0), 0) - used, 0)
                 take = min(spare[sub], lack)
                 if take > 0:
                     spare[sub] -= take
                     lack -= take
                     taken.setdefault(code, []).append((sub, take))
-                    substitutions.append((code, sub, take))
-            wanted, free, _short = lacking[code]
-            lacking[code] = (wanted, free, lack)
-        limits: list[Limit] = []
-        for code in self.order:
-            if code in lacking and lacking[code][2] > 0:
-                wanted, free, short = lacking[code]
-                shown = tuple(routes.get(code, {}))
-                limits.append(
-                    Limit(code, wanted, free, short, self._unit(code), shown,
-                          counts[code] - len(shown), tuple(taken.get(code, ())))
-                )  # fmt: skip
-        return Answer(
-            self.part.code,
-            self.part.unit,
-            qty,
-            tuple(limits),
-            tuple(builds),
-            tuple(substitutions),
-        )
+        return taken
 
     def largest(self) -> int:
         """The most whole base units buildable now, in micro-units (``LIMIT`` base units
