@@ -14,7 +14,7 @@ m() { echo "\$ mfgctl $*"; "$BIN" --db "$DB" --user demo "$@"; }
 ITEMS="HD-200 EM-200 SHL-200-BTE BAT-312"
 report() { for i in $ITEMS; do "$BIN" --db "$DB" stock --item "$i" -f plain | tail -n +2; done; }
 
-echo "== Stock before (item, name, type, unit, physical, available, reserved, free, pending_inspection, awaiting_release, blocked, rejected, rework, wip, on_order)"
+echo "== Stock before (item, name, type, unit, physical, available, reserved, free, expired, pending_inspection, awaiting_release, blocked, rejected, rework, wip, on_order)"
 report
 m order create HD-200 5 --due "$DUE" --ref SO-1001 -f plain
 m order release 1 -f plain

@@ -129,6 +129,11 @@ def test_the_suggested_hold_works(cli: Cli, shop: Path) -> None:
     assert expired_warnings(cli) == []
 
 
+def test_the_suggested_new_date_works(cli: Cli, shop: Path) -> None:
+    ok(cli, "stock", "expiry", "RESIN", "OLD", "--expires", day(30), "--reason", "re-test ok")
+    assert expired_warnings(cli) == []
+
+
 def test_check_warns_of_expired_available_stock(cli: Cli, shop: Path) -> None:
     assert expired_warnings(cli) == [
         {
@@ -136,8 +141,9 @@ def test_check_warns_of_expired_available_stock(cli: Cli, shop: Path) -> None:
             "check": "expired_stock",
             "subject": "RESIN at STORES lot OLD",
             "message": f"5 kg available, expired on {day(-1)}: not used; hold it (mfgctl "
-            "inspect RESIN --lot OLD --location STORES --hold) or remove it (mfgctl stock "
-            "adjust)",
+            "inspect RESIN --lot OLD --location STORES --hold), remove it (mfgctl stock "
+            "adjust), or, if a re-test found it good, give it a new date (mfgctl stock expiry "
+            "RESIN OLD --expires DATE --reason ...)",
         }
     ]
 

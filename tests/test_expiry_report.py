@@ -94,6 +94,15 @@ def test_the_reports_free_is_what_commands_can_take(cli: Cli, shop: Path) -> Non
     assert stock_row(cli) == (12, 3, 0, 9)
 
 
+def test_status_counts_expired_stock_apart(cli: Cli, shop: Path) -> None:
+    """The one screen's stock by status: expired stock is neither free nor reserved,
+    nor lost: it has its own row."""
+    rows = {r["status"]: r["items"] for r in as_json(cli, "status", "--no-mrp")["stock"]}
+    assert (rows["free"], rows["reserved"], rows["expired"]) == (1, 1, 1)
+    table = ok(cli, "status", "--no-mrp", "-f", "csv").stdout
+    assert any(line.startswith("expired,1,") for line in table.splitlines())
+
+
 def test_v_stock_shows_the_expired_column_as_the_report(cli: Cli, shop: Path) -> None:
     with sqlite3.connect(shop) as c:
         c.row_factory = sqlite3.Row

@@ -53,6 +53,7 @@ def test_status_numbers(cli: Cli, initdb: Path, tmp_path: Path) -> None:
         "free": (2, 202),
         # PCB 20 x 2.5 + CASE 15 x 0.4
         "reserved": (2, 56),
+        "expired": (0, 0),
         "pending_inspection": (0, 0),
         "awaiting_release": (0, 0),
         "blocked": (1, 4),  # 10 CASE x 0.4

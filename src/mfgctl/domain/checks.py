@@ -835,8 +835,9 @@ def expired_stock(db: sqlite3.Connection, *, today: date) -> list[Problem]:
                 "expired_stock",
                 f"{item} at {loc} {word} {lot}",
                 f"{q.fmt(q.dec(amount))} {unit} available, expired on {on}: not used{note}; "
-                f"hold it (mfgctl inspect {item} {option} {lot} --location {loc} --hold) "
-                "or remove it (mfgctl stock adjust)",
+                f"hold it (mfgctl inspect {item} {option} {lot} --location {loc} --hold), "
+                "remove it (mfgctl stock adjust), or, if a re-test found it good, give it a "
+                f"new date (mfgctl stock expiry {item} {lot} --expires DATE --reason ...)",
             )
         )
     return out

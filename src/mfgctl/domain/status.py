@@ -2,8 +2,8 @@
 
 ``build(db)`` reads, in the caller's read transaction, and returns plain data:
 
-* ``stock``: per status (free, reserved, pending inspection, awaiting release, blocked,
-  rejected, rework, WIP) how many items hold stock in it and its value at standard
+* ``stock``: per status (free, reserved, expired, pending inspection, awaiting release,
+  blocked, rejected, rework, WIP) how many items hold stock in it and its value at standard
   cost (items without a standard cost are counted in ``uncosted``, valued at zero);
 * ``materials_low``: materials (every item that is not a finished good) whose free
   stock is below their safety stock, with what is on order;
@@ -40,6 +40,7 @@ from mfgctl.domain import items, orders, reports, reservations, stages, supply_r
 STOCK_STATUSES = (
     "free",
     "reserved",
+    "expired",  # available in lots past their expiry date: neither free nor used
     "pending_inspection",
     "awaiting_release",
     "blocked",
