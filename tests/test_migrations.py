@@ -204,6 +204,8 @@ def downgrade_to_v11(path: Path) -> None:
     text = V11.read_text(encoding="utf-8")
     downgrade_signoffs(path)  # v13
     with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE purchase_event")  # v16
+        c.execute("DROP TABLE demand_event")  # v16
         c.execute("DROP TABLE lot_expiry_change")  # v15
         c.execute("DROP TABLE completion")  # its index and triggers with it
         c.execute("DROP INDEX move_make")
@@ -304,6 +306,8 @@ def downgrade_to_v14(path: Path) -> None:
     old_view = re.search(r"CREATE VIEW v_stock AS.*?;\n", text, re.S)
     assert old_view is not None
     with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE purchase_event")  # v16
+        c.execute("DROP TABLE demand_event")  # v16
         c.execute("DROP TABLE lot_expiry_change")  # its index and triggers with it
         c.execute("DROP VIEW v_stock")
         c.execute(old_view.group(0))

@@ -200,6 +200,8 @@ def downgrade_to_v12(path: Path) -> None:
     old_table = re.search(r"CREATE TABLE release_signoff \(.*?;\n", text, re.S)
     assert old_table is not None
     with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE purchase_event")  # v16
+        c.execute("DROP TABLE demand_event")  # v16
         c.execute("DROP TABLE lot_expiry_change")  # v15
         for name in ("v_stock", "v_wip"):
             old_view = re.search(rf"CREATE VIEW {name} AS.*?;\n", text, re.S)

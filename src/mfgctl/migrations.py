@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -625,6 +625,101 @@ def _v15_expiry(db: sqlite3.Connection) -> None:
     db.execute(views.statement("v_stock"))
 
 
+_V16_HISTORY = (
+    """
+        CREATE TABLE purchase_event (
+            id                INTEGER PRIMARY KEY,
+            purchase_order_id INTEGER NOT NULL REFERENCES purchase_order (id),
+            at                TEXT NOT NULL,
+            user              TEXT NOT NULL,
+            event             TEXT NOT NULL
+                CHECK (event IN ('created', 'updated', 'received', 'cancelled')),
+            from_state        TEXT,
+            to_state          TEXT NOT NULL,
+            note              TEXT
+        ) STRICT
+    """,
+    """
+        CREATE INDEX purchase_event_order ON purchase_event (purchase_order_id, id)
+    """,
+    """
+        CREATE TRIGGER purchase_event_is_append_only_update BEFORE UPDATE ON purchase_event
+        BEGIN
+            SELECT RAISE(ABORT, 'purchase order history is append-only: add a new event instead');
+        END
+    """,
+    """
+        CREATE TRIGGER purchase_event_is_append_only_delete BEFORE DELETE ON purchase_event
+        BEGIN
+            SELECT RAISE(ABORT, 'purchase order history is append-only: add a new event instead');
+        END
+    """,
+    """
+        CREATE TABLE demand_event (
+            id          INTEGER PRIMARY KEY,
+            demand_id   INTEGER NOT NULL REFERENCES demand (id),
+            at          TEXT NOT NULL,
+            user        TEXT NOT NULL,
+            event       TEXT NOT NULL
+                CHECK (event IN ('created', 'updated', 'shipped', 'cancelled')),
+            from_state  TEXT,
+            to_state    TEXT NOT NULL,
+            note        TEXT
+        ) STRICT
+    """,
+    """
+        CREATE INDEX demand_event_demand ON demand_event (demand_id, id)
+    """,
+    """
+        CREATE TRIGGER demand_event_is_append_only_update BEFORE UPDATE ON demand_event
+        BEGIN
+            SELECT RAISE(ABORT, 'demand history is append-only: add a new event instead');
+        END
+    """,
+    """
+        CREATE TRIGGER demand_event_is_append_only_delete BEFORE DELETE ON demand_event
+        BEGIN
+            SELECT RAISE(ABORT, 'demand history is append-only: add a new event instead');
+        END
+    """,
+)
+
+# What came before is not known: each record gets the one event it surely had, its
+# creation, from its own created_at and user; the note says the history starts there.
+_V16_BACKFILL = (
+    """
+        INSERT INTO purchase_event (purchase_order_id, at, user, event, from_state, to_state,
+                                    note)
+        SELECT id, created_at, user, 'created', NULL, 'open', :note
+          FROM purchase_order ORDER BY id
+    """,
+    """
+        INSERT INTO demand_event (demand_id, at, user, event, from_state, to_state, note)
+        SELECT id, created_at, user, 'created', NULL, 'open', :note
+          FROM demand ORDER BY id
+    """,
+)
+
+# The note of a backfilled ``created`` event.
+BACKFILLED = "created before history was kept (schema 16): changes until then are not listed"
+
+
+def _v16_po_demand_history(db: sqlite3.Connection) -> None:
+    """v16: ``purchase_event`` and ``demand_event``, the append-only history of purchase
+    orders and demand (created, updated with before -> after, received, shipped,
+    cancelled; who and when); a ``created`` event backfilled for every existing record.
+
+    Why: ``purchase update``, ``demand update``, cancel, receive and ship overwrote the
+    row, so nobody could tell who moved a purchase order's due date, when, or what the
+    customer changed on a sales order; production orders kept that history
+    (``order_event``) from the start.
+    """
+    for statement in _V16_HISTORY:
+        db.execute(statement)
+    for statement in _V16_BACKFILL:
+        db.execute(statement, {"note": BACKFILLED})
+
+
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
@@ -640,6 +735,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     13: _v13_signoff_batches,
     14: _v14_expected_output,
     15: _v15_expiry,
+    16: _v16_po_demand_history,
 }
 
 

@@ -1,4 +1,4 @@
-"""``mfgctl demand``: sales orders and forecasts (add, list, update, cancel)."""
+"""``mfgctl demand``: sales orders and forecasts (add, list, show, update, cancel)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from mfgctl.cli._common import (
 from mfgctl.cli._common import user as user_of
 from mfgctl.domain import demand
 from mfgctl.qty import fmt as fmt_q
-from mfgctl.render import Format, emit
+from mfgctl.render import Format, emit, emit_sections
 
 app = group("Demand: sales orders and forecasts, a quantity of an item by a date.")
 
@@ -74,6 +74,22 @@ def list_cmd(
     emit(rows, fmt, columns=demand.COLUMNS, title="Demand")
 
 
+@app.command("show")
+def show_cmd(ctx: typer.Context, demand_id: DemandArg, fmt: FormatOpt = Format.table) -> None:
+    """One demand: every field, and its history (created, updated, shipped, cancelled:
+    who, when, what changed)."""
+    with session(ctx, write=False) as db:
+        found = demand.get(db, demand_id)
+        events = demand.history(db, found)
+    emit_sections(
+        [
+            ("demand", [found.as_row()], demand.COLUMNS),
+            ("history", events, demand.HISTORY_COLUMNS),
+        ],
+        fmt,
+    )
+
+
 @app.command("update")
 def update_cmd(
     ctx: typer.Context,
@@ -90,7 +106,7 @@ def update_cmd(
 ) -> None:
     """Move an open demand's due date or change its quantity (the customer moved it)."""
     with session(ctx) as db:
-        before, after = demand.update(db, demand_id, due=due, qty=qty, unit=unit)
+        before, after = demand.update(db, demand_id, user=user_of(ctx), due=due, qty=qty, unit=unit)
     emit([after.as_row()], fmt, columns=demand.COLUMNS)
     done(
         f"Updated demand {after.id} ({after.kind}): {fmt_q(after.qty)} {after.unit} "
@@ -103,5 +119,5 @@ def update_cmd(
 def cancel_cmd(ctx: typer.Context, demand_id: DemandArg) -> None:
     """Cancel an open demand."""
     with session(ctx) as db:
-        found = demand.cancel(db, demand_id)
+        found = demand.cancel(db, demand_id, user=user_of(ctx))
     done(f"Cancelled demand {found.id}: {fmt_q(found.qty)} {found.unit} {found.item}")

@@ -1,4 +1,4 @@
-"""``mfgctl purchase``: purchase orders (add, list, update, cancel, receive)."""
+"""``mfgctl purchase``: purchase orders (add, list, show, update, cancel, receive)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from mfgctl.cli._common import (
 from mfgctl.cli._common import user as user_of
 from mfgctl.domain import purchases
 from mfgctl.qty import fmt as fmt_q
-from mfgctl.render import Format, emit
+from mfgctl.render import Format, emit, emit_sections
 
 app = group("Purchase orders: buy items ordered from suppliers, and receipts against them.")
 
@@ -79,6 +79,22 @@ def list_cmd(
     emit(rows, fmt, columns=purchases.COLUMNS, title="Purchase orders")
 
 
+@app.command("show")
+def show_cmd(ctx: typer.Context, po: PoArg, fmt: FormatOpt = Format.table) -> None:
+    """One purchase order: every field, and its history (created, updated, received,
+    cancelled: who, when, what changed)."""
+    with session(ctx, write=False) as db:
+        found = purchases.get(db, po)
+        events = purchases.history(db, found)
+    emit_sections(
+        [
+            ("purchase_order", [found.as_row()], purchases.COLUMNS),
+            ("history", events, purchases.HISTORY_COLUMNS),
+        ],
+        fmt,
+    )
+
+
 @app.command("update")
 def update_cmd(
     ctx: typer.Context,
@@ -99,7 +115,7 @@ def update_cmd(
     """Move an open purchase order's due date or change its quantity (what MRP's
     expedite, delay and cancel messages ask for)."""
     with session(ctx) as db:
-        before, after = purchases.update(db, po, due=due, qty=qty, unit=unit)
+        before, after = purchases.update(db, po, user=user_of(ctx), due=due, qty=qty, unit=unit)
     emit([after.as_row()], fmt, columns=purchases.COLUMNS)
     done(
         f"Updated purchase order {after.id}: {fmt_q(after.qty)} {after.unit} {after.item} "
@@ -111,7 +127,7 @@ def update_cmd(
 def cancel_cmd(ctx: typer.Context, po: PoArg) -> None:
     """Cancel an open purchase order (what was received stays in stock)."""
     with session(ctx) as db:
-        found = purchases.cancel(db, po)
+        found = purchases.cancel(db, po, user=user_of(ctx))
     done(
         f"Cancelled purchase order {found.id}: {fmt_q(found.received)} of {fmt_q(found.qty)} "
         f"{found.unit} {found.item} received"

@@ -9,12 +9,17 @@ its quantity (``domain.shipping``)::
 
 MRP reads open demand less what was shipped against it; sales orders consuming forecast
 come with it. ``update`` moves an open demand's due date or changes its quantity (never
-below what was shipped); the demand row is all there is of it (no history table).
+below what was shipped). Every change is kept in ``demand_event``, in the same
+transaction: created (``demand add``, an import), updated (its note lists each change,
+``due 2027-03-05 -> 2027-03-19; qty 10 -> 12``), shipped (each shipment against it:
+which, how much, lots, to whom) and cancelled, each with who and when; ``demand show``
+prints it. The table is append-only.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +31,8 @@ from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 KINDS = ("sales", "forecast")
 STATES = ("open", "cancelled", "shipped")
+EVENTS = ("created", "updated", "shipped", "cancelled")
+HISTORY_COLUMNS = ["at", "user", "event", "from_state", "to_state", "note"]
 COLUMNS = ["demand", "item", "name", "qty", "shipped", "open", "unit", "due", "kind", "ref",
            "state", "created_at", "user"]  # fmt: skip
 
@@ -116,6 +123,45 @@ def get(db: sqlite3.Connection, demand: object) -> Demand:
     return _from_row(row)
 
 
+def _event(
+    db: sqlite3.Connection,
+    demand_id: int,
+    event: str,
+    *,
+    user: str,
+    source: str | None,
+    target: str,
+    note: str,
+    at: str | None = None,
+) -> None:
+    """Append one event to the demand's history (``EVENTS``)."""
+    db.execute(
+        "INSERT INTO demand_event (demand_id, at, user, event, from_state, to_state, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (demand_id, at or timefmt.now(), user, event, source, target, note),
+    )
+
+
+def history(db: sqlite3.Connection, found: Demand) -> list[dict[str, Any]]:
+    """The demand's events, oldest first, as ``HISTORY_COLUMNS`` rows."""
+    rows = db.execute(
+        "SELECT at, user, event, from_state, to_state, note FROM demand_event "
+        "WHERE demand_id = ? ORDER BY id",
+        (found.id,),
+    )
+    return [
+        {
+            "at": timefmt.local(r[0]),
+            "user": r[1],
+            "event": r[2],
+            "from_state": r[3],
+            "to_state": r[4],
+            "note": r[5],
+        }
+        for r in rows
+    ]
+
+
 def add(
     db: sqlite3.Connection,
     *,
@@ -126,9 +172,11 @@ def add(
     user: str,
     ref: str | None = None,
     unit: str | None = None,
+    how: str = "added",
 ) -> Demand:
     """Record an open demand for an active item; ``qty`` is in ``unit`` (default the
-    item's base unit), stored exactly in the base unit."""
+    item's base unit), stored exactly in the base unit. Its ``created`` event notes
+    ``how`` it came (``added``, ``imported``) with the quantity and due date."""
     it = items.get(db, item, active=True)
     amount = it.to_base(q.parse_qty(qty), unit)
     micro = q.to_micro(amount, what=f"quantity in {it.unit}")
@@ -136,11 +184,15 @@ def add(
     due_on = timefmt.parse_plan_date(due, what="--due").isoformat()
     checked = parse_kind(kind)
     reference = codes.text(ref, what="--ref", required=False)
+    stamp = timefmt.now()
     demand_id = db.execute(
         "INSERT INTO demand (item_id, qty, due_on, kind, ref, state, created_at, user) "
         "VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
-        (it.id, micro, due_on, checked, reference, timefmt.now(), user),
+        (it.id, micro, due_on, checked, reference, stamp, user),
     ).lastrowid
+    assert demand_id is not None
+    note = f"{how}: {q.fmt(amount)} {it.unit} due {due_on}"
+    _event(db, demand_id, "created", user=user, source=None, target="open", note=note, at=stamp)
     return get(db, demand_id)
 
 
@@ -162,7 +214,7 @@ def list_demand(
     return [_from_row(r) for r in rows]
 
 
-def cancel(db: sqlite3.Connection, demand: object) -> Demand:
+def cancel(db: sqlite3.Connection, demand: object, *, user: str) -> Demand:
     """Cancel an open demand.
 
     Raises:
@@ -172,6 +224,38 @@ def cancel(db: sqlite3.Connection, demand: object) -> Demand:
     if found.state != "open":
         raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is cancelled")
     db.execute("UPDATE demand SET state = 'cancelled' WHERE id = ?", (found.id,))
+    note = f"{q.fmt(found.shipped)} of {q.fmt(found.qty)} {found.unit} shipped"
+    _event(db, found.id, "cancelled", user=user, source="open", target="cancelled", note=note)
+    return get(db, found.id)
+
+
+def shipped(
+    db: sqlite3.Connection,
+    found: Demand,
+    *,
+    shipment: str,
+    qty: Decimal,
+    lots: Sequence[str | None],
+    customer: str,
+    user: str,
+) -> Demand:
+    """After a shipment against an open sales demand (``shipment``, already written, of
+    ``qty`` from ``lots``): the demand becomes ``shipped`` once its shipments reach its
+    quantity, and a ``shipped`` event records the shipment. Returns the demand after."""
+    after = get(db, found.id)
+    state = "shipped" if after.shipped >= after.qty else found.state
+    if state != found.state:
+        db.execute("UPDATE demand SET state = ? WHERE id = ?", (state, found.id))
+    named = list(dict.fromkeys(lot for lot in lots if lot))
+    what = ""
+    if named:
+        kind = "serial" if items.get(db, found.item).tracking == "serial" else "lot"
+        what = f" {kind}{'s' if len(named) > 1 else ''} {', '.join(named)}"
+    note = (
+        f"{shipment}: {q.fmt(qty)} {found.unit}{what} to {customer}; "
+        f"{q.fmt(after.shipped)} of {q.fmt(after.qty)} shipped"
+    )
+    _event(db, found.id, "shipped", user=user, source=found.state, target=state, note=note)
     return get(db, found.id)
 
 
@@ -179,6 +263,7 @@ def update(
     db: sqlite3.Connection,
     demand: object,
     *,
+    user: str,
     due: object = None,
     qty: object = None,
     unit: str | None = None,
@@ -186,7 +271,8 @@ def update(
     """Move an open demand's due date and/or change its quantity (``qty`` in ``unit``,
     default the base unit), as the customer moved it. A sales order cut to what was
     shipped becomes ``shipped`` and, as a last shipment does, frees its reference's
-    leftover reservations of the item. Returns the demand before and after.
+    leftover reservations of the item. An ``updated`` event notes each change (``due
+    2027-03-05 -> 2027-03-19; qty 10 -> 12``). Returns the demand before and after.
 
     Raises:
         RuleViolation: the demand is not open, or ``qty`` is below what was shipped.
@@ -210,10 +296,16 @@ def update(
             f"due {found.due_on}: nothing to change"
         )
     done = amount == found.shipped
+    state = "shipped" if done else "open"
     db.execute(
         "UPDATE demand SET due_on = ?, qty = ?, state = ? WHERE id = ?",
-        (due_on, q.to_micro(amount), "shipped" if done else "open", found.id),
+        (due_on, q.to_micro(amount), state, found.id),
     )
+    changes = [f"due {found.due_on} -> {due_on}"] if due_on != found.due_on else []
+    if amount != found.qty:
+        changes.append(f"qty {q.fmt(found.qty)} -> {q.fmt(amount)}")
+    note = "; ".join(changes)
+    _event(db, found.id, "updated", user=user, source="open", target=state, note=note)
     if done and found.ref:
         # All of it has shipped: what is still held for its reference is free again.
         mine = found.ref.casefold()

@@ -367,7 +367,15 @@ def firm(
             made = orders.create(db, item=o.item, qty=amount, due=o.due, user=user, ref=ref)
             created, unit = f"ORDER-{made.id}", made.unit
         else:
-            bought = purchases.add(db, item=o.item, qty=amount, due=o.due, user=user, ref=ref)
+            bought = purchases.add(
+                db,
+                item=o.item,
+                qty=amount,
+                due=o.due,
+                user=user,
+                ref=ref,
+                how=f"firmed from MRP planned order {o.id}",
+            )
             created, unit = bought.reference, bought.unit
         rows.append(
             {

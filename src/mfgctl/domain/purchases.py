@@ -6,7 +6,11 @@ A purchase order's states::
     open -> cancelled     (what was received stays received)
 
 ``update`` moves an open order's due date or changes its quantity (never below what was
-received); the order row is all there is of it (purchase orders keep no history table).
+received). Every change is kept in ``purchase_event``, in the same transaction: created
+(``purchase add``, an import, ``mrp firm``), updated (its note lists each change, ``due
+2027-03-05 -> 2027-03-19; qty 100 -> 80``), received (how much, lot or serials, where)
+and cancelled, each with who and when; ``purchase show`` prints it. The table is
+append-only.
 
 A receipt against it is exactly a ``stock receive`` (``stock.receive``) with the
 reference ``PO-<id>`` and the order's unit cost; receiving more than is still open is
@@ -29,6 +33,8 @@ from mfgctl.domain.ledger import Move
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 STATES = ("open", "received", "cancelled")
+EVENTS = ("created", "updated", "received", "cancelled")
+HISTORY_COLUMNS = ["at", "user", "event", "from_state", "to_state", "note"]
 COLUMNS = ["po", "item", "name", "qty", "received", "open", "unit", "due", "supplier", "ref",
            "unit_cost", "state", "created_at", "user"]  # fmt: skip
 
@@ -113,6 +119,45 @@ def get(db: sqlite3.Connection, po: object) -> PurchaseOrder:
     return _from_row(row)
 
 
+def _event(
+    db: sqlite3.Connection,
+    po_id: int,
+    event: str,
+    *,
+    user: str,
+    source: str | None,
+    target: str,
+    note: str,
+    at: str | None = None,
+) -> None:
+    """Append one event to the order's history (``EVENTS``)."""
+    db.execute(
+        "INSERT INTO purchase_event (purchase_order_id, at, user, event, from_state, to_state, "
+        "note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (po_id, at or timefmt.now(), user, event, source, target, note),
+    )
+
+
+def history(db: sqlite3.Connection, po: PurchaseOrder) -> list[dict[str, Any]]:
+    """The order's events, oldest first, as ``HISTORY_COLUMNS`` rows."""
+    rows = db.execute(
+        "SELECT at, user, event, from_state, to_state, note FROM purchase_event "
+        "WHERE purchase_order_id = ? ORDER BY id",
+        (po.id,),
+    )
+    return [
+        {
+            "at": timefmt.local(r[0]),
+            "user": r[1],
+            "event": r[2],
+            "from_state": r[3],
+            "to_state": r[4],
+            "note": r[5],
+        }
+        for r in rows
+    ]
+
+
 def add(
     db: sqlite3.Connection,
     *,
@@ -124,10 +169,12 @@ def add(
     ref: str | None = None,
     cost: object = None,
     unit: str | None = None,
+    how: str = "added",
 ) -> PurchaseOrder:
     """An open purchase order for an active buy item. ``qty`` and ``cost`` are in and per
     ``unit`` (default the item's base unit), as ``stock receive`` takes them; both are
-    stored exactly per base unit.
+    stored exactly per base unit. Its ``created`` event notes ``how`` it came (``added``,
+    ``imported``, ``firmed from MRP planned order 3``) with the quantity and due date.
 
     Raises:
         RuleViolation: a make item.
@@ -145,11 +192,15 @@ def add(
     unit_cost = None
     if cost is not None:
         unit_cost = q.to_micro(stock.cost_per_base(it, cost, unit), what="cost")
+    stamp = timefmt.now()
     po_id = db.execute(
         "INSERT INTO purchase_order (item_id, qty, received, due_on, supplier, ref, state, "
         "unit_cost, created_at, user) VALUES (?, ?, 0, ?, ?, ?, 'open', ?, ?, ?)",
-        (it.id, micro, due_on, vendor, reference, unit_cost, timefmt.now(), user),
+        (it.id, micro, due_on, vendor, reference, unit_cost, stamp, user),
     ).lastrowid
+    assert po_id is not None
+    note = f"{how}: {q.fmt(amount)} {it.unit} due {due_on}"
+    _event(db, po_id, "created", user=user, source=None, target="open", note=note, at=stamp)
     return get(db, po_id)
 
 
@@ -182,11 +233,13 @@ def _must_be_open(found: PurchaseOrder, doing: str) -> None:
         )
 
 
-def cancel(db: sqlite3.Connection, po: object) -> PurchaseOrder:
+def cancel(db: sqlite3.Connection, po: object, *, user: str) -> PurchaseOrder:
     """Cancel an open purchase order; what was received against it stays in stock."""
     found = get(db, po)
     _must_be_open(found, "cancelled")
     db.execute("UPDATE purchase_order SET state = 'cancelled' WHERE id = ?", (found.id,))
+    note = f"{q.fmt(found.received)} of {q.fmt(found.qty)} {found.unit} received"
+    _event(db, found.id, "cancelled", user=user, source="open", target="cancelled", note=note)
     return get(db, found.id)
 
 
@@ -251,13 +304,24 @@ def receive(
         "UPDATE purchase_order SET received = ?, state = ? WHERE id = ?",
         (received, state, found.id),
     )
-    return get(db, found.id), moves
+    after = get(db, found.id)
+    lots = list(dict.fromkeys(m.lot for m in moves if m.lot))
+    kind = "serial" if serials else "lot"
+    what = f" {kind}{'s' if len(lots) > 1 else ''} {', '.join(lots)}" if lots else ""
+    dated = f", dated {timefmt.local(moves[0].effective_at)}" if when is not None else ""
+    note = (
+        f"{q.fmt(amount)} {found.unit}{what} into {moves[0].target}{dated}; "
+        f"{q.fmt(after.received)} of {q.fmt(after.qty)} received"
+    )
+    _event(db, found.id, "received", user=user, source="open", target=state, note=note)
+    return after, moves
 
 
 def update(
     db: sqlite3.Connection,
     po: object,
     *,
+    user: str,
     due: object = None,
     qty: object = None,
     unit: str | None = None,
@@ -265,7 +329,8 @@ def update(
     """Move an open purchase order's due date and/or change its quantity (``qty`` in
     ``unit``, default the base unit), as the supplier confirmed it; what MRP calls
     expedite, delay or a smaller order. A quantity equal to what was received makes the
-    order ``received``. Returns the order before and after.
+    order ``received``. An ``updated`` event notes each change (``due 2027-03-05 ->
+    2027-03-19; qty 100 -> 80``). Returns the order before and after.
 
     Raises:
         RuleViolation: the order is not open, or ``qty`` is below what was received.
@@ -293,4 +358,9 @@ def update(
         "UPDATE purchase_order SET due_on = ?, qty = ?, state = ? WHERE id = ?",
         (due_on, q.to_micro(amount), state, found.id),
     )
+    changes = [f"due {found.due_on} -> {due_on}"] if due_on != found.due_on else []
+    if amount != found.qty:
+        changes.append(f"qty {q.fmt(found.qty)} -> {q.fmt(amount)}")
+    note = "; ".join(changes)
+    _event(db, found.id, "updated", user=user, source="open", target=state, note=note)
     return found, get(db, found.id)

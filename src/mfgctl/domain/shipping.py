@@ -432,19 +432,24 @@ def ship(
     state = None
     freed: list[reservations.Reservation] = []
     if found is not None:
-        state = found.state
-        if shipped_for(db, found.id) >= found.qty:
-            db.execute("UPDATE demand SET state = 'shipped' WHERE id = ?", (found.id,))
-            state = "shipped"
-            if reference:
-                # The order is complete: what is still held for it is free again.
-                freed = [
-                    r
-                    for r in reservations.list_reservations(db, item=it.code)
-                    if r.order_id is None and fold(r.ref) == fold(reference)
-                ]
-                for r in freed:
-                    reservations.cancel(db, reservation_id=r.id)
+        state = demand.shipped(
+            db,
+            found,
+            shipment=ship_ref(shipment_id),
+            qty=amount,
+            lots=[t.lot for t in takes],
+            customer=who,
+            user=user,
+        ).state
+        if state == "shipped" and reference:
+            # The order is complete: what is still held for it is free again.
+            freed = [
+                r
+                for r in reservations.list_reservations(db, item=it.code)
+                if r.order_id is None and fold(r.ref) == fold(reference)
+            ]
+            for r in freed:
+                reservations.cancel(db, reservation_id=r.id)
     return Shipment(
         id=shipment_id,
         customer=who,

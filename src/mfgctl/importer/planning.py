@@ -217,6 +217,7 @@ class DemandSection(_Section):
             kind=entry.fields["kind"],
             ref=entry.fields["ref"],
             user=user,
+            how="imported",
         )
 
     def key(self, entry: Planned) -> str:
@@ -265,6 +266,7 @@ class PurchaseSection(_Section):
             ref=entry.fields["ref"],
             cost=entry.fields["unit_cost"],
             user=user,
+            how="imported",
         )
 
     def key(self, entry: Planned) -> str:
