@@ -352,7 +352,7 @@ def release(
             from the locations in code order.
 
     Raises:
-        InvalidInput: a bad quantity.
+        InvalidInput: a bad quantity, a fraction of a serial (one unit each).
         RuleViolation: a criterion is unmet for that quantity (the message names the lot,
             the quantity, the unmet criteria and how much a pass covers), more is asked
             than awaits release, or nothing of the lot awaits release there (the message
@@ -372,6 +372,7 @@ def release(
     here = sum((n for _, n in waiting), Decimal(0))
     amount = here if qty is None else it.to_base(q.parse_qty(qty, what="--qty"), None)
     q.to_micro(amount, what="--qty")
+    items.check_whole(it, amount, what="--qty")
     if amount > here:
         raise RuleViolation(
             f"only {q.fmt(here)} {it.unit} of {what} await release{at}, not {q.fmt(amount)}"

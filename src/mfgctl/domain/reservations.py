@@ -337,11 +337,13 @@ def reserve(
     ``location``, only ``lot``); one reservation per location and lot it comes from.
 
     Raises:
+        InvalidInput: a bad quantity, a fraction of a serial-tracked item.
         RuleViolation: not enough free stock (nothing is reserved).
     """
     it = items.get(db, item)
     amount = it.to_base(q.parse_qty(qty), unit)
     q.to_micro(amount, what=f"quantity in {it.unit}")
+    items.check_whole(it, amount)
     reference = codes.text(ref, what="--for reference", limit=80)
     assert reference is not None
     priority = codes.priority(priority)

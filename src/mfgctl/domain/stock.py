@@ -172,6 +172,7 @@ def count(
     it = items.get(db, item)
     counted = it.to_base(q.parse_qty(qty, what="counted quantity", allow_zero=True), unit)
     q.to_micro(counted, what="counted quantity")
+    items.check_whole(it, counted, what="counted quantity")
     where = ledger.real_place(db, location, status)
     lot_row = _tracked_lot(db, it, lot, create=counted > 0)
     if it.tracking == "serial" and counted > 1:
@@ -246,6 +247,7 @@ def adjust(
     """An explicit correction with a mandatory reason: ``direction`` is ``add`` or ``remove``."""
     it = items.get(db, item)
     amount = _quantity(it, qty, unit)
+    items.check_whole(it, amount)
     if direction not in ("add", "remove"):
         raise InvalidInput(f"direction must be add or remove, not {direction!r}")
     why = codes.text(reason, what="reason")
@@ -291,6 +293,7 @@ def transfer(
     """Move stock between real locations; its status goes with it."""
     it = items.get(db, item)
     amount = _quantity(it, qty, unit)
+    items.check_whole(it, amount)  # a serial is never split between places
     src = ledger.place(db, source, status)
     dst = ledger.place(db, target, status)
     if src.location.id == dst.location.id:
