@@ -12,9 +12,11 @@ the horizon (the start date first, then every receipt and commitment date):
   (that stock is out of free stock already; forecasts promise nothing and are left out), and
   what open production orders still need of the item (as MRP counts it), on their
   dates;
+* expiring: the stock of lots that expire within the horizon before the commitments
+  use it (first expired, first used), gone the day after the expiry date;
 * anything due before the start counts on the start date; anything due on or after
   the end of the horizon (start + horizon days) is left out;
-* ``cumulative`` = free + receipts - committed up to and including the date;
+* ``cumulative`` = free + receipts - committed - expiring up to and including the date;
   ``atp`` = the smallest cumulative on this or any later date, never below zero: what
   can still be promised for delivery on that date without breaking a later commitment.
 
@@ -30,10 +32,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from mfgctl import qty as q
-from mfgctl.domain.mrp import Snapshot
+from mfgctl.domain.mrp import Snapshot, expiries
 from mfgctl.errors import NotFound
 
-COLUMNS = ["date", "receipts", "committed", "cumulative", "atp"]
+COLUMNS = ["date", "receipts", "committed", "cumulative", "atp", "expiring"]  # new ones last
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class Row:
     committed: int
     cumulative: int
     atp: int
+    expiring: int = 0
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class Row:
             "committed": q.dec(self.committed),
             "cumulative": q.dec(self.cumulative),
             "atp": q.dec(self.atp),
+            "expiring": q.dec(self.expiring),
         }
 
 
@@ -109,18 +113,33 @@ def atp(snap: Snapshot, item: str, *, start: date, horizon_days: int) -> Atp:
     for n in snap.order_needs:
         if n.item == key and n.due < end:
             committed[max(n.due, start)] += n.qty
+    # Stock of lots that expire before the commitments use it (first expired first) is
+    # gone the day after the expiry date.
+    expiring: dict[date, int] = defaultdict(int)
+    for day, _lot, qty in expiries(snap.expiring.get(key, ()), sorted(committed.items())):
+        if day < end:
+            expiring[max(day, start)] += qty
     free = snap.free.get(key, 0) + snap.ready.get(key, 0)  # awaiting release: sellable soon
-    days = sorted({start} | set(receipts) | set(committed))
+    days = sorted({start} | set(receipts) | set(committed) | set(expiring))
     running = free
     cumulative = []
     for d in days:
-        running += receipts.get(d, 0) - committed.get(d, 0)
+        running += receipts.get(d, 0) - committed.get(d, 0) - expiring.get(d, 0)
         cumulative.append(running)
     rows: list[Row] = []
     floor = None
     for d, cum in zip(reversed(days), reversed(cumulative), strict=True):
         floor = cum if floor is None else min(floor, cum)
-        rows.append(Row(d, receipts.get(d, 0), committed.get(d, 0), cum, max(floor, 0)))
+        rows.append(
+            Row(
+                d,
+                receipts.get(d, 0),
+                committed.get(d, 0),
+                cum,
+                max(floor, 0),
+                expiring.get(d, 0),
+            )
+        )
     rows.reverse()
     return Atp(part.code, part.unit, start, horizon_days, free, tuple(rows))
 

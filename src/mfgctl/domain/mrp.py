@@ -177,6 +177,9 @@ class Snapshot:
     # Finished goods awaiting release (made, held only for their release criteria): on
     # hand for planning, as they will be available once signed off.
     ready: Mapping[str, int] = field(default_factory=dict)
+    # The free stock (part of ``free``) in lots with an expiry date, per item: (expiry
+    # date, lot, quantity), earliest first. It is usable through that date only.
+    expiring: Mapping[str, tuple[tuple[date, str, int], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,6 +433,7 @@ EXCEPTION_CODES = {
     "substitute": "a substitute's free stock covers a shortage",
     "too_many_lots": "lot-size rules would split one need into more than MAX_LOTS orders",
     "in_inspection": "stock pending inspection, not counted, could cover a shortage",
+    "expires_unused": "stock in a lot expires before any requirement uses it",
 }
 
 
@@ -612,6 +616,35 @@ def explode(
     return out
 
 
+def expiries(
+    lots: Sequence[tuple[date, str, int]], needs: Iterable[tuple[date, int]]
+) -> list[tuple[date, str, int]]:
+    """What of the stock in ``lots`` (expiry date, lot, quantity; earliest first) is
+    lost to expiry: the requirements ``needs`` (due date, quantity; in date order) draw
+    on the lots first-expired first (as release, backflush and ship pick), each only on
+    a lot still good on its date (a lot is good through its expiry date); what a lot
+    still holds the day after its expiry date is lost then. Returns (day lost, lot,
+    quantity), in date order; stock that outlives the requirements is lost too."""
+    queue = [[day, lot, qty] for day, lot, qty in lots if qty > 0]
+    lost: list[tuple[date, str, int]] = []
+    one = timedelta(days=1)
+    head = 0
+    for due, need in needs:
+        while head < len(queue) and queue[head][0] < due:
+            day, lot, qty = queue[head]
+            if qty > 0:
+                lost.append((day + one, lot, qty))
+            head += 1
+        k = head
+        while need > 0 and k < len(queue):
+            take = min(need, queue[k][2])
+            queue[k][2] -= take
+            need -= take
+            k += 1
+    lost.extend((day + one, lot, qty) for day, lot, qty in queue[head:] if qty > 0)
+    return lost
+
+
 class _Run:
     def __init__(
         self,
@@ -763,7 +796,12 @@ class _Run:
         total = len(order)
         for n, code in enumerate(order, start=1):
             part = self.snap.parts[code]
-            if self.gross.get(code) or self.receipts.get(code) or part.safety_stock:
+            if (
+                self.gross.get(code)
+                or self.receipts.get(code)
+                or part.safety_stock
+                or code in self.snap.expiring
+            ):
                 self.plan_item(code, part)
             self.done.add(code)
             if self.progress is not None and (n % 500 == 0 or n == total):
@@ -797,6 +835,9 @@ class _Run:
         # and the sort is stable, so this is the order of (due, seq).
         elements = self.gross.pop(code, [])
         elements.sort(key=_due)
+        lots = self.snap.expiring.get(code)
+        if lots:
+            elements = self.expire(part, elements, lots)
         receipts = sorted(self.receipts.get(code, []), key=lambda r: (r.due, r.source, r.id))
         self.check_data(code, part, bool(elements))
         # Sorted by date, so each bucket's requirements are one run of the list.
@@ -896,6 +937,42 @@ class _Run:
                     e.seq = seq
                     append(e)
         self.seq = seq
+
+    def expire(
+        self, part: Part, elements: list[Element], lots: Sequence[tuple[date, str, int]]
+    ) -> list[Element]:
+        """The requirements with the stock of expiring lots that they leave unused: a
+        requirement of the day after the lot's expiry date within the horizon (it serves
+        no demand: ``roots`` empty, never a shortage), with an ``expires_unused``
+        exception. The stock it takes is no longer there for later requirements, so
+        they are planned."""
+        cal = self.cal
+        lost = expiries(lots, ((e.due, e.qty) for e in elements))
+        if not lost:
+            return elements
+        for day, lot, qty in lost:
+            if not cal.inside(day):
+                break
+            expired = day - timedelta(days=1)
+            e = Element(day, cal.index(day), qty, f"lot {lot} (expires {expired})", ())
+            self.seq += 1
+            e.seq = self.seq
+            elements.append(e)
+            self.exceptions.append(
+                Exception_(
+                    "expires_unused",
+                    part.code,
+                    f"{_n(qty)} {part.code} in lot {lot} expire on {expired} before any "
+                    "requirement uses them: they are not counted after that day (use them "
+                    f"sooner, or extend the date after a re-test: mfgctl stock expiry "
+                    f"{part.code} {lot} --expires DATE --reason ...)",
+                    expired,
+                    f"lot {lot}",
+                )
+            )
+        # The lost stock goes first on its day: that day's requirements cannot use it.
+        elements.sort(key=lambda e: (e.due, bool(e.roots)))
+        return elements
 
     def label(self, root: tuple[int]) -> str:
         return self.roots[root[0]].label

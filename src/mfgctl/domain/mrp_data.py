@@ -96,6 +96,19 @@ _OPEN_DEMAND = """
 """
 # What open, unexpired reservations for a reference (not a production order) hold, per
 # item and reference: stock set aside for a customer order covers its sales demand.
+# The free stock of each lot with an expiry date not yet past: available less what
+# open, unexpired reservations of the lot hold.
+_EXPIRING = """
+    SELECT l.item_id, l.code, l.expires_on,
+           sum(b.qty) - ifnull((SELECT sum(r.remaining) FROM reservation AS r
+                                 WHERE r.lot_id = l.id AND r.state = 'open'
+                                   AND r.remaining > 0
+                                   AND (r.until_on IS NULL OR r.until_on >= :today)), 0)
+      FROM lot AS l
+      JOIN balance AS b ON b.lot_id = l.id AND b.status = 'available'
+     WHERE l.expires_on >= :today
+     GROUP BY l.id
+"""
 _REF_RESERVED = """
     SELECT r.item_id, r.ref, sum(r.remaining) FROM reservation AS r
       LEFT JOIN lot AS l ON l.id = r.lot_id
@@ -342,6 +355,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     for item_id, held in db.execute(_RESERVED, params):
         key = by_id[item_id].code.upper()
         free[key] = free.get(key, 0) - held
+    expiring = _expiring(db, by_id, free, params)
     demands = _demands(db, by_id, params)
     receipts = [
         Receipt("purchase", r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]))
@@ -364,10 +378,40 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         free=free,
         inspection=inspection,
         ready=ready,
+        expiring=expiring,
         demands=demands,
         receipts=receipts,
         order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, today, params),
     )
+
+
+def _expiring(
+    db: sqlite3.Connection,
+    by_id: dict[int, _Known],
+    free: dict[str, int],
+    params: dict[str, str],
+) -> dict[str, tuple[tuple[date, str, int], ...]]:
+    """Per item, the free stock in lots with an expiry date (earliest first), never
+    more in all than the item's free stock (what reservations hold beyond their own
+    lots comes off the latest-expiring)."""
+    found: dict[str, list[tuple[date, str, int]]] = defaultdict(list)
+    for item_id, lot, expires_on, qty in db.execute(_EXPIRING, params):
+        if qty > 0:
+            key = by_id[item_id].code.upper()
+            found[key].append((date.fromisoformat(expires_on), lot, qty))
+    out: dict[str, tuple[tuple[date, str, int], ...]] = {}
+    for key, lots in found.items():
+        lots.sort()
+        room = max(free.get(key, 0), 0)
+        kept = []
+        for day, lot, qty in lots:
+            if room <= 0:
+                break
+            kept.append((day, lot, min(qty, room)))
+            room -= min(qty, room)
+        if kept:
+            out[key] = tuple(kept)
+    return out
 
 
 def _demands(
@@ -477,6 +521,9 @@ def fingerprint(snap: Snapshot) -> str:
             sorted(snap.free.items()),
             sorted(snap.inspection.items()),
             sorted(snap.ready.items()),
+            # Only when there are any: runs saved before lots' expiry dates were read
+            # keep their digest where nothing expires.
+            *([sorted(snap.expiring.items())] if snap.expiring else []),
             sorted(demand(d) for d in snap.demands),
             sorted((r.source, r.id, receipt(r)) for r in snap.receipts),
             sorted((n.order_id, n.item, need(n)) for n in snap.order_needs),

@@ -67,7 +67,11 @@ def explain(plan: Plan, item: str) -> dict[str, Any]:
     )
     children = []
     covered: dict[str, int] = defaultdict(int)
+    lost = []
     for e in record.elements:
+        if not e.roots and e.order is None:  # stock of a lot expiring unused (mrp.expire)
+            lost.append(_node(f"{_n(e.qty)} {unit} of {e.source}, unused: gone on {e.due}"))
+            continue
         for label, qty, order in e.supplied:
             if order is None:
                 covered[label] += qty
@@ -81,6 +85,8 @@ def explain(plan: Plan, item: str) -> dict[str, Any]:
                 ],
             )
         )
+    if lost:
+        children.append(_node("Lost to expiry", lost))
     mine = [o for o in plan.planned if o.item == part.code]
     if mine:
         children.append(
