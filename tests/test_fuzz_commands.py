@@ -152,6 +152,8 @@ COMMANDS: list[list[str]] = [
     ["purchase", "add", "PCB-FLX-30", "5", "--due", DUE, "--supplier", V],
     ["purchase", "receive", "1", "--qty", V, "--lot", "FZ-3"],
     ["purchase", "receive", V],
+    ["purchase", "show", V],
+    ["demand", "show", V],
     ["mrp", "run", "--horizon", V],
     ["mrp", "run", "--start", V],
     ["mrp", "run", "--bucket", V],
