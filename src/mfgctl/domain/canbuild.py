@@ -47,6 +47,8 @@ from mfgctl.domain.mrp import Component, Snapshot, explode
 from mfgctl.errors import NotFound, RuleViolation
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from mfgctl.domain.items import Item
 
 # Paths of parents kept per limiting component (the rest are counted, not listed).
@@ -160,8 +162,9 @@ class CanBuild:
         cycles = find_cycles(every, [key])
         if cycles:
             raise BomCycle(cycles[0])
-        # What each buildable item's build draws on (phantoms passed through).
-        self.lines: dict[str, list[tuple[Component, str | None]]] = {}
+        # What each buildable item's build draws on (phantoms passed through), each line
+        # with the phantoms each of its leaves is reached through (``_phantoms``).
+        self.lines: dict[str, list[tuple[Component, list[tuple[str, ...]]]]] = {}
         graph: dict[str, list[str]] = {}
         todo = [key]
         while todo:
@@ -173,8 +176,7 @@ class CanBuild:
                 continue
             found = []
             for c in snap.boms[code]:
-                via = c.item if c.phantom and c.item in snap.boms else None
-                found.append((c, via))
+                found.append((c, _phantoms(c, snap.boms)))
                 for leaf, _n in explode((c,), q.SCALE, snap.boms):
                     graph[code].append(leaf.item)
                     todo.append(leaf.item)
@@ -304,16 +306,16 @@ class CanBuild:
                     builds.append((code, build))
             if not build:
                 continue
-            seen: set[tuple[str, str | None]] = set()
-            for c, via in self.lines[code]:
-                for leaf, n in explode((c,), build, boms):
+            seen: set[tuple[str, tuple[str, ...]]] = set()
+            for c, chains in self.lines[code]:
+                for (leaf, n), via in zip(explode((c,), build, boms), chains, strict=True):
                     need[leaf.item] += n
                     if not paths or (leaf.item, via) in seen:
                         continue
                     seen.add((leaf.item, via))
                     counts[leaf.item] += counts[code]
                     kept = routes.setdefault(leaf.item, {})
-                    step = (code,) if via is None else (code, via)
+                    step = (code, *via)
                     for p in routes[code]:
                         if len(kept) >= MAX_PATHS:
                             break
@@ -373,6 +375,15 @@ class CanBuild:
             else:
                 bad = mid
         return good * q.SCALE
+
+
+def _phantoms(c: Component, boms: Mapping[str, Sequence[Component]]) -> list[tuple[str, ...]]:
+    """The phantoms each component ``explode((c,), ...)`` yields is reached through, in
+    the same order: FG's line PH (phantom: R, and phantom PH2: R) gives ``(PH,)`` and
+    ``(PH, PH2)``, two paths to R."""
+    if c.phantom and c.item in boms:
+        return [(c.item, *rest) for sub in boms[c.item] for rest in _phantoms(sub, boms)]
+    return [()]
 
 
 def columns(limits: tuple[Limit, ...]) -> list[str]:

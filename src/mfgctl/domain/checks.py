@@ -585,7 +585,8 @@ def buy_with_bom(db: sqlite3.Connection) -> list[Problem]:
 def lot_rules(db: sqlite3.Connection) -> list[Problem]:
     """Active items whose fixed order quantity is above their maximum order quantity:
     MRP orders whole fixed lots and splits each at the maximum, so the split lots of
-    the last fixed lot may serve nothing."""
+    the last fixed lot may serve nothing. ``items`` refuses such an item; this finds
+    those stored before it did."""
     rows = db.execute(
         "SELECT code, fixed_order_qty, max_order_qty FROM item WHERE active = 1 "
         "AND lot_sizing = 'fixed' AND fixed_order_qty > max_order_qty ORDER BY code"
@@ -596,8 +597,9 @@ def lot_rules(db: sqlite3.Connection) -> list[Problem]:
             code,
             f"fixed order quantity {q.fmt(q.dec(fixed))} is above the maximum order quantity "
             f"{q.fmt(q.dec(cap))}: each fixed lot is split at the maximum, and the last "
-            "split lots may serve nothing; make the fixed quantity a multiple of the "
-            f"maximum, or no larger (mfgctl item update {code} --fixed-order-qty N)",
+            "split lots may serve nothing; item add, update and import refuse this now: "
+            f"lower the fixed quantity to the maximum or raise the maximum (mfgctl item "
+            f"update {code} --fixed-order-qty N or --max-order-qty N)",
         )
         for code, fixed, cap in rows
     ]

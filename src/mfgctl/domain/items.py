@@ -353,6 +353,20 @@ def _merge(base: Item, changes: Mapping[str, Any], *, where: str = "") -> Item:
         raise InvalidInput(
             f"{where}max_order_qty {q.fmt(item.max_order_qty)} is below moq {q.fmt(item.moq)}"
         )
+    # MRP splits a fixed lot above the maximum into orders of the maximum, and those of
+    # the last lot may serve nothing (a need of 30 with fixed 100, max 40: 40 + 40 + 20).
+    # An order multiple above the maximum is allowed: MRP orders lots of one multiple,
+    # each of which serves the need.
+    if (
+        item.lot_sizing == "fixed"
+        and item.fixed_order_qty is not None
+        and item.max_order_qty is not None
+        and item.max_order_qty < item.fixed_order_qty
+    ):
+        raise InvalidInput(
+            f"{where}max_order_qty {q.fmt(item.max_order_qty)} is below fixed_order_qty "
+            f"{q.fmt(item.fixed_order_qty)}"
+        )
     for key in ("moq", "max_order_qty", "order_multiple", "safety_stock", "fixed_order_qty"):
         value = getattr(item, key)
         if value is not None:
