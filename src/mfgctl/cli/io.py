@@ -16,7 +16,7 @@ FilesArg = Annotated[
     list[Path],
     typer.Argument(
         help="YAML files with locations:, items:, boms:, routings:, workcenters:, stock:, "
-        "demand: and purchase_orders: (all validated together).",
+        "lots:, demand: and purchase_orders: (all validated together).",
         show_default=False,
         metavar="FILE...",
     ),
@@ -33,7 +33,7 @@ def import_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Import YAML, all or nothing: items, BOMs, routings, work centres, locations,
-    opening stock, demand and purchase orders.
+    opening stock, lots, demand and purchase orders.
 
     Every record is validated first and every problem is reported with its file, line
     and field; then everything is written in one transaction. Re-importing a file
@@ -74,8 +74,8 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export YAML that `import` reads back: locations, items, BOM revisions, routings,
-    work centres (with downtime), stock (at its moving average), open demand and open
-    purchase orders."""
+    work centres (with downtime), stock (at its moving average), the lots and serials no
+    longer in stock, open demand and open purchase orders."""
     from mfgctl import importer
 
     with session(ctx, write=False) as db:

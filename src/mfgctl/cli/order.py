@@ -252,7 +252,7 @@ def complete_cmd(
     scrapped = f", {fmt_q(result.scrapped)} scrapped" if result.scrapped else ""
     done(
         f"Completed {fmt_q(result.good)} {result.order.unit} {result.order.item}{lots} into "
-        f"{location.upper()}/{result.status}{scrapped}; order {result.order.id} is "
+        f"{result.location}/{result.status}{scrapped}; order {result.order.id} is "
         f"{result.order.state}{freed}"
     )
 

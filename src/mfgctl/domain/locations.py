@@ -29,6 +29,9 @@ ORDER_PLACE = re.compile(r"ORDER-[0-9]+", re.IGNORECASE)
 # Production's virtual place where materials turn into products (production.CONVERSION);
 # created by the first completion, so it is kept from real locations before it exists.
 CONVERSION = "CONVERSION"
+# The real location a new database has, and the one commands use when no --location is
+# given (stock receive, purchase receive, order complete...). It may be renamed.
+DEFAULT = "STORES"
 
 
 def order_place_code(order_id: int) -> str:
@@ -63,17 +66,38 @@ def find(db: sqlite3.Connection, code: str) -> Location | None:
     return None if row is None else _from_row(row)
 
 
+def known_codes(db: sqlite3.Connection) -> str:
+    """The active real locations' codes, for a message: ``MAIN, QC``."""
+    return ", ".join(
+        r[0]
+        for r in db.execute(
+            "SELECT code FROM location WHERE kind = 'internal' AND active ORDER BY code"
+        )
+    )
+
+
 def get(db: sqlite3.Connection, code: str) -> Location:
+    """The location with this code (any case).
+
+    Raises:
+        NotFound: no such location. For ``STORES``, the code commands use when no
+            ``--location`` is given, the message says so: after ``location rename
+            STORES ...`` the user typed no location and must be told to give one.
+    """
     found = find(db, code)
     if found is None:
-        known = ", ".join(
-            r[0]
-            for r in db.execute(
-                "SELECT code FROM location WHERE kind = 'internal' AND active ORDER BY code"
-            )
-        )
-        raise NotFound(f"unknown location {str(code).strip()!r} (locations: {known})")
+        raise NotFound(_unknown(db, code, default_hint=True))
     return found
+
+
+def _unknown(db: sqlite3.Connection, code: str, *, default_hint: bool) -> str:
+    text = str(code).strip()
+    if default_hint and text.upper() == DEFAULT:
+        return (
+            f"the default location {DEFAULT} no longer exists (renamed?); "
+            f"give --location (locations: {known_codes(db)})"
+        )
+    return f"unknown location {text!r} (locations: {known_codes(db)})"
 
 
 def get_internal(db: sqlite3.Connection, code: str) -> Location:
@@ -90,6 +114,16 @@ def virtual(db: sqlite3.Connection, code: str) -> Location:
     """One of the built-in virtual places (SUPPLIER, CUSTOMER, SCRAP, ...)."""
     assert code in VIRTUAL, code
     return get(db, code)
+
+
+def built_in(db: sqlite3.Connection) -> Location | None:
+    """The real location a new database is made with as ``STORES``, whatever its code
+    now (``location rename``): the first row of ``location`` (``schema.sql`` inserts it
+    first). None if that row is not a real location."""
+    row = db.execute(
+        "SELECT id, code, name, kind, active FROM location ORDER BY id LIMIT 1"
+    ).fetchone()
+    return None if row is None or row["kind"] != "internal" else _from_row(row)
 
 
 def list_locations(db: sqlite3.Connection, *, include_virtual: bool = False) -> list[Location]:
@@ -148,7 +182,9 @@ def ensure(db: sqlite3.Connection, code: str, name: str | None = None) -> tuple[
 
 def _real(db: sqlite3.Connection, code: str) -> Location:
     """An existing real location, active or not (virtual places are refused)."""
-    loc = get(db, code)
+    loc = find(db, code)
+    if loc is None:  # named by the user: no default involved
+        raise NotFound(_unknown(db, code, default_hint=False))
     if not loc.internal:
         raise RuleViolation(
             f"{loc.code} is a virtual place ({loc.kind}) of the ledger and cannot be changed"

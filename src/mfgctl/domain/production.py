@@ -680,6 +680,7 @@ class Completion:
     moves: list[Move]
     # Reservations the order held, cancelled as it became completed.
     freed: list[reservations.Reservation] = field(default_factory=list)
+    location: str = ""  # the code of the location the good output went to, as stored
 
 
 def complete(
@@ -839,7 +840,7 @@ def complete(
             user,
             f"{q.fmt(after.good)} good, {q.fmt(after.scrapped)} scrapped of {q.fmt(found.qty)}",
         )
-    return Completion(current, good, bad, status, lot_codes, moves, freed)
+    return Completion(current, good, bad, status, lot_codes, moves, freed, target.location.code)
 
 
 def _completed(

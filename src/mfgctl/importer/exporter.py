@@ -1,6 +1,6 @@
 """Export: the database's locations, work centres (with their downtime windows), items,
-BOM revisions, routings, stock (with its cost), open demand and open purchase orders as
-import YAML.
+BOM revisions, routings, stock (with its cost), the lots and serials no longer in stock,
+open demand and open purchase orders as import YAML.
 
 The same format the importer reads, with keys in a fixed order and defaults left out,
 so export -> import into a new database -> export gives the same text. Numbers are
@@ -17,6 +17,12 @@ left the stock; shipments are not written), so a rebuilt database plans and ship
 against the same quantities; received and cancelled orders, shipped and cancelled
 demand are not written, nor the open demand and orders of an item an import would refuse them for (a
 deactivated item; for an order, a make item).
+
+Lots and serials that hold no stock at a real location (shipped, used up, scrapped)
+are written under ``lots:``, so the rebuilt database knows every number given
+(``order complete --auto-serials`` goes on after the highest). The location a new
+database was made with as ``STORES`` carries ``was: STORES`` once renamed, so the
+import renames the new database's own ``STORES``: the round trip holds after a rename.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from mfgctl.domain import (
     demand,
     items,
     locations,
+    lots,
     purchases,
     reports,
     stages,
@@ -113,9 +120,7 @@ def _item_fields(item: Item) -> dict[str, Any]:
 def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
     """Everything an import takes, as plain data in the import format."""
     data: dict[str, list[Any]] = {}
-    data["locations"] = [
-        _Flow(code=loc.code, name=loc.name) for loc in locations.list_locations(db) if loc.active
-    ]
+    data["locations"] = _locations(db)
     data["workcenters"] = [_centre(db, c) for c in workcenters.list_centres(db)]
     catalogue = items.all_items(db)
     data["items"] = [_item_fields(i) for i in catalogue]
@@ -131,8 +136,11 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
     ]
     entries: list[dict[str, Any]] = []
     costs = _stock_costs(db, catalogue)
+    held: set[tuple[str, str]] = set()  # (item, lot) of the lots in the stock records
     for r in reports.balances_for_export(db):
         expires = r["expires"]
+        if r["lot"] is not None:
+            held.add((r["item"], r["lot"]))
         if r["serial"]:
             last = entries[-1] if entries else None
             if (
@@ -158,6 +166,7 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
             entry["cost"] = costs[r["item"]]
         entries.append(entry)
     data["stock"] = entries
+    data["lots"] = _lots(db, held)
     active = {i.code for i in catalogue if i.active}
     bought = {i.code for i in catalogue if i.active and i.make_or_buy == "buy"}
     data["demand"] = [
@@ -167,6 +176,52 @@ def export_data(db: sqlite3.Connection) -> dict[str, list[Any]]:
         _dated(p.to_fields()) for p in purchases.list_orders(db) if p.item in bought
     ]
     return {k: v for k, v in data.items() if v}
+
+
+def _locations(db: sqlite3.Connection) -> list[Any]:
+    """The active real locations; the one a new database made as ``STORES`` carries
+    ``was: STORES`` once renamed, so an import into a new database renames its own
+    ``STORES`` the same way instead of keeping it next to the new code."""
+    first = locations.built_in(db)
+    out = []
+    for loc in locations.list_locations(db):
+        if not loc.active:
+            continue
+        rec = _Flow(code=loc.code, name=loc.name)
+        if first is not None and loc.id == first.id and loc.code != locations.DEFAULT:
+            rec["was"] = locations.DEFAULT
+        out.append(rec)
+    return out
+
+
+def _lots(db: sqlite3.Connection, held: set[tuple[str, str]]) -> list[Any]:
+    """The lots and serials that hold no stock at a real location (``held``: those that
+    do, written as stock), by item and code; serials of an item with the same expiry
+    date one after the other share a record. A lot whose item is no longer tracked the
+    way it was (lot or serial) when the lot was recorded is left out: no import takes it.
+    """
+    out: list[Any] = []
+    for lot in lots.master(db):
+        if not lot.tracked or (lot.item, lot.code) in held:
+            continue
+        last = out[-1] if out else None
+        if (
+            lot.serial
+            and last is not None
+            and "serials" in last
+            and (last["item"], last.get("expires")) == (lot.item, lot.expires)
+        ):
+            last["serials"].append(lot.code)
+            continue
+        rec = _Flow(item=lot.item)
+        if lot.serial:
+            rec["serials"] = [lot.code]
+        else:
+            rec["lot"] = lot.code
+        if lot.expires is not None:
+            rec["expires"] = lot.expires
+        out.append(rec)
+    return out
 
 
 def _stock_costs(db: sqlite3.Connection, catalogue: list[Item]) -> dict[str, Decimal]:
@@ -201,8 +256,8 @@ def _dated(fields: dict[str, Any]) -> _Flow:
 
 
 def export(db: sqlite3.Connection) -> str:
-    """The database's locations, work centres, items, BOM revisions, routings, stock, open
-    demand and open purchase orders as import YAML."""
+    """The database's locations, work centres, items, BOM revisions, routings, stock,
+    lots no longer in stock, open demand and open purchase orders as import YAML."""
     data = export_data(db)
     header = "# mfgctl export: import it with `mfgctl import FILE`\n"
     if not data:

@@ -2,10 +2,11 @@
 
 All documents are read and every record is validated before anything is written; then
 everything is written in the caller's one transaction, in the order locations, work
-centres, items, BOMs, routings, stock, demand, purchase orders. Every problem found is
-reported (``ImportInvalid``). A record equal to what is stored changes nothing; a
-changed item is updated. The ``workcenters:``, ``boms:``, ``routings:`` and ``stock:``
-sections have their own modules (``workcenters``, ``boms``, ``routings``, ``opening``),
+centres, items, BOMs, routings, stock, lots, demand, purchase orders. Every problem found
+is reported (``ImportInvalid``). A record equal to what is stored changes nothing; a
+changed item is updated. The ``workcenters:``, ``boms:``, ``routings:``, ``stock:`` and
+``lots:`` sections have their own modules (``workcenters``, ``boms``, ``routings``,
+``opening``, ``lots``),
 ``demand:`` and ``purchase_orders:`` share ``planning``; this one owns the document
 structure, ``locations:`` and ``items:``.
 """
@@ -24,6 +25,7 @@ from mfgctl.domain.items import Item
 from mfgctl.domain.stages import ROUTING_KEYS
 from mfgctl.errors import ImportInvalid, InvalidInput, MfgError
 from mfgctl.importer.boms import Boms
+from mfgctl.importer.lots import LOT_KEYS, Lots
 from mfgctl.importer.opening import STOCK_KEYS, OpeningStock
 from mfgctl.importer.planning import DEMAND_KEYS, PURCHASE_KEYS, DemandSection, PurchaseSection
 from mfgctl.importer.records import SECTIONS, At, Change, Result, upper
@@ -31,7 +33,7 @@ from mfgctl.importer.routings import Routings
 from mfgctl.importer.workcenters import WorkCentres
 from mfgctl.importer.yamlread import Document, Record, Seq
 
-LOCATION_KEYS = ("code", "name")
+LOCATION_KEYS = ("code", "name", "was")
 _KEYS: dict[str, tuple[str, ...]] = {
     "locations": LOCATION_KEYS,
     "workcenters": workcenters.KEYS,
@@ -39,6 +41,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "boms": BOM_KEYS,
     "routings": ROUTING_KEYS,
     "stock": STOCK_KEYS,
+    "lots": LOT_KEYS,
     "demand": DEMAND_KEYS,
     "purchase_orders": PURCHASE_KEYS,
 }
@@ -50,6 +53,8 @@ class _Location:
     name: str | None
     at: At
     action: str = "added"
+    # The existing location this one was before: renamed to ``code`` (``was:``).
+    was: str | None = None
 
 
 @dataclass(slots=True)
@@ -69,12 +74,15 @@ class Import:
         self.problems: list[str] = []
         self.sections: dict[str, list[At]] = {s: [] for s in SECTIONS}
         self.locations: dict[str, _Location] = {}
+        # Locations by upper-cased code as the file's renames leave them (None: gone).
+        self.renamed: dict[str, locations.Location | None] = {}
         self.items: dict[str, _Item] = {}
         self.db_items = {upper(i.code): i for i in items.all_items(db)}
         self.boms = Boms(self)
         self.routings = Routings(self)
         self.workcenters = WorkCentres(self)
         self.stock = OpeningStock(self)
+        self.lots = Lots(self)
         self.demand = DemandSection(self)
         self.purchase_orders = PurchaseSection(self)
         for doc in documents:
@@ -124,6 +132,7 @@ class Import:
     def validate(self) -> None:
         for at in self.sections["locations"]:
             self._location(at)
+        self._resolve_locations()
         for at in self.sections["workcenters"]:
             self.workcenters.check(at)
         for at in self.sections["items"]:
@@ -136,6 +145,8 @@ class Import:
             self.routings.check(at)
         for at in self.sections["stock"]:
             self.stock.check(at)
+        for at in self.sections["lots"]:
+            self.lots.check(at)
         for at in self.sections["demand"]:
             self.demand.check(at)
         for at in self.sections["purchase_orders"]:
@@ -144,6 +155,7 @@ class Import:
     # -- locations
 
     def _location(self, at: At) -> None:
+        """Read one location record; ``_resolve_locations`` then matches it to the database."""
         rec = at.record
         if "code" not in rec:
             self.problems.append(at.say("missing: every location needs a code", "code"))
@@ -151,6 +163,9 @@ class Import:
         try:
             code = codes.code(rec["code"], what=f"{at.path}.code")
             name = codes.text(rec.get("name"), what=f"{at.path}.name", required=False)
+            was = None
+            if rec.get("was") is not None:
+                was = codes.code(rec["was"], what=f"{at.path}.was")
         except InvalidInput as e:
             self.problems.append(at.explain(e))
             return
@@ -167,22 +182,56 @@ class Import:
         except InvalidInput as e:
             self.problems.append(at.say(str(e), "code"))
             return
-        existing = locations.find(self.db, code)
-        entry = _Location(code, name, at)
-        if existing is not None:
+        self.locations[upper(code)] = _Location(code, name, at, was=was)
+
+    def _resolve_locations(self) -> None:
+        """Match the file's locations to the database: renames (``was``) first, in file
+        order, as ``location rename`` would make them one after the other; then each
+        location is added, changed (its name) or unchanged."""
+        for entry in self.locations.values():
+            if entry.was is None:
+                continue
+            old = self.find_location(entry.was)
+            entry.was = None
+            if old is None:
+                continue  # nothing to rename: the location is added (or matched) by code
+            if not old.internal:
+                self.problems.append(
+                    entry.at.say(f"{old.code} is a virtual place and cannot be renamed", "was")
+                )
+                continue
+            taken = self.find_location(entry.code)
+            if (taken is not None and taken.id != old.id) or old.code == entry.code:
+                continue  # the code exists already (it wins), or nothing changes
+            entry.was = old.code
+            self.renamed[upper(old.code)] = None
+            self.renamed[upper(entry.code)] = replace(old, code=entry.code)
+        for entry in self.locations.values():
+            existing = self.find_location(entry.code)
+            if existing is None:
+                continue  # added
             if not existing.internal:
                 self.problems.append(
-                    at.say(f"{existing.code} is a virtual place and cannot be redefined", "code")
+                    entry.at.say(
+                        f"{existing.code} is a virtual place and cannot be redefined", "code"
+                    )
                 )
-                return
+                continue
             entry.code = existing.code
-            entry.action = "changed" if name and name != existing.name else "unchanged"
-        self.locations[upper(code)] = entry
+            if entry.name == existing.name:
+                entry.name = None  # nothing to change
+            entry.action = "changed" if entry.name or entry.was else "unchanged"
+
+    def find_location(self, code: str) -> locations.Location | None:
+        """The location with this code once the file's renames are made."""
+        if upper(code) in self.renamed:
+            return self.renamed[upper(code)]
+        return locations.find(self.db, code)
 
     def location_known(self, code: str) -> bool:
         if upper(code) in self.locations:
             return True
-        loc = locations.find(self.db, code)
+        loc = self.find_location(code)
         return loc is not None and loc.internal and loc.active
 
     # -- items
@@ -242,11 +291,16 @@ class Import:
         """Write everything (the caller holds the transaction); problems raise at the end."""
         changes: list[Change] = []
         db = self.db
+        for loc in self.locations.values():  # renames first, in file order (as validated)
+            if loc.was is not None:
+                self.guard(loc.at, lambda loc=loc: locations.rename(db, loc.was, loc.code))
         for loc in self.locations.values():
             if loc.action != "unchanged":
                 self.guard(loc.at, lambda loc=loc: locations.ensure(db, loc.code, loc.name))
-            detail = f"name {loc.name!r}" if loc.action == "changed" else ""
-            changes.append(Change("location", loc.code, loc.action, detail))
+            said = [f"renamed from {loc.was}"] if loc.was else []
+            if loc.action == "changed" and loc.name:  # a new name (None when the same)
+                said.append(f"name {loc.name!r}")
+            changes.append(Change("location", loc.code, loc.action, ", ".join(said)))
         self.stop()
         changes.extend(self.workcenters.write(user))
         self.stop()
@@ -276,6 +330,9 @@ class Import:
         changes.extend(self.routings.write())
         self.stop()
         changes.extend(self.stock.write(user))
+        self.stop()
+        # After the stock: a lot the stock: section brings in is then already recorded.
+        changes.extend(self.lots.write())
         self.stop()
         changes.extend(self.demand.write(user))
         changes.extend(self.purchase_orders.write(user))

@@ -36,7 +36,7 @@ STOCK_KEYS = (
     "cost",
     "date",
 )
-DEFAULT_LOCATION = "STORES"
+DEFAULT_LOCATION = locations.DEFAULT
 
 
 @dataclass(slots=True)
@@ -103,9 +103,14 @@ class OpeningStock:
 
         location = check("location", lambda v: codes.code(v, what=f"{path}.location"))
         location = location or DEFAULT_LOCATION
-        if ("location" not in rec or len(self.problems) == start) and not self.location_known(
-            location
-        ):
+        if "location" not in rec and not self.location_known(location):
+            self.problems.append(
+                at.say(
+                    f"missing: the default location {DEFAULT_LOCATION} no longer exists "
+                    "(renamed?); give the location"
+                )
+            )
+        elif len(self.problems) == start and not self.location_known(location):
             self.problems.append(
                 at.say(
                     f"unknown location {location!r}: add it under locations: first",

@@ -15,15 +15,16 @@ from typing import Any
 from mfgctl.importer.yamlread import Record
 
 SECTIONS = (
-    "locations", "workcenters", "items", "boms", "routings", "stock", "demand",
+    "locations", "workcenters", "items", "boms", "routings", "stock", "lots", "demand",
     "purchase_orders",
 )  # fmt: skip
 
 KINDS = (
-    "location", "workcenter", "item", "bom", "routing", "stock", "demand", "purchase_order",
+    "location", "workcenter", "item", "bom", "routing", "stock", "lot", "demand",
+    "purchase_order",
 )  # fmt: skip
 # Kinds the summary shows only when the import has records of them.
-_SHOWN_IF_GIVEN = ("workcenter", "demand", "purchase_order")
+_SHOWN_IF_GIVEN = ("workcenter", "lot", "demand", "purchase_order")
 _SUMMARY_ACTION = {
     "added": "added",
     "changed": "changed",
@@ -53,8 +54,8 @@ class Result:
     dry_run: bool = False
 
     def summary(self) -> list[dict[str, Any]]:
-        """Per kind of record: how many were added, changed and unchanged (demand and
-        purchase orders only when the import has any)."""
+        """Per kind of record: how many were added, changed and unchanged (work centres,
+        lots, demand and purchase orders only when the import has any)."""
         given = {c.kind for c in self.changes}
         rows = []
         for kind in KINDS:
