@@ -4,6 +4,7 @@ YAML is the reviewer's, each expected number worked out by hand."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -260,14 +261,19 @@ demand:
 def test_check_warns_of_a_fixed_lot_above_the_maximum(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
+    # Entry refuses it now (test_t10_lot_rules_paths.py); stored before that rule:
     import_yaml(
         cli,
         tmp_path,
         """
 items:
   - {code: XFM, name: m, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 2,
-     lot_sizing: fixed, fixed_order_qty: 50, max_order_qty: 30}
+     lot_sizing: fixed, fixed_order_qty: 50}
 """,
     )
+    conn = sqlite3.connect(initdb)
+    with conn:
+        conn.execute("UPDATE item SET max_order_qty = 30000000 WHERE code = 'XFM'")
+    conn.close()
     rows = json.loads(cli("check", "-f", "json").stdout)
     assert [r["subject"] for r in rows if r["check"] == "lot_rules"] == ["XFM"]

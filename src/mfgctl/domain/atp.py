@@ -111,8 +111,9 @@ def atp(snap: Snapshot, item: str, *, start: date, horizon_days: int) -> Atp:
             # Stock reserved for the order is out of free stock already: only the rest.
             committed[max(d.due, start)] += d.qty - d.reserved
     for n in snap.order_needs:
-        if n.item == key and n.due < end:
-            committed[max(n.due, start)] += n.qty
+        needed = n.needed_on(start)
+        if n.item == key and needed < end:
+            committed[max(needed, start)] += n.qty
     # Stock of lots that expire before the commitments use it (first expired first) is
     # gone the day after the expiry date.
     expiring: dict[date, int] = defaultdict(int)

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import groupby
 from math import lcm
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
@@ -153,7 +153,10 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class OrderNeed:
-    """What an open production order still needs of one material, from ``due``."""
+    """What an open production order still needs of one material, from ``due`` (its
+    planned start: due date less manufacturing lead time). ``started``: the order is in
+    progress, so it needs the material now, whatever ``due`` says: from a run's start
+    (``needed_on``)."""
 
     order_id: int
     order_item: str
@@ -161,6 +164,11 @@ class OrderNeed:
     qty: int
     due: date
     substitutes: tuple[str, ...] = ()
+    started: bool = False
+
+    def needed_on(self, start: date) -> date:
+        """When the order needs it, in a run (or ATP) from ``start``."""
+        return start if self.started else self.due
 
 
 @dataclass(frozen=True, slots=True)
@@ -669,6 +677,10 @@ class _Run:
         self.roots: list[Root] = []
         self.root_ids: dict[tuple[str, object], tuple[int]] = {}
         self.safety_roots: set[int] = set()
+        self.started: set[str] = set()  # the labels of production orders in progress
+        # The material requirements of each open production order (by its label), so
+        # that once its output is pegged they carry the demands it serves.
+        self.order_elements: dict[str, list[Element]] = defaultdict(list)
 
     def root(
         self, kind: str, id: int | None, item: str, due: date | None = None, ref: str | None = None
@@ -779,13 +791,21 @@ class _Run:
                 self.receipts[r.item].append(r)
         # Sorted, so requirements due the same day are served in the same order
         # whatever the order of the snapshot's list.
-        for n in sorted(self.snap.order_needs, key=lambda n: (n.due, n.order_id, n.item)):
-            if n.item not in self.snap.parts or n.qty <= 0 or not self.cal.inside(n.due):
+        start = self.cal.start
+        for n in sorted(
+            self.snap.order_needs, key=lambda n: (n.needed_on(start), n.order_id, n.item)
+        ):
+            due = n.needed_on(start)
+            if n.item not in self.snap.parts or n.qty <= 0 or not self.cal.inside(due):
                 continue
-            root = self.root("order", n.order_id, n.order_item, n.due)
+            root = self.root("order", n.order_id, n.order_item, due)
             label = f"ORDER-{n.order_id}"
-            b = self.cal.index(n.due)
-            self.add(n.item, Element(n.due, b, n.qty, label, root, n.substitutes))
+            if n.started:
+                self.started.add(label)
+            b = self.cal.index(due)
+            element = Element(due, b, n.qty, label, root, n.substitutes)
+            self.order_elements[label].append(element)
+            self.add(n.item, element)
 
     # -- one item ------------------------------------------------------------------------
 
@@ -872,19 +892,19 @@ class _Run:
                     period = self.period_need(
                         part, events[pos:], by_bucket, sr, receipts, after, due
                     )
-                    lots = lot_sizes(part, bucket.net, period)
-                    if len(lots) >= MAX_LOTS:
-                        self.exceptions.append(
-                            Exception_(
-                                "too_many_lots",
-                                part.code,
-                                f"{part.code} needs more than {MAX_LOTS} orders on {due} by "
-                                "its lot-size rules: the last one carries the rest (check its "
-                                "fixed and maximum order quantities)",
-                                due,
-                            )
-                        )
-                    new = [self.new_order(part, qty, due, b) for qty in lots]
+                    need = bucket.net
+                    # An order due before the lead time from the start is late: it covers
+                    # only what is needed by then, and the rest of the bucket gets an
+                    # order of its own, due (and released) later, in time.
+                    on_time = cal.start + timedelta(days=part.lead_time_days)
+                    if due < on_time and todo and todo[-1].due >= on_time:
+                        late = sum(e.qty for e in todo if e.due < on_time)
+                        need = min(safety - (available - late), need)
+                    new = self.lots(part, need, period, due, b)
+                    covered = sum(o.qty for o in new)
+                    if covered < bucket.net:
+                        later = self.due_of(todo, available + covered, safety, cal.starts[b])
+                        new += self.lots(part, bucket.net - covered, None, later, b)
                 orders.extend(new)
                 bucket.planned_receipts = sum(o.qty for o in new)
                 after += bucket.planned_receipts
@@ -904,6 +924,7 @@ class _Run:
         record.receipts = receipts
         self.records[code] = record
         self.peg(record, orders, start_stock)
+        self.peg_through_orders(record)
         self.receipt_messages(part, record, receipts, orders, start_stock)
         self.find_shortage(part, record, orders, start_stock)
         self.planned.extend(orders)
@@ -1005,6 +1026,24 @@ class _Run:
                     f"(mfgctl item update {part.code} --purchase-lead-time-days N)",
                 )
             )
+
+    def lots(
+        self, part: Part, need: int, period: int | None, due: date, b: int
+    ) -> list[PlannedOrder]:
+        """The planned orders that cover ``need`` due on ``due`` by the lot-size rules."""
+        sizes = lot_sizes(part, need, period)
+        if len(sizes) >= MAX_LOTS:
+            self.exceptions.append(
+                Exception_(
+                    "too_many_lots",
+                    part.code,
+                    f"{part.code} needs more than {MAX_LOTS} orders on {due} by its lot-size "
+                    "rules: the last one carries the rest (check its fixed and maximum order "
+                    "quantities)",
+                    due,
+                )
+            )
+        return [self.new_order(part, qty, due, b) for qty in sizes]
 
     def due_of(self, todo: list[Element], available: int, safety: int, first: date) -> date:
         """The first day of the bucket on which stock falls below safety stock."""
@@ -1167,6 +1206,23 @@ class _Run:
             else:
                 o.demands = tuple(sorted(set().union(*[e.roots for _q, e in o.pegging])))
 
+    def peg_through_orders(self, record: Record) -> None:
+        """Pegging through open production orders: the demands an order's output was
+        pegged to (a customer order it will ship to) join its materials' requirements,
+        so a component's shortage names the customer order behind the production
+        order, as it did before the order was firmed from a planned one."""
+        mine = {r.label for r in record.receipts if r.label in self.order_elements}
+        if not mine:
+            return
+        served: dict[str, set[int]] = {}
+        for e in record.elements:
+            for label, _qty, order in e.supplied:
+                if order is None and label in mine:
+                    served.setdefault(label, set()).update(e.roots)
+        for label, roots in served.items():
+            for element in self.order_elements[label]:
+                element.roots = tuple(sorted(roots.union(element.roots)))
+
     def receipt_messages(
         self,
         part: Part,
@@ -1189,13 +1245,21 @@ class _Run:
                     )
                 )
             elif o.release < cal.start:
+                if self.safety_roots.issuperset(o.demands):
+                    # Only safety stock waits for it: late, but nothing is short.
+                    effect = (
+                        f"stock stays below its safety stock ({_n(part.safety_stock)}) "
+                        "until it arrives unless expedited"
+                    )
+                else:
+                    effect = "short unless expedited"
                 self.exceptions.append(
                     Exception_(
                         "inside_lead_time",
                         part.code,
                         f"{o.label}: {_n(o.qty)} {part.code} needed {o.due} should have been "
                         f"released {o.release} ({part.lead_time_days} days lead time): "
-                        "short unless expedited",
+                        f"{effect}",
                         o.release,
                         o.label,
                     )
@@ -1228,9 +1292,14 @@ class _Run:
                         r.label,
                     )
                 )
-            elif e.b < s:
-                gap = next((o for o in orders if o.b < s), None)
-                meanwhile = f" ({gap.label} covers the gap meanwhile)" if gap else ""
+            elif e.due < r.due:  # to the day, as shortages are found
+                # A planned order that can still be released and arrives first.
+                gap = next((o for o in orders if o.due < r.due and o.release >= cal.start), None)
+                meanwhile = (
+                    f" ({gap.label} covers the gap meanwhile)"
+                    if gap
+                    else " (nothing else can arrive before it: short until it comes)"
+                )
                 self.exceptions.append(
                     Exception_(
                         "expedite",
@@ -1287,21 +1356,23 @@ class _Run:
     ) -> None:
         """What stock, scheduled receipts and planned orders released on time cannot
         cover by its date: each requirement, earliest first, takes from the supply that
-        has arrived by its bucket. Requirements that only replenish safety stock are
-        left out (a late one is an exception, not a shortage)."""
+        has arrived by its day (to the day, as planned orders are dated: a purchase order
+        due on Saturday does not cover Tuesday's requirement of the same week; what was
+        due before the start counts at the start). Requirements that only replenish
+        safety stock are left out (a late one is an exception, not a shortage)."""
         cal = self.cal
-        supplies = [(-1, max(start_stock, 0))]
-        supplies += [(cal.index(r.due), r.qty) for r in record.receipts]
         start = cal.start
-        supplies += [(o.b, o.qty) for o in orders if o.release >= start]
-        supplies.sort()
-        supplies.append((len(cal.starts), 0))  # a sentinel after every bucket
+        supplies = [(date.min, max(start_stock, 0))]
+        supplies += [(max(r.due, start), r.qty) for r in record.receipts]
+        supplies += [(o.due, o.qty) for o in orders if o.release >= start]
+        supplies.sort(key=_first)
+        supplies.append((date.max, 0))  # a sentinel after every day
         i, pool = 0, 0
         arrives = supplies[0][0]
         short: list[tuple[Element, int]] = []
         safety_only = self.safety_roots.issuperset
         for e in record.elements:
-            b = e.b
+            b = e.due if e.due > start else start
             while arrives <= b:
                 pool += supplies[i][1]
                 i += 1
@@ -1347,11 +1418,12 @@ class _Run:
             )
         for e, n in short:
             if e.source.startswith("ORDER-"):
+                what = "cannot go on" if e.source in self.started else "cannot start on"
                 self.exceptions.append(
                     Exception_(
                         "order_short",
                         part.code,
-                        f"{e.source} ({self.roots[e.roots[0]].item}) cannot start on {e.due}: "
+                        f"{e.source} ({self.roots[e.roots[0]].item}) {what} {e.due}: "
                         f"{_n(n)} {part.code} are not in stock and cannot arrive in time",
                         e.due,
                         e.source,
@@ -1360,6 +1432,7 @@ class _Run:
 
 
 _due = attrgetter("due")
+_first = itemgetter(0)
 _bucket_of = attrgetter("b")
 _qty = attrgetter("qty")
 

@@ -16,7 +16,8 @@ read:
 * what each open production order still needs of each material: its requirement
   (frozen at release, else exploded from its BOM revision) less what it consumed and
   what is reserved for it (that stock is no longer free), from its start date: its due
-  date less the item's manufacturing lead time, or today once it is in progress.
+  date less the item's manufacturing lead time, or, once it is in progress, the run's
+  start (it needs them now).
 """
 
 from __future__ import annotations
@@ -381,7 +382,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         expiring=expiring,
         demands=demands,
         receipts=receipts,
-        order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, today, params),
+        order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, params),
     )
 
 
@@ -449,7 +450,6 @@ def _order_needs(
     by_code: dict[str, _Known],
     factors: _Factors,
     boms: dict[str, tuple[Component, ...]],
-    today: date,
     params: dict[str, str],
 ) -> list[OrderNeed]:
     if not orders:
@@ -471,10 +471,8 @@ def _order_needs(
     needs = []
     for order_id, item_id, bom_id, qty, due_on, state, _loc, _expected in orders:
         product = by_id[item_id]
-        if state == "in_progress":
-            start = today
-        else:
-            start = date.fromisoformat(due_on) - timedelta(days=product.mfg_lead_time_days)
+        # Its planned start; one in progress needs its materials now (OrderNeed.started).
+        start = date.fromisoformat(due_on) - timedelta(days=product.mfg_lead_time_days)
         if order_id in frozen:
             materials = frozen[order_id]
         else:
@@ -500,6 +498,7 @@ def _order_needs(
                         left,
                         start,
                         subs,
+                        state == "in_progress",
                     )
                 )
     return needs

@@ -28,9 +28,15 @@ def _why(plan: Plan, e: Element, qty: int, unit: str, seen: frozenset[int]) -> d
     """A requirement and, upwards, the planned orders and demands behind it."""
     parent = e.order
     if parent is None or parent.id in seen:
-        if all(r.kind == "safety_stock" for r in plan.roots_of(e.roots)):
+        roots = plan.roots_of(e.roots)
+        if all(r.kind == "safety_stock" for r in roots):
             return _node(f"{_n(qty)} {unit} kept as {e.source}")
-        return _node(f"{_n(qty)} {unit} for {e.source}, needed {e.due}")
+        text = f"{_n(qty)} {unit} for {e.source}, needed {e.due}"
+        # An open production order's output pegged to demands (peg_through_orders).
+        served = [r for r in roots if r.kind not in ("order", "safety_stock")]
+        if e.source.startswith("ORDER-") and served:
+            return _node(text + ", whose output serves", [_node(r.label) for r in served])
+        return _node(text)
     parent_unit = plan.snapshot.parts[parent.item.upper()].unit
     up = [_why(plan, pe, pq, parent_unit, seen | {parent.id}) for pq, pe in parent.pegging]
     text = (
