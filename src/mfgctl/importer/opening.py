@@ -141,6 +141,15 @@ class OpeningStock:
         if item.tracking == "none" and (lot or serials):
             key = "lot" if lot else "serials"
             self.problems.append(at.say(f"{item.code} is not lot- or serial-tracked", key))
+        elif item.tracking == "none" and expires is not None:
+            # An expiry date belongs to a lot: on untracked stock it would be dropped.
+            self.problems.append(
+                at.say(
+                    f"{item.code} is not lot- or serial-tracked: an expiry date needs a lot "
+                    "(make the item lot-tracked)",
+                    "expires",
+                )
+            )
         if item.tracking == "lot":
             if serials:
                 self.problems.append(
