@@ -104,20 +104,31 @@ def update_cmd(
     unit: UnitOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Move an open demand's due date or change its quantity (the customer moved it)."""
+    """Move an open demand's due date or change its quantity (the customer moved it).
+
+    A cut sales order's reference then keeps reserved only what its open sales demand of
+    the item still lacks; the message names the reservations freed."""
     with session(ctx) as db:
-        before, after = demand.update(db, demand_id, user=user_of(ctx), due=due, qty=qty, unit=unit)
+        before, after, freed = demand.update(
+            db, demand_id, user=user_of(ctx), due=due, qty=qty, unit=unit
+        )
     emit([after.as_row()], fmt, columns=demand.COLUMNS)
     done(
         f"Updated demand {after.id} ({after.kind}): {fmt_q(after.qty)} {after.unit} "
         f"{after.item} due {after.due_on} (was {fmt_q(before.qty)} due {before.due_on}), "
-        f"{after.state}"
+        f"{after.state}" + (f"; {freed.note()}" if freed else "")
     )
 
 
 @app.command("cancel")
 def cancel_cmd(ctx: typer.Context, demand_id: DemandArg) -> None:
-    """Cancel an open demand."""
+    """Cancel an open demand.
+
+    A sales order's reference then keeps reserved only what its other open sales demand
+    of the item still lacks; the message names the reservations freed."""
     with session(ctx) as db:
-        found = demand.cancel(db, demand_id, user=user_of(ctx))
-    done(f"Cancelled demand {found.id}: {fmt_q(found.qty)} {found.unit} {found.item}")
+        found, freed = demand.cancel(db, demand_id, user=user_of(ctx))
+    done(
+        f"Cancelled demand {found.id}: {fmt_q(found.qty)} {found.unit} {found.item}"
+        + (f"; {freed.note()}" if freed else "")
+    )

@@ -22,9 +22,9 @@ from mfgctl.cli._common import (
     session,
 )
 from mfgctl.cli._common import user as user_of
-from mfgctl.domain import purchases
+from mfgctl.domain import purchases, stock
 from mfgctl.qty import fmt as fmt_q
-from mfgctl.render import Format, emit, emit_sections
+from mfgctl.render import Format, emit, emit_sections, note
 
 app = group("Purchase orders: buy items ordered from suppliers, and receipts against them.")
 
@@ -175,7 +175,10 @@ def receive_cmd(
             expires=parse_date(expires, what="--expires") if expires else None,
             when=when,
         )
+        expired = stock.expired_on_receipt(db, found.item, moves)
     emit([m.as_row() for m in moves], fmt)
+    for e in expired:
+        note(f"Warning: {e.warning()}")
     done(
         f"Received {fmt_q(sum(m.qty for m in moves))} {found.unit} {found.item} against purchase "
         f"order {found.id}: {fmt_q(found.received)} of {fmt_q(found.qty)} received, "

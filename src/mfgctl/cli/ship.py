@@ -57,8 +57,10 @@ def ship_cmd(
     """Ship released, available stock to a customer (moves to CUSTOMER, ref SHIP-<id>).
 
     Stock reserved for --ref is taken first, then free stock; stock reserved for anything
-    else, and stock not released or not available, is refused. The sales demand is
-    marked shipped when its shipments reach its quantity."""
+    else, and stock not released or not available, is refused. The reference's open
+    sales demand is fulfilled earliest due first (one shipment per demand line it
+    fulfils), each marked shipped when its shipments reach its quantity; then the
+    reference's reservations beyond what it still lacks are freed."""
     from mfgctl import qty as q
     from mfgctl.domain import shipping
 
@@ -77,7 +79,9 @@ def ship_cmd(
             demand_id=demand_id,
             note=note,
         )
-    emit(result.rows(), fmt, columns=shipping.COLUMNS, title=f"Shipment {result.reference}")
+    several = len(result.parts) > 1
+    title = f"Shipment{'s' if several else ''} {result.reference}"
+    emit(result.rows(), fmt, columns=shipping.COLUMNS, title=title)
     lots = sorted({t.lot for t in result.takes if t.lot})
     lots_text = f" ({', '.join(lots)})" if lots else ""
     for_text = f" for {result.ref}" if result.ref else ""
@@ -85,11 +89,12 @@ def ship_cmd(
         f"Shipped {q.fmt(result.qty)} {result.unit} {result.item}{lots_text} to "
         f"{result.customer} as {result.reference}{for_text}"
     )
-    if result.demand_id is not None:
-        message += f"; demand {result.demand_id} is {result.demand_state}"
+    for p in result.parts:
+        if p.demand_id is not None:
+            share = f" ({p.reference}: {q.fmt(p.qty)} {result.unit})" if several else ""
+            message += f"; demand {p.demand_id} is {p.demand_state}{share}"
     if result.freed:
-        freed = ", ".join(str(r.id) for r in result.freed)
-        message += f"; leftover reservation(s) {freed} cancelled"
+        message += f"; {result.freed.note()}"
     done(message)
 
 

@@ -24,7 +24,7 @@ from mfgctl.cli._common import (
 )
 from mfgctl.domain import reports
 from mfgctl.domain import stock as ops
-from mfgctl.render import Format, emit, emit_sections
+from mfgctl.render import Format, emit, emit_sections, note
 
 app = group(
     "Stock by status (run without a subcommand), stock movements, lots and expiry dates.",
@@ -118,7 +118,10 @@ def receive_cmd(
             when=when,
             expires=parse_date(expires, what="--expires") if expires else None,
         )
+        expired = ops.expired_on_receipt(db, item, moves)
     emit([m.as_row() for m in moves], fmt)
+    for e in expired:
+        note(f"Warning: {e.warning()}")
 
 
 @app.command("count")

@@ -57,6 +57,7 @@ SEVERITY: dict[str, str] = {
     "planning_unreviewed": WARNING,
     "inspection_age": WARNING,
     "expired_stock": WARNING,
+    "reserved_beyond_demand": WARNING,
     "overdue_purchase": WARNING,
     "overdue_order": WARNING,
     "inactive_open": WARNING,
@@ -845,6 +846,41 @@ def expired_stock(db: sqlite3.Connection, *, today: date) -> list[Problem]:
     return out
 
 
+def reserved_beyond_demand(db: sqlite3.Connection, *, today: date) -> list[Problem]:
+    """Open reservations for a sales reference that hold more of an item than the
+    reference's open sales demand of it still lacks (``demand.over_held``): stored
+    before a cut or cancelled demand freed them (``demand update``, ``demand cancel``
+    do now), or reserved beyond the order. The excess is neither free nor covering any
+    demand, so MRP buys it again and ATP counts it as gone."""
+    from mfgctl.domain import demand
+
+    item_codes, _locs = _names(db)
+    units = dict(db.execute("SELECT id, unit FROM item").fetchall())
+    out = []
+    found = demand.over_held(db, today=today.isoformat())
+    for o in sorted(found, key=lambda o: (item_codes[o.item_id], o.ref.casefold())):
+        item, unit = item_codes[o.item_id], units[o.item_id]
+        ids = ", ".join(str(i) for i in o.reservation_ids)
+        which = f"reservation{'s' if len(o.reservation_ids) > 1 else ''} {ids}"
+        cancel = "; ".join(f"mfgctl reserve cancel {i}" for i in o.reservation_ids)
+        again = f", then mfgctl reserve {item} {q.fmt(o.lacking)} --for {o.ref}"
+        lacks = (
+            f"lacks {q.fmt(o.lacking)}" if o.lacking > 0 else "lacks nothing (shipped or cancelled)"
+        )
+        out.append(
+            Problem(
+                "reserved_beyond_demand",
+                f"{item} for {o.ref}",
+                f"open {which} for {o.ref} hold {q.fmt(o.held)} {unit} {item}, but the open "
+                f"sales demand of {item} under {o.ref} {lacks}: {q.fmt(o.excess)} {unit} "
+                "held for nothing (not free, so MRP buys it again); free it "
+                f"({cancel}{again if o.lacking > 0 else ''}), or record the demand it is "
+                "for (mfgctl demand add, demand update)",
+            )
+        )
+    return out
+
+
 _OVERDUE_PO = """
     SELECT po.id, i.code, po.qty - po.received, i.unit, po.due_on, po.supplier
       FROM purchase_order AS po JOIN item AS i ON i.id = po.item_id
@@ -944,6 +980,7 @@ def report(
         lambda: planning_reviewed(db, today=day, days=days_unreviewed),
         lambda: inspection_age(db, today=day, days=inspection_days),
         lambda: expired_stock(db, today=day),
+        lambda: reserved_beyond_demand(db, today=day),
         lambda: overdue(db, today=day),
         lambda: inactive_open(db),
         lambda: lookalikes(db),

@@ -14,6 +14,13 @@ transaction: created (``demand add``, an import), updated (its note lists each c
 ``due 2027-03-05 -> 2027-03-19; qty 10 -> 12``), shipped (each shipment against it:
 which, how much, lots, to whom) and cancelled, each with who and when; ``demand show``
 prints it. The table is append-only.
+
+A sales reference holds no more than it lacks: stock reserved for a reference
+(``reserve ITEM QTY --for SO-1``) that names sales demand of the item serves that
+demand, so when the demand shrinks (``update`` cuts it, ``cancel``, a shipment fulfils
+a line in full) ``free_unneeded`` lowers the reference's reservations of the item to
+what its open sales demand of the item still lacks (``lacking_for_ref``), and
+``over_held`` finds where they hold more (``mfgctl check``: ``reserved_beyond_demand``).
 """
 
 from __future__ import annotations
@@ -214,8 +221,10 @@ def list_demand(
     return [_from_row(r) for r in rows]
 
 
-def cancel(db: sqlite3.Connection, demand: object, *, user: str) -> Demand:
-    """Cancel an open demand.
+def cancel(db: sqlite3.Connection, demand: object, *, user: str) -> tuple[Demand, Freed | None]:
+    """Cancel an open demand. A sales order's reference then holds reserved only what
+    its other open sales demand of the item still lacks (``free_unneeded``). Returns
+    the demand after, and what was freed (None: nothing).
 
     Raises:
         RuleViolation: it is already cancelled.
@@ -226,7 +235,8 @@ def cancel(db: sqlite3.Connection, demand: object, *, user: str) -> Demand:
     db.execute("UPDATE demand SET state = 'cancelled' WHERE id = ?", (found.id,))
     note = f"{q.fmt(found.shipped)} of {q.fmt(found.qty)} {found.unit} shipped"
     _event(db, found.id, "cancelled", user=user, source="open", target="cancelled", note=note)
-    return get(db, found.id)
+    freed = free_unneeded(db, item=found.item, ref=found.ref) if found.kind == "sales" else None
+    return get(db, found.id), freed
 
 
 def shipped(
@@ -267,12 +277,14 @@ def update(
     due: object = None,
     qty: object = None,
     unit: str | None = None,
-) -> tuple[Demand, Demand]:
+) -> tuple[Demand, Demand, Freed | None]:
     """Move an open demand's due date and/or change its quantity (``qty`` in ``unit``,
     default the base unit), as the customer moved it. A sales order cut to what was
-    shipped becomes ``shipped`` and, as a last shipment does, frees its reference's
-    leftover reservations of the item. An ``updated`` event notes each change (``due
-    2027-03-05 -> 2027-03-19; qty 10 -> 12``). Returns the demand before and after.
+    shipped becomes ``shipped``. A cut sales order's reference then holds reserved only
+    what its open sales demand of the item still lacks (``free_unneeded``, as after a
+    shipment). An ``updated`` event notes each change (``due 2027-03-05 -> 2027-03-19;
+    qty 10 -> 12``). Returns the demand before and after, and what was freed (None:
+    nothing).
 
     Raises:
         RuleViolation: the demand is not open, or ``qty`` is below what was shipped.
@@ -306,10 +318,139 @@ def update(
         changes.append(f"qty {q.fmt(found.qty)} -> {q.fmt(amount)}")
     note = "; ".join(changes)
     _event(db, found.id, "updated", user=user, source="open", target=state, note=note)
-    if done and found.ref:
-        # All of it has shipped: what is still held for its reference is free again.
-        mine = found.ref.casefold()
-        for r in reservations.list_reservations(db, item=found.item):
-            if r.order_id is None and r.ref is not None and r.ref.casefold() == mine:
-                reservations.cancel(db, reservation_id=r.id)
-    return found, get(db, found.id)
+    freed = None
+    if amount < found.qty and found.kind == "sales":
+        freed = free_unneeded(db, item=found.item, ref=found.ref)
+    return found, get(db, found.id), freed
+
+
+# -- what a sales reference holds reserved ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Freed:
+    """What lowering a reference's reservations of an item released: ``lowered`` as
+    they are now (``remaining`` 0: cancelled), ``qty`` released in all."""
+
+    item: str
+    unit: str
+    ref: str
+    qty: Decimal
+    lowered: tuple[reservations.Reservation, ...]
+
+    def note(self) -> str:
+        """``leftover reservation(s) 1 cancelled and 4 lowered to 3 pcs (5 pcs WID
+        freed for SO-1)``, for a command's message."""
+        gone = [str(r.id) for r in self.lowered if r.remaining == 0]
+        parts = [f"{', '.join(gone)} cancelled"] if gone else []
+        parts += [
+            f"{r.id} lowered to {q.fmt(r.remaining)} {self.unit}"
+            for r in self.lowered
+            if r.remaining > 0
+        ]
+        return (
+            f"leftover reservation(s) {' and '.join(parts)} ({q.fmt(self.qty)} {self.unit} "
+            f"{self.item} freed for {self.ref})"
+        )
+
+
+# The item's sales demand under any reference, in any state (a cancelled or shipped one
+# still says the reference is a customer order for the item), with what each still
+# lacks: its quantity less what shipments fulfilled of it.
+_REF_SALES = """
+    SELECT d.item_id, d.ref, d.state,
+           d.qty - (SELECT ifnull(sum(s.qty), 0) FROM shipment AS s WHERE s.demand_id = d.id)
+      FROM demand AS d
+     WHERE d.kind = 'sales' AND d.ref IS NOT NULL AND (:item IS NULL OR d.item_id = :item)
+"""
+# Open reservations for a reference (not a production order) that hold stock: not past
+# their --until date, not of a lot past its expiry date (as MRP and ATP count them).
+_REF_HELD = """
+    SELECT r.item_id, r.ref, r.id, r.remaining
+      FROM reservation AS r
+      LEFT JOIN lot AS lt ON lt.id = r.lot_id
+     WHERE r.order_id IS NULL AND r.state = 'open' AND r.remaining > 0
+       AND (r.until_on IS NULL OR r.until_on >= :today)
+       AND (lt.expires_on IS NULL OR lt.expires_on >= :today)
+       AND (:item IS NULL OR r.item_id = :item)
+     ORDER BY r.id
+"""
+
+
+def _lacking(db: sqlite3.Connection, item_id: int | None) -> dict[tuple[int, str], Decimal]:
+    """Per item id and case-folded reference with sales demand of the item (any
+    state): what its open sales demand still lacks, all its open lines together."""
+    out: dict[tuple[int, str], Decimal] = {}
+    for i, ref, state, left in db.execute(_REF_SALES, {"item": item_id}):
+        key = (i, ref.casefold())
+        lack = max(q.dec(left), Decimal(0)) if state == "open" else Decimal(0)
+        out[key] = out.get(key, Decimal(0)) + lack
+    return out
+
+
+def lacking_for_ref(db: sqlite3.Connection, item_id: int, ref: str) -> Decimal | None:
+    """What a reference's open sales demand of an item still lacks (all its open lines
+    together; the reference matched case folded, as ``ship --ref`` matches it), or None
+    when the reference names no sales demand of the item at all (open, shipped or
+    cancelled): then what is reserved for it is some other hold (a transfer)."""
+    return _lacking(db, item_id).get((item_id, ref.casefold()))
+
+
+def free_unneeded(db: sqlite3.Connection, *, item: str, ref: str | None) -> Freed | None:
+    """Lower a sales reference's reservations of an item to what its open sales demand
+    of the item still lacks (``reservations.trim_ref``): the one rule after a cut, a
+    cancel or a shipment that fulfils a demand in full. Nothing for no reference, or
+    one that names no sales demand of the item. Returns what was freed, or None."""
+    if not ref:
+        return None
+    it = items.get(db, item)
+    lacking = lacking_for_ref(db, it.id, ref)
+    if lacking is None:
+        return None
+    lowered = reservations.trim_ref(db, it.id, ref, lacking)
+    if not lowered:
+        return None
+    return Freed(
+        item=it.code,
+        unit=it.unit,
+        ref=ref,
+        qty=sum((n for _r, n in lowered), Decimal(0)),
+        lowered=tuple(r for r, _n in lowered),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OverHeld:
+    """A sales reference whose open reservations of an item hold more than its open
+    sales demand of the item still lacks (``ref`` as its first reservation spells it)."""
+
+    item_id: int
+    ref: str
+    held: Decimal
+    lacking: Decimal
+    reservation_ids: tuple[int, ...]
+
+    @property
+    def excess(self) -> Decimal:
+        return self.held - self.lacking
+
+
+def over_held(db: sqlite3.Connection, *, today: str) -> list[OverHeld]:
+    """Every sales reference holding more reserved of an item than its open sales demand
+    of the item still lacks, by item id and reference: only reservations for a
+    reference (not a production order) that hold stock on ``today``, and only references
+    that name sales demand of the item (any state; a reference without any is another
+    kind of hold and not counted). What ``free_unneeded`` would lower."""
+    lacking = _lacking(db, None)
+    held: dict[tuple[int, str], list[tuple[str, int, Decimal]]] = {}
+    for item_id, ref, rid, remaining in db.execute(_REF_HELD, {"item": None, "today": today}):
+        key = (item_id, ref.casefold())
+        if key in lacking:
+            held.setdefault(key, []).append((ref, rid, q.dec(remaining)))
+    out = []
+    for key, rows in held.items():
+        total = sum((n for _ref, _rid, n in rows), Decimal(0))
+        if total > lacking[key]:
+            ids = tuple(rid for _ref, rid, _n in rows)
+            out.append(OverHeld(key[0], rows[0][0], total, lacking[key], ids))
+    return sorted(out, key=lambda o: (o.item_id, o.ref.casefold()))

@@ -633,6 +633,66 @@ def trim_order(
     return [get(db, i) for i in lowered]
 
 
+# A reference's open reservations of an item (not a production order's) in the reverse
+# of the order shipping takes them (shipping.plan: first-expired first-in): first those
+# that hold nothing (past their --until date, or of a lot past its expiry date), then
+# lots without an expiry date, then the latest expiring, then the newest reservation.
+_REF_OPEN_LAST_FIRST = """
+    SELECT r.id, r.ref, r.remaining,
+           (r.until_on IS NOT NULL AND r.until_on < :today)
+           OR ifnull(lt.expires_on < :today, 0) AS dead
+      FROM reservation AS r
+      LEFT JOIN lot AS lt ON lt.id = r.lot_id
+     WHERE r.item_id = :item AND r.order_id IS NULL AND r.state = 'open' AND r.remaining > 0
+     ORDER BY dead DESC, lt.expires_on IS NULL DESC, lt.expires_on DESC,
+              r.until_on IS NULL DESC, r.until_on DESC, r.id DESC
+"""
+
+
+def trim_ref(
+    db: sqlite3.Connection, item_id: int, ref: str, keep: Decimal
+) -> list[tuple[Reservation, Decimal]]:
+    """Lower a reference's open reservations of an item (``ref`` matched case folded,
+    as ``ship --ref`` matches it; never a production order's) so that those still
+    holding stock hold at most ``keep``.
+
+    What they hold beyond it is released from the reservations a shipment would take
+    last (see ``_REF_OPEN_LAST_FIRST``); one lowered to 0 is ``cancelled`` (``qty``
+    keeps what was reserved). Reservations that hold nothing (past ``--until``, or of
+    an expired lot) are left alone, unless ``keep`` is 0: then every open one of the
+    reference is cancelled. Returns each reservation lowered, as it is now, with what
+    was released of it.
+    """
+    mine = ref.casefold()
+    rows = [
+        (rid, q.dec(remaining), bool(dead))
+        for rid, r_ref, remaining, dead in db.execute(
+            _REF_OPEN_LAST_FIRST, {"item": item_id, "today": today()}
+        )
+        if r_ref is not None and r_ref.casefold() == mine
+    ]
+    excess = sum((n for _rid, n, dead in rows if not dead), Decimal(0)) - keep
+    released: list[tuple[int, Decimal]] = []
+    for rid, remaining, dead in rows:
+        if dead:
+            if keep <= 0:
+                released.append((rid, remaining))
+            continue
+        if excess <= 0:
+            break
+        n = min(excess, remaining)
+        excess -= n
+        released.append((rid, n))
+    for rid, n in released:
+        db.execute(
+            "UPDATE reservation SET remaining = remaining - :n, "
+            "state = CASE WHEN remaining - :n = 0 THEN 'cancelled' ELSE state END "
+            "WHERE id = :id",
+            {"n": q.to_micro(n), "id": rid},
+        )
+    return [(get(db, rid), n) for rid, n in sorted(released)]
+
+
 # -- listing and cancelling ---------------------------------------------------------------
 
 

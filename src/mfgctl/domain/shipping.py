@@ -15,11 +15,16 @@ Rules:
   A lot (or serial) expired before today is never taken, and naming one is refused.
   A partly reserved quantity takes the reservation and then free stock; a reservation
   larger than the shipment keeps what is left open.
-- A sales demand of the item with that reference (or the one named) is fulfilled by the
-  shipment; when its shipments reach its quantity it becomes ``shipped`` (no longer open
-  demand) and the reference's leftover reservations of the item are cancelled. Shipping
-  more than the demand still lacks is refused, in one shipment or over several: once a
-  reference's sales demand of the item is all shipped, it takes no more of the item.
+- The open sales demand of the item with that reference is fulfilled by the shipment,
+  earliest due first, over as many of the reference's open lines as the quantity
+  covers (or only the one named): one shipment record per demand it fulfils, since a
+  shipment row links one demand. A demand whose shipments reach its quantity becomes
+  ``shipped`` (no longer open demand), and then the reference's reservations of the
+  item are lowered to what its open sales demand of the item still lacks
+  (``demand.free_unneeded``: all of them once it lacks nothing). Shipping more than the
+  demand still lacks (all the reference's open lines together, or the one named) is
+  refused, in one shipment or over several: once a reference's sales demand of the
+  item is all shipped, it takes no more of the item.
 - References and customers are matched ignoring case for any letter (``casefold``:
   ``KUNDE MÜLLER GMBH`` is ``Kunde Müller GmbH``), not only A-Z as SQLite's NOCASE.
 - Serial-tracked items ship by serial (``serials``): the units in the box are named, never
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -77,32 +82,88 @@ class Take:
         return sum((n for _r, n in self.used), Decimal(0))
 
 
+def _cut(take: Take, n: Decimal) -> tuple[Take, Take]:
+    """A take split into its first ``n`` and the rest, its reservations with it."""
+    head: list[tuple[int, Decimal]] = []
+    tail: list[tuple[int, Decimal]] = []
+    left = n
+    for rid, m in take.used:
+        first = min(m, max(left, Decimal(0)))
+        left -= first
+        if first > 0:
+            head.append((rid, first))
+        if m - first > 0:
+            tail.append((rid, m - first))
+    return replace(take, qty=n, used=tuple(head)), replace(take, qty=take.qty - n, used=tuple(tail))
+
+
+def _split(takes: Sequence[Take], sizes: Sequence[Decimal]) -> list[list[Take]]:
+    """The takes shared out, in order, into parts of these sizes (their sum)."""
+    queue = list(takes)
+    out: list[list[Take]] = []
+    for size in sizes:
+        part: list[Take] = []
+        left = size
+        while left > 0:
+            t = queue.pop(0)
+            if t.qty > left:
+                t, rest = _cut(t, left)
+                queue.insert(0, rest)
+            part.append(t)
+            left -= t.qty
+        out.append(part)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
-class Shipment:
-    """A shipment as written: its record, moves, and what it did to reservations and demand."""
+class Part:
+    """One shipment record: what of a shipment fulfils one sales demand (or none)."""
 
     id: int
-    customer: str
-    item: str
-    unit: str
     qty: Decimal
-    ref: str | None
     demand_id: int | None
     demand_state: str | None
-    shipped_at: str
-    user: str
     takes: list[Take]
     moves: list[Move]
-    freed: list[reservations.Reservation] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
         return ship_ref(self.id)
 
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """What one ``ship`` wrote: a shipment record per sales demand it fulfils (one when
+    it fulfils one demand, or none), their moves, and what it freed of the reference's
+    reservations."""
+
+    customer: str
+    item: str
+    unit: str
+    qty: Decimal
+    ref: str | None
+    shipped_at: str
+    user: str
+    parts: list[Part]
+    freed: demand.Freed | None = None
+
+    @property
+    def id(self) -> int:
+        return self.parts[0].id
+
+    @property
+    def reference(self) -> str:
+        """``SHIP-3``, or ``SHIP-3, SHIP-4`` for one per demand fulfilled."""
+        return ", ".join(p.reference for p in self.parts)
+
+    @property
+    def takes(self) -> list[Take]:
+        return [t for p in self.parts for t in p.takes]
+
     def rows(self) -> list[dict[str, Any]]:
         return [
             {
-                "shipment": self.reference,
+                "shipment": p.reference,
                 "customer": self.customer,
                 "item": self.item,
                 "lot": t.lot,
@@ -111,11 +172,12 @@ class Shipment:
                 "from": f"{t.location}/available",
                 "reserved": t.reserved,
                 "ref": self.ref,
-                "demand": self.demand_id,
-                "demand_state": self.demand_state,
+                "demand": p.demand_id,
+                "demand_state": p.demand_state,
                 "seq": m.seq,
             }
-            for t, m in zip(self.takes, self.moves, strict=True)
+            for p in self.parts
+            for t, m in zip(p.takes, p.moves, strict=True)
         ]
 
 
@@ -247,11 +309,11 @@ def plan(
     return takes
 
 
-def _demand(
+def _demands(
     db: sqlite3.Connection, it: Item, ref: str | None, demand_id: int | None
-) -> demand.Demand | None:
-    """The sales demand a shipment fulfils: the one named, else the open sales demand of
-    the item with the reference (earliest due first), else none."""
+) -> list[demand.Demand]:
+    """The sales demand a shipment may fulfil: the one named, else the open sales demand
+    of the item with the reference (earliest due first), else none."""
     if demand_id is not None:
         found = demand.get(db, demand_id)
         if found.kind != "sales":
@@ -262,13 +324,13 @@ def _demand(
             raise RuleViolation(f"demand {found.id} is {found.state}: only open demand is shipped")
         if ref and found.ref and fold(found.ref) != fold(ref):
             raise RuleViolation(f"demand {found.id} has the reference {found.ref}, not {ref}")
-        return found
+        return [found]
     if not ref:
-        return None
+        return []
     rows = _with_fold(db).execute(_REF_DEMAND, (it.id, fold(ref))).fetchall()
-    for demand_id, state in rows:
-        if state == "open":
-            return demand.get(db, demand_id)
+    lines = [demand.get(db, demand_id) for demand_id, state in rows if state == "open"]
+    if lines:
+        return lines
     if rows:
         # Every sales demand of the item under this reference is shipped: more under it
         # would be an over-shipment that no demand check sees.
@@ -280,7 +342,54 @@ def _demand(
             f"shipped {q.fmt(q.dec(sent))} under {ref} ({which} shipped): ship more under "
             "another reference, or add a sales demand for it"
         )
-    return None
+    return []
+
+
+def _portions(
+    it: Item, amount: Decimal, lines: Sequence[demand.Demand]
+) -> list[tuple[demand.Demand | None, Decimal]]:
+    """What of ``amount`` each demand line gets: earliest due first, each what it still
+    lacks, the last one what is left.
+
+    Raises:
+        RuleViolation: ``amount`` is more than the lines lack together; a serial-tracked
+            item whose share would split a serial (lines stored with fractions).
+    """
+    if not lines:
+        return [(None, amount)]
+    lacking = sum((d.open_qty for d in lines), Decimal(0))
+    if amount > lacking:
+        d = lines[0]
+        if len(lines) == 1:
+            raise RuleViolation(
+                f"demand {d.id}{f' ({d.ref})' if d.ref else ''} has "
+                f"{q.fmt(d.open_qty)} {it.unit} left to ship (ordered {q.fmt(d.qty)}, "
+                f"shipped {q.fmt(d.shipped)}): cannot ship {q.fmt(amount)} against it"
+            )
+        each = "; ".join(
+            f"demand {x.id}: {q.fmt(x.open_qty)} of {q.fmt(x.qty)} due {x.due_on}" for x in lines
+        )
+        raise RuleViolation(
+            f"{d.ref} has {q.fmt(lacking)} {it.unit} {it.code} left to ship over its open "
+            f"sales demands ({each}): cannot ship {q.fmt(amount)} under it; ship the extra "
+            "under another reference, or add a sales demand for it"
+        )
+    out: list[tuple[demand.Demand | None, Decimal]] = []
+    left = amount
+    for d in lines:
+        if left <= 0:
+            break
+        n = min(d.open_qty, left)
+        if n > 0:
+            out.append((d, n))
+            left -= n
+    if it.tracking == "serial" and len(out) > 1 and any(n % 1 for _d, n in out):
+        listed = ", ".join(f"demand {d.id} lacks {q.fmt(n)}" for d, n in out if d)
+        raise RuleViolation(
+            f"{it.code} is serial-tracked and {listed}: a serial cannot be split between "
+            "them; ship against one demand at a time (--demand N)"
+        )
+    return out
 
 
 # The item's sales demand under a reference (any case), open first, earliest due first;
@@ -298,14 +407,6 @@ _REF_TOTALS = """
                AND mfg_fold(ref) = ?2),
            (SELECT ifnull(sum(qty), 0) FROM shipment WHERE item_id = ?1 AND mfg_fold(ref) = ?2)
 """
-
-
-def shipped_for(db: sqlite3.Connection, demand_id: int) -> Decimal:
-    """What has been shipped against a demand so far."""
-    row = db.execute(
-        "SELECT ifnull(sum(qty), 0) FROM shipment WHERE demand_id = ?", (demand_id,)
-    ).fetchone()
-    return q.dec(row[0])
 
 
 def _serials(values: Sequence[str]) -> list[str]:
@@ -361,17 +462,10 @@ def ship(
     wanted = _serials(serials)
     _lot_rules(it, lot, wanted)
     loc = locations.get_internal(db, location) if location else None
-    found = _demand(db, it, reference, demand.parse_id(demand_id) if demand_id else None)
-    if found is not None and reference is None:
-        reference = found.ref
-    if found is not None:
-        done = shipped_for(db, found.id)
-        if amount > found.qty - done:
-            raise RuleViolation(
-                f"demand {found.id}{f' ({found.ref})' if found.ref else ''} has "
-                f"{q.fmt(found.qty - done)} {it.unit} left to ship (ordered {q.fmt(found.qty)}, "
-                f"shipped {q.fmt(done)}): cannot ship {q.fmt(amount)} against it"
-            )
+    lines = _demands(db, it, reference, demand.parse_id(demand_id) if demand_id else None)
+    if lines and reference is None:
+        reference = lines[0].ref
+    portions = _portions(it, amount, lines)
     takes: list[Take] = []
     if it.tracking == "serial":
         if amount != len(wanted):
@@ -388,6 +482,43 @@ def ship(
         reservations.refuse_expired(it, lot_row)
         takes = plan(db, it, amount, ref=reference, lot=lot_row, location=loc)
     stamp = timefmt.now()
+    customer_place = ledger.virtual(db, "CUSTOMER")
+    parts: list[Part] = []
+    for (found, n), part in zip(portions, _split(takes, [n for _d, n in portions]), strict=True):
+        parts.append(
+            _write(db, it, found, n, part, who, reference, why, stamp, user, customer_place)
+        )
+    # A demand fulfilled in full: what the reference holds beyond its other open lines'
+    # needs is freed (all of it once it lacks nothing), as a cut or a cancel frees it.
+    done = any(p.demand_state == "shipped" for p in parts)
+    freed = demand.free_unneeded(db, item=it.code, ref=reference) if done else None
+    return Shipment(
+        customer=who,
+        item=it.code,
+        unit=it.unit,
+        qty=amount,
+        ref=reference,
+        shipped_at=stamp,
+        user=user,
+        parts=parts,
+        freed=freed,
+    )
+
+
+def _write(
+    db: sqlite3.Connection,
+    it: Item,
+    found: demand.Demand | None,
+    amount: Decimal,
+    takes: list[Take],
+    who: str,
+    reference: str | None,
+    why: str | None,
+    stamp: str,
+    user: str,
+    customer_place: ledger.Place,
+) -> Part:
+    """Write one shipment record (fulfilling ``found``, if any) and its moves."""
     shipment_id: int = db.execute(
         "INSERT INTO shipment (customer, item_id, qty, ref, demand_id, shipped_at, user, note) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -402,7 +533,6 @@ def ship(
             why,
         ),
     ).lastrowid  # type: ignore[assignment]
-    customer_place = ledger.virtual(db, "CUSTOMER")
     moves = []
     for t in takes:
         lot_row = ledger.get_lot(db, it, t.lot) if t.lot else None
@@ -430,7 +560,6 @@ def ship(
                 (micro, micro, rid),
             )
     state = None
-    freed: list[reservations.Reservation] = []
     if found is not None:
         state = demand.shipped(
             db,
@@ -441,30 +570,7 @@ def ship(
             customer=who,
             user=user,
         ).state
-        if state == "shipped" and reference:
-            # The order is complete: what is still held for it is free again.
-            freed = [
-                r
-                for r in reservations.list_reservations(db, item=it.code)
-                if r.order_id is None and fold(r.ref) == fold(reference)
-            ]
-            for r in freed:
-                reservations.cancel(db, reservation_id=r.id)
-    return Shipment(
-        id=shipment_id,
-        customer=who,
-        item=it.code,
-        unit=it.unit,
-        qty=amount,
-        ref=reference,
-        demand_id=found.id if found else None,
-        demand_state=state,
-        shipped_at=stamp,
-        user=user,
-        takes=takes,
-        moves=moves,
-        freed=freed,
-    )
+    return Part(shipment_id, amount, found.id if found else None, state, takes, moves)
 
 
 # -- listing -------------------------------------------------------------------------------

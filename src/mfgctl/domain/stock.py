@@ -82,12 +82,22 @@ def receive(
     incoming inspection, else ``available`` (an import may give another status).
 
     ``source`` is SUPPLIER for purchases and OPENING for opening balances.
+
+    Raises:
+        InvalidInput: bad quantity, unit or lot/serials for the item's tracking;
+            ``expires`` on a receipt of an untracked item (its stock has no lot to carry
+            the date; an opening balance's is the importer's to check).
     """
     # An opening balance may belong to a deactivated item (stock it still holds).
     it = items.get(db, item, active=source != "OPENING")
     amount = _quantity(it, qty, unit)
     serials = [codes.lot_code(s, what="serial") for s in serials or []]
     _lot_rules(it, lot, serials)
+    if it.tracking == "none" and expires is not None and source != "OPENING":
+        raise InvalidInput(
+            f"{it.code} is not lot- or serial-tracked: --expires needs a lot (its stock has "
+            "no lot to carry an expiry date); leave out --expires"
+        )
     if status is None:
         status = "pending_inspection" if it.inspect_on_receipt else "available"
     target = ledger.real_place(db, location, status)
@@ -115,6 +125,59 @@ def receive(
         return moves
     lot_row = ledger.ensure_lot(db, it, lot, expires_on=expires) if lot else None
     return [ledger.post(db, item=it, qty=amount, source=origin, target=target, lot=lot_row, **post)]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredReceipt:
+    """Received lots (or serials) whose expiry date is already past: the receipt stands
+    (the goods did arrive), but no command will take them (see ``reservations``)."""
+
+    item: str
+    lots: tuple[str, ...]
+    serial: bool
+    expires_on: str
+    location: str
+    status: str
+
+    def warning(self) -> str:
+        """``lot OLD expired on 2026-10-01: it will not be used; hold or reject it
+        (mfgctl inspect GLUE --lot OLD --location STORES --hold)``."""
+        word, option = ("serial", "--serial") if self.serial else ("lot", "--lot")
+        many = len(self.lots) > 1
+        decision = "--fail" if self.status == "pending_inspection" else "--hold"
+        return (
+            f"{word}{'s' if many else ''} {', '.join(self.lots)} expired on {self.expires_on}: "
+            f"{'they' if many else 'it'} will not be used; hold or reject "
+            f"{'each' if many else 'it'} (mfgctl inspect {self.item} {option} {self.lots[0]} "
+            f"--location {self.location} {decision})"
+        )
+
+
+def expired_on_receipt(
+    db: sqlite3.Connection, item: str, moves: list[Move]
+) -> list[ExpiredReceipt]:
+    """Of what a receipt (``receive``) brought in, the lots or serials whose expiry date
+    is before today, grouped by date and place (a receipt of lots: one each)."""
+    it = items.get(db, item)
+    today = date.today().isoformat()
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for m in moves:
+        lot = ledger.find_lot(db, it, m.lot) if m.lot else None
+        if lot is None or lot.expires_on is None or lot.expires_on >= today:
+            continue
+        location, _slash, status = m.target.partition("/")
+        key = (lot.expires_on, location, status) if lot.serial else (lot.code, location, status)
+        codes_ = found.setdefault(key, [])
+        if lot.code not in codes_:
+            codes_.append(lot.code)
+    out = []
+    for (_key, location, status), lots in found.items():
+        lot = ledger.find_lot(db, it, lots[0])
+        assert lot is not None and lot.expires_on is not None
+        out.append(
+            ExpiredReceipt(it.code, tuple(lots), lot.serial, lot.expires_on, location, status)
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
