@@ -194,3 +194,79 @@ stock:
         "planned 1 (S): 1 S needed 2025-06-02 should have been released 2025-05-26 (7 days "
         "lead time): stock stays below its safety stock (4) until it arrives unless expedited"
     ]
+
+
+def test_a_late_order_raised_by_lot_sizing_still_serves_later_demands(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """A planned order that should have been released before the start arrives a lead
+    time after the start if released now: what lot sizing adds to it covers later
+    requirements (tester t11: with a minimum of 50, SO-2 was called short)."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: A, name: moq, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3,
+     moq: 50}
+  - {code: P, name: period, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3,
+     lot_sizing: period, period_days: 14}
+demand:
+  - {item: A, qty: 10, due: 2025-06-03, kind: sales, ref: SO-1}
+  - {item: A, qty: 90, due: 2025-06-06, kind: sales, ref: SO-2}
+  - {item: P, qty: 10, due: 2025-06-03, kind: sales, ref: SO-3}
+  - {item: P, qty: 90, due: 2025-06-06, kind: sales, ref: SO-4}
+  - {item: P, qty: 5, due: 2025-06-10, kind: sales, ref: SO-5}
+""")  # fmt: skip
+    doc = run(cli, "--horizon", "30")
+    assert [p for p in planned(doc) if p[0] == "A"] == [
+        ("A", 50, "2025-05-31", "2025-06-03"),
+        ("A", 50, "2025-06-03", "2025-06-06"),
+    ]
+    assert [p for p in planned(doc) if p[0] == "P"] == [("P", 105, "2025-05-31", "2025-06-03")]
+    # Released now, the late orders arrive on 06-05: only the requirements before that
+    # are short.
+    assert shortages(doc) == [
+        ("A", 10, "2025-06-03", ["SO-1"]),
+        ("P", 10, "2025-06-03", ["SO-3"]),
+    ]
+
+
+def test_order_short_names_what_the_order_makes(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: FG, name: FG, type: finished, unit: pcs, make_or_buy: make, mfg_lead_time_days: 2}
+  - {code: SUB, name: SUB, type: subassembly, unit: pcs, make_or_buy: make,
+     mfg_lead_time_days: 2}
+  - {code: C, name: C, type: component, unit: pcs, make_or_buy: buy,
+     purchase_lead_time_days: 10}
+boms:
+  - {item: FG, lines: [{item: SUB, qty: 1}]}
+  - {item: SUB, lines: [{item: C, qty: 2}]}
+""")  # fmt: skip
+    ok(cli, "order", "create", "SUB", "10", "--due", "2025-06-05")
+    ok(cli, "order", "release", "1", "--partial")
+    ok(cli, "order", "start", "1")
+    ok(cli, "order", "create", "FG", "10", "--due", "2025-06-06")
+    doc = run(cli, "--horizon", "10")
+    # Its requirement also carries FG's order (pegged through it): the label is still SUB.
+    assert messages(doc, "order_short") == [
+        "ORDER-2 (FG) cannot start on 2025-06-04: 10 SUB are not in stock and cannot arrive in "
+        "time",
+        "ORDER-1 (SUB) cannot go on 2025-06-02: 20 C are not in stock and cannot arrive in time",
+    ]
+
+
+def test_expedite_says_when_a_new_order_would_still_arrive(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: A, name: A, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3}
+demand:
+  - {item: A, qty: 10, due: 2025-06-10, kind: sales, ref: SO-1}
+purchase_orders:
+  - {item: A, qty: 10, due: 2025-06-13, supplier: X}
+""")  # fmt: skip
+    doc = run(cli, "--horizon", "30")
+    assert messages(doc, "expedite") == [
+        "PO-1 due 2025-06-13 is needed on 2025-06-10: expedite it (or order anew by "
+        "2025-06-07: that arrives in time)"
+    ]

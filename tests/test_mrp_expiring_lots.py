@@ -45,11 +45,11 @@ def test_a_lot_expiring_before_the_demand_does_not_cover_it(
     doc = plan(cli)
     # Before: "No shortages", nothing bought: the 10 kg were counted on day 55.
     assert buys(doc) == [("GLUE", 8, day(55))]
-    assert unused(doc) == [("GLUE", day(5), "lot G1")]
+    assert unused(doc) == [("GLUE", day(6), "lot G1")]  # dated the day the stock is gone
     [message] = [e["message"] for e in doc["exceptions"] if e["code"] == "expires_unused"]
     assert message == (
-        f"10 GLUE in lot G1 expire on {day(5)} before any requirement uses them: they are "
-        "not counted after that day (use them sooner, or extend the date after a re-test: "
+        f"10 GLUE in lot G1 expire on {day(5)} before any requirement uses them: from "
+        f"{day(6)} they are not counted (use them sooner, or extend the date after a re-test: "
         "mfgctl stock expiry GLUE G1 --expires DATE --reason ...)"
     )
     # The grid shows the loss as a requirement in the bucket of the day after.
@@ -81,7 +81,7 @@ def test_requirements_use_the_first_expiring_lot_first(
     # 16 kg against 17: without expiry 1 would be bought. A gives 4 by day 3 and loses
     # 2; B gives 8 on day 30 and loses 2 after day 60: day 70's 5 are all bought.
     assert buys(doc) == [("GLUE", 5, day(70))]
-    assert unused(doc) == [("GLUE", day(10), "lot A"), ("GLUE", day(60), "lot B")]
+    assert unused(doc) == [("GLUE", day(11), "lot A"), ("GLUE", day(61), "lot B")]
     assert doc["shortages"] == []
 
 

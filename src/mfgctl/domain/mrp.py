@@ -188,6 +188,10 @@ class Snapshot:
     # The free stock (part of ``free``) in lots with an expiry date, per item: (expiry
     # date, lot, quantity), earliest first. It is usable through that date only.
     expiring: Mapping[str, tuple[tuple[date, str, int], ...]] = field(default_factory=dict)
+    # The same for the stock pending inspection (part of ``inspection``).
+    expiring_inspection: Mapping[str, tuple[tuple[date, str, int], ...]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -678,6 +682,7 @@ class _Run:
         self.root_ids: dict[tuple[str, object], tuple[int]] = {}
         self.safety_roots: set[int] = set()
         self.started: set[str] = set()  # the labels of production orders in progress
+        self.order_items: dict[str, str] = {}  # what each open production order makes
         # The material requirements of each open production order (by its label), so
         # that once its output is pegged they carry the demands it serves.
         self.order_elements: dict[str, list[Element]] = defaultdict(list)
@@ -802,6 +807,7 @@ class _Run:
             label = f"ORDER-{n.order_id}"
             if n.started:
                 self.started.add(label)
+            self.order_items[label] = n.order_item
             b = self.cal.index(due)
             element = Element(due, b, n.qty, label, root, n.substitutes)
             self.order_elements[label].append(element)
@@ -821,6 +827,7 @@ class _Run:
                 or self.receipts.get(code)
                 or part.safety_stock
                 or code in self.snap.expiring
+                or (self.settings.include_inspection and code in self.snap.expiring_inspection)
             ):
                 self.plan_item(code, part)
             self.done.add(code)
@@ -855,7 +862,9 @@ class _Run:
         # and the sort is stable, so this is the order of (due, seq).
         elements = self.gross.pop(code, [])
         elements.sort(key=_due)
-        lots = self.snap.expiring.get(code)
+        lots = self.snap.expiring.get(code, ())
+        if self.settings.include_inspection and code in self.snap.expiring_inspection:
+            lots = tuple(sorted((*lots, *self.snap.expiring_inspection[code])))
         if lots:
             elements = self.expire(part, elements, lots)
         receipts = sorted(self.receipts.get(code, []), key=lambda r: (r.due, r.source, r.id))
@@ -984,10 +993,10 @@ class _Run:
                     "expires_unused",
                     part.code,
                     f"{_n(qty)} {part.code} in lot {lot} expire on {expired} before any "
-                    "requirement uses them: they are not counted after that day (use them "
+                    f"requirement uses them: from {day} they are not counted (use them "
                     f"sooner, or extend the date after a re-test: mfgctl stock expiry "
                     f"{part.code} {lot} --expires DATE --reason ...)",
-                    expired,
+                    day,
                     f"lot {lot}",
                 )
             )
@@ -1295,11 +1304,13 @@ class _Run:
             elif e.due < r.due:  # to the day, as shortages are found
                 # A planned order that can still be released and arrives first.
                 gap = next((o for o in orders if o.due < r.due and o.release >= cal.start), None)
-                meanwhile = (
-                    f" ({gap.label} covers the gap meanwhile)"
-                    if gap
-                    else " (nothing else can arrive before it: short until it comes)"
-                )
+                latest = e.due - timedelta(days=part.lead_time_days)
+                if gap:
+                    meanwhile = f" ({gap.label} covers the gap meanwhile)"
+                elif latest >= cal.start:
+                    meanwhile = f" (or order anew by {latest}: that arrives in time)"
+                else:
+                    meanwhile = " (nothing else can arrive before it: short until it comes)"
                 self.exceptions.append(
                     Exception_(
                         "expedite",
@@ -1354,17 +1365,21 @@ class _Run:
     def find_shortage(
         self, part: Part, record: Record, orders: list[PlannedOrder], start_stock: int
     ) -> None:
-        """What stock, scheduled receipts and planned orders released on time cannot
-        cover by its date: each requirement, earliest first, takes from the supply that
-        has arrived by its day (to the day, as planned orders are dated: a purchase order
-        due on Saturday does not cover Tuesday's requirement of the same week; what was
-        due before the start counts at the start). Requirements that only replenish
-        safety stock are left out (a late one is an exception, not a shortage)."""
+        """What stock, scheduled receipts and planned orders cannot cover by its date:
+        each requirement, earliest first, takes from the supply that has arrived by its
+        day (to the day, as planned orders are dated: a purchase order due on Saturday
+        does not cover Tuesday's requirement of the same week; what was due before the
+        start counts at the start; a planned order that should have been released before
+        the start arrives a lead time after the start, if released then). Requirements
+        that only replenish safety stock are left out (a late one is an exception, not a
+        shortage)."""
         cal = self.cal
         start = cal.start
         supplies = [(date.min, max(start_stock, 0))]
         supplies += [(max(r.due, start), r.qty) for r in record.receipts]
-        supplies += [(o.due, o.qty) for o in orders if o.release >= start]
+        # A planned order released late arrives, released today, a lead time from now.
+        soonest = start + timedelta(days=part.lead_time_days)
+        supplies += [(o.due if o.release >= start else soonest, o.qty) for o in orders]
         supplies.sort(key=_first)
         supplies.append((date.max, 0))  # a sentinel after every day
         i, pool = 0, 0
@@ -1389,11 +1404,13 @@ class _Run:
         late = tuple(o.id for o in orders if o.release < cal.start)
         total = sum(n for _e, n in short)
         first = min(e.due for e, _n in short)
-        pending = (
-            0
-            if self.settings.include_inspection
-            else self.snap.inspection.get(part.code.upper(), 0)
-        )
+        pending = 0
+        if not self.settings.include_inspection:
+            # What is pending inspection and still good on the first short day.
+            key = part.code.upper()
+            pending = self.snap.inspection.get(key, 0) - sum(
+                qty for day, _lot, qty in self.snap.expiring_inspection.get(key, ()) if day < first
+            )
         self.short.append(
             Shortage(
                 part.code,
@@ -1418,12 +1435,14 @@ class _Run:
             )
         for e, n in short:
             if e.source.startswith("ORDER-"):
-                what = "cannot go on" if e.source in self.started else "cannot start on"
+                # "ORDER-5", or "ORDER-5 instead of X" for a substitute's requirement.
+                order = e.source.split(" ", 1)[0]
+                what = "cannot go on" if order in self.started else "cannot start on"
                 self.exceptions.append(
                     Exception_(
                         "order_short",
                         part.code,
-                        f"{e.source} ({self.roots[e.roots[0]].item}) {what} {e.due}: "
+                        f"{e.source} ({self.order_items[order]}) {what} {e.due}: "
                         f"{_n(n)} {part.code} are not in stock and cannot arrive in time",
                         e.due,
                         e.source,

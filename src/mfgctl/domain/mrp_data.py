@@ -110,21 +110,31 @@ _EXPIRING = """
      WHERE l.expires_on >= :today
      GROUP BY l.id
 """
+# The same for stock pending inspection (on hand only with include_inspection).
+_EXPIRING_INSPECTION = """
+    SELECT l.item_id, l.code, l.expires_on, sum(b.qty)
+      FROM lot AS l
+      JOIN balance AS b ON b.lot_id = l.id AND b.status = 'pending_inspection'
+     WHERE l.expires_on >= :today
+     GROUP BY l.id
+"""
 _REF_RESERVED = """
-    SELECT r.item_id, r.ref, sum(r.remaining) FROM reservation AS r
+    SELECT r.item_id, r.ref, l.expires_on, sum(r.remaining) FROM reservation AS r
       LEFT JOIN lot AS l ON l.id = r.lot_id
      WHERE r.order_id IS NULL AND r.ref IS NOT NULL AND r.state = 'open' AND r.remaining > 0
        AND (r.until_on IS NULL OR r.until_on >= :today)
        AND (l.expires_on IS NULL OR l.expires_on >= :today)
-     GROUP BY r.item_id, r.ref
+     GROUP BY r.item_id, r.ref, l.expires_on
 """
+# By the lot's expiry date: a reservation covers the order only if its lot is still good
+# on the order's start (consumption passes over an expired lot's reservation).
 _ORDER_RESERVED = """
-    SELECT r.order_id, r.item_id, sum(r.remaining) FROM reservation AS r
+    SELECT r.order_id, r.item_id, l.expires_on, sum(r.remaining) FROM reservation AS r
       LEFT JOIN lot AS l ON l.id = r.lot_id
      WHERE r.order_id IS NOT NULL AND r.state = 'open'
        AND (r.until_on IS NULL OR r.until_on >= :today)
        AND (l.expires_on IS NULL OR l.expires_on >= :today)
-     GROUP BY r.order_id, r.item_id
+     GROUP BY r.order_id, r.item_id, l.expires_on
 """
 
 
@@ -356,7 +366,8 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
     for item_id, held in db.execute(_RESERVED, params):
         key = by_id[item_id].code.upper()
         free[key] = free.get(key, 0) - held
-    expiring = _expiring(db, by_id, free, params)
+    expiring = _expiring(db, by_id, free, params, _EXPIRING)
+    expiring_inspection = _expiring(db, by_id, inspection, params, _EXPIRING_INSPECTION)
     demands = _demands(db, by_id, params)
     receipts = [
         Receipt("purchase", r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]))
@@ -380,6 +391,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         inspection=inspection,
         ready=ready,
         expiring=expiring,
+        expiring_inspection=expiring_inspection,
         demands=demands,
         receipts=receipts,
         order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, params),
@@ -391,12 +403,13 @@ def _expiring(
     by_id: dict[int, _Known],
     free: dict[str, int],
     params: dict[str, str],
+    query: str,
 ) -> dict[str, tuple[tuple[date, str, int], ...]]:
-    """Per item, the free stock in lots with an expiry date (earliest first), never
-    more in all than the item's free stock (what reservations hold beyond their own
-    lots comes off the latest-expiring)."""
+    """Per item, the stock ``query`` finds in lots with an expiry date (earliest
+    first), never more in all than ``free`` holds of the item (what reservations hold
+    beyond their own lots comes off the latest-expiring)."""
     found: dict[str, list[tuple[date, str, int]]] = defaultdict(list)
-    for item_id, lot, expires_on, qty in db.execute(_EXPIRING, params):
+    for item_id, lot, expires_on, qty in db.execute(query, params):
         if qty > 0:
             key = by_id[item_id].code.upper()
             found[key].append((date.fromisoformat(expires_on), lot, qty))
@@ -421,10 +434,14 @@ def _demands(
     """Open demand less what was shipped (``shipped``; a shipped sales order with
     nothing left, for the forecast its shipments consumed); a sales order's
     ``reserved`` is what reservations for its reference (case folded, as ``ship --ref``
-    matches it) hold of its item, given to that reference's orders earliest due first."""
-    held: dict[tuple[int, str], int] = defaultdict(int)
-    for item_id, ref, qty in db.execute(_REF_RESERVED, params):
-        held[(item_id, ref.casefold())] += qty
+    matches it) hold of its item, given to that reference's orders earliest due first,
+    each from the lots still good on its due date (earliest expiring first): a lot that
+    expires before the order is due does not cover it (it is not shipped)."""
+    held: dict[tuple[int, str], list[list[Any]]] = defaultdict(list)
+    for item_id, ref, expires_on, qty in db.execute(_REF_RESERVED, params):
+        held[(item_id, ref.casefold())].append([expires_on or "9999-12-31", qty])
+    for lots in held.values():
+        lots.sort()
     out = []
     rows = sorted(db.execute(_OPEN_DEMAND), key=lambda r: (r[4], r[0]))
     for id_, item_id, ordered, shipped, due, kind, ref in rows:
@@ -433,10 +450,13 @@ def _demands(
             continue
         reserved = 0
         if kind == "sales" and ref and held:
-            key = (item_id, ref.casefold())
-            reserved = min(held.get(key, 0), qty)
-            if reserved:
-                held[key] -= reserved
+            for lot in held.get((item_id, ref.casefold()), ()):
+                if reserved == qty:
+                    break
+                if lot[0] >= due and lot[1] > 0:  # ISO dates compare as text
+                    take = min(lot[1], qty - reserved)
+                    lot[1] -= take
+                    reserved += take
         code = by_id[item_id].code.upper()
         out.append(DemandIn(id_, code, qty, date.fromisoformat(due), kind, ref, reserved, shipped))
     out.sort(key=lambda d: d.id)
@@ -463,16 +483,25 @@ def _order_needs(
         "WHERE o.state IN ('planned', 'released', 'in_progress') ORDER BY m.order_id, m.position"
     ):
         frozen[order_id].append((item_id, qty, tuple(s.upper() for s in json.loads(subs))))
-    # Per order, per item: what it used and what it holds reserved, added up.
+    # Per order, per item: what it used, and (below) what it holds reserved.
     has: dict[int, dict[int, int]] = defaultdict(dict)
-    for o, i, n in (*db.execute(_CONSUMED), *db.execute(_ORDER_RESERVED, params)):
+    for o, i, n in db.execute(_CONSUMED):
         has[o][i] = has[o].get(i, 0) + n
+    held: dict[int, list[tuple[int, str | None, int]]] = defaultdict(list)
+    for o, i, expires_on, n in db.execute(_ORDER_RESERVED, params):
+        held[o].append((i, expires_on, n))
     revisions = bom.revisions_by_id(db, [o[2] for o in orders if o[0] not in frozen])
     needs = []
     for order_id, item_id, bom_id, qty, due_on, state, _loc, _expected in orders:
         product = by_id[item_id]
         # Its planned start; one in progress needs its materials now (OrderNeed.started).
         start = date.fromisoformat(due_on) - timedelta(days=product.mfg_lead_time_days)
+        # Its reservations of lots still good when it starts (in progress: now).
+        good = params["today"] if state == "in_progress" else start.isoformat()
+        for i, expires_on, n in held.get(order_id, ()):
+            if expires_on is None or expires_on >= good:
+                mine = has[order_id]
+                mine[i] = mine.get(i, 0) + n
         if order_id in frozen:
             materials = frozen[order_id]
         else:
@@ -523,6 +552,7 @@ def fingerprint(snap: Snapshot) -> str:
             # Only when there are any: runs saved before lots' expiry dates were read
             # keep their digest where nothing expires.
             *([sorted(snap.expiring.items())] if snap.expiring else []),
+            *([sorted(snap.expiring_inspection.items())] if snap.expiring_inspection else []),
             sorted(demand(d) for d in snap.demands),
             sorted((r.source, r.id, receipt(r)) for r in snap.receipts),
             sorted((n.order_id, n.item, need(n)) for n in snap.order_needs),
