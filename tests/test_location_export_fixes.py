@@ -90,9 +90,10 @@ def test_a_command_defaulting_to_a_renamed_stores_says_so(cli, initdb, tmp_path)
     ok(cli, "order", "release", "1")
     ok(cli, "consume", "1")
     assert refused(cli, initdb, "order", "complete", "1", "--qty", "1") == DEFAULT_GONE
-    # A location the user names is unknown as before, with no word about a default.
+    # A location the user names is unknown, with no word about a default (STORES: with
+    # what it was renamed to).
     assert refused(cli, initdb, "location", "rename", "STORES", "X") == (
-        "Error: unknown location 'STORES' (locations: Main, QC)\n"
+        "Error: unknown location 'STORES' (renamed to Main? locations: Main, QC)\n"
     )
     assert refused(cli, initdb, "stock", "receive", "BOLT", "1", "--location", "NOPE") == (
         "Error: unknown location 'NOPE' (locations: Main, QC)\n"
@@ -106,7 +107,7 @@ def test_an_import_stock_record_without_location_says_stores_was_renamed(cli, in
     f.write_text("stock:\n  - {item: BOLT, qty: 3}\n", encoding="utf-8")
     err = refused(cli, initdb, "import", f, one_line=False)
     assert err.startswith(
-        f"Error: {f}:2: stock[0]: missing: the default location STORES no longer exists "
+        f"Error: {f}:2: stock[0]: the default location STORES no longer exists "
         "(renamed?); give the location\n"
     )
 

@@ -372,6 +372,8 @@ def diff_cmd(
     with session(ctx, write=False) as db:
         before = mrp_runs.get(db, first)
         after = mrp_runs.get(db, second) if second is not None else None
+        # Firmed since RUN1 and received or completed: in neither run's receipts.
+        since = mrp_runs.orders_since(db, before.created_at, after and after.created_at)
     if after is None:
         s = before.settings
         c = compute(ctx, start=s.start.isoformat(), horizon=str(s.horizon_days),
@@ -379,7 +381,7 @@ def diff_cmd(
         result, label = mrp_runs.result_of(c.plan, c.fingerprint), "now"
     else:
         result, label = after.result, f"run {after.id}"
-    rows = mrp_runs.diff(before.result, result)
+    rows = mrp_runs.diff(before.result, result, since=since)
     old = [r.id for r in (before, after) if r is not None and not mrp_runs.has_receipts(r.result)]
     if old:
         which = " and ".join(f"run {n}" for n in old)

@@ -292,13 +292,13 @@ def expiry_cmd(
         )
     emit([change.as_row()], fmt, columns=ops.EXPIRY_COLUMNS)
     word = "serial" if change.serial else "lot"
-    after = (
-        "expired: no command takes it"
-        if change.expired
-        else "usable again"
-        if change.was_expired
-        else ""
-    )
+    if change.expired:
+        after = "expired: no command takes it"
+    elif change.last_day_today:  # good through its date: the boundary is tomorrow
+        again = "usable again" if change.was_expired else "usable"
+        after = f"{again} through today only, expired from tomorrow"
+    else:
+        after = "usable again" if change.was_expired else ""
     done(
         f"{change.item} {word} {change.lot}: expiry {change.old_expires or 'none'} -> "
         f"{change.new_expires or 'none'}" + (f" ({after})" if after else "")

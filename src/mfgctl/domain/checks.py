@@ -45,6 +45,7 @@ SEVERITY: dict[str, str] = {
     "unit_conflict": ERROR,
     "untracked_stock": ERROR,
     "serial_fraction": ERROR,
+    "serial_duplicate": ERROR,
     "bom_missing": WARNING,
     "bom_phantom": WARNING,
     "bom_phantom_substitutes": WARNING,
@@ -748,6 +749,69 @@ def serial_rules(db: sqlite3.Connection) -> list[Problem]:
     return out
 
 
+# Each place (real location and status) holding a serial that has more than one unit in
+# house over all real locations and statuses, the place it came to last first. A total
+# that is no whole number of units is serial_fraction's, and a lot made before its item
+# became serial-tracked is no serial.
+_SERIAL_DUPLICATES = """
+    WITH twice AS (
+        SELECT b.item_id, b.lot_id FROM balance AS b
+          JOIN item AS i ON i.id = b.item_id JOIN location AS l ON l.id = b.location_id
+          JOIN lot AS lt ON lt.id = b.lot_id
+         WHERE i.tracking = 'serial' AND lt.serial = 1 AND l.kind = 'internal' AND b.qty > 0
+         GROUP BY b.item_id, b.lot_id
+        HAVING sum(b.qty) > 1000000 AND sum(b.qty) % 1000000 = 0
+    )
+    SELECT i.code, lt.code, l.code, b.status, b.qty, i.unit,
+           (SELECT max(m.seq) FROM move AS m
+             WHERE m.item_id = b.item_id AND m.lot_id = b.lot_id
+               AND m.to_location_id = b.location_id AND m.to_status IS b.status) AS last
+      FROM twice AS t
+      JOIN balance AS b ON b.item_id = t.item_id AND b.lot_id = t.lot_id AND b.qty > 0
+      JOIN item AS i ON i.id = b.item_id JOIN location AS l ON l.id = b.location_id
+      JOIN lot AS lt ON lt.id = b.lot_id
+     WHERE l.kind = 'internal'
+     ORDER BY i.code, lt.code, last DESC
+"""
+
+
+def serial_duplicates(db: sqlite3.Connection) -> list[Problem]:
+    """``serial_duplicate`` (error): a serial with more than one unit in house (over all
+    real locations and statuses). A serial is one unit; ``stock count`` booked a second
+    one before it refused to. The message names where it is and the count that corrects
+    it: 0 where it is not (the place it came to last is the example), or 1 where a
+    single place holds more."""
+    places: dict[tuple[str, str], list[tuple[str, str, int, str]]] = defaultdict(list)
+    for item, lot, loc, status, amount, unit, _last in db.execute(_SERIAL_DUPLICATES):
+        places[(item, lot)].append((loc, status, amount, unit))
+    out = []
+    for (item, lot), rows in places.items():
+        unit = rows[0][3]
+        total = q.dec(sum(r[2] for r in rows))
+        where = ", ".join(
+            f"{loc}/{status} {q.fmt(q.dec(amount))}" for loc, status, amount, _u in rows
+        )
+        loc, status = rows[0][0], rows[0][1]
+        if len(rows) == 1:
+            fix = (
+                f"count it there as 1 (mfgctl stock count {item} 1 --lot {lot} --location "
+                f"{loc} --status {status})"
+            )
+        else:
+            fix = (
+                "count 0 at each place where it is not (the last it came to: mfgctl stock "
+                f"count {item} 0 --lot {lot} --location {loc} --status {status})"
+            )
+        out.append(
+            Problem(
+                "serial_duplicate",
+                f"{item} serial {lot}",
+                f"{q.fmt(total)} {unit} in house ({where}), but a serial is one unit: {fix}",
+            )
+        )
+    return out
+
+
 _PENDING = """
     SELECT b.item_id, b.location_id, b.lot_id, b.qty, i.code, l.code, lt.code, i.unit
       FROM balance AS b JOIN item AS i ON i.id = b.item_id
@@ -976,6 +1040,7 @@ def report(
         lambda: unit_consistency(db),
         lambda: untracked_stock(db),
         lambda: serial_rules(db),
+        lambda: serial_duplicates(db),
         lambda: buy_data(db),
         lambda: planning_reviewed(db, today=day, days=days_unreviewed),
         lambda: inspection_age(db, today=day, days=inspection_days),

@@ -74,7 +74,8 @@ def real_place(db: sqlite3.Connection, location: str, status: str | None = "avai
     For operations on physical stock (receive, count, adjust): receiving "into"
     CUSTOMER or counting SUPPLIER would post a move that no shelf holds.
     """
-    return Place(locations.get_internal(db, location), parse_status(status or "available"))
+    loc = locations.get_internal(db, location, default=True)  # the CLI defaults to STORES
+    return Place(loc, parse_status(status or "available"))
 
 
 def virtual(db: sqlite3.Connection, code: str) -> Place:

@@ -76,17 +76,22 @@ def known_codes(db: sqlite3.Connection) -> str:
     )
 
 
-def get(db: sqlite3.Connection, code: str) -> Location:
+def get(db: sqlite3.Connection, code: str, *, default: bool = False) -> Location:
     """The location with this code (any case).
 
+    Args:
+        default: ``code`` may be the default a command uses when no ``--location`` is
+            given (``STORES``), not one the user typed.
+
     Raises:
-        NotFound: no such location. For ``STORES``, the code commands use when no
-            ``--location`` is given, the message says so: after ``location rename
-            STORES ...`` the user typed no location and must be told to give one.
+        NotFound: no such location. For ``STORES`` after ``location rename STORES
+            ...``: with ``default``, the message says the default location is gone and
+            to give ``--location``; typed, that the code is unknown and what ``STORES``
+            was renamed to.
     """
     found = find(db, code)
     if found is None:
-        raise NotFound(_unknown(db, code, default_hint=True))
+        raise NotFound(_unknown(db, code, default_hint=default))
     return found
 
 
@@ -97,12 +102,16 @@ def _unknown(db: sqlite3.Connection, code: str, *, default_hint: bool) -> str:
             f"the default location {DEFAULT} no longer exists (renamed?); "
             f"give --location (locations: {known_codes(db)})"
         )
+    # Typed after STORES was renamed: say what it is called now.
+    first = built_in(db) if text.upper() == DEFAULT else None
+    if first is not None:
+        return f"unknown location {text!r} (renamed to {first.code}? locations: {known_codes(db)})"
     return f"unknown location {text!r} (locations: {known_codes(db)})"
 
 
-def get_internal(db: sqlite3.Connection, code: str) -> Location:
-    """A real, active location that can hold stock."""
-    loc = get(db, code)
+def get_internal(db: sqlite3.Connection, code: str, *, default: bool = False) -> Location:
+    """A real, active location that can hold stock (``default``: as for ``get``)."""
+    loc = get(db, code, default=default)
     if not loc.internal:
         raise RuleViolation(f"{loc.code} is a virtual place ({loc.kind}), not a stock location")
     if not loc.active:

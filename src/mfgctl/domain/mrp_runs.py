@@ -150,7 +150,51 @@ def order_label(receipt: dict[str, Any]) -> str:
     return f"{prefix}-{receipt['id']}"
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+# Purchase and production orders created in a time window (stored UTC text), not cancelled.
+_ORDERS_SINCE = """
+    SELECT 'purchase', p.id, i.code, p.qty, p.due_on, p.state, p.created_at
+      FROM purchase_order AS p JOIN item AS i ON i.id = p.item_id
+     WHERE p.created_at > :after AND (:until IS NULL OR p.created_at <= :until)
+       AND p.state <> 'cancelled'
+    UNION ALL
+    SELECT 'production', o.id, i.code, o.qty, o.due_on, o.state, o.created_at
+      FROM production_order AS o JOIN item AS i ON i.id = o.item_id
+     WHERE o.created_at > :after AND (:until IS NULL OR o.created_at <= :until)
+       AND o.state <> 'cancelled'
+     ORDER BY 1, 2
+"""
+
+
+def orders_since(
+    db: sqlite3.Connection, after: str, until: str | None = None
+) -> list[dict[str, Any]]:
+    """Purchase and production orders created after ``after`` (a saved run's
+    ``created_at``) and, with ``until``, not after it (the second run's), cancelled ones
+    left out: for ``diff``, which cannot see in a run's receipts an order firmed since
+    and then received in full or completed. Each: ``source`` (``purchase`` or
+    ``production``), ``id``, ``item``, ``kind`` (buy or make), ``qty`` ordered, ``due``
+    and ``state``."""
+    rows = db.execute(_ORDERS_SINCE, {"after": after, "until": until})
+    return [
+        {
+            "source": source,
+            "id": number,
+            "item": item,
+            "kind": KIND_OF_SOURCE[source],
+            "qty": q.dec(amount),
+            "due": due,
+            "state": state,
+        }
+        for source, number, item, amount, due, state, _at in rows
+    ]
+
+
+def diff(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    since: Sequence[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
     """What changed between two run results: planned orders ``firmed``, ``added``,
     ``removed``, ``moved`` (another due date), ``resized`` (another quantity) or
     ``moved and resized``; scheduled receipts ``opened`` or ``closed``; and shortages
@@ -168,6 +212,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     received, completed or cancelled (``closed``); a new one that no planned order
     explains was ``opened``. Results without receipts (runs saved before they were
     kept) have no firmed, opened or closed: a firmed order shows as removed.
+
+    ``since`` (``orders_since``: the orders created between the two runs) lets a
+    planned order be ``firmed`` into an order that is in neither run's receipts: firmed
+    and then received in full or completed before ``after``. It competes with the new
+    receipts on the same terms (its ordered quantity is what ``mrp firm`` wrote), and its
+    ``qty_after`` is 0: nothing of it is still to come.
     """
     rows: list[dict[str, Any]] = []
     old: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -184,6 +234,17 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     for label, r in sorted(now.items(), key=lambda kv: (kv[1]["due"], kv[0])):
         if label not in was:
             fresh[(r["item"].upper(), KIND_OF_SOURCE[r["source"]])].append(r)
+    # Orders created since that are no receipt of ``after`` any more: nothing left to
+    # come. ``ordered`` is what a firmed planned order is matched with.
+    gone = [
+        {"source": o["source"], "id": o["id"], "item": o["item"], "qty": Decimal(0),
+         "due": o["due"], "ordered": o["qty"]}
+        for o in since if kept and order_label(o) not in now and order_label(o) not in was
+    ]  # fmt: skip
+    for r in gone:
+        fresh[(r["item"].upper(), KIND_OF_SOURCE[r["source"]])].append(r)
+    for receipts in fresh.values():
+        receipts.sort(key=lambda r: (r["due"], order_label(r)))
     for key in sorted(set(old) | set(new)):
         a = sorted(old.get(key, []), key=lambda o: o["due_date"])
         b = sorted(new.get(key, []), key=lambda o: o["due_date"])
@@ -197,7 +258,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
         receipts = fresh.get((key[0].upper(), key[1]), [])
         firmed = []
         for o in list(a):
-            made = next((r for r in receipts if (r["due"], r["qty"]) == (o["due_date"], o["qty"])),
+            made = next((r for r in receipts
+                         if (r["due"], r.get("ordered", r["qty"])) == (o["due_date"], o["qty"])),
                         None)  # fmt: skip
             if made is not None:
                 a.remove(o)

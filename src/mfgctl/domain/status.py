@@ -8,7 +8,8 @@
 * ``materials_low``: materials (every item that is not a finished good) whose free
   stock is below their safety stock, with what is on order;
 * ``reserved``: open reservations by reference (which production order or customer
-  order holds how much, and its value);
+  order holds how much, and its value), leaving out those of expired lots (they hold
+  nothing usable: the stock row counts them expired);
 * ``in_progress``: released and in-progress production orders with their current
   stage and lateness, and ``wip_by_stage``: units waiting at each stage name;
 * ``ready``: finished goods that can be sold now (free) and those awaiting release;
@@ -49,6 +50,15 @@ STOCK_STATUSES = (
     "wip",
 )
 HELD = ("blocked", "rejected", "rework")
+
+
+# Lots (item code, lot code) past their expiry date on the given day that open
+# reservations hold.
+_EXPIRED_LOTS = """
+    SELECT DISTINCT i.code, lt.code FROM reservation AS r
+      JOIN lot AS lt ON lt.id = r.lot_id JOIN item AS i ON i.id = lt.item_id
+     WHERE r.state = 'open' AND lt.expires_on < ?
+"""
 
 
 def _value(qty: Decimal, cost: Decimal | None) -> Decimal:
@@ -113,8 +123,11 @@ def build(
     materials_low.sort(key=lambda r: r["item"].upper())
 
     reserved: dict[str, dict[str, Any]] = {}
+    # A reservation of a lot past its expiry date holds nothing any command will use:
+    # left out, as the stock row counts that lot expired, not reserved.
+    expired = {(i, lot) for i, lot in db.execute(_EXPIRED_LOTS, (day.isoformat(),))}
     for res in reservations.list_reservations(db):
-        if res.status != "open":
+        if res.status != "open" or (res.item, res.lot) in expired:
             continue
         row = reserved.setdefault(
             res.ref, {"ref": res.ref, "lines": 0, "items": set(), "value": Decimal(0)}

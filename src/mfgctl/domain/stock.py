@@ -218,6 +218,66 @@ def _tracked_lot(db: sqlite3.Connection, it: Item, lot: str | None, *, create: b
     return ledger.ensure_lot(db, it, lot) if create else ledger.get_lot(db, it, lot)
 
 
+# Where a serial is now: real locations (with a status), an order's WIP, the customer.
+_SERIAL_PLACES = """
+    SELECT l.code, l.kind, b.status, b.qty FROM balance AS b
+      JOIN location AS l ON l.id = b.location_id
+     WHERE b.item_id = ? AND b.lot_id = ? AND b.qty > 0
+       AND l.kind IN ('internal', 'production', 'customer')
+     ORDER BY l.kind <> 'internal', l.code, b.status
+"""
+# The shipment that last sent a serial to the customer.
+_LAST_SHIPMENT = """
+    SELECT m.ref FROM move AS m JOIN location AS l ON l.id = m.to_location_id
+     WHERE m.item_id = ? AND m.lot_id = ? AND l.kind = 'customer'
+     ORDER BY m.seq DESC LIMIT 1
+"""
+
+
+def refuse_second_unit(db: sqlite3.Connection, it: Item, serial: Lot, adding: Decimal) -> None:
+    """A serial is one unit: refuse to add ``adding`` of it to stock (a count or an
+    adjustment) when that would make more than one unit in house (it is in stock at
+    another place or in another status), or when it is in a production order's WIP or
+    at the customer (shipped: it comes back with ``mfgctl return``). A serial lost
+    through ``ADJUSTMENT`` (counted 0, adjusted away) or scrapped may be found again.
+
+    Raises:
+        RuleViolation: the serial is elsewhere, named, with the way to correct it.
+    """
+    rows = db.execute(_SERIAL_PLACES, (it.id, serial.id)).fetchall()
+    held = [(code, status, q.dec(amount)) for code, kind, status, amount in rows
+            if kind == "internal"]  # fmt: skip
+    name = f"serial {serial.code} of {it.code}"
+    if held and sum(n for _c, _s, n in held) + adding > 1:
+        where = ", ".join(f"{code}/{status}" for code, status, _n in held)
+        code, status, _n = held[0]
+        raise RuleViolation(
+            f"{name} is already in stock at {where}: a serial is one unit (if it is not "
+            f"there, count 0 there first: mfgctl stock count {it.code} 0 --lot "
+            f"{serial.code} --location {code} --status {status})"
+        )
+    for code, kind, _status, _amount in rows:
+        if kind == "production":
+            number = code.partition("-")[2]
+            raise RuleViolation(
+                f"{name} is in the WIP of {code} (consumed): a serial is one unit; what "
+                f"the order does not use comes back with mfgctl order close {number} "
+                "--return-unconsumed"
+            )
+        if kind == "customer":
+            found = db.execute(_LAST_SHIPMENT, (it.id, serial.id)).fetchone()
+            ref = found[0] if found and found[0] else None
+            back = (
+                f"mfgctl return {ref} 1 --serial {serial.code} --reason ..."
+                if ref
+                else "mfgctl return SHIPMENT 1 --serial ..."
+            )
+            raise RuleViolation(
+                f"{name} was shipped{f' ({ref})' if ref else ''} and is at the customer: a "
+                f"serial is one unit; if it came back, take it back with {back}"
+            )
+
+
 def count(
     db: sqlite3.Connection,
     *,
@@ -250,6 +310,8 @@ def count(
         expected = ledger.balance_at(db, it, where, effective_at, lot_row)
     move = None
     diff = counted - expected
+    if it.tracking == "serial" and lot_row is not None and diff > 0:
+        refuse_second_unit(db, it, lot_row, diff)
     if diff:
         adj = ledger.virtual(db, "ADJUSTMENT")
         source, target = (adj, where) if diff > 0 else (where, adj)
@@ -319,8 +381,8 @@ def adjust(
     if it.tracking == "serial" and lot_row is not None:
         if amount != 1:
             raise InvalidInput(f"{it.code} is serial-tracked: adjust one serial at a time")
-        if direction == "add" and ledger.in_house(db, it, lot_row) > 0:
-            raise RuleViolation(f"serial {lot_row.code} of {it.code} is already in stock")
+        if direction == "add":
+            refuse_second_unit(db, it, lot_row, amount)
     adj = ledger.virtual(db, "ADJUSTMENT")
     source, target = (adj, where) if direction == "add" else (where, adj)
     return ledger.post(
@@ -416,6 +478,12 @@ class ExpiryChange:
     def expired(self) -> bool:
         """The lot is past its new expiry date: no command takes it."""
         return _is_expired(self.new_expires)
+
+    @property
+    def last_day_today(self) -> bool:
+        """The new expiry date is today: the lot is good through today (a lot is still
+        good on its date) and expired from tomorrow."""
+        return self.new_expires == date.today().isoformat()
 
     def as_row(self) -> dict[str, Any]:
         return {

@@ -106,7 +106,7 @@ class OpeningStock:
         if "location" not in rec and not self.location_known(location):
             self.problems.append(
                 at.say(
-                    f"missing: the default location {DEFAULT_LOCATION} no longer exists "
+                    f"the default location {DEFAULT_LOCATION} no longer exists "
                     "(renamed?); give the location"
                 )
             )
