@@ -204,16 +204,24 @@ def test_firm_turns_planned_orders_into_orders(cli: Cli, shop: Path) -> None:
     r = cli("mrp", "firm", ids["HD"], ids["CHIP"], "--start", START, "-f", "json")
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
-    assert [(x["created"], x["item"], x["qty"], x["due"], x["ref"]) for x in rows] == [
-        ("ORDER-1", "HD", 10, "2027-03-12", "SO-1"),
-        ("PO-1", "CHIP", 14, "2027-03-04", "SO-1"),
-    ]
+    # CHIP was planned inside its 20-day lead time: released on the start it comes on
+    # 03-21, and it is firmed so (dated 03-04, the next run would count on chips that
+    # cannot come and show no shortage).
+    assert [(x["created"], x["item"], x["qty"], x["due"], x["ref"], x["note"]) for x in rows] == [
+        ("ORDER-1", "HD", 10, "2027-03-12", "SO-1", None),
+        ("PO-1", "CHIP", 14, "2027-03-21", "SO-1",
+         "late: planned due 2027-03-04; released on 2027-03-01 it comes 2027-03-21"),
+    ]  # fmt: skip
     [order] = json.loads(cli("order", "list", "-f", "json").stdout)
     assert (order["state"], order["due"]) == ("planned", "2027-03-12")
-    # The firmed orders are now scheduled receipts: only PCB is left to plan.
+    # The firmed orders are now scheduled receipts: only PCB is left to plan, and the
+    # chips are still short until PO-1 comes (expedite it).
     doc = plan_json(cli)
     assert [(o["item"], o["qty"]) for o in doc["planned_orders"]] == [("PCB", 10)]
-    assert doc["shortages"] == []  # PO-1 is due the day the chips are needed
+    assert [(s["item"], s["qty"], s["first_date"]) for s in doc["shortages"]] == [
+        ("CHIP", 14, "2027-03-04")
+    ]
+    assert [e["ref"] for e in doc["exceptions"] if e["code"] == "expedite"] == ["PO-1"]
 
 
 def test_firm_all_until_a_date(cli: Cli, shop: Path) -> None:

@@ -192,7 +192,8 @@ stock:
     assert doc["shortages"] == []
     assert messages(doc, "inside_lead_time") == [
         "planned 1 (S): 1 S needed 2025-06-02 should have been released 2025-05-26 (7 days "
-        "lead time): stock stays below its safety stock (4) until it arrives unless expedited"
+        "lead time): stock stays below its safety stock (4) until it arrives unless expedited "
+        "(released now: 2025-06-09, in time for what it serves)"
     ]
 
 
@@ -248,25 +249,118 @@ boms:
     doc = run(cli, "--horizon", "10")
     # Its requirement also carries FG's order (pegged through it): the label is still SUB.
     assert messages(doc, "order_short") == [
-        "ORDER-2 (FG) cannot start on 2025-06-04: 10 SUB are not in stock and cannot arrive in "
-        "time",
         "ORDER-1 (SUB) cannot go on 2025-06-02: 20 C are not in stock and cannot arrive in time",
     ]
 
 
-def test_expedite_says_when_a_new_order_would_still_arrive(
+def test_a_dip_before_a_receipt_of_the_same_bucket_is_planned_for(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
+    """A requirement on Tuesday before a receipt on Friday of the same week: the week
+    ends covered, but stock dips in between, so an order in time covers the dip (as a
+    daily plan does) and the receipt is to be expedited; nothing is short (tester t12:
+    a monthly plan netted the receipt at the bucket's start and reported 20 short)."""
     import_yaml(cli, tmp_path, """
 items:
   - {code: A, name: A, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3}
+  - {code: X, name: X, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 7}
 demand:
   - {item: A, qty: 10, due: 2025-06-10, kind: sales, ref: SO-1}
+  - {item: X, qty: 20, due: 2025-06-11, kind: sales, ref: SO-2}
 purchase_orders:
-  - {item: A, qty: 10, due: 2025-06-13, supplier: X}
+  - {item: A, qty: 10, due: 2025-06-13, supplier: V}
+  - {item: X, qty: 20, due: 2025-06-25, supplier: V}
 """)  # fmt: skip
-    doc = run(cli, "--horizon", "30")
-    assert messages(doc, "expedite") == [
-        "PO-1 due 2025-06-13 is needed on 2025-06-10: expedite it (or order anew by "
-        "2025-06-07: that arrives in time)"
+    for bucket in ("day", "week", "month"):
+        doc = run(cli, "--horizon", "56", "--bucket", bucket)
+        assert planned(doc) == [
+            ("A", 10, "2025-06-07", "2025-06-10"),
+            ("X", 20, "2025-06-04", "2025-06-11"),
+        ], bucket
+        assert doc["shortages"] == [], bucket
+        assert messages(doc, "expedite") == [
+            "PO-1 due 2025-06-13 is needed on 2025-06-10: expedite it (planned 1 (A) covers "
+            "the gap meanwhile)",
+            "PO-2 due 2025-06-25 is needed on 2025-06-11: expedite it (planned 2 (X) covers "
+            "the gap meanwhile)",
+        ], bucket
+
+
+def test_a_parent_bucket_is_split_where_its_components_would_be_late(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """The split looks at the cumulative lead time: P (1 day) of C (3 days) for sales on
+    Wednesday and Saturday: P's week is split so that only Wednesday's C is late (tester
+    t12: C was 100 short weekly, 10 daily)."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: P, name: parent, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 1}
+  - {code: C, name: comp, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3}
+boms:
+  - {item: P, lines: [{item: C, qty: 1}]}
+demand:
+  - {item: P, qty: 10, due: 2025-06-04, kind: sales, ref: SO-WED}
+  - {item: P, qty: 90, due: 2025-06-07, kind: sales, ref: SO-SAT}
+""")  # fmt: skip
+    for bucket in ("day", "week", "month"):
+        doc = run(cli, "--horizon", "28", "--bucket", bucket)
+        assert shortages(doc) == [("C", 10, "2025-06-03", ["SO-WED"])], bucket
+        assert [p for p in planned(doc) if p[0] == "P"] == [
+            ("P", 10, "2025-06-03", "2025-06-04"),
+            ("P", 90, "2025-06-06", "2025-06-07"),
+        ], bucket
+
+
+def test_a_firmed_late_order_is_expedited_not_planned_again(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """Tester t12: firming a late order dated it on its impossible planned date, and the
+    next run showed no shortage. It is now due when it can come; the next run plans
+    nothing more for the gap (a new order could not come sooner: the receipt is to be
+    expedited) and says only safety stock waits where that is so."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: X, name: x, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3,
+     safety_stock: 10}
+  - {code: Y, name: y, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 3,
+     safety_stock: 10}
+stock:
+  - {item: X, qty: 15}
+  - {item: Y, qty: 5}
+demand:
+  - {item: X, qty: 10, due: 2025-06-03, kind: sales, ref: X-TUE}
+  - {item: X, qty: 90, due: 2025-06-06, kind: sales, ref: X-FRI}
+  - {item: Y, qty: 10, due: 2025-06-03, kind: sales, ref: Y-TUE}
+  - {item: Y, qty: 90, due: 2025-06-06, kind: sales, ref: Y-FRI}
+""")  # fmt: skip
+    doc = run(cli, "--horizon", "21")
+    # X's late 5 only keep safety stock until X-FRI's order: nothing is short for them.
+    assert shortages(doc) == [("Y", 5, "2025-06-03", ["Y-TUE"])]
+    assert messages(doc, "inside_lead_time") == [
+        "planned 1 (X): 5 X needed 2025-06-03 should have been released 2025-05-31 (3 days "
+        "lead time): stock stays below its safety stock (10) until it arrives unless "
+        "expedited (released now: 2025-06-05, in time for what it serves)",
+        "planned 3 (Y): 15 Y needed 2025-06-03 should have been released 2025-05-31 (3 days "
+        "lead time): short unless expedited",
+    ]
+    firmed = json.loads(
+        ok(cli, "mrp", "firm", "--all", "--start", START, "--horizon", "21", "-f", "json").stdout
+    )
+    assert [(f["created"], f["due"], f["note"]) for f in firmed] == [
+        ("PO-1", "2025-06-05",
+         "late: planned due 2025-06-03; released on 2025-06-02 it comes 2025-06-05"),
+        ("PO-2", "2025-06-06", None),
+        ("PO-3", "2025-06-05",
+         "late: planned due 2025-06-03; released on 2025-06-02 it comes 2025-06-05"),
+        ("PO-4", "2025-06-06", None),
+    ]  # fmt: skip
+    again = run(cli, "--horizon", "21")
+    assert planned(again) == []  # no second late order for the same gap
+    assert shortages(again) == [("Y", 5, "2025-06-03", ["Y-TUE"])]  # still short: expedite
+    assert messages(again, "expedite") == [
+        # X-TUE is met from stock: only safety stock waits for PO-1.
+        "PO-1 due 2025-06-05 is needed on 2025-06-03: expedite it (stock stays below its "
+        "safety stock until it comes)",
+        "PO-3 due 2025-06-05 is needed on 2025-06-02 to keep safety stock (10): expedite it "
+        "(stock stays below its safety stock until it comes)",
     ]

@@ -76,17 +76,16 @@ def test_firmed_orders_are_told_apart_from_removed_ones(cli: Cli, shop: Path) ->
     ok(cli, "mrp", "firm", ids["HD"], ids["CHIP"], "--start", START)
     save(cli)
     # Before: HD and CHIP "removed" as if no longer needed. Now each names its order;
-    # PCB is still planned, unchanged; CHIP is no longer short (PO-1 is due in time).
+    # PCB is still planned, unchanged. CHIP was planned inside its 20-day lead time, so
+    # PO-1 is due when it can come (03-21): CHIP stays short (PO-1 is to be expedited).
     assert diff(cli, "1", "2") == [
-        ("firmed", "CHIP", "buy", "PO-1", 14, 14, "2027-03-04", "2027-03-04"),
+        ("firmed", "CHIP", "buy", "PO-1", 14, 14, "2027-03-04", "2027-03-21"),
         ("firmed", "HD", "make", "ORDER-1", 10, 10, "2027-03-12", "2027-03-12"),
-        ("gone", "CHIP", "short", None, 14, None, "2027-03-04", None),
     ]
     # Against a plan computed now, too.
     assert [row[:4] for row in diff(cli, "1")] == [
         ("firmed", "CHIP", "buy", "PO-1"),
         ("firmed", "HD", "make", "ORDER-1"),
-        ("gone", "CHIP", "short", None),
     ]
 
 
@@ -98,9 +97,9 @@ def test_table_names_the_order_and_nothing_is_removed(cli: Cli, shop: Path) -> N
     assert r.exit_code == 0, r.stderr
     lines = [ln.split("\t") for ln in r.stdout.splitlines()]
     assert lines[0] == mrp_runs.DIFF_COLUMNS
-    assert lines[1] == ["firmed", "CHIP", "buy", "14", "14", "2027-03-04", "2027-03-04", "PO-1"]
+    assert lines[1] == ["firmed", "CHIP", "buy", "14", "14", "2027-03-04", "2027-03-21", "PO-1"]
     assert not [ln for ln in lines if ln[0] == "removed"]
-    assert "2 changes from run 1 to run 2" in r.stderr
+    assert "1 change from run 1 to run 2" in r.stderr  # CHIP stays short: no shortage row
     assert "kept no scheduled receipts" not in r.stderr
 
 
@@ -156,10 +155,7 @@ def test_a_run_saved_without_receipts_diffs_as_before(cli: Cli, shop: Path) -> N
     r = cli("mrp", "diff", "1", "2", "-f", "json")
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout, parse_float=Decimal)
-    assert [(x["change"], x["item"], x["order"]) for x in rows] == [
-        ("removed", "CHIP", None),
-        ("gone", "CHIP", None),
-    ]
+    assert [(x["change"], x["item"], x["order"]) for x in rows] == [("removed", "CHIP", None)]
     assert "run 1 kept no scheduled receipts" in r.stderr
     assert "firmed since shows as removed" in r.stderr
 

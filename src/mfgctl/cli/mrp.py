@@ -393,7 +393,7 @@ def diff_cmd(
         emit(rows, fmt, columns=mrp_runs.DIFF_COLUMNS, title=f"Run {before.id} -> {label}")
     else:
         emit(rows, fmt, columns=mrp_runs.DIFF_COLUMNS)
-    done(f"{len(rows)} changes from run {before.id} to {label}")
+    done(f"{len(rows)} change{'' if len(rows) == 1 else 's'} from run {before.id} to {label}")
 
 
 def _register_more() -> None:

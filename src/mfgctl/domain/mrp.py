@@ -683,6 +683,7 @@ class _Run:
         self.safety_roots: set[int] = set()
         self.started: set[str] = set()  # the labels of production orders in progress
         self.order_items: dict[str, str] = {}  # what each open production order makes
+        self.cum_lt: dict[str, int] = {}  # cumulative lead times (cumulative_lead_time)
         # The material requirements of each open production order (by its label), so
         # that once its output is pegged they carry the demands it serves.
         self.order_elements: dict[str, list[Element]] = defaultdict(list)
@@ -872,8 +873,22 @@ class _Run:
         # Sorted by date, so each bucket's requirements are one run of the list.
         by_bucket = {b: list(run) for b, run in groupby(elements, _bucket_of)}
         sr: dict[int, int] = defaultdict(int)
+        # Each bucket's receipts on their days, for the dips before them that a new order
+        # could cover; one due by the soonest a new order could come (released at the
+        # start) counts from the start: a new order would not beat it (expedite it).
+        soonest = cal.start + timedelta(days=part.lead_time_days)
+        arriving: dict[int, list[tuple[date, int]]] = defaultdict(list)
+        # Likewise a later bucket's receipt due by then: a shortfall before it is met by
+        # expediting it (rescheduling it in), not by a new order that could not come
+        # sooner; by bucket, to count down as they arrive.
+        soon: dict[int, int] = defaultdict(int)
         for r in receipts:
-            sr[cal.index(r.due)] += r.qty
+            b = cal.index(r.due)
+            sr[b] += r.qty
+            arriving[b].append((r.due if r.due > soonest else cal.start, r.qty))
+            if r.due <= soonest:
+                soon[b] += r.qty
+        soon_left = sum(soon.values())
         events = sorted(set(by_bucket) | set(sr) | ({0} if start_stock < safety else set()))
         poh = start_stock
         orders: list[PlannedOrder] = []
@@ -890,29 +905,40 @@ class _Run:
                 gross -= self.substitute(code, todo, gross - max(available, 0))
             bucket.gross = gross
             after = available - gross
-            if after < safety:
+            # Stock after each requirement, the bucket's receipts added on their days: a
+            # requirement before a receipt of the same bucket may dip below the end.
+            walk = self.walk(poh, arriving.get(b, ()), todo) if b in sr else None
+            low = min(after, min(run for _d, run in walk)) if walk else after
+            soon_left -= soon.get(b, 0)  # arrived, in this bucket's stock now
+            if low + soon_left < safety:
+                lift = soon_left  # what receipts to expedite will cover is not planned
+                low += lift
                 if record.safety_from is None and safety:
                     record.safety_from = b
-                bucket.net = safety - after
+                bucket.net = safety - low
                 if to_order:
                     new = self.order_each(part, todo, available)
                 else:
-                    due = self.due_of(todo, available, safety, cal.starts[b])
+                    arrivals = arriving.get(b, ())
+                    # Due the first day stock would fall below safety stock.
+                    due = self.first_below(poh + lift, arrivals, todo, safety, cal.starts[b])
                     period = self.period_need(
                         part, events[pos:], by_bucket, sr, receipts, after, due
                     )
                     need = bucket.net
-                    # An order due before the lead time from the start is late: it covers
-                    # only what is needed by then, and the rest of the bucket gets an
-                    # order of its own, due (and released) later, in time.
-                    on_time = cal.start + timedelta(days=part.lead_time_days)
+                    # An order due before the (cumulative) lead time from the start is
+                    # late: it covers only what is needed by then, and the rest of the
+                    # bucket gets an order of its own, due (and released) later, in time
+                    # for it and its components.
+                    on_time = cal.start + timedelta(days=self.cumulative_lead_time(code))
                     if due < on_time and todo and todo[-1].due >= on_time:
-                        late = sum(e.qty for e in todo if e.due < on_time)
-                        need = min(safety - (available - late), need)
+                        walk = walk or self.walk(poh, arrivals, todo)
+                        late = min(run for d, run in walk if d < on_time) + lift
+                        need = min(safety - late, need)
                     new = self.lots(part, need, period, due, b)
                     covered = sum(o.qty for o in new)
                     if covered < bucket.net:
-                        later = self.due_of(todo, available + covered, safety, cal.starts[b])
+                        later = self.first_below(poh + lift + covered, arrivals, todo, safety, due)
                         new += self.lots(part, bucket.net - covered, None, later, b)
                 orders.extend(new)
                 bucket.planned_receipts = sum(o.qty for o in new)
@@ -934,8 +960,8 @@ class _Run:
         self.records[code] = record
         self.peg(record, orders, start_stock)
         self.peg_through_orders(record)
-        self.receipt_messages(part, record, receipts, orders, start_stock)
-        self.find_shortage(part, record, orders, start_stock)
+        short = self.find_shortage(part, record, orders, start_stock)
+        self.receipt_messages(part, record, receipts, orders, start_stock, short)
         self.planned.extend(orders)
         lines = self.snap.boms.get(code)
         if part.make_or_buy != "make" or not lines:
@@ -1036,6 +1062,68 @@ class _Run:
                 )
             )
 
+    def walk(
+        self, poh: int, arrivals: Sequence[tuple[date, int]], todo: Sequence[Element]
+    ) -> list[tuple[date, int]]:
+        """A bucket's stock after each of its requirements, in date order, from ``poh``
+        with the bucket's receipts (arrival day, quantity) added on their days, before
+        that day's requirements; a requirement due before the start counts at it."""
+        start = self.cal.start
+        out = []
+        run, i, n = poh, 0, len(arrivals)
+        for e in todo:
+            day = e.due if e.due > start else start
+            while i < n and arrivals[i][0] <= day:
+                run += arrivals[i][1]
+                i += 1
+            run -= e.qty
+            out.append((e.due, run))
+        return out
+
+    def first_below(
+        self,
+        poh: int,
+        arrivals: Sequence[tuple[date, int]],
+        todo: Sequence[Element],
+        safety: int,
+        default: date,
+    ) -> date:
+        """The first day of a bucket on which stock, from ``poh``, falls below
+        ``safety`` (``walk``'s stock, without the list); ``default`` if it never does."""
+        if not arrivals:
+            for e in todo:
+                poh -= e.qty
+                if poh < safety:
+                    return e.due
+            return default
+        for day, run in self.walk(poh, arrivals, todo):
+            if run < safety:
+                return day
+        return default
+
+    def cumulative_lead_time(self, code: str) -> int:
+        """An item's lead time plus the longest cumulative lead time of its components
+        (through phantoms, which take none): how long from the start before an order of
+        it released then, and everything it needs, can be ready."""
+        found = self.cum_lt.get(code)
+        if found is None:
+            part = self.snap.parts[code]
+            longest = 0
+            if part.make_or_buy == "make":
+                for child in self.components(code):
+                    longest = max(longest, self.cumulative_lead_time(child))
+            found = self.cum_lt[code] = part.lead_time_days + longest
+        return found
+
+    def components(self, code: str) -> Iterable[str]:
+        """The items an order of ``code`` requires, phantoms passed through."""
+        boms = self.snap.boms
+        for c in boms.get(code, ()):
+            if c.phantom and c.item in boms:
+                yield from self.components(c.item)
+            elif c.item in self.snap.parts:
+                yield c.item
+
     def lots(
         self, part: Part, need: int, period: int | None, due: date, b: int
     ) -> list[PlannedOrder]:
@@ -1053,14 +1141,6 @@ class _Run:
                 )
             )
         return [self.new_order(part, qty, due, b) for qty in sizes]
-
-    def due_of(self, todo: list[Element], available: int, safety: int, first: date) -> date:
-        """The first day of the bucket on which stock falls below safety stock."""
-        for e in todo:
-            available -= e.qty
-            if available < safety:
-                return e.due
-        return first
 
     def period_need(
         self,
@@ -1239,7 +1319,10 @@ class _Run:
         receipts: list[Receipt],
         orders: list[PlannedOrder],
         start_stock: int,
+        short: set[int],
     ) -> None:
+        """Exceptions on planned orders released late and on scheduled receipts;
+        ``short``: the ids of the item's requirements found short."""
         cal = self.cal
         for o in orders:
             if o.due < cal.start:
@@ -1254,14 +1337,24 @@ class _Run:
                     )
                 )
             elif o.release < cal.start:
-                if self.safety_roots.issuperset(o.demands):
-                    # Only safety stock waits for it: late, but nothing is short.
+                # Released now, it arrives a lead time from the start: is anything it
+                # serves due before then (a shortage), or only safety stock?
+                soonest = cal.start + timedelta(days=part.lead_time_days)
+                early = [
+                    e
+                    for _q, e in o.pegging
+                    if e.due < soonest and not self.safety_roots.issuperset(e.roots)
+                ]
+                if early:
+                    effect = "short unless expedited"
+                elif part.safety_stock:
                     effect = (
                         f"stock stays below its safety stock ({_n(part.safety_stock)}) "
-                        "until it arrives unless expedited"
+                        f"until it arrives unless expedited (released now: {soonest}, in "
+                        "time for what it serves)"
                     )
                 else:
-                    effect = "short unless expedited"
+                    effect = f"release it now: it arrives {soonest}, in time for what it serves"
                 self.exceptions.append(
                     Exception_(
                         "inside_lead_time",
@@ -1302,11 +1395,15 @@ class _Run:
                     )
                 )
             elif e.due < r.due:  # to the day, as shortages are found
-                # A planned order that can still be released and arrives first.
-                gap = next((o for o in orders if o.due < r.due and o.release >= cal.start), None)
+                # A planned order that can still be released and is there by the need.
+                gap = next((o for o in orders if o.due <= e.due and o.release >= cal.start), None)
                 latest = e.due - timedelta(days=part.lead_time_days)
+                held = e.source == "safety stock" and not e.roots  # first_needs' safety
+                why = f" to keep safety stock ({_n(record.safety_stock)})" if held else ""
                 if gap:
                     meanwhile = f" ({gap.label} covers the gap meanwhile)"
+                elif held or (id(e) not in short and record.safety_stock):
+                    meanwhile = " (stock stays below its safety stock until it comes)"
                 elif latest >= cal.start:
                     meanwhile = f" (or order anew by {latest}: that arrives in time)"
                 else:
@@ -1315,7 +1412,7 @@ class _Run:
                     Exception_(
                         "expedite",
                         part.code,
-                        f"{r.label} due {r.due} is needed on {e.due}: expedite it{meanwhile}",
+                        f"{r.label} due {r.due} is needed on {e.due}{why}: expedite it{meanwhile}",
                         e.due,
                         r.label,
                     )
@@ -1364,7 +1461,7 @@ class _Run:
 
     def find_shortage(
         self, part: Part, record: Record, orders: list[PlannedOrder], start_stock: int
-    ) -> None:
+    ) -> set[int]:
         """What stock, scheduled receipts and planned orders cannot cover by its date:
         each requirement, earliest first, takes from the supply that has arrived by its
         day (to the day, as planned orders are dated: a purchase order due on Saturday
@@ -1400,7 +1497,7 @@ class _Run:
                     short.append((e, qty - pool))
                 pool = 0
         if not short:
-            return
+            return set()
         late = tuple(o.id for o in orders if o.release < cal.start)
         total = sum(n for _e, n in short)
         first = min(e.due for e, _n in short)
@@ -1448,6 +1545,7 @@ class _Run:
                         e.source,
                     )
                 )
+        return {id(e) for e, _n in short}
 
 
 _due = attrgetter("due")

@@ -15,7 +15,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,7 @@ RUN_COLUMNS = ["run", "created_at", "user", "start", "horizon", "bucket", "inclu
 # ``order`` last, so the columns scripts read by position before it was added stay put.
 DIFF_COLUMNS = ["change", "item", "kind", "qty_before", "qty_after", "due_before", "due_after",
                 "order"]  # fmt: skip
-FIRM_COLUMNS = ["planned", "created", "item", "kind", "qty", "unit", "due", "ref"]
+FIRM_COLUMNS = ["planned", "created", "item", "kind", "qty", "unit", "due", "ref", "note"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +407,10 @@ def firm(
     db: sqlite3.Connection, plan: Plan, chosen: Sequence[PlannedOrder], *, user: str
 ) -> list[dict]:
     """Each planned order becomes a ``planned`` production order (make) or an open
-    purchase order (buy), due on its due date.
+    purchase order (buy), due on its due date; one that should have been released
+    before the plan's start is due a lead time after the start (released now, it
+    cannot come sooner: dated as planned, the next run would count on it and show no
+    shortage), and its ``note`` says so.
 
     Raises:
         RuleViolation: nothing to firm, or a planned order larger than one order holds.
@@ -425,15 +428,21 @@ def firm(
                 "--max-order-qty N)"
             )
         ref = _ref(plan, o)
+        due, note = o.due, None
+        start = plan.settings.start
+        if o.release < start:
+            lead = plan.snapshot.parts[o.item.upper()].lead_time_days
+            due = start + timedelta(days=lead)
+            note = f"late: planned due {o.due}; released on {start} it comes {due}"
         if o.kind == "make":
-            made = orders.create(db, item=o.item, qty=amount, due=o.due, user=user, ref=ref)
+            made = orders.create(db, item=o.item, qty=amount, due=due, user=user, ref=ref)
             created, unit = f"ORDER-{made.id}", made.unit
         else:
             bought = purchases.add(
                 db,
                 item=o.item,
                 qty=amount,
-                due=o.due,
+                due=due,
                 user=user,
                 ref=ref,
                 how=f"firmed from MRP planned order {o.id}",
@@ -447,8 +456,9 @@ def firm(
                 "kind": o.kind,
                 "qty": amount,
                 "unit": unit,
-                "due": o.due.isoformat(),
+                "due": due.isoformat(),
                 "ref": ref,
+                "note": note,
             }
         )
     return rows
