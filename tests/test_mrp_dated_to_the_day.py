@@ -364,3 +364,36 @@ demand:
         "PO-3 due 2025-06-05 is needed on 2025-06-02 to keep safety stock (10): expedite it "
         "(stock stays below its safety stock until it comes)",
     ]
+
+
+def test_made_to_order_items_net_a_receipt_on_its_day_too(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """Tester t13: make-to-order and assemble-to-order items counted a production order
+    due later in the week from the week's start: no order, 4 short, though an order in
+    time could be planned (as a daily plan does)."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: A, name: ato, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2,
+     method: assemble_to_order}
+  - {code: T, name: mto, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2,
+     method: make_to_order}
+  - {code: C, name: comp, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 2}
+boms:
+  - {item: A, lines: [{item: C, qty: 1}]}
+  - {item: T, lines: [{item: C, qty: 1}]}
+stock:
+  - {item: C, qty: 100}
+demand:
+  - {item: A, qty: 4, due: 2025-06-10, kind: sales, ref: A-TUE}
+  - {item: T, qty: 4, due: 2025-06-10, kind: sales, ref: T-TUE}
+""")  # fmt: skip
+    ok(cli, "order", "create", "T", "4", "--due", "2025-06-13")
+    ok(cli, "order", "create", "A", "4", "--due", "2025-06-13")
+    for bucket in ("day", "week", "month"):
+        doc = run(cli, "--horizon", "28", "--bucket", bucket)
+        assert doc["shortages"] == [], bucket
+        assert sorted(p for p in planned(doc) if p[0] in "AT") == [
+            ("A", 4, "2025-06-08", "2025-06-10"),
+            ("T", 4, "2025-06-08", "2025-06-10"),
+        ], bucket

@@ -917,7 +917,7 @@ class _Run:
                     record.safety_from = b
                 bucket.net = safety - low
                 if to_order:
-                    new = self.order_each(part, todo, available)
+                    new = self.order_each(part, todo, poh + lift, arriving.get(b, ()))
                 else:
                     arrivals = arriving.get(b, ())
                     # Due the first day stock would fall below safety stock.
@@ -1175,13 +1175,27 @@ class _Run:
             need = max(need, safety - level)
         return need
 
-    def order_each(self, part: Part, todo: list[Element], available: int) -> list[PlannedOrder]:
-        """Make-to-order: one planned order for each requirement stock does not cover."""
+    def order_each(
+        self,
+        part: Part,
+        todo: list[Element],
+        available: int,
+        arrivals: Sequence[tuple[date, int]] = (),
+    ) -> list[PlannedOrder]:
+        """Make-to-order: one planned order for each requirement that stock (and the
+        bucket's ``arrivals`` that come by its day, as ``walk`` adds them) does not
+        cover."""
         out = []
         # Each requirement's orders follow the item's minimum, multiple and maximum (on a
         # lot-for-lot base: a fixed or period quantity would serve other demands).
         own = part if part.lot_sizing == "lot_for_lot" else replace(part, lot_sizing="lot_for_lot")
+        start = self.cal.start
+        i, n = 0, len(arrivals)
         for e in todo:
+            day = e.due if e.due > start else start
+            while i < n and arrivals[i][0] <= day:
+                available += arrivals[i][1]
+                i += 1
             take = min(max(available, 0), e.qty)
             available -= take
             if e.qty > take:
