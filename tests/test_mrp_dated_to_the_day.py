@@ -112,8 +112,8 @@ purchase_orders:
     doc = run(cli, "--horizon", "28")
     assert [p for p in planned(doc) if p[0] == "E"] == [("E", 20, "2025-06-09", "2025-06-11")]
     assert (
-        "PO-2 due 2025-06-18 is needed on 2025-06-11: expedite it (planned 1 (E) covers the "
-        "gap meanwhile)"
+        "PO-2 due 2025-06-18 is needed on 2025-06-11: expedite it, or release planned 1 (E), "
+        "planned to cover the gap (then PO-2 comes early: delay it)"
     ) in messages(doc, "expedite")
 
 
@@ -279,10 +279,10 @@ purchase_orders:
         ], bucket
         assert doc["shortages"] == [], bucket
         assert messages(doc, "expedite") == [
-            "PO-1 due 2025-06-13 is needed on 2025-06-10: expedite it (planned 1 (A) covers "
-            "the gap meanwhile)",
-            "PO-2 due 2025-06-25 is needed on 2025-06-11: expedite it (planned 2 (X) covers "
-            "the gap meanwhile)",
+            "PO-1 due 2025-06-13 is needed on 2025-06-10: expedite it, or release planned 1 "
+            "(A), planned to cover the gap (then PO-1 comes early: delay it)",
+            "PO-2 due 2025-06-25 is needed on 2025-06-11: expedite it, or release planned 2 "
+            "(X), planned to cover the gap (then PO-2 comes early: delay it)",
         ], bucket
 
 
@@ -343,6 +343,10 @@ demand:
         "planned 3 (Y): 15 Y needed 2025-06-03 should have been released 2025-05-31 (3 days "
         "lead time): short unless expedited",
     ]
+    # explain says the same as the exception (tester t13: it said "short" for every one).
+    tree = ok(cli, "mrp", "explain", "X", "--start", START, "--horizon", "21").stdout
+    assert "should have been released before the start: stock stays below its" in tree
+    assert "short unless expedited" not in tree
     firmed = json.loads(
         ok(cli, "mrp", "firm", "--all", "--start", START, "--horizon", "21", "-f", "json").stdout
     )

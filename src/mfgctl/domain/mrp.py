@@ -1415,7 +1415,10 @@ class _Run:
                 held = e.source == "safety stock" and not e.roots  # first_needs' safety
                 why = f" to keep safety stock ({_n(record.safety_stock)})" if held else ""
                 if gap:
-                    meanwhile = f" ({gap.label} covers the gap meanwhile)"
+                    meanwhile = (
+                        f", or release {gap.label}, planned to cover the gap (then {r.label} "
+                        "comes early: delay it)"
+                    )
                 elif held or (id(e) not in short and record.safety_stock):
                     meanwhile = " (stock stays below its safety stock until it comes)"
                 elif latest >= cal.start:

@@ -52,7 +52,15 @@ def _order(plan: Plan, o: PlannedOrder, unit: str) -> dict[str, Any]:
     if o.due < start:
         late = " - past due"
     elif o.release < start:
-        late = " - should have been released before the start: short unless expedited"
+        # What the run's inside_lead_time message says it means (short, or only safety
+        # stock waits, or release it now).
+        said = next(
+            (e.message for e in plan.exceptions
+             if e.code == "inside_lead_time" and e.ref == o.label),
+            "",
+        )  # fmt: skip
+        effect = said.partition("lead time): ")[2] or "short unless expedited"
+        late = f" - should have been released before the start: {effect}"
     text = f"{o.label}: {o.kind} {_n(o.qty)} {unit}, release {o.release}, due {o.due}{late}"
     served = sum(q for q, _e in o.pegging)
     kids = [_why(plan, e, q, unit, frozenset({o.id})) for q, e in o.pegging]
