@@ -401,3 +401,32 @@ demand:
             ("A", 4, "2025-06-08", "2025-06-10"),
             ("T", 4, "2025-06-08", "2025-06-10"),
         ], bucket
+
+
+def test_a_late_make_order_is_firmed_for_when_its_materials_let_it_come(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """Tester t13: a late make order was firmed at start + its own lead time, though its
+    material, bought late too, comes later: it is dated when that material comes plus its
+    lead time."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: FG, name: fg, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 5}
+  - {code: C, name: c, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 4}
+  - {code: K, name: kit, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 5}
+  - {code: S, name: stocked, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 4}
+boms:
+  - {item: FG, lines: [{item: C, qty: 1}]}
+  - {item: K, lines: [{item: S, qty: 1}]}
+stock:
+  - {item: S, qty: 10}
+demand:
+  - {item: FG, qty: 10, due: 2025-06-04, kind: sales, ref: SO-EARLY}
+  - {item: K, qty: 10, due: 2025-06-04, kind: sales, ref: SO-KIT}
+""")  # fmt: skip
+    firmed = json.loads(
+        ok(cli, "mrp", "firm", "--all", "--start", START, "--horizon", "35", "-f", "json").stdout
+    )
+    due = {f["item"]: f["due"] for f in firmed}
+    # C bought now comes 06-06, FG 5 days after: 06-11. K's material is in stock: 06-07.
+    assert (due["C"], due["FG"], due["K"]) == ("2025-06-06", "2025-06-11", "2025-06-07")

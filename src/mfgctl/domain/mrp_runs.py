@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -403,6 +403,39 @@ def _ref(plan: Plan, o: PlannedOrder) -> str:
     return text if text and len(text) <= 200 else "MRP"
 
 
+def _arrivals(plan: Plan) -> Callable[[PlannedOrder], date]:
+    """When a planned order, released now if it is late, can come: its due date if it
+    can still be released on time; else when the supply its materials were pegged to
+    comes (stock now, a scheduled receipt on its due date, a late planned order when it
+    can come), plus its lead time."""
+    start = plan.settings.start
+    materials: dict[int, list] = defaultdict(list)  # planned order id -> its requirements
+    for record in plan.records.values():
+        for e in record.elements:
+            if e.order is not None:
+                materials[e.order.id].append(e)
+    due_of = {r.label: max(r.due, start) for r in plan.snapshot.receipts}
+    memo: dict[int, date] = {}
+
+    def arrival(o: PlannedOrder) -> date:
+        if o.release >= start:
+            return o.due
+        found = memo.get(o.id)
+        if found is None:
+            ready = start
+            for e in materials.get(o.id, ()):
+                for label, _qty, supply in e.supplied:
+                    if supply is not None:
+                        ready = max(ready, arrival(supply))
+                    elif label != "stock":
+                        ready = max(ready, due_of.get(label, start))
+            lead = plan.snapshot.parts[o.item.upper()].lead_time_days
+            found = memo[o.id] = ready + timedelta(days=lead)
+        return found
+
+    return arrival
+
+
 def firm(
     db: sqlite3.Connection, plan: Plan, chosen: Sequence[PlannedOrder], *, user: str
 ) -> list[dict]:
@@ -417,6 +450,7 @@ def firm(
     """
     if not chosen:
         raise RuleViolation("no planned orders to firm")
+    arrival = _arrivals(plan)
     rows = []
     for o in chosen:
         amount = q.dec(o.qty)
@@ -431,8 +465,7 @@ def firm(
         due, note = o.due, None
         start = plan.settings.start
         if o.release < start:
-            lead = plan.snapshot.parts[o.item.upper()].lead_time_days
-            due = start + timedelta(days=lead)
+            due = arrival(o)
             note = f"late: planned due {o.due}; released on {start} it comes {due}"
         if o.kind == "make":
             made = orders.create(db, item=o.item, qty=amount, due=due, user=user, ref=ref)
