@@ -365,8 +365,10 @@ demand:
         # X-TUE is met from stock: only safety stock waits for PO-1.
         "PO-1 due 2025-06-05 is needed on 2025-06-03: expedite it (stock stays below its "
         "safety stock until it comes)",
+        # Needed first for safety stock, but Y-TUE (06-03) is short until it comes too
+        # (tester t13: the wording was decided on the first requirement alone).
         "PO-3 due 2025-06-05 is needed on 2025-06-02 to keep safety stock (10): expedite it "
-        "(stock stays below its safety stock until it comes)",
+        "(nothing else can arrive before it: short until it comes)",
     ]
 
 

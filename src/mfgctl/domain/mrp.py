@@ -1419,7 +1419,9 @@ class _Run:
                         f", or release {gap.label}, planned to cover the gap (then {r.label} "
                         "comes early: delay it)"
                     )
-                elif held or (id(e) not in short and record.safety_stock):
+                elif record.safety_stock and not any(
+                    x.due < r.due for x in record.elements if id(x) in short
+                ):  # nothing short before it comes: only safety stock waits
                     meanwhile = " (stock stays below its safety stock until it comes)"
                 elif latest >= cal.start:
                     meanwhile = f" (or order anew by {latest}: that arrives in time)"
