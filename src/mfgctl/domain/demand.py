@@ -33,13 +33,13 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain import codes, items, reservations
+from mfgctl.domain import codes, events, items, reservations
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 KINDS = ("sales", "forecast")
 STATES = ("open", "cancelled", "shipped")
 EVENTS = ("created", "updated", "shipped", "cancelled")
-HISTORY_COLUMNS = ["at", "user", "event", "from_state", "to_state", "note"]
+HISTORY_COLUMNS = events.HISTORY_COLUMNS
 COLUMNS = ["demand", "item", "name", "qty", "shipped", "open", "unit", "due", "kind", "ref",
            "state", "created_at", "user"]  # fmt: skip
 
@@ -130,43 +130,14 @@ def get(db: sqlite3.Connection, demand: object) -> Demand:
     return _from_row(row)
 
 
-def _event(
-    db: sqlite3.Connection,
-    demand_id: int,
-    event: str,
-    *,
-    user: str,
-    source: str | None,
-    target: str,
-    note: str,
-    at: str | None = None,
-) -> None:
-    """Append one event to the demand's history (``EVENTS``)."""
-    db.execute(
-        "INSERT INTO demand_event (demand_id, at, user, event, from_state, to_state, note) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (demand_id, at or timefmt.now(), user, event, source, target, note),
-    )
+def _event(db: sqlite3.Connection, demand_id: int, event: str, **fields: Any) -> None:
+    """Append one event to its history (``EVENTS``; see ``events.record``)."""
+    events.record(db, "demand", demand_id, event, **fields)
 
 
 def history(db: sqlite3.Connection, found: Demand) -> list[dict[str, Any]]:
-    """The demand's events, oldest first, as ``HISTORY_COLUMNS`` rows."""
-    rows = db.execute(
-        "SELECT at, user, event, from_state, to_state, note FROM demand_event "
-        "WHERE demand_id = ? ORDER BY id",
-        (found.id,),
-    )
-    return [
-        {
-            "at": timefmt.local(r[0]),
-            "user": r[1],
-            "event": r[2],
-            "from_state": r[3],
-            "to_state": r[4],
-            "note": r[5],
-        }
-        for r in rows
-    ]
+    """Its events, oldest first, as ``HISTORY_COLUMNS`` rows."""
+    return events.history(db, "demand", found.id)
 
 
 def add(

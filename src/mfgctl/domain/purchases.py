@@ -27,14 +27,14 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
-from mfgctl.domain import codes, items, stock
+from mfgctl.domain import codes, events, items, stock
 from mfgctl.domain.items import Item
 from mfgctl.domain.ledger import Move
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 
 STATES = ("open", "received", "cancelled")
 EVENTS = ("created", "updated", "received", "cancelled")
-HISTORY_COLUMNS = ["at", "user", "event", "from_state", "to_state", "note"]
+HISTORY_COLUMNS = events.HISTORY_COLUMNS
 COLUMNS = ["po", "item", "name", "qty", "received", "open", "unit", "due", "supplier", "ref",
            "unit_cost", "state", "created_at", "user"]  # fmt: skip
 
@@ -119,43 +119,14 @@ def get(db: sqlite3.Connection, po: object) -> PurchaseOrder:
     return _from_row(row)
 
 
-def _event(
-    db: sqlite3.Connection,
-    po_id: int,
-    event: str,
-    *,
-    user: str,
-    source: str | None,
-    target: str,
-    note: str,
-    at: str | None = None,
-) -> None:
-    """Append one event to the order's history (``EVENTS``)."""
-    db.execute(
-        "INSERT INTO purchase_event (purchase_order_id, at, user, event, from_state, to_state, "
-        "note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (po_id, at or timefmt.now(), user, event, source, target, note),
-    )
+def _event(db: sqlite3.Connection, po_id: int, event: str, **fields: Any) -> None:
+    """Append one event to its history (``EVENTS``; see ``events.record``)."""
+    events.record(db, "purchase", po_id, event, **fields)
 
 
 def history(db: sqlite3.Connection, po: PurchaseOrder) -> list[dict[str, Any]]:
-    """The order's events, oldest first, as ``HISTORY_COLUMNS`` rows."""
-    rows = db.execute(
-        "SELECT at, user, event, from_state, to_state, note FROM purchase_event "
-        "WHERE purchase_order_id = ? ORDER BY id",
-        (po.id,),
-    )
-    return [
-        {
-            "at": timefmt.local(r[0]),
-            "user": r[1],
-            "event": r[2],
-            "from_state": r[3],
-            "to_state": r[4],
-            "note": r[5],
-        }
-        for r in rows
-    ]
+    """Its events, oldest first, as ``HISTORY_COLUMNS`` rows."""
+    return events.history(db, "purchase", po.id)
 
 
 def add(
