@@ -432,3 +432,26 @@ demand:
     due = {f["item"]: f["due"] for f in firmed}
     # C bought now comes 06-06, FG 5 days after: 06-11. K's material is in stock: 06-07.
     assert (due["C"], due["FG"], due["K"]) == ("2025-06-06", "2025-06-11", "2025-06-07")
+
+
+def test_an_overdue_receipt_is_chased_or_delayed_the_same_in_any_bucket(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """Tester t13: an overdue purchase order needed weeks later was told `delay` in day
+    and week buckets but `overdue_receipt ... chase it` in month buckets."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: NOW, name: now, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 5}
+  - {code: LATER, name: later, type: component, unit: pcs, make_or_buy: buy,
+     lead_time_days: 5}
+demand:
+  - {item: NOW, qty: 5, due: 2025-06-04, kind: sales, ref: SO-NOW}
+  - {item: LATER, qty: 5, due: 2025-06-25, kind: sales, ref: SO-LATER}
+purchase_orders:
+  - {item: NOW, qty: 5, due: 2025-05-26, supplier: V}
+  - {item: LATER, qty: 5, due: 2025-05-26, supplier: V}
+""")  # fmt: skip
+    for bucket in ("day", "week", "month"):
+        doc = run(cli, "--horizon", "56", "--bucket", bucket)
+        codes = sorted((e["item"], e["code"]) for e in doc["exceptions"])
+        assert codes == [("LATER", "delay"), ("NOW", "overdue_receipt")], bucket

@@ -1383,6 +1383,7 @@ class _Run:
         if not receipts:
             return
         first = self.first_needs(record, receipts, start_stock)
+        soonest = cal.start + timedelta(days=part.lead_time_days)
         for n, r in enumerate(receipts):
             s = cal.index(r.due)
             e = first.get(n)
@@ -1397,7 +1398,9 @@ class _Run:
                         r.label,
                     )
                 )
-            elif r.due < cal.start and e.b == 0:
+            elif r.due < cal.start and e.due <= soonest:
+                # Overdue and needed before a new order could come: whatever the
+                # bucket, chase it (needed later, it is delayed, below).
                 self.exceptions.append(
                     Exception_(
                         "overdue_receipt",
@@ -1436,7 +1439,7 @@ class _Run:
                         r.label,
                     )
                 )
-            elif e.b > s:
+            elif e.b > s or r.due < cal.start:
                 self.exceptions.append(
                     Exception_(
                         "delay",
