@@ -38,7 +38,14 @@ items:
     # Reserving 3 kg of lot A for SO-2 changed nothing real: A is expired on day 14.
     # Before this fix MRP bought nothing and ATP turned from -2 to +1.
     ok(cli, "reserve", "G", "3", "--for", "SO-2", "--lot", "A")
-    assert buys(plan(cli), "G") == [(2, day(14))]
+    doc = plan(cli)
+    assert buys(doc, "G") == [(2, day(14))]
+    # ... and the planner is told (tester t12/t13: the reservation was dropped silently).
+    assert [e["message"] for e in doc["exceptions"] if e["code"] == "reserved_expiring"] == [
+        f"3 G reserved for SO-2 in lot A expire on {day(9)}, before SO-2 is due on {day(14)}: "
+        "they will not be shipped, so they do not cover it; reserve from a lot good by then "
+        "(mfgctl reserve cancel, then mfgctl reserve G QTY --for SO-2 --lot LOT)"
+    ]
     after = json.loads(ok(cli, "atp", "G", "-f", "json").stdout)["rows"]
     assert [r["cumulative"] for r in after][-1] == [r["cumulative"] for r in before][-1] == -2
     # A reservation in the good lot does cover it.

@@ -192,6 +192,10 @@ class Snapshot:
     expiring_inspection: Mapping[str, tuple[tuple[date, str, int], ...]] = field(
         default_factory=dict
     )
+    # Stock reserved for a sales reference in a lot that expires before the reference's
+    # order it would serve (so it does not cover it): (item, ref, lot, expiry date,
+    # quantity, the order's due date).
+    stale_reservations: tuple[tuple[str, str, str, date, int, date], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +450,7 @@ EXCEPTION_CODES = {
     "too_many_lots": "lot-size rules would split one need into more than MAX_LOTS orders",
     "in_inspection": "stock pending inspection, not counted, could cover a shortage",
     "expires_unused": "stock in a lot expires before any requirement uses it",
+    "reserved_expiring": "stock reserved for an order is in a lot expiring before it is due",
 }
 
 
@@ -817,6 +822,20 @@ class _Run:
     # -- one item ------------------------------------------------------------------------
 
     def run(self) -> Plan:
+        for item, ref, lot, expires, qty, due in self.snap.stale_reservations:
+            code = self.snap.parts[item].code if item in self.snap.parts else item
+            self.exceptions.append(
+                Exception_(
+                    "reserved_expiring",
+                    code,
+                    f"{_n(qty)} {code} reserved for {ref} in lot {lot} expire on {expires}, "
+                    f"before {ref} is due on {due}: they will not be shipped, so they do not "
+                    f"cover it; reserve from a lot good by then (mfgctl reserve cancel, then "
+                    f"mfgctl reserve {code} QTY --for {ref} --lot LOT)",
+                    expires,
+                    ref,
+                )
+            )
         self.independent_demand()
         self.supply_inputs()
         order = sorted(self.snap.parts, key=lambda c: (self.levels.get(c, 0), c))

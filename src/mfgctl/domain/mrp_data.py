@@ -119,12 +119,12 @@ _EXPIRING_INSPECTION = """
      GROUP BY l.id
 """
 _REF_RESERVED = """
-    SELECT r.item_id, r.ref, l.expires_on, sum(r.remaining) FROM reservation AS r
+    SELECT r.item_id, r.ref, l.expires_on, l.code, sum(r.remaining) FROM reservation AS r
       LEFT JOIN lot AS l ON l.id = r.lot_id
      WHERE r.order_id IS NULL AND r.ref IS NOT NULL AND r.state = 'open' AND r.remaining > 0
        AND (r.until_on IS NULL OR r.until_on >= :today)
        AND (l.expires_on IS NULL OR l.expires_on >= :today)
-     GROUP BY r.item_id, r.ref, l.expires_on
+     GROUP BY r.item_id, r.ref, r.lot_id
 """
 # By the lot's expiry date: a reservation covers the order only if its lot is still good
 # on the order's start (consumption passes over an expired lot's reservation).
@@ -368,7 +368,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         free[key] = free.get(key, 0) - held
     expiring = _expiring(db, by_id, free, params, _EXPIRING)
     expiring_inspection = _expiring(db, by_id, inspection, params, _EXPIRING_INSPECTION)
-    demands = _demands(db, by_id, params)
+    demands, stale = _demands(db, by_id, params)
     receipts = [
         Receipt("purchase", r[0], by_id[r[1]].code.upper(), r[2], date.fromisoformat(r[3]))
         for r in db.execute(
@@ -392,6 +392,7 @@ def load(db: sqlite3.Connection, *, today: date | None = None) -> Snapshot:
         ready=ready,
         expiring=expiring,
         expiring_inspection=expiring_inspection,
+        stale_reservations=tuple(stale),
         demands=demands,
         receipts=receipts,
         order_needs=_order_needs(db, orders, by_id, by_code, factors, boms, params),
@@ -430,7 +431,7 @@ def _expiring(
 
 def _demands(
     db: sqlite3.Connection, by_id: dict[int, _Known], params: dict[str, str]
-) -> list[DemandIn]:
+) -> tuple[list[DemandIn], list[tuple[str, str, str, date, int, date]]]:
     """Open demand less what was shipped (``shipped``; a shipped sales order with
     nothing left, for the forecast its shipments consumed); a sales order's
     ``reserved`` is what reservations for its reference (case folded, as ``ship --ref``
@@ -438,11 +439,13 @@ def _demands(
     each from the lots still good on its due date (earliest expiring first): a lot that
     expires before the order is due does not cover it (it is not shipped)."""
     held: dict[tuple[int, str], list[list[Any]]] = defaultdict(list)
-    for item_id, ref, expires_on, qty in db.execute(_REF_RESERVED, params):
-        held[(item_id, ref.casefold())].append([expires_on or "9999-12-31", qty])
+    for item_id, ref, expires_on, lot_code, qty in db.execute(_REF_RESERVED, params):
+        held[(item_id, ref.casefold())].append([expires_on or "9999-12-31", qty, lot_code])
     for lots in held.values():
         lots.sort()
     out = []
+    # Per (item, reference): the first due date its reservations did not cover.
+    uncovered: dict[tuple[int, str], tuple[str, str]] = {}  # (due, the reference as typed)
     rows = sorted(db.execute(_OPEN_DEMAND), key=lambda r: (r[4], r[0]))
     for id_, item_id, ordered, shipped, due, kind, ref in rows:
         qty = max(ordered - shipped, 0)
@@ -450,17 +453,28 @@ def _demands(
             continue
         reserved = 0
         if kind == "sales" and ref and held:
-            for lot in held.get((item_id, ref.casefold()), ()):
+            key = (item_id, ref.casefold())
+            for lot in held.get(key, ()):
                 if reserved == qty:
                     break
                 if lot[0] >= due and lot[1] > 0:  # ISO dates compare as text
                     take = min(lot[1], qty - reserved)
                     lot[1] -= take
                     reserved += take
+            if reserved < qty and key in held:
+                uncovered.setdefault(key, (due, ref))
         code = by_id[item_id].code.upper()
         out.append(DemandIn(id_, code, qty, date.fromisoformat(due), kind, ref, reserved, shipped))
     out.sort(key=lambda d: d.id)
-    return out
+    # Reserved stock of a lot that expires before the reference's order it would serve.
+    stale = [
+        (by_id[key[0]].code.upper(), ref, code, date.fromisoformat(day), left,
+         date.fromisoformat(due))
+        for key, (due, ref) in uncovered.items()
+        for day, left, code in held[key]
+        if left > 0 and day < due
+    ]  # fmt: skip
+    return out, stale
 
 
 def _order_needs(
@@ -553,6 +567,7 @@ def fingerprint(snap: Snapshot) -> str:
             # keep their digest where nothing expires.
             *([sorted(snap.expiring.items())] if snap.expiring else []),
             *([sorted(snap.expiring_inspection.items())] if snap.expiring_inspection else []),
+            *([sorted(snap.stale_reservations)] if snap.stale_reservations else []),
             sorted(demand(d) for d in snap.demands),
             sorted((r.source, r.id, receipt(r)) for r in snap.receipts),
             sorted((n.order_id, n.item, need(n)) for n in snap.order_needs),
