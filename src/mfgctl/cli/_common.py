@@ -20,6 +20,10 @@ FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help=HELP_FORMAT, case_sensitive=False)
 ]
 LocationOpt = Annotated[str, typer.Option("--location", "-l", help="Location code.")]
+# A location that defaults to STORES (None: the default, told apart from a typed STORES).
+DefaultLocationOpt = Annotated[
+    str | None, typer.Option("--location", "-l", help="Location code (default STORES).")
+]
 LotOpt = Annotated[str | None, typer.Option("--lot", help="Lot (or serial) number.")]
 UnitOpt = Annotated[
     str | None, typer.Option("--unit", "-u", help="Unit of QTY (default: the item's base unit).")

@@ -211,8 +211,9 @@ def complete_cmd(
         typer.Option("--auto-serials", help="Number serials from the item's serial pattern."),
     ] = False,
     location: Annotated[
-        str, typer.Option("--location", "-l", help="Where the output goes.")
-    ] = "STORES",
+        str | None,
+        typer.Option("--location", "-l", help="Where the output goes (default STORES)."),
+    ] = None,
     final: Annotated[
         bool, typer.Option("--final", help="Mark the order completed even if output is short.")
     ] = False,
@@ -269,8 +270,11 @@ def close_cmd(
         ),
     ] = False,
     location: Annotated[
-        str, typer.Option("--location", "-l", help="Where returned stock goes (available).")
-    ] = "STORES",
+        str | None,
+        typer.Option(
+            "--location", "-l", help="Where returned stock goes (available; default STORES)."
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Close a completed order: free its reservations, return or use up its leftover

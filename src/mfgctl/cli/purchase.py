@@ -8,9 +8,9 @@ import typer
 
 from mfgctl.cli._common import (
     DateOpt,
+    DefaultLocationOpt,
     FormatOpt,
     ItemArg,
-    LocationOpt,
     LotOpt,
     NewDueOpt,
     QtyArg,
@@ -146,7 +146,7 @@ def receive_cmd(
     ] = None,
     lot: LotOpt = None,
     serial: SerialsOpt = None,
-    location: LocationOpt = "STORES",
+    location: DefaultLocationOpt = None,
     unit: Annotated[
         str | None,
         typer.Option("--unit", "-u", help="Unit of --qty (default: the item's base unit)."),

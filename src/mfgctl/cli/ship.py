@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from mfgctl.cli._common import (
+    DefaultLocationOpt,
     FormatOpt,
     ItemArg,
-    LocationOpt,
     LotOpt,
     QtyArg,
     SerialsOpt,
@@ -141,7 +141,7 @@ def return_cmd(
     lot: LotOpt = None,
     serial: SerialsOpt = None,
     unit: UnitOpt = None,
-    location: LocationOpt = "STORES",
+    location: DefaultLocationOpt = None,
     status: Annotated[
         str,
         typer.Option(

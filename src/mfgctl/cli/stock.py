@@ -8,9 +8,9 @@ import typer
 
 from mfgctl.cli._common import (
     DateOpt,
+    DefaultLocationOpt,
     FormatOpt,
     ItemArg,
-    LocationOpt,
     LotOpt,
     QtyArg,
     RefOpt,
@@ -90,7 +90,7 @@ def receive_cmd(
     qty: QtyArg,
     lot: LotOpt = None,
     serial: SerialsOpt = None,
-    location: LocationOpt = "STORES",
+    location: DefaultLocationOpt = None,
     unit: UnitOpt = None,
     cost: Annotated[str | None, typer.Option("--cost", help="Unit cost (per --unit).")] = None,
     expires: Annotated[
@@ -129,7 +129,7 @@ def count_cmd(
     ctx: typer.Context,
     item: ItemArg,
     qty: Annotated[str, typer.Argument(help="Counted quantity (0 allowed).", show_default=False)],
-    location: LocationOpt = "STORES",
+    location: DefaultLocationOpt = None,
     lot: LotOpt = None,
     status: StatusOpt = "available",
     unit: UnitOpt = None,
@@ -169,7 +169,7 @@ def adjust_cmd(
     reason: Annotated[
         str, typer.Option("--reason", help="Why (required).", show_default=False)
     ] = "",
-    location: LocationOpt = "STORES",
+    location: DefaultLocationOpt = None,
     lot: LotOpt = None,
     status: StatusOpt = "available",
     unit: UnitOpt = None,

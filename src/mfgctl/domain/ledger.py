@@ -68,13 +68,19 @@ def place(db: sqlite3.Connection, location: str, status: str | None = "available
     return Place(locations.get_internal(db, location), parse_status(status or "available"))
 
 
-def real_place(db: sqlite3.Connection, location: str, status: str | None = "available") -> Place:
-    """A real, active location with a status; refuses a virtual place.
+def real_place(
+    db: sqlite3.Connection, location: str | None, status: str | None = "available"
+) -> Place:
+    """A real, active location with a status; refuses a virtual place. ``location``
+    None: the default, ``STORES`` (whose refusal, once it was renamed, says so).
 
     For operations on physical stock (receive, count, adjust): receiving "into"
     CUSTOMER or counting SUPPLIER would post a move that no shelf holds.
     """
-    loc = locations.get_internal(db, location, default=True)  # the CLI defaults to STORES
+    if location is None:
+        loc = locations.get_internal(db, locations.DEFAULT, default=True)
+    else:
+        loc = locations.get_internal(db, location)
     return Place(loc, parse_status(status or "available"))
 
 

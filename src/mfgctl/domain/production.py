@@ -693,7 +693,7 @@ def complete(
     lot: str | None = None,
     serials: Sequence[str] = (),
     auto_serials: bool = False,
-    location: str = "STORES",
+    location: str | None = None,
     final: bool = False,
     reason: str | None = None,
 ) -> Completion:
@@ -1019,7 +1019,7 @@ def close(
     *,
     user: str,
     return_unconsumed: bool = False,
-    location: str = "STORES",
+    location: str | None = None,
 ) -> Closing:
     """Close a completed order: free its reservations, return its leftover WIP to stock
     (``return_unconsumed``) or use it up, and record its yield and consumption variance."""

@@ -222,7 +222,7 @@ def receive(
     qty: object = None,
     lot: str | None = None,
     serials: list[str] | None = None,
-    location: str = "STORES",
+    location: str | None = None,
     unit: str | None = None,
     expires: date | None = None,
     when: str | None = None,

@@ -738,7 +738,7 @@ def return_goods(
     unit: str | None = None,
     lot: str | None = None,
     serials: Sequence[str] = (),
-    location: str = "STORES",
+    location: str | None = None,
     status: str = "pending_inspection",
 ) -> Return:
     """Take back ``qty`` of what a shipment sent: from CUSTOMER into ``location`` with
