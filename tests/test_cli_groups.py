@@ -16,7 +16,7 @@ def test_mrp_alone_runs_the_plan_and_writes_nothing(cli: Cli, initdb: Path) -> N
     before = dump(initdb)
     r = ok(cli, "mrp")
     assert "planned" in r.stdout and "HD" in r.stdout
-    assert "1 planned orders" in r.stderr
+    assert "1 planned order" in r.stderr
     assert dump(initdb) == before
 
 

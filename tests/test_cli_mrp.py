@@ -85,7 +85,7 @@ def test_table_report_and_fail_on_shortage(cli: Cli, shop: Path) -> None:
                                     "orders", "pending_inspection"]  # fmt: skip
     assert lines[1].split("\t")[:5] == ["CHIP", "CHIP name", "14", "pcs", "2027-03-04"]
     assert "SO-1" in lines[1]
-    assert "1 items short, 3 planned orders" in r.stderr
+    assert "1 item short, 3 planned orders" in r.stderr
     # Without the flag the same run exits 0; with nothing short the flag exits 0 too.
     assert cli("mrp", "--start", START).exit_code == 0
     assert cli("stock", "receive", "CHIP", "14").exit_code == 0

@@ -253,7 +253,7 @@ demand:
     r = cli(*args, "--item", "A")
     assert r.exit_code == 3
     assert r.stdout.splitlines()[1].split("\t")[:3] == ["C", "C", "10"]
-    assert "1 items short" in r.stderr
+    assert "1 item short" in r.stderr
     r = cli(*args, "--item", "E")  # nothing of E's is short or endangered
     assert r.exit_code == 0 and "0 items short" in r.stderr
 

@@ -44,7 +44,7 @@ def part(cli: Cli, initdb: Path, tmp_path: Path) -> Path:
 def test_the_summary_names_the_bucket_in_english(cli: Cli, part: Path, bucket: str, word: str):
     r = ok(cli, "mrp", "--start", START, "--bucket", bucket, "-f", "plain")
     assert r.stderr.splitlines()[-1] == (
-        f"MRP from {START} for 90 days ({word} buckets): 0 items short, 1 planned orders"
+        f"MRP from {START} for 90 days ({word} buckets): 0 items short, 1 planned order"
     )
 
 

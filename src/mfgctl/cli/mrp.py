@@ -183,11 +183,11 @@ def run_cmd(
                 _gap(fmt, shortages or planned)
                 emit(exceptions, fmt, columns=rep.EXCEPTION_COLUMNS, title="Exceptions")
     short = rep.shortages_for(plan, shown)
+    planned = sum(1 for o in plan.planned if not shown or o.item.upper() in shown)
     note(
         f"MRP from {plan.settings.start} for {plan.settings.horizon_days} days "
-        f"({BUCKET_WORDS[plan.settings.bucket]} buckets): {len(short)} items short, "
-        f"{sum(1 for o in plan.planned if not shown or o.item.upper() in shown)} planned "
-        "orders" + (f"; saved as run {saved.id}" if saved else "")
+        f"({BUCKET_WORDS[plan.settings.bucket]} buckets): {_count(len(short), 'item')} short, "
+        f"{_count(planned, 'planned order')}" + (f"; saved as run {saved.id}" if saved else "")
     )
     if fail_on_shortage and short:
         raise typer.Exit(3)
@@ -338,7 +338,7 @@ def firm_cmd(
             rows = mrp_runs.firm(c.db, c.plan, chosen, user=user_of(ctx))
     emit(rows, fmt, columns=mrp_runs.FIRM_COLUMNS, title="Firmed")
     verb = "Would firm" if dry_run else "Firmed"
-    done(f"{verb} {len(rows)} planned orders")
+    done(f"{verb} {_count(len(rows), 'planned order')}")
 
 
 @app.command("runs")
@@ -403,3 +403,8 @@ def _register_more() -> None:
 
 
 _register_more()
+
+
+def _count(n: int, word: str) -> str:
+    """``1 planned order``, ``3 planned orders``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
