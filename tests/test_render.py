@@ -193,6 +193,25 @@ def test_micro_number_writes_the_digits_of_the_exact_decimal(micro: int) -> None
     assert Decimal(json.loads(fast, parse_float=Decimal)["n"]) * 1_000_000 == micro
 
 
+@given(
+    st.integers(min_value=1, max_value=10**15 + 10**7)
+    | st.integers(min_value=10**14, max_value=10**15 + 10**7),
+    st.booleans(),
+)
+def test_micro_number_digits_where_a_float_carries_them(micro: int, negative: bool) -> None:
+    """Where micro_number hands orjson a float, the text is still the exact digits."""
+    value = -micro if negative else micro
+    assert to_json({"n": micro_number(value)}) == to_json({"n": q.exact(value)})
+
+
+def test_micro_number_at_the_bounds_of_the_float_path() -> None:
+    values = (9, 10, 11, -9, -10, 10**15 - 1, 10**15 + 1, -(10**15 - 1), 123456789012345)
+    assert to_json([micro_number(v) for v in values]) == (
+        "[\n0.000009,\n0.00001,\n0.000011,\n-0.000009,\n-0.00001,\n999999999.999999,"
+        "\n1000000000.000001,\n-999999999.999999,\n123456789.012345\n]"
+    )
+
+
 def test_micro_number_examples() -> None:
     assert to_json([micro_number(v) for v in (0, 1, -1, 1_500_000, -350_000, 5 * 10**9)]) == (
         "[\n0,\n0.000001,\n-0.000001,\n1.5,\n-0.35,\n5000\n]"

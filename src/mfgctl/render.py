@@ -64,13 +64,26 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+# Between these bounds (in micro-units) a float of ``value / 1_000_000`` is written by
+# orjson with exactly the digits of the exact decimal: such a decimal has at most 15
+# significant digits, so it is the shortest text that reads back as that float, and
+# orjson writes the shortest text, in positional notation from 0.00001 up (below, it
+# writes an exponent: 1e-6). tests/test_render.py checks the digits, bounds included.
+_FLOAT_LOW = 10
+_FLOAT_HIGH = 10**15
+
+
 def micro_number(value: int) -> Any:
     """Integer micro-units as a JSON number with exactly its digits: an int when whole,
-    else an ``orjson.Fragment`` of its decimal text (``1500000`` -> ``1.5``), with no
-    Decimal made on the way (a large MRP document writes millions of them)."""
+    else its decimal text (``1500000`` -> ``1.5``), with no Decimal made on the way (a
+    large MRP document writes millions of them). The text is written by orjson from a
+    float where that gives the same digits (see ``_FLOAT_LOW``), else from an
+    ``orjson.Fragment``; the float is never computed with, only written."""
     whole, rest = divmod(value, 1_000_000)
     if not rest:
         return whole
+    if _FLOAT_LOW <= value < _FLOAT_HIGH or -_FLOAT_HIGH < value <= -_FLOAT_LOW:
+        return value / 1_000_000
     global _Fragment
     if _Fragment is None:
         import orjson

@@ -127,14 +127,15 @@ def exception_rows(plan: Plan, only: Collection[str] | None = None) -> list[dict
 
 
 def _bucket_dict(plan: Plan, index: int, b: Bucket, x: Number = q.exact) -> dict[str, Any]:
+    # ``v and x(v)``: most of a large plan's bucket figures are 0, written as it is.
     return {
         "start": plan.calendar.iso[index],
-        "gross": x(b.gross),
-        "scheduled_receipts": x(b.scheduled),
-        "projected_on_hand": x(b.on_hand),
-        "net": x(b.net),
-        "planned_receipts": x(b.planned_receipts),
-        "planned_releases": x(b.planned_releases),
+        "gross": b.gross and x(b.gross),
+        "scheduled_receipts": b.scheduled and x(b.scheduled),
+        "projected_on_hand": b.on_hand and x(b.on_hand),
+        "net": b.net and x(b.net),
+        "planned_receipts": b.planned_receipts and x(b.planned_receipts),
+        "planned_releases": b.planned_releases and x(b.planned_releases),
     }
 
 
