@@ -455,3 +455,20 @@ purchase_orders:
         doc = run(cli, "--horizon", "56", "--bucket", bucket)
         codes = sorted((e["item"], e["code"]) for e in doc["exceptions"])
         assert codes == [("LATER", "delay"), ("NOW", "overdue_receipt")], bucket
+
+
+def test_a_past_due_demand_is_short_from_the_start(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    """Demand due before the start counts at the start: so does its shortage (tester
+    t13 #10), and the in_inspection exception counts what is good on that day."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: PD, name: past due, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 5}
+demand:
+  - {item: PD, qty: 10, due: 2025-05-20, kind: sales, ref: SO-OLD}
+  - {item: PD, qty: 4, due: 2025-06-10, kind: sales, ref: SO-NEW}
+""")  # fmt: skip
+    doc = run(cli, "--horizon", "30")
+    # Before: first_date 2025-05-20, twelve days before the plan begins.
+    assert shortages(doc) == [("PD", 10, START, ["SO-OLD"])]
+    table = ok(cli, "mrp", "--start", START, "--horizon", "30", "-f", "plain").stdout
+    assert f"PD\tpast due\t10\tpcs\t{START}\t" in table

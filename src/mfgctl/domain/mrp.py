@@ -1541,7 +1541,8 @@ class _Run:
             return set()
         late = tuple(o.id for o in orders if o.release < cal.start)
         total = sum(n for _e, n in short)
-        first = min(e.due for e, _n in short)
+        # What was due before the start counts at the start: it is short from then.
+        first = max(min(e.due for e, _n in short), start)
         pending = 0
         if not self.settings.include_inspection:
             # What is pending inspection and still good on the first short day.
