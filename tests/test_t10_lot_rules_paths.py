@@ -178,3 +178,50 @@ def test_can_build_counts_the_paths_beyond_three(cli: Cli, initdb: Path, tmp_pat
     assert limit["more_paths"] == 1
     r = ok(cli, "mrp", "can-build", "FG", "1", "-f", "plain")
     assert r.stdout.splitlines()[1] == "R\t4\t0\t4\tpcs\tFG; FG > PH; FG > PH > PH2 (+1 more)"
+
+
+def test_a_fixed_lot_rounded_above_the_maximum_is_refused(cli: Cli, initdb: Path) -> None:
+    """Fixed 40, order multiple 25, max 40: MRP orders the lot as 50 and splits it into
+    25 + 25, the second of which may serve nothing; refused like a fixed lot above the
+    maximum (the old rule compared only the typed 40 with 40)."""
+    fixed = (*ADD, "--lot-sizing", "fixed", "--fixed-order-qty", "40", "--max-order-qty", "40")
+    msg = refused(cli, initdb, *fixed, "--order-multiple", "25")
+    assert msg == (
+        "Error: fixed_order_qty 40, ordered as 50 (rounded up to order_multiple 25), is above "
+        "the largest order max_order_qty 40 allows in multiples of 25 (25): MRP would split "
+        "each fixed lot, and a part may serve nothing\n"
+    )
+    msg = refused(cli, initdb, *fixed, "--moq", "45", "--max-order-qty", "44")
+    assert msg == "Error: max_order_qty 44 is below moq 45\n"
+    ok(cli, *fixed[:-2], "--max-order-qty", "50", "--moq", "45")
+    upd = ("item", "update", "FX", "--order-multiple", "10", "--max-order-qty", "45")
+    msg = refused(cli, initdb, *upd)
+    assert msg == (
+        "Error: fixed_order_qty 40, ordered as 50 (raised to moq 45 and rounded up to "
+        "order_multiple 10), is above the largest order max_order_qty 45 allows in multiples "
+        "of 10 (40): MRP would split each fixed lot, and a part may serve nothing\n"
+    )
+    # A multiple the raised lot fits under the maximum with is fine: one order of 45.
+    ok(cli, "item", "update", "FX", "--order-multiple", "5")
+
+
+def test_check_warns_of_a_rounded_fixed_lot_stored_before(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(
+        cli,
+        tmp_path,
+        FIXED_ABOVE_MAX.replace("fixed_order_qty: 100", "fixed_order_qty: 40").replace(
+            "max_order_qty: 40", "max_order_qty: 40, order_multiple: 20"
+        ),
+    )
+    with sqlite3.connect(initdb) as c:  # as stored before the rule: multiple 25
+        c.execute("UPDATE item SET order_multiple = 25000000 WHERE code = 'FX'")
+    # A need of 30 is one fixed lot of 50, split into two orders of 25.
+    assert planned(cli, "FX") == ["25", "25"]
+    rows = json.loads(ok(cli, "check", "-f", "json").stdout)
+    [found] = [r for r in rows if r["check"] == "lot_rules"]
+    assert found["message"].startswith(
+        "fixed_order_qty 40, ordered as 50 (rounded up to order_multiple 25), is above the "
+        "largest order max_order_qty 40 allows in multiples of 25 (25)"
+    )

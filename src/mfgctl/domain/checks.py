@@ -24,6 +24,7 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl import timefmt
+from mfgctl.domain.items import fixed_lot_split
 
 ERROR = "error"
 WARNING = "warning"
@@ -585,26 +586,39 @@ def buy_with_bom(db: sqlite3.Connection) -> list[Problem]:
 
 
 def lot_rules(db: sqlite3.Connection) -> list[Problem]:
-    """Active items whose fixed order quantity is above their maximum order quantity:
-    MRP orders whole fixed lots and splits each at the maximum, so the split lots of
-    the last fixed lot may serve nothing. ``items`` refuses such an item; this finds
-    those stored before it did."""
+    """Active items with fixed lot sizing whose fixed lot, as MRP orders it, is above
+    their maximum order quantity: MRP orders whole fixed lots and splits each at the
+    maximum, so a part of the last one may serve nothing. ``items`` refuses such an
+    item; this finds those stored before it did."""
     rows = db.execute(
-        "SELECT code, fixed_order_qty, max_order_qty FROM item WHERE active = 1 "
-        "AND lot_sizing = 'fixed' AND fixed_order_qty > max_order_qty ORDER BY code"
+        "SELECT code, fixed_order_qty, max_order_qty, moq, order_multiple FROM item "
+        "WHERE active = 1 AND lot_sizing = 'fixed' AND fixed_order_qty IS NOT NULL "
+        "AND max_order_qty IS NOT NULL ORDER BY code"
     )
-    return [
-        Problem(
-            "lot_rules",
-            code,
-            f"fixed order quantity {q.fmt(q.dec(fixed))} is above the maximum order quantity "
-            f"{q.fmt(q.dec(cap))}: each fixed lot is split at the maximum, and the last "
-            "split lots may serve nothing; item add, update and import refuse this now: "
-            f"lower the fixed quantity to the maximum or raise the maximum (mfgctl item "
-            f"update {code} --fixed-order-qty N or --max-order-qty N)",
+    out = []
+    for code, fixed, cap, moq, multiple in rows:
+        if fixed > cap:
+            why = (
+                f"fixed order quantity {q.fmt(q.dec(fixed))} is above the maximum order "
+                f"quantity {q.fmt(q.dec(cap))}: each fixed lot is split at the maximum, and "
+                "the last split lots may serve nothing"
+            )
+        else:
+            why = fixed_lot_split(
+                q.dec(fixed), q.dec(cap), q.from_micro(moq), q.from_micro(multiple)
+            )
+            if why is None:
+                continue
+        out.append(
+            Problem(
+                "lot_rules",
+                code,
+                f"{why}; item add, update and import refuse this now: lower the fixed "
+                f"quantity or raise the maximum (mfgctl item update {code} "
+                "--fixed-order-qty N or --max-order-qty N)",
+            )
         )
-        for code, fixed, cap in rows
-    ]
+    return out
 
 
 def buy_data(db: sqlite3.Connection) -> list[Problem]:

@@ -367,11 +367,47 @@ def _merge(base: Item, changes: Mapping[str, Any], *, where: str = "") -> Item:
             f"{where}max_order_qty {q.fmt(item.max_order_qty)} is below fixed_order_qty "
             f"{q.fmt(item.fixed_order_qty)}"
         )
+    split = None
+    if item.lot_sizing == "fixed":
+        split = fixed_lot_split(
+            item.fixed_order_qty, item.max_order_qty, item.moq, item.order_multiple
+        )
+    if split is not None:
+        raise InvalidInput(f"{where}{split}")
     for key in ("moq", "max_order_qty", "order_multiple", "safety_stock", "fixed_order_qty"):
         value = getattr(item, key)
         if value is not None:
             q.to_micro(value, what=f"{where}{key}")
     return item
+
+
+def fixed_lot_split(
+    fixed: Decimal | None, cap: Decimal | None, moq: Decimal | None, m: Decimal | None
+) -> str | None:
+    """Why MRP would split each fixed lot of an item, or None: the lot as MRP orders it
+    (raised to the minimum, rounded up to the order multiple) is above the largest order
+    the maximum allows (rounded down to the multiple, never below one multiple), so the
+    last part of a lot may serve nothing (fixed 40, multiple 25, max 40: 25 + 25)."""
+    if fixed is None or cap is None:
+        return None
+    lot = max(fixed, moq or fixed)
+    if m and lot % m:
+        lot += m - lot % m
+    largest = max(cap // m * m, m) if m else cap
+    if lot <= largest:
+        return None
+    how = []
+    if moq and fixed < moq:
+        how.append(f"raised to moq {q.fmt(moq)}")
+    if lot > max(fixed, moq or fixed):
+        how.append(f"rounded up to order_multiple {q.fmt(m)}")
+    what = f"fixed_order_qty {q.fmt(fixed)}"
+    if how:
+        what += f", ordered as {q.fmt(lot)} ({' and '.join(how)}),"
+    limit = f"max_order_qty {q.fmt(cap)}"
+    if largest != cap:
+        limit = f"the largest order {limit} allows in multiples of {q.fmt(m)} ({q.fmt(largest)})"
+    return f"{what} is above {limit}: MRP would split each fixed lot, and a part may serve nothing"
 
 
 def _refuse_unit_conflicts(item: Item, base: Item, *, rebased: bool, where: str) -> None:
