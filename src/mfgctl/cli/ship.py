@@ -59,8 +59,9 @@ def ship_cmd(
     Stock reserved for --ref is taken first, then free stock; stock reserved for anything
     else, and stock not released or not available, is refused. The reference's open
     sales demand is fulfilled earliest due first (one shipment per demand line it
-    fulfils), each marked shipped when its shipments reach its quantity; then the
-    reference's reservations beyond what it still lacks are freed."""
+    fulfils), each marked shipped when its shipments reach its quantity; then, after a
+    partial shipment too, the reference's reservations beyond what its open sales demand
+    still lacks are freed (the message names them)."""
     from mfgctl import qty as q
     from mfgctl.domain import shipping
 

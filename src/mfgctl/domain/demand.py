@@ -17,10 +17,11 @@ prints it. The table is append-only.
 
 A sales reference holds no more than it lacks: stock reserved for a reference
 (``reserve ITEM QTY --for SO-1``) that names sales demand of the item serves that
-demand, so when the demand shrinks (``update`` cuts it, ``cancel``, a shipment fulfils
-a line in full) ``free_unneeded`` lowers the reference's reservations of the item to
-what its open sales demand of the item still lacks (``lacking_for_ref``), and
-``over_held`` finds where they hold more (``mfgctl check``: ``reserved_beyond_demand``).
+demand, so when the demand shrinks (``update`` cuts it, ``cancel``, a shipment under
+the reference, in full or in part) ``free_unneeded`` lowers the reference's
+reservations of the item to what its open sales demand of the item still lacks
+(``lacking_for_ref``), and ``over_held`` finds where they hold more (``mfgctl check``:
+``reserved_beyond_demand``).
 """
 
 from __future__ import annotations
@@ -370,7 +371,7 @@ def lacking_for_ref(db: sqlite3.Connection, item_id: int, ref: str) -> Decimal |
 def free_unneeded(db: sqlite3.Connection, *, item: str, ref: str | None) -> Freed | None:
     """Lower a sales reference's reservations of an item to what its open sales demand
     of the item still lacks (``reservations.trim_ref``): the one rule after a cut, a
-    cancel or a shipment that fulfils a demand in full. Nothing for no reference, or
+    cancel or a shipment under the reference. Nothing for no reference, or
     one that names no sales demand of the item. Returns what was freed, or None."""
     if not ref:
         return None

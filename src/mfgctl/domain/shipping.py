@@ -14,17 +14,21 @@ Rules:
   stock, first-expired first-in. Stock reserved for another reference is never taken.
   A lot (or serial) expired before today is never taken, and naming one is refused.
   A partly reserved quantity takes the reservation and then free stock; a reservation
-  larger than the shipment keeps what is left open.
+  larger than the shipment keeps what is left open (up to what the reference still
+  lacks, below).
 - The open sales demand of the item with that reference is fulfilled by the shipment,
   earliest due first, over as many of the reference's open lines as the quantity
   covers (or only the one named): one shipment record per demand it fulfils, since a
   shipment row links one demand. A demand whose shipments reach its quantity becomes
-  ``shipped`` (no longer open demand), and then the reference's reservations of the
-  item are lowered to what its open sales demand of the item still lacks
-  (``demand.free_unneeded``: all of them once it lacks nothing). Shipping more than the
-  demand still lacks (all the reference's open lines together, or the one named) is
-  refused, in one shipment or over several: once a reference's sales demand of the
-  item is all shipped, it takes no more of the item.
+  ``shipped`` (no longer open demand). After every shipment under a reference, in the
+  same transaction, the reference's reservations of the item are lowered to what its
+  open sales demand of the item still lacks (``demand.free_unneeded``, as after a cut
+  or a cancel: all of them once it lacks nothing), so a partial shipment from free
+  stock, another location or lot, or beyond what was reserved leaves none holding more
+  than the order lacks. Shipping more than the demand still lacks (all the reference's
+  open lines together, or the one named) is refused, in one shipment or over several:
+  once a reference's sales demand of the item is all shipped, it takes no more of the
+  item.
 - References and customers are matched ignoring case for any letter (``casefold``:
   ``KUNDE MÜLLER GMBH`` is ``Kunde Müller GmbH``), not only A-Z as SQLite's NOCASE.
 - Serial-tracked items ship by serial (``serials``): the units in the box are named, never
@@ -437,7 +441,9 @@ def ship(
     demand_id: object = None,
     note: str | None = None,
 ) -> Shipment:
-    """Ship ``qty`` (in ``unit``, default the base unit) of an item to a customer.
+    """Ship ``qty`` (in ``unit``, default the base unit) of an item to a customer; then
+    the reference's reservations of the item hold at most what its open sales demand of
+    the item still lacks (``demand.free_unneeded``; ``Shipment.freed`` says what it freed).
 
     Raises:
         InvalidInput: bad quantity, unit, customer, reference; lot or serials not fitting
@@ -488,10 +494,11 @@ def ship(
         parts.append(
             _write(db, it, found, n, part, who, reference, why, stamp, user, customer_place)
         )
-    # A demand fulfilled in full: what the reference holds beyond its other open lines'
-    # needs is freed (all of it once it lacks nothing), as a cut or a cancel frees it.
-    done = any(p.demand_state == "shipped" for p in parts)
-    freed = demand.free_unneeded(db, item=it.code, ref=reference) if done else None
+    # What the reference holds beyond what its open sales demand of the item still lacks
+    # is freed (all of it once it lacks nothing), as a cut or a cancel frees it: after a
+    # line shipped in full, and after a partial shipment that left reservations standing
+    # (taken from free stock, another location or lot, or beyond what was reserved).
+    freed = demand.free_unneeded(db, item=it.code, ref=reference)
     return Shipment(
         customer=who,
         item=it.code,
