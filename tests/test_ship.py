@@ -93,17 +93,21 @@ def test_the_sales_demand_is_closed_when_fully_shipped(cli: Cli, shop: Path) -> 
     ok(cli, "reserve", "WIDGET", "6", "--for", "SO-9", "--lot", "W1")
     err = refused(cli, shop, "ship", "WIDGET", "6", "--to", "Acme", "--ref", "SO-9")
     assert "demand 1 (SO-9) has 5 pcs left to ship (ordered 5, shipped 0): cannot ship 6" in err
-    first = shipped(cli, "WIDGET", "2", "--to", "Acme", "--ref", "SO-9")
+    r = cli("ship", "WIDGET", "2", "--to", "Acme", "--ref", "SO-9", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    first = json.loads(r.stdout)
     assert (first[0]["demand"], first[0]["demand_state"]) == (1, "open")
+    # 6 - 2 held, 3 still lacking: the sixth reserved unit is free again at once.
+    assert "demand 1 is open; leftover reservation(s) 1 lowered to 3 pcs" in r.stderr
     r = cli("ship", "WIDGET", "3", "--to", "Acme", "--ref", "SO-9", "-f", "json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)[0]["demand_state"] == "shipped"
-    assert "demand 1 is shipped; leftover reservation(s) 1 cancelled" in r.stderr
-    # 2 + 3 = 5 shipped: no longer open demand; the sixth reserved unit is free again.
+    assert r.stderr.strip().endswith("demand 1 is shipped")
+    # 2 + 3 = 5 shipped: no longer open demand; the reservation used up.
     assert json.loads(ok(cli, "demand", "list", "-f", "json").stdout) == []
     [d] = json.loads(ok(cli, "demand", "list", "--all", "-f", "json").stdout)
     assert d["state"] == "shipped"
-    assert reservation(cli, "SO-9") == [("W1", 0, "cancelled")]
+    assert reservation(cli, "SO-9") == [("W1", 0, "consumed")]
     assert by_lot(cli, "WIDGET")["W1"]["free"] == 5  # 10 - 5 shipped, nothing reserved
     assert_balanced(cli)
 
