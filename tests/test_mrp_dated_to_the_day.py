@@ -248,9 +248,14 @@ boms:
     ok(cli, "order", "create", "FG", "10", "--due", "2025-06-06")
     doc = run(cli, "--horizon", "10")
     # Its requirement also carries FG's order (pegged through it): the label is still SUB.
+    # ORDER-1 comes a day after FG's order needs it, and a new SUB order could not come
+    # sooner (C takes 10 days): FG's order waits for it, no second SUB order is planned.
     assert messages(doc, "order_short") == [
+        "ORDER-2 (FG) cannot start on 2025-06-04: 10 SUB are not in stock and cannot arrive in "
+        "time",
         "ORDER-1 (SUB) cannot go on 2025-06-02: 20 C are not in stock and cannot arrive in time",
     ]
+    assert [o["item"] for o in doc["planned_orders"]] == ["C"]
 
 
 def test_a_dip_before_a_receipt_of_the_same_bucket_is_planned_for(

@@ -894,8 +894,10 @@ class _Run:
         sr: dict[int, int] = defaultdict(int)
         # Each bucket's receipts on their days, for the dips before them that a new order
         # could cover; one due by the soonest a new order could come (released at the
-        # start) counts from the start: a new order would not beat it (expedite it).
-        soonest = cal.start + timedelta(days=part.lead_time_days)
+        # start, with everything it needs: its cumulative lead time) counts from the
+        # start: a new order would not beat it (expedite it). So does a production order
+        # that ``mrp firm`` dated late by when its materials can come.
+        soonest = cal.start + timedelta(days=self.cumulative_lead_time(code))
         arriving: dict[int, list[tuple[date, int]]] = defaultdict(list)
         # Likewise a later bucket's receipt due by then: a shortfall before it is met by
         # expediting it (rescheduling it in), not by a new order that could not come
@@ -941,9 +943,19 @@ class _Run:
                     arrivals = arriving.get(b, ())
                     # Due the first day stock would fall below safety stock.
                     due = self.first_below(poh + lift, arrivals, todo, safety, cal.starts[b])
-                    period = self.period_need(
-                        part, events[pos:], by_bucket, sr, receipts, after, due
-                    )
+                    period = None
+                    if part.lot_sizing == "period":
+                        # The receipts counted from the start (``lift``) are not
+                        # counted again on their days.
+                        period = self.period_need(
+                            part,
+                            events[pos:],
+                            by_bucket,
+                            {k: v - soon.get(k, 0) for k, v in sr.items()},
+                            [r for r in receipts if r.due > soonest],
+                            after + lift,
+                            due,
+                        )
                     need = bucket.net
                     # An order due before the (cumulative) lead time from the start is
                     # late: it covers only what is needed by then, and the rest of the

@@ -1,0 +1,87 @@
+"""A receipt that comes before any new order could is expedited, never doubled by a new
+order (tester t14):
+
+* a production order firmed late, dated by when its materials can come (``mrp firm``),
+  counts from the start in the next run: a new order of the item could not come before
+  it either (its cumulative lead time), so no second order is planned for the gap;
+* with period order quantity, a purchase order due within the lead time is not bought
+  again: the period's need counts it, as the net requirement does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import Cli, import_yaml, ok
+
+START = "2026-12-03"  # a Thursday
+
+
+def run(cli: Cli, *args: object) -> dict:
+    return json.loads(ok(cli, "mrp", "--start", START, *args, "-f", "json").stdout)
+
+
+def planned(doc: dict) -> list[tuple]:
+    return [(o["item"], o["qty"], o["release_date"], o["due_date"]) for o in doc["planned_orders"]]
+
+
+def messages(doc: dict, code: str) -> list[str]:
+    return [e["message"] for e in doc["exceptions"] if e["code"] == code]
+
+
+def test_a_firmed_late_order_dated_by_its_materials_is_not_planned_again(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: C, name: C, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 5}
+  - {code: P, name: P, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 3}
+boms:
+  - {item: P, lines: [{item: C, qty: 1}]}
+demand:
+  - {item: P, qty: 10, due: 2026-12-04, kind: sales, ref: SO-1}
+""")  # fmt: skip
+    doc = run(cli, "--horizon", "28")
+    assert planned(doc) == [
+        ("P", 10, "2026-12-01", "2026-12-04"),
+        ("C", 10, "2026-11-26", "2026-12-01"),
+    ]
+    firm = json.loads(
+        ok(cli, "mrp", "firm", "--all", "--start", START, "--horizon", "28", "-f", "json").stdout
+    )
+    # P's materials come 12-08 (C released now, 5 days), so P comes 12-11.
+    assert [(f["item"], f["due"]) for f in firm] == [("P", "2026-12-11"), ("C", "2026-12-08")]
+    doc = run(cli, "--horizon", "28")
+    # Before: P 10 planned again for SO-1 (and C 10 for it): 20 P coming for 10 sold.
+    assert planned(doc) == []
+    assert [(s["item"], s["qty"], s["first_date"]) for s in doc["shortages"]] == [
+        ("P", 10, "2026-12-04")
+    ]
+    [chase] = [m for m in messages(doc, "expedite") if m.startswith("ORDER-1")]
+    assert chase == (
+        "ORDER-1 due 2026-12-11 is needed on 2026-12-04: expedite it (nothing else can "
+        "arrive before it: short until it comes)"
+    )
+
+
+def test_period_order_quantity_counts_a_receipt_due_within_the_lead_time(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: X, name: X, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 14,
+     lot_sizing: period, period_days: 14}
+demand:
+  - {item: X, qty: 23, due: 2026-12-06, kind: sales, ref: SO-1}
+  - {item: X, qty: 5, due: 2026-12-28, kind: sales, ref: SO-2}
+""")  # fmt: skip
+    ok(cli, "purchase", "add", "X", "21", "--due", "2026-12-14")
+    for bucket in ("day", "week"):
+        doc = run(cli, "--horizon", "42", "--bucket", bucket)
+        # 23 needed 12-06 against PO-1's 21 (due before a new order could come, so
+        # expedited): 2 more, for the period 12-06..12-19; SO-2 (12-28) gets its own.
+        # Before: 23 in daily and weekly buckets, PO-1's 21 bought twice.
+        assert [p[:2] for p in planned(doc)] == [("X", 2), ("X", 5)], bucket
+    # A month bucket nets its whole month at once: 23 + 5 - 21.
+    assert [p[:2] for p in planned(run(cli, "--horizon", "42", "--bucket", "month"))] == [("X", 7)]
