@@ -85,3 +85,37 @@ demand:
         assert [p[:2] for p in planned(doc)] == [("X", 2), ("X", 5)], bucket
     # A month bucket nets its whole month at once: 23 + 5 - 21.
     assert [p[:2] for p in planned(run(cli, "--horizon", "42", "--bucket", "month"))] == [("X", 7)]
+
+
+def test_an_assemble_to_order_items_open_order_surplus_covers_its_forecast(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """An order of 9 K for a sale of 5 brings 4 K before the forecast of 10: as 4 K on
+    the shelf would, they cover 4 of it, and only 6 are passed to the components."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: C, name: C, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 2}
+  - {code: K, name: K, type: finished, unit: pcs, make_or_buy: make,
+     method: assemble_to_order, lead_time_days: 2}
+boms:
+  - {item: K, lines: [{item: C, qty: 1}]}
+demand:
+  - {item: K, qty: 5, due: 2026-12-10, kind: sales, ref: SO-1}
+  - {item: K, qty: 10, due: 2026-12-21, kind: forecast}
+""")  # fmt: skip
+    ok(cli, "stock", "receive", "C", "100")
+    ok(cli, "order", "create", "K", "9", "--due", "2026-12-10")
+
+    def gross_of_c() -> list:
+        grid = json.loads(
+            ok(cli, "mrp", "grid", "C", "--start", "2026-12-07", "--horizon", "28", "-f", "json")
+            .stdout
+        )
+        return [b["gross"] for b in grid["buckets"] if b["gross"]]
+
+    # Before: 9 (the order's materials) and 10 (the whole forecast): 19 C for 15 K.
+    assert gross_of_c() == [9, 6]
+    # An order due after the forecast does not cover it: the sale gets a planned order
+    # of 5, and the week of 12-21 needs the order's 9 and the whole forecast's 10.
+    ok(cli, "order", "update", "1", "--due", "2026-12-22")
+    assert gross_of_c() == [5, 19]

@@ -722,16 +722,24 @@ class _Run:
         """Sales and forecast inside the horizon; sales consume forecast per bucket."""
         cal = self.cal
         # Assemble-to-order: the item's stock beyond its sales orders covers its forecast
-        # first; only the rest is passed to its components.
+        # first, and so does what its open orders bring by the forecast's date (an order
+        # of 9 for a sale of 5 leaves 4); only the rest is passed to its components.
         ato_spare: dict[str, int] = {}
+        ato_receipts: dict[str, list[tuple[date, int]]] = {}
         for d in self.snap.demands:
             part = self.snap.parts.get(d.item)
             if part is None or part.method != "assemble_to_order" or not cal.inside(d.due):
                 continue
             if d.item not in ato_spare:
                 ato_spare[d.item] = self.on_hand(d.item)
+                ato_receipts[d.item] = []
             if d.kind == "sales":
                 ato_spare[d.item] -= d.qty - d.reserved
+        for r in self.snap.receipts:
+            if r.item in ato_receipts:
+                ato_receipts[r.item].append((r.due, r.qty))
+        for found in ato_receipts.values():
+            found.sort(reverse=True)  # the earliest last, to pop as forecasts come
         by_bucket: dict[tuple[str, int], list[DemandIn]] = defaultdict(list)
         for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
             if d.item not in self.snap.parts or not cal.inside(d.due):
@@ -760,6 +768,9 @@ class _Run:
                     left -= take
             for d, qty in reversed(kept):
                 if part.method == "assemble_to_order":
+                    coming = ato_receipts[item]
+                    while coming and coming[-1][0] <= d.due:
+                        ato_spare[item] += coming.pop()[1]
                     covered = min(max(ato_spare[item], 0), qty)
                     ato_spare[item] -= covered
                     qty -= covered
