@@ -10,7 +10,6 @@ import typer
 
 from mfgctl.cli._common import FormatOpt, ItemArg, done, group, session
 from mfgctl.domain import items
-from mfgctl.errors import InvalidInput
 from mfgctl.render import Format, emit, text
 
 app = group("Items: codes, units, make/buy and planning data.")
@@ -70,18 +69,26 @@ def _option(key: str, kind: Any, help: str) -> Any:
     return Annotated[kind | None, option]
 
 
-def with_item_options(fn: Callable[..., None]) -> Callable[..., None]:
-    """Give a command ``fn(..., **fields)`` one keyword option per item field."""
-    sig = inspect.signature(fn, eval_str=True)
-    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    params += [
-        inspect.Parameter(
-            key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_option(key, kind, h)
-        )
-        for key, kind, h in FIELD_OPTIONS
-    ]
-    fn.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    return fn
+def with_item_options(
+    *, leave_out: tuple[str, ...] = ()
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command ``fn(..., **fields)`` one keyword option per item field, but for
+    the fields in ``leave_out`` (not offered in its --help, and a usage error if given)."""
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        sig = inspect.signature(fn, eval_str=True)
+        params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        params += [
+            inspect.Parameter(
+                key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_option(key, kind, h)
+            )
+            for key, kind, h in FIELD_OPTIONS
+            if key not in leave_out
+        ]
+        fn.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
 
 
 def _given(fields: dict[str, Any]) -> dict[str, Any]:
@@ -98,16 +105,13 @@ def _given(fields: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+# An item is added active: --active/--no-active go with item update (and item
+# deactivate), so add does not offer them.
 @app.command("add")
-@with_item_options
+@with_item_options(leave_out=("active",))
 def add_cmd(ctx: typer.Context, code: ItemArg, **fields: Any) -> None:
     """Add an item. --name, --type, --unit and --make-or-buy are required."""
     with session(ctx) as db:
-        if fields.get("active") is not None:
-            raise InvalidInput(
-                "an item is added active: --active/--no-active go with item update "
-                "(mfgctl item deactivate CODE deactivates one)"
-            )
         item = items.add(db, code, _given(fields))
     done(f"Added item {item.code} ({item.name})")
 
@@ -125,7 +129,7 @@ RemoveUnitOpt = Annotated[
 
 
 @app.command("update")
-@with_item_options
+@with_item_options()
 def update_cmd(
     ctx: typer.Context, code: ItemArg, remove_unit: RemoveUnitOpt = None, **fields: Any
 ) -> None:
