@@ -93,6 +93,23 @@ def test_list_of_no_items_is_an_empty_json_list(cli: Cli, initdb: Path) -> None:
     assert r.stdout.strip() == "[]"
 
 
+HEADER = "code,name,type,unit,make_or_buy,tracking,lead_time_days,safety_stock,cost,active"
+
+
+@pytest.mark.parametrize("args", [(), ("--search", "zzzz")])
+def test_list_of_no_items_prints_the_header_alone_in_csv_and_plain(
+    cli: Cli, initdb: Path, args: tuple[str, ...]
+) -> None:
+    # As every other list: a script reading the columns by name sees them with no rows.
+    if args:
+        add_mic(cli)
+    r = cli("item", "list", *args, "-f", "csv")
+    assert (r.exit_code, r.stdout) == (0, HEADER + "\n")
+    r = cli("item", "list", *args, "-f", "plain")
+    assert (r.exit_code, r.stdout) == (0, HEADER.replace(",", "\t") + "\n")
+    assert cli("item", "list", "-f", "csv").stdout.splitlines()[0] == HEADER
+
+
 def test_a_make_item_gets_make_to_stock(cli: Cli, initdb: Path) -> None:
     cli("item", "add", "HS-1", "--name", "Headset", "--type", "finished", "--unit", "pcs",
         "--make-or-buy", "make", "--lead-time-days", "3")  # fmt: skip

@@ -157,7 +157,7 @@ def list_cmd(
         found = items.list_items(
             db, type=type, make_or_buy=make_or_buy, include_inactive=all_, search=search
         )
-    emit([i.as_row() for i in found], fmt)
+    emit([i.as_row() for i in found], fmt, columns=items.ROW_COLUMNS)
 
 
 @app.command("show")

@@ -79,18 +79,23 @@ class Item:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}
 
     def as_row(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "type": self.type,
-            "unit": self.unit,
-            "make_or_buy": self.make_or_buy,
-            "tracking": self.tracking,
-            "lead_time_days": self.lead_time_days,
-            "safety_stock": self.safety_stock,
-            "cost": self.cost,
-            "active": self.active,
-        }
+        """The columns of ``item list`` (ROW_COLUMNS)."""
+        return {c: getattr(self, c) for c in ROW_COLUMNS}
+
+
+# The columns of an item's row in ``item list``, also its header when nothing matches.
+ROW_COLUMNS = (
+    "code",
+    "name",
+    "type",
+    "unit",
+    "make_or_buy",
+    "tracking",
+    "lead_time_days",
+    "safety_stock",
+    "cost",
+    "active",
+)
 
 
 def check_whole(item: Item, amount: Decimal, *, what: str = "quantity") -> None:
