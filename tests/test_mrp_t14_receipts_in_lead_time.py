@@ -108,8 +108,9 @@ demand:
 
     def gross_of_c() -> list:
         grid = json.loads(
-            ok(cli, "mrp", "grid", "C", "--start", "2026-12-07", "--horizon", "28", "-f", "json")
-            .stdout
+            ok(
+                cli, "mrp", "grid", "C", "--start", "2026-12-07", "--horizon", "28", "-f", "json"
+            ).stdout
         )
         return [b["gross"] for b in grid["buckets"] if b["gross"]]
 
@@ -119,3 +120,32 @@ demand:
     # of 5, and the week of 12-21 needs the order's 9 and the whole forecast's 10.
     ok(cli, "order", "update", "1", "--due", "2026-12-22")
     assert gross_of_c() == [5, 19]
+
+
+def test_a_receipt_needed_before_the_start_is_needed_now(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """A late planned order of P needs C on its release date, before the start: the
+    purchase order of C is needed now, dated the start, as the shortage is."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: C, name: C, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 5}
+  - {code: P, name: P, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 3}
+boms:
+  - {item: P, lines: [{item: C, qty: 1}]}
+demand:
+  - {item: P, qty: 10, due: 2026-12-04, kind: sales, ref: SO-1}
+""")  # fmt: skip
+    ok(cli, "purchase", "add", "C", "10", "--due", "2026-12-05")
+    doc = run(cli, "--horizon", "28")
+    [chase] = [e for e in doc["exceptions"] if e["code"] == "expedite"]
+    # Before: "is needed on 2026-12-01", two days before the plan begins.
+    assert (chase["date"], chase["message"]) == (
+        START,
+        "PO-1 due 2026-12-05 is needed now (since 2026-12-01): expedite it (nothing else can "
+        "arrive before it: short until it comes)",
+    )
+    assert [(s["item"], s["first_date"]) for s in doc["shortages"]] == [
+        ("C", START),
+        ("P", "2026-12-04"),
+    ]

@@ -1472,12 +1472,14 @@ class _Run:
                     meanwhile = f" (or order anew by {latest}: that arrives in time)"
                 else:
                     meanwhile = " (nothing else can arrive before it: short until it comes)"
+                # Needed before the start (by a late order's release): needed now.
+                when = f"on {e.due}" if e.due >= cal.start else f"now (since {e.due})"
                 self.exceptions.append(
                     Exception_(
                         "expedite",
                         part.code,
-                        f"{r.label} due {r.due} is needed on {e.due}{why}: expedite it{meanwhile}",
-                        e.due,
+                        f"{r.label} due {r.due} is needed {when}{why}: expedite it{meanwhile}",
+                        max(e.due, cal.start),
                         r.label,
                     )
                 )
