@@ -642,7 +642,7 @@ def expiries(
     a lot still good on its date (a lot is good through its expiry date); what a lot
     still holds the day after its expiry date is lost then. Returns (day lost, lot,
     quantity), in date order; stock that outlives the requirements is lost too."""
-    queue = [[day, lot, qty] for day, lot, qty in lots if qty > 0]
+    queue: list[list[Any]] = [[day, lot, qty] for day, lot, qty in lots if qty > 0]
     lost: list[tuple[date, str, int]] = []
     one = timedelta(days=1)
     head = 0
@@ -738,8 +738,8 @@ class _Run:
         for r in self.snap.receipts:
             if r.item in ato_receipts:
                 ato_receipts[r.item].append((r.due, r.qty))
-        for found in ato_receipts.values():
-            found.sort(reverse=True)  # the earliest last, to pop as forecasts come
+        for queue in ato_receipts.values():
+            queue.sort(reverse=True)  # the earliest last, to pop as forecasts come
         by_bucket: dict[tuple[str, int], list[DemandIn]] = defaultdict(list)
         for d in sorted(self.snap.demands, key=lambda d: (d.due, d.id)):
             if d.item not in self.snap.parts or not cal.inside(d.due):
@@ -990,13 +990,13 @@ class _Run:
         for o in orders:
             b = cal.index(o.release)
             released.append(b)
-            bucket = buckets.get(b)
-            if bucket is None:
+            releasing = buckets.get(b)
+            if releasing is None:
                 # A bucket with only a release carries projected on hand over.
                 before = bisect_right(events, b)
                 carried = buckets[events[before - 1]].on_hand if before else start_stock
-                bucket = buckets[b] = Bucket(on_hand=carried)
-            bucket.planned_releases += o.qty
+                releasing = buckets[b] = Bucket(on_hand=carried)
+            releasing.planned_releases += o.qty
         record.elements = [e for e in elements if e.qty > 0]
         record.receipts = receipts
         self.records[code] = record
@@ -1220,7 +1220,7 @@ class _Run:
     def order_each(
         self,
         part: Part,
-        todo: list[Element],
+        todo: Sequence[Element],
         available: int,
         arrivals: Sequence[tuple[date, int]] = (),
     ) -> list[PlannedOrder]:
@@ -1269,7 +1269,7 @@ class _Run:
         safety = 0 if part.method in ("make_to_order", "assemble_to_order") else part.safety_stock
         return self.on_hand(key) - safety - sum(e.qty for e in self.gross.get(key, ()))
 
-    def substitute(self, code: str, todo: list[Element], short: int) -> int:
+    def substitute(self, code: str, todo: Sequence[Element], short: int) -> int:
         """Cover up to ``short`` from substitutes' spare stock; returns what was taken."""
         taken = 0
         for e in todo:
@@ -1285,9 +1285,9 @@ class _Run:
                 e.qty -= take
                 taken += take
                 part = self.snap.parts[code]
-                sub = Element(e.due, e.b, take, f"{e.source} instead of {part.code}", e.roots)
-                sub.order = e.order
-                self.add(key, sub)
+                stand_in = Element(e.due, e.b, take, f"{e.source} instead of {part.code}", e.roots)
+                stand_in.order = e.order
+                self.add(key, stand_in)
                 sub_code = self.snap.parts[key].code
                 self.exceptions.append(
                     Exception_(
