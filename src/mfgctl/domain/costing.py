@@ -40,9 +40,9 @@ at standard. Stages are a row of their own, zero until work centres have rates.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
 from typing import Any
 
 from mfgctl import qty as q
@@ -252,56 +252,108 @@ def roll_up(
     return root
 
 
-def unit_costs(db: sqlite3.Connection, made: Sequence[Item]) -> dict[str, Decimal]:
+# Every active BOM with its lines in order, as plain rows (quantities in micro-units):
+# ``unit_costs`` reads the whole plant, and a Revision object per BOM took longer than
+# the costing itself. A BOM without lines is a row with no child.
+_ACTIVE_LINES = """
+    SELECT b.item_id, b.revision, b.output_qty, l.child_id, l.qty, l.unit, l.scrap_pct,
+           l.fixed_qty, l.phantom
+      FROM bom AS b LEFT JOIN bom_line AS l ON l.bom_id = b.id
+     WHERE b.active = 1
+     ORDER BY b.id, l.position
+"""
+
+# A BOM line as costing walks it: (child, rate, output quantity, fixed, phantom), the rate
+# in the child's base units per output quantity with scrap, as ``Structure._rates``.
+_Rated = tuple[Item, Decimal, Decimal, Decimal, bool]
+
+
+def unit_costs(
+    db: sqlite3.Connection, made: Sequence[Item], *, every: Iterable[Item] | None = None
+) -> dict[str, Decimal]:
     """The ``unit_cost`` ``roll_up`` gives each of ``made`` (by code; those without an
-    active BOM at their price as a leaf), worked out together: the plant's items and
-    BOMs read once, and each subassembly's cost for a given quantity computed once for
-    all of them (``status`` costs every finished item; one ``roll_up`` each re-read
-    and re-walked the same structure, a minute on the 10,000-item plant).
+    active BOM at their price as a leaf), worked out together: the plant's items, BOMs
+    and routings read once (``every``: all items, if the caller has them already).
 
     The same rules and numbers as ``roll_up``: a node is costed for the quantity the
-    tree shows (``bomtree.tidy``), its children for the exact quantity it needs.
+    tree shows (``bomtree.tidy``), its children for the exact quantity it needs. Most
+    subtrees cost their need times a cost per unit, worked out once per item, bottom
+    up (see ``_Linear``); only the others (a fixed quantity, a stage at a rated work
+    centre, a division that does not end) are walked per quantity as ``roll_up`` walks
+    them, each subassembly's cost for a given quantity computed once.
 
     Raises:
         BomCycle: the active BOMs below these items contain a cycle.
+        InvalidInput: a BOM line's unit does not convert to its item's base unit.
     """
-    from decimal import Inexact
+    from mfgctl.domain.bomtree import BomCycle, find_cycles, tidy
+    from mfgctl.errors import InvalidInput
 
-    from mfgctl.domain.bomtree import BomCycle, bom_graph, find_cycles, load, tidy
-
-    s = load(db)
-    cycles = find_cycles(bom_graph(s.boms), [it.code.upper() for it in made])
+    by_id = {it.id: it for it in (items.all_items(db) if every is None else every)}
+    # Item id -> (revision, output quantity, lines as stored), in the order of the BOMs.
+    boms: dict[int, tuple[str, int, list[tuple[Any, ...]]]] = {}
+    cur = db.execute(_ACTIVE_LINES)
+    cur.row_factory = None  # plain tuples: this loop reads every line of the plant
+    for item_id, revision, output, *line in cur:
+        entry = boms.get(item_id)
+        if entry is None:
+            entry = boms[item_id] = (revision, output, [])
+        if line[0] is not None:
+            entry[2].append(line)
+    # Cycles as bomtree finds them: children in line order, each once.
+    graph = {key: list(dict.fromkeys(ln[0] for ln in b[2])) for key, b in boms.items()}
+    cycles = find_cycles(graph, [it.id for it in made])
     if cycles:
-        raise BomCycle([s.code_of(c) for c in cycles[0]])
+        raise BomCycle([by_id[c].code for c in cycles[0]])
     prices = Prices(db)
     hourly = rates(db)
-    routings: dict[str, list[Stage]] = {}
-    memo: dict[tuple[str, Decimal, bool, bool], Decimal] = {}
+    routings = {code.upper(): found for code, _name, found in stages.all_routings(db)}
+    memo: dict[tuple[int, Decimal, bool, bool], Decimal] = {}
+    lines: dict[int, list[_Rated]] = {}
+    factors: dict[tuple[int, str], Decimal] = {}
+    micro = Decimal(q.SCALE)
 
-    lines: dict[str, list[tuple[Item, Decimal, Decimal, Decimal, bool]]] = {}
+    def rated(parent: Item) -> list[_Rated]:
+        """A BOM's lines with their rates, as ``Structure._rates`` works them out."""
+        revision, stored_output, stored = boms[parent.id]
+        output = q.dec(stored_output)
+        out = []
+        for child_id, qty, unit, scrap, fixed, phantom in stored:
+            it = by_id[child_id]
+            f = factors.get((child_id, unit.lower()))
+            if f is None:
+                try:
+                    f = factors[child_id, unit.lower()] = it.factor(unit or None)
+                except InvalidInput as e:
+                    raise InvalidInput(f"BOM {parent.code} revision {revision}: {e}") from None
+            rate = Decimal(qty) / micro * f * (100 + Decimal(scrap) / micro) / 100
+            out.append((it, rate, output, Decimal(fixed) / micro * f, bool(phantom)))
+        return out
 
-    def rolled(
-        it: Item, phantom: bool
-    ) -> list[tuple[Item, Decimal, Decimal, Decimal, bool]] | None:
-        """Its lines (child, rate, output quantity, fixed, phantom) if the tree rolls it up."""
-        key = it.code.upper()
-        rev = s.boms.get(key)
-        if rev is None or not rev.lines or not (phantom or it.make_or_buy == "make"):
+    def rolled(it: Item, phantom: bool) -> list[_Rated] | None:
+        """Its lines if the tree rolls it up (a made item's BOM, or a phantom's)."""
+        if not (phantom or it.make_or_buy == "make"):
             return None
-        found = lines.get(key)
+        found = lines.get(it.id)
         if found is None:
-            found = lines[key] = [
-                (s.items[ln.item.upper()], rate, rev.output_qty, fixed, ln.phantom)
-                for ln, rate, fixed in s._rates(rev)
-            ]
+            entry = boms.get(it.id)
+            if entry is None or not entry[2]:
+                return None
+            found = lines[it.id] = rated(it)
         return found
+
+    linear = _Linear(rolled, prices, routings, hourly)
 
     def total(it: Item, amount: Decimal, need: Decimal, inexact: bool, phantom: bool) -> Decimal:
         """Cost of ``amount`` of ``it``: a node of the tree that needs ``need``."""
+        if not inexact:
+            found = linear.cost(it, phantom, need, ctx)
+            if found is not None:
+                return found
         children = rolled(it, phantom)
         if children is None:  # a leaf: its price
             return amount * prices.of(it)[0]
-        key = (it.code.upper(), need, inexact, phantom)
+        key = (it.id, need, inexact, phantom)
         found = memo.get(key)
         if found is not None:
             return found
@@ -312,23 +364,114 @@ def unit_costs(db: sqlite3.Connection, made: Sequence[Item]) -> dict[str, Decima
             rough = inexact or bool(ctx.flags[Inexact])
             result += total(child, tidy(child_need, rough), child_need, rough, child_phantom)
         if not phantom:
-            if it.code not in routings:
-                routings[it.code] = stages.routing(db, it)
-            result += stage_cost(routings[it.code], amount, hourly).cost
+            result += stage_cost(routings.get(it.code.upper(), []), amount, hourly).cost
         memo[key] = result
         return result
 
     out: dict[str, Decimal] = {}
     with localcontext(prec=PRECISION) as ctx:
         for it in made:
-            rev = s.boms.get(it.code.upper())
-            if rev is None or it.make_or_buy != "make":
+            entry = boms.get(it.id)
+            if entry is None or it.make_or_buy != "make":
                 out[it.code] = prices.of(it)[0]  # a leaf, as roll_up prices it
                 continue
             # Rolled up for its BOM's output quantity, as ``bom cost`` does by default.
-            qty = rev.output_qty
+            qty = q.dec(entry[1])
             out[it.code] = per_unit(total(it, qty, qty, False, False), qty)
     return out
+
+
+def _lowest(value: Decimal, known: dict[Decimal, int]) -> int:
+    """The place of the last non-zero digit of a non-zero ``value`` (0.25: -2, 300: 2)."""
+    found = known.get(value)
+    if found is None:
+        found = known[value] = value.normalize().as_tuple().exponent  # type: ignore[assignment]
+    return found
+
+
+class _Linear:
+    """Costs of subtrees whose cost is their need times a cost per unit.
+
+    A subtree is *linear* when no line below it has a fixed quantity, no stage below
+    it can cost anything (no work centre, no rate or a zero one, or no minutes), and
+    every line's rate divided by its BOM's output quantity ends (1.05 / 10, not 1 / 3).
+    Then, for a need ``n`` that no step rounds, ``roll_up`` works out the sum over its
+    leaves of ``n`` times the rates down to the leaf times the leaf's price: exactly
+    ``n`` times the cost per unit, the same sum worked out once per item here.
+
+    Whether a step of ``roll_up``'s walk could round (a result of more than
+    ``PRECISION`` significant digits, which makes a quantity inexact and then rounded
+    up) is bounded per subtree: every number the walk works out below a need ``n`` has
+    its digits between the places ``lowest(n) + lo`` and ``highest(n) + hi``. A need
+    whose span with these fits in ``PRECISION`` digits is costed as need x cost per
+    unit; any other goes the walk's way.
+    """
+
+    def __init__(
+        self,
+        rolled: Callable[[Item, bool], list[_Rated] | None],
+        prices: Prices,
+        routings: Mapping[str, Sequence[Stage]],
+        hourly: Mapping[str, Decimal],
+    ) -> None:
+        self._rolled = rolled
+        self._prices = prices
+        self._routings = routings
+        self._hourly = hourly
+        self._lowest: dict[Decimal, int] = {}
+        # (item id, phantom) -> (cost per unit, lo, hi), or None if not linear.
+        self._found: dict[tuple[int, bool], tuple[Decimal, int, int] | None] = {}
+
+    def cost(self, it: Item, phantom: bool, need: Decimal, ctx: Context) -> Decimal | None:
+        """The cost of an exact ``need`` of ``it`` as ``roll_up`` works it out, or None
+        when its subtree is not linear or a step of the walk could round."""
+        found = self.unit(it, phantom, ctx)
+        if found is None:
+            return None
+        unit, lo, hi = found
+        if need and need.adjusted() + hi - _lowest(need, self._lowest) - lo + 1 > PRECISION:
+            return None
+        ctx.clear_flags()
+        value = need * unit
+        return None if ctx.flags[Inexact] else value
+
+    def unit(self, it: Item, phantom: bool, ctx: Context) -> tuple[Decimal, int, int] | None:
+        """(cost per unit, lo, hi) of a linear subtree; None for any other."""
+        key = (it.id, phantom)
+        if key in self._found:
+            return self._found[key]
+        found = self._found[key] = self._work_out(it, phantom, ctx)
+        return found
+
+    def _work_out(self, it: Item, phantom: bool, ctx: Context) -> tuple[Decimal, int, int] | None:
+        children = self._rolled(it, phantom)
+        if children is None:  # a leaf: need x price
+            price = self._prices.of(it)[0]
+            if not price:
+                return price, 0, 0
+            return price, min(0, _lowest(price, self._lowest)), max(0, price.adjusted() + 1)
+        if not phantom and any(map(self._costs, self._routings.get(it.code.upper(), ()))):
+            return None
+        unit = Decimal(0)
+        lo = hi = 0  # the need itself
+        for child, rate, output, fixed, child_phantom in children:
+            sub = self.unit(child, child_phantom, ctx)
+            if fixed or sub is None:
+                return None
+            ctx.clear_flags()
+            per = rate / output
+            unit += per * sub[0]
+            if ctx.flags[Inexact]:
+                return None
+            # need x rate, then / output: the child's need (need x per); then its subtree.
+            lo = min(lo, _lowest(rate, self._lowest), _lowest(per, self._lowest) + sub[1])
+            hi = max(hi, rate.adjusted() + 1, per.adjusted() + 1 + sub[2])
+        # The running sum of the lines' costs: at most as many more digits as len() has.
+        return unit, lo, hi + len(str(len(children)))
+
+    def _costs(self, stage: Stage) -> bool:
+        """Whether a stage can cost anything (else it adds 0 at any quantity)."""
+        return bool(stage_rate(stage, self._hourly)) and bool(stage.setup_min or stage.run_min)
 
 
 def material_standard(db: sqlite3.Connection, item: Item, prices: Prices | None = None) -> Decimal:

@@ -183,10 +183,11 @@ def _finished_costs(db: sqlite3.Connection, every: Iterable[items.Item]) -> list
     (``bom cost``); ``std_cost`` is the item's own figure, for comparison."""
     from mfgctl.domain import costing
 
+    every = list(every)
     finished = sorted(
         (it for it in every if it.type == "finished" and it.active), key=lambda i: i.code.upper()
     )
-    costs = costing.unit_costs(db, finished)
+    costs = costing.unit_costs(db, finished, every=every)
     return [
         {
             "item": it.code,
