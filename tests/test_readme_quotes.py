@@ -1,0 +1,55 @@
+"""What the README shows a user is what the CLI does: its main YAML example imports as
+printed, and the messages and columns it quotes are the ones printed. Each test reads
+the README itself, so an edit to either side that makes them disagree fails here."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from conftest import Cli, ok
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def flat(text: str) -> str:
+    """README prose wraps lines: one space for every run of white space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def quoted(pattern: str) -> str:
+    """The one backticked quote of the README (lines joined) that matches ``pattern``
+    (``[^`]*`` for the words a test does not spell out)."""
+    found = re.findall(f"`({pattern})`", flat(README))
+    assert len(found) == 1, (pattern, found)
+    return found[0]
+
+
+def main_yaml_example() -> str:
+    """The first ```yaml block under "## YAML format": the example a user copies first."""
+    section = README[README.index("\n## YAML format\n") :]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match
+    return match.group(1)
+
+
+def test_the_main_yaml_example_imports_as_printed(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    example = main_yaml_example()
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    r = ok(cli, "import", path)
+    assert "Imported 1 file: 13 records written" in r.stderr
+    # Re-importing the same file changes nothing, as the README says.
+    assert "Imported 1 file: 0 records written" in ok(cli, "import", path).stderr
+
+    locations = json.loads(ok(cli, "location", "list", "-f", "json").stdout)
+    assert {"code": "LINE-1", "name": "Line-side rack, assembly line 1"}.items() <= next(
+        loc for loc in locations if loc["code"] == "LINE-1"
+    ).items()
+    lines = json.loads(ok(cli, "bom", "show", "HD-200", "-f", "json").stdout)
+    text = json.dumps(lines)
+    assert "MIC-101" in text and "SOLDER" in text
+    [mic] = json.loads(ok(cli, "stock", "--item", "MIC-100", "-f", "json").stdout)
+    # Both opening lots wait for inspection (the item inspects on receipt); 2 reels on order.
+    assert (mic["physical"], mic["pending_inspection"], mic["on_order"]) == (15000, 15000, 10000)
