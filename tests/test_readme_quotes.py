@@ -53,3 +53,11 @@ def test_the_main_yaml_example_imports_as_printed(cli: Cli, initdb: Path, tmp_pa
     [mic] = json.loads(ok(cli, "stock", "--item", "MIC-100", "-f", "json").stdout)
     # Both opening lots wait for inspection (the item inspects on receipt); 2 reels on order.
     assert (mic["physical"], mic["pending_inspection"], mic["on_order"]) == (15000, 15000, 10000)
+
+
+def test_bom_list_columns_are_the_ones_the_readme_lists(cli: Cli, initdb: Path) -> None:
+    row = next(line for line in README.splitlines() if line.startswith("| `mfgctl bom list"))
+    columns = re.search(r"columns `([a-z_,]+)`", row)
+    assert columns
+    r = ok(cli, "bom", "list", "-f", "csv")
+    assert r.stdout == columns.group(1) + "\n"
