@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import Cli, ok
+from conftest import Cli, import_yaml, ok, refused
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -61,3 +61,29 @@ def test_bom_list_columns_are_the_ones_the_readme_lists(cli: Cli, initdb: Path) 
     assert columns
     r = ok(cli, "bom", "list", "-f", "csv")
     assert r.stdout == columns.group(1) + "\n"
+
+
+SERIALS = """\
+locations:
+  - {code: QC, name: Quality control}
+items:
+  - {code: SENS, name: Sensor, type: component, unit: pcs, make_or_buy: buy,
+     tracking: serial, lead_time_days: 5}
+stock:
+  - {item: SENS, qty: 3, serials: [S1, S2, S3]}
+"""
+
+
+def test_a_fraction_of_a_serial_is_refused_with_the_quoted_message(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(cli, tmp_path, SERIALS)
+    message = quoted(r"Error: SENS is serial-tracked: quantity 0\.5 pcs must be [^`]*")
+    move = ("stock", "move", "SENS", "0.5", "--from", "STORES", "--to", "QC", "--lot", "S1")
+    adjust = ("stock", "adjust", "SENS", "--remove", "0.5", "--lot", "S2", "--reason", "x")
+    assert refused(cli, initdb, *move) == message + "\n"
+    assert refused(cli, initdb, *adjust) == message + "\n"
+    # stock count's own wording, which the README gives next to it.
+    counted = quoted(r"counted quantity 0\.5 pcs")
+    err = refused(cli, initdb, "stock", "count", "SENS", "0.5", "--lot", "S2")
+    assert err == message.replace("quantity 0.5 pcs", counted) + "\n"
