@@ -87,3 +87,19 @@ def test_a_fraction_of_a_serial_is_refused_with_the_quoted_message(
     counted = quoted(r"counted quantity 0\.5 pcs")
     err = refused(cli, initdb, "stock", "count", "SENS", "0.5", "--lot", "S2")
     assert err == message.replace("quantity 0.5 pcs", counted) + "\n"
+
+
+def test_passing_available_stock_is_refused_with_the_quoted_message(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    import_yaml(
+        cli,
+        tmp_path,
+        "locations:\n  - {code: QC, name: Quality control}\n"
+        "items:\n  - {code: MIC-100, name: Mic, type: component, unit: pcs, make_or_buy: buy,"
+        " tracking: lot, inspect_on_receipt: true}\n",
+    )
+    ok(cli, "stock", "receive", "MIC-100", "500", "--lot", "M1", "--location", "QC")
+    ok(cli, "inspect", "MIC-100", "--lot", "M1", "--pass")
+    message = quoted(r"Error: MIC-100 lot M1 [^`]*: nothing to pass")
+    assert refused(cli, initdb, "inspect", "MIC-100", "--lot", "M1", "--pass") == message + "\n"
