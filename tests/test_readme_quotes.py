@@ -103,3 +103,24 @@ def test_passing_available_stock_is_refused_with_the_quoted_message(
     ok(cli, "inspect", "MIC-100", "--lot", "M1", "--pass")
     message = quoted(r"Error: MIC-100 lot M1 [^`]*: nothing to pass")
     assert refused(cli, initdb, "inspect", "MIC-100", "--lot", "M1", "--pass") == message + "\n"
+
+
+def test_demand_list_all_adds_cancelled_and_shipped_demand_as_its_help_says(
+    cli: Cli, initdb: Path
+) -> None:
+    assert "Cancelled and shipped demand too" in flat(ok(cli, "demand", "list", "--help").stdout)
+    assert "open only unless `--all` (cancelled and shipped too)" in flat(README)
+    ok(cli, "item", "add", "P", "--name", "Part", "--type", "finished", "--unit", "pcs",
+       "--make-or-buy", "buy")  # fmt: skip
+    ok(cli, "stock", "receive", "P", "10")
+    for qty, ref in ((2, "SO-1"), (3, "SO-2"), (4, "SO-3")):
+        ok(cli, "demand", "add", "P", qty, "--due", "2030-01-10", "--kind", "sales", "--ref", ref)
+    ok(cli, "demand", "cancel", "2")
+    ok(cli, "ship", "P", "4", "--to", "Acme", "--ref", "SO-3")
+
+    def states(*args: str) -> list[tuple[int, str]]:
+        rows = json.loads(ok(cli, "demand", "list", *args, "-f", "json").stdout)
+        return [(r["demand"], r["state"]) for r in rows]
+
+    assert states() == [(1, "open")]
+    assert states("--all") == [(1, "open"), (2, "cancelled"), (3, "shipped")]

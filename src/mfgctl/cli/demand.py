@@ -60,7 +60,7 @@ def list_cmd(
     item: Annotated[str | None, typer.Option("--item", "-i", help="Only this item.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="Only sales or only forecast.")] = None,
     include_all: Annotated[
-        bool, typer.Option("--all", help="Cancelled demand too (else open only).")
+        bool, typer.Option("--all", help="Cancelled and shipped demand too (else open only).")
     ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
