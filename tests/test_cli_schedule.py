@@ -81,8 +81,32 @@ def test_an_order_waits_for_its_material(cli: Cli, initdb: Path, tmp_path: Path)
     assert order["held_by"] == "PO-1 (PCB) on 2027-03-04"
     assert order["start"] == "2027-03-04 08:00"
     assert order["late_reason"] == "material"
+    assert order["why"] == "material; held by material: PO-1 (PCB) on 2027-03-04"
     r = cli("schedule", "--start", START, "--horizon", "7")
     assert "ORDER-1 (late)" in r.stdout and "ASSY" in r.stdout  # the Gantt's legend
+
+
+def test_an_order_held_by_material_but_in_time_says_so_in_the_orders_table(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    # As make demo's HD-300 order: it waits for its material, and still ends in time.
+    shop(cli, initdb, tmp_path, "2027-03-05")
+    ok(cli, "item", "update", "PCB", "--purchase-lead-time-days", "10")
+    ok(cli, "reserve", "add", "PCB", "90", "--for", "SO-1")
+    ok(cli, "purchase", "add", "PCB", "50", "--due", "2027-03-03")
+    [order] = plan(cli)["orders"]
+    held = "held by material: PO-1 (PCB) on 2027-03-03"
+    assert (order["late_by"], order["held_by"], order["why"]) == (
+        "",
+        "PO-1 (PCB) on 2027-03-03",
+        held,
+    )
+    csv = ok(cli, "schedule", "--start", START, "--horizon", "7", "-f", "csv").stdout
+    assert csv.splitlines()[:2] == [
+        "order,item,qty,unit,start,end,due,late_by,why",
+        f"ORDER-1,DEV,20,pcs,2027-03-03 08:00,2027-03-03 13:05,2027-03-05,,{held}",
+    ]
+    assert held in ok(cli, "schedule", "--start", START, "--horizon", "7").stdout
 
 
 def test_commit_stores_planned_start_and_end(cli: Cli, initdb: Path, tmp_path: Path) -> None:

@@ -56,6 +56,13 @@ def _start(value: str | None) -> datetime:
     return moment.replace(second=0, microsecond=0, tzinfo=None)
 
 
+def why(reason: str | None, held_by: str | None) -> str:
+    """An order's ``why`` in words: its late reason (capacity, material, both), and what
+    material holds it, late or not (``held by material: PO-1 (PCB) on 2027-03-04``)."""
+    held = f"held by material: {held_by}" if held_by else ""
+    return "; ".join(p for p in (reason or "", held) if p)
+
+
 def document(loaded: Any, result: Any, horizon: int) -> dict[str, Any]:
     """The schedule as plain data (``--format json``)."""
     s = result.settings
@@ -79,8 +86,7 @@ def document(loaded: Any, result: Any, horizon: int) -> dict[str, Any]:
                 "late_by": _late_text(r.late_by),
                 "late_reason": r.reason,
                 "held_by": r.job.held_by,
-                "why": (r.reason or "")
-                + (f" (material: {r.job.held_by})" if r.reason and r.job.held_by else ""),
+                "why": why(r.reason, r.job.held_by),
                 "operations": [
                     {
                         "stage": op.stage,
