@@ -185,3 +185,22 @@ def test_include_planned_schedules_mrp_planned_make_orders(
     ok(cli, "schedule", "--start", START, "--include-planned", "--commit")
     with sqlite3.connect(initdb) as c:
         assert c.execute("SELECT count(*) FROM production_order").fetchone() == (0,)
+
+
+def test_markdown_heads_each_table_with_two_hashes_as_the_multi_table_reports(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    shop(cli, initdb, tmp_path, "2027-03-01", "2027-03-01", "2027-03-01")
+    md = ok(cli, "schedule", "--start", START, "--horizon", "7", "-f", "markdown").stdout
+    headings = [line for line in md.splitlines() if line.startswith("#")]
+    assert headings == [
+        "## Orders",
+        "## Operations by work centre",
+        "## Utilisation over 7 days",
+        "## Late",
+    ]
+    # No order late: no Late table.
+    ok(cli, "order", "update", "2", "--due", "2027-03-10")
+    ok(cli, "order", "update", "3", "--due", "2027-03-10")
+    md = ok(cli, "schedule", "--start", START, "--horizon", "7", "-f", "markdown").stdout
+    assert "## Late" not in md and "## Orders" in md

@@ -228,7 +228,7 @@ def _print(doc: dict[str, Any], loaded: Any, result: Any, horizon: int, fmt: For
 
     # As the multi-table reports: each table under its name (a heading in Markdown, a
     # blank line only in CSV), and the bar chart only in the table.
-    heading = {Format.markdown: "### {}", Format.csv: ""}.get(fmt, "{}")
+    heading = {Format.markdown: "## {}", Format.csv: ""}.get(fmt, "{}")
 
     def title(text: str, first: bool = False) -> None:
         if heading:
