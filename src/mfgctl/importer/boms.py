@@ -16,7 +16,7 @@ from mfgctl import qty as q
 from mfgctl.domain import bom, bomtree, codes
 from mfgctl.domain.items import Item
 from mfgctl.errors import InvalidInput
-from mfgctl.importer.records import At, Change, upper
+from mfgctl.importer.records import At, Change, known_only, upper
 from mfgctl.importer.yamlread import Record, Seq
 
 if TYPE_CHECKING:
@@ -85,6 +85,13 @@ class Boms:
                     "a mapping with item, qty, unit"
                 )
                 continue
+            raw, unknown = known_only(raw, bom.LINE_KEYS)
+            for k in unknown:
+                problems.append(
+                    At(at.file, raw_lines[n], prefix[:-1]).say(
+                        f"unknown BOM line key (known: {', '.join(bom.LINE_KEYS)})", k
+                    )
+                )
             try:
                 lines.append(self._parse_line(raw, prefix))
                 line_recs.append(raw)

@@ -13,6 +13,7 @@ structure, ``locations:`` and ``items:``.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,7 @@ from mfgctl.importer.boms import Boms
 from mfgctl.importer.lots import LOT_KEYS, Lots
 from mfgctl.importer.opening import STOCK_KEYS, OpeningStock
 from mfgctl.importer.planning import DEMAND_KEYS, PURCHASE_KEYS, DemandSection, PurchaseSection
-from mfgctl.importer.records import SECTIONS, At, Change, Result, upper
+from mfgctl.importer.records import SECTIONS, At, Change, Result, known_only, upper
 from mfgctl.importer.routings import Routings
 from mfgctl.importer.workcenters import WorkCentres
 from mfgctl.importer.yamlread import Document, Record, Seq
@@ -72,6 +73,7 @@ class Import:
     def __init__(self, db: sqlite3.Connection, documents: Iterable[Document]) -> None:
         self.db = db
         self.problems: list[str] = []
+        self.keep_going = False  # stop() goes on (trial)
         self.sections: dict[str, list[At]] = {s: [] for s in SECTIONS}
         self.locations: dict[str, _Location] = {}
         # Locations by upper-cased code as the file's renames leave them (None: gone).
@@ -121,13 +123,12 @@ class Import:
                         f"(like {{{_KEYS[key][0]}: ...}})"
                     )
                     continue
-                unknown = [k for k in rec if k not in _KEYS[key]]
+                # Unknown keys are problems; the rest of the record is still checked
+                # (its nested lines, stages and windows too), so one run says it all.
+                known, unknown = known_only(rec, _KEYS[key])
                 for k in unknown:
-                    self.problems.append(
-                        at.say(f"unknown key (known: {', '.join(_KEYS[key])})", str(k))
-                    )
-                if not unknown:
-                    self.sections[key].append(at)
+                    self.problems.append(at.say(f"unknown key (known: {', '.join(_KEYS[key])})", k))
+                self.sections[key].append(At(doc.file, known, at.path))
 
     def validate(self) -> None:
         for at in self.sections["locations"]:
@@ -353,10 +354,39 @@ class Import:
             self.problems.append(at.say(str(e)))
             return None
 
+    def trial(self, user: str) -> None:
+        """With problems found already: write the valid records anyway, in a savepoint
+        that is rolled back, so the checks made while writing (an opening balance
+        against the stock held, a unit still used by a stored BOM line, a changed
+        revision...) report their problems in the same run, not after the first ones
+        are fixed. Stops quietly where a record left out by a problem breaks a later
+        step: the problems found stand, and nothing is written."""
+        found = len(self.problems)
+        refused = {_record_of(p) for p in self.problems}
+        self.keep_going = True
+        try:
+            with rolled_back(self.db, "import_trial"):
+                self.write(user)
+        except Exception:  # the import is refused with the problems found
+            pass
+        finally:
+            self.keep_going = False
+        # A record already refused is not said again in other words by its write.
+        self.problems[found:] = [p for p in self.problems[found:] if _record_of(p) not in refused]
+
     def stop(self) -> None:
-        """Raise ImportInvalid with every problem found so far, if any."""
-        if self.problems:
-            raise ImportInvalid(self.problems)
+        """Raise ImportInvalid with every problem found so far, if any (each once)."""
+        if self.problems and not self.keep_going:
+            raise ImportInvalid(list(dict.fromkeys(self.problems)))
+
+
+_RECORD = re.compile(r"(.*?):\d+: ([a-z_]+\[\d+\])[.:]")
+
+
+def _record_of(problem: str) -> tuple[str, str]:
+    """The file and record (``items[3]``) a problem is about (the problem itself if none)."""
+    match = _RECORD.match(problem)
+    return (match.group(1), match.group(2)) if match else (problem, "")
 
 
 def run(
@@ -366,7 +396,9 @@ def run(
     user: str,
     dry_run: bool = False,
 ) -> Result:
-    """Validate every record, then write them all in the caller's transaction.
+    """Validate every record, then write them all in the caller's transaction. With
+    problems, the valid records' writes are still tried and undone (``Import.trial``),
+    so the problems found only while writing are said in the same run.
 
     With ``dry_run`` the writes run inside a savepoint that is rolled back, so the
     result says exactly what a real import would do and nothing is written.
@@ -376,6 +408,8 @@ def run(
     """
     job = Import(db, documents)
     job.validate()
+    if job.problems:
+        job.trial(user)
     job.stop()
     if not dry_run:
         return Result(tuple(job.write(user)))

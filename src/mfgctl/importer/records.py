@@ -82,6 +82,22 @@ class Result:
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
 
 
+def known_only(rec: Record, keys: tuple[str, ...]) -> tuple[Record, list[str]]:
+    """``rec`` with only the ``keys`` it may have (the lines of each kept), and the keys
+    it has beyond them, so a record's unknown keys are reported and the rest of it is
+    still checked: one run lists every problem."""
+    unknown = [str(k) for k in rec if k not in keys]
+    if not unknown:
+        return rec, []
+    kept = Record(rec.line)
+    for k, v in rec.items():
+        if k in keys:
+            kept[k] = v
+            if k in rec.lines:
+                kept.lines[k] = rec.lines[k]
+    return kept, unknown
+
+
 def upper(code: str) -> str:
     """A code as records are matched: trimmed, upper-cased."""
     return code.strip().upper()

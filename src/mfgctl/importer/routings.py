@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from mfgctl.domain import codes, stages
 from mfgctl.errors import InvalidInput
-from mfgctl.importer.records import At, Change, upper
+from mfgctl.importer.records import At, Change, known_only, upper
 from mfgctl.importer.yamlread import Record, Seq
 
 if TYPE_CHECKING:
@@ -80,6 +80,14 @@ class Routings:
                     "mapping like {name: assembly, workcenter: ASSY, setup_min: 15, run_min: 12}"
                 )
                 continue
+            line = raw
+            raw, unknown = known_only(raw, stages.STAGE_KEYS)
+            for k in unknown:
+                problems.append(
+                    At(at.file, line, prefix[:-1]).say(
+                        f"unknown key (known: {', '.join(stages.STAGE_KEYS)})", k
+                    )
+                )
             try:
                 stage = stages.parse_stage(raw, n + 1, where=prefix)
             except InvalidInput as e:

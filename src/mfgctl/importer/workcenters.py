@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from mfgctl.domain import codes, workcenters
 from mfgctl.errors import InvalidInput
-from mfgctl.importer.records import At, Change, upper
+from mfgctl.importer.records import At, Change, known_only, upper
 from mfgctl.importer.yamlread import Record, Seq
 
 if TYPE_CHECKING:
@@ -113,14 +113,15 @@ class WorkCentres:
                     "a mapping like {from: 2025-08-04 06:00, to: 2025-08-04 14:00, reason: ...}"
                 )
                 continue
-            unknown = [k for k in entry if k not in workcenters.DOWN_KEYS]
-            if unknown:
+            # Every unknown key is said, and the window's other keys still checked.
+            line = entry
+            entry, unknown = known_only(entry, workcenters.DOWN_KEYS)
+            for k in unknown:
                 self.problems.append(
-                    At(at.file, entry, prefix[:-1]).say(
-                        f"unknown key (known: {', '.join(workcenters.DOWN_KEYS)})", str(unknown[0])
+                    At(at.file, line, prefix[:-1]).say(
+                        f"unknown key (known: {', '.join(workcenters.DOWN_KEYS)})", k
                     )
                 )
-                continue
             try:
                 found.append(workcenters.build_down(entry, where=prefix))
             except InvalidInput as e:
