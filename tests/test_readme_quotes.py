@@ -124,3 +124,16 @@ def test_demand_list_all_adds_cancelled_and_shipped_demand_as_its_help_says(
 
     assert states() == [(1, "open")]
     assert states("--all") == [(1, "open"), (2, "cancelled"), (3, "shipped")]
+
+
+def test_the_development_tree_names_every_module() -> None:
+    # So a new developer finds MRP and the scheduler from the README.
+    section = README[README.index("\n## Development\n") :]
+    tree = section[: section.index("```", section.index("```") + 3)]
+    src = Path(__file__).resolve().parents[1] / "src" / "mfgctl"
+    for folder in (src, src / "domain", src / "importer"):
+        for module in sorted(folder.glob("*.py")):
+            if module.name == "__init__.py":
+                continue
+            name = module.name if folder == src else module.stem
+            assert re.search(rf"(?<![\w.]){re.escape(name)}\b", tree), f"{folder.name}/{name}"
