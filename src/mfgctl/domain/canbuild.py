@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfgctl import qty as q
 from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
-from mfgctl.domain.mrp import Component, Snapshot, explode
+from mfgctl.domain.mrp import Component, Snapshot, explode, explode_paths
 from mfgctl.errors import NotFound, RuleViolation
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class CanBuild:
             found = []
             for c in snap.boms[code]:
                 found.append((c, _phantoms(c, snap.boms)))
-                for leaf, _n in explode((c,), q.SCALE, snap.boms):
+                for leaf, _n in explode_paths((c,), q.SCALE, snap.boms):
                     graph[code].append(leaf.item)
                     todo.append(leaf.item)
             self.lines[code] = found
@@ -306,11 +306,16 @@ class CanBuild:
                     builds.append((code, build))
             if not build:
                 continue
+            # What a build of ``build`` requires, as its order would: each item summed
+            # over its lines and phantom paths, then rounded.
+            for leaf, n in explode([c for c, _chains in self.lines[code]], build, boms):
+                need[leaf.item] += n
+            if not paths:
+                continue
             seen: set[tuple[str, tuple[str, ...]]] = set()
             for c, chains in self.lines[code]:
-                for (leaf, n), via in zip(explode((c,), build, boms), chains, strict=True):
-                    need[leaf.item] += n
-                    if not paths or (leaf.item, via) in seen:
+                for (leaf, _n), via in zip(explode_paths((c,), build, boms), chains, strict=True):
+                    if (leaf.item, via) in seen:
                         continue
                     seen.add((leaf.item, via))
                     counts[leaf.item] += counts[code]
@@ -378,7 +383,7 @@ class CanBuild:
 
 
 def _phantoms(c: Component, boms: Mapping[str, Sequence[Component]]) -> list[tuple[str, ...]]:
-    """The phantoms each component ``explode((c,), ...)`` yields is reached through, in
+    """The phantoms each component ``explode_paths((c,), ...)`` yields is reached through, in
     the same order: FG's line PH (phantom: R, and phantom PH2: R) gives ``(PH,)`` and
     ``(PH, PH2)``, two paths to R."""
     if c.phantom and c.item in boms:

@@ -46,8 +46,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from fractions import Fraction
 from itertools import groupby
-from math import lcm
+from math import ceil, lcm
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -622,12 +623,45 @@ def explode(
     qty: int,
     boms: Mapping[str, Sequence[Component]],
 ) -> list[tuple[Component, int]]:
-    """The components ``qty`` of a parent needs, phantoms passed through."""
+    """The components ``qty`` of a parent needs, phantoms passed through: each item's
+    exact need summed over every line and phantom path that reaches it, rounded up to
+    the micro-unit (and a whole unit) once, as an order of the parent requires it
+    (``orders.explode_materials``: 0.116667 + 0.003334 through a phantom would be
+    0.120001, the order needs 0.12). One pair an item, with its first line (whose
+    substitutes the order takes), in the order the lines reach it."""
+    exact: dict[str, Fraction] = {}
+    first: dict[str, Component] = {}
+
+    def walk(lines: Sequence[Component], parent: Fraction) -> None:
+        for c in lines:
+            need = parent * c.num / c.den + c.fixed
+            if c.phantom and c.item in boms:
+                walk(boms[c.item], need)
+            else:
+                first.setdefault(c.item, c)
+                exact[c.item] = exact.get(c.item, 0) + need
+
+    walk(lines, Fraction(qty))
+    out = []
+    for item, need in exact.items():
+        c = first[item]
+        n = ceil(need)
+        out.append((c, -(-n // WHOLE) * WHOLE if c.whole else n))
+    return out
+
+
+def explode_paths(
+    lines: Sequence[Component],
+    qty: int,
+    boms: Mapping[str, Sequence[Component]],
+) -> list[tuple[Component, int]]:
+    """The components ``qty`` of a parent needs, one pair for each path (a line, or a
+    line through phantoms), each rounded on its own: which paths reach which items."""
     out: list[tuple[Component, int]] = []
     for c in lines:
         need = c.need(qty)
         if c.phantom and c.item in boms:
-            out.extend(explode(boms[c.item], need, boms))
+            out.extend(explode_paths(boms[c.item], need, boms))
         else:
             out.append((c, need))
     return out
@@ -1012,7 +1046,11 @@ class _Run:
         gross_of = self.gross
         seq = self.seq
         boms = self.snap.boms
-        if any(c.phantom and c.item in boms for c in lines):
+        # Through a phantom, or with an item on two lines, an item's need is summed
+        # before it is rounded (``explode``).
+        if any(c.phantom and c.item in boms for c in lines) or len({c.item for c in lines}) < len(
+            lines
+        ):
             for o, b in zip(orders, released, strict=True):
                 for c, need in explode(lines, o.qty, boms):
                     e = Element(o.release, b, need, o.label, o.demands, c.substitutes, o)
