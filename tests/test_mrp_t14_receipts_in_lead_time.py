@@ -149,3 +149,26 @@ demand:
         ("C", START),
         ("P", "2026-12-04"),
     ]
+
+
+def test_with_materials_in_stock_a_new_order_still_beats_a_later_receipt(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """C takes 30 days to buy but is in stock: a new order of P comes in its own 3 days,
+    before the open order due 12-20, so the gap before it is planned, not left short."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: C, name: C, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 30}
+  - {code: P, name: P, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 3}
+boms:
+  - {item: P, lines: [{item: C, qty: 1}]}
+demand:
+  - {item: P, qty: 10, due: 2026-12-08, kind: sales, ref: SO-1}
+  - {item: P, qty: 10, due: 2026-12-21, kind: sales, ref: SO-2}
+stock:
+  - {item: C, qty: 100}
+""")  # fmt: skip
+    ok(cli, "order", "create", "P", "10", "--due", "2026-12-20")
+    doc = run(cli, "--horizon", "28")
+    assert planned(doc) == [("P", 10, "2026-12-05", "2026-12-08")]
+    assert doc["shortages"] == []

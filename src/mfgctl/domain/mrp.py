@@ -723,6 +723,7 @@ class _Run:
         self.started: set[str] = set()  # the labels of production orders in progress
         self.order_items: dict[str, str] = {}  # what each open production order makes
         self.cum_lt: dict[str, int] = {}  # cumulative lead times (cumulative_lead_time)
+        self.ready_lt: dict[str, int] = {}  # the same, stock on the shelf counted
         # The material requirements of each open production order (by its label), so
         # that once its output is pegged they carry the demands it serves.
         self.order_elements: dict[str, list[Element]] = defaultdict(list)
@@ -939,10 +940,10 @@ class _Run:
         sr: dict[int, int] = defaultdict(int)
         # Each bucket's receipts on their days, for the dips before them that a new order
         # could cover; one due by the soonest a new order could come (released at the
-        # start, with everything it needs: its cumulative lead time) counts from the
-        # start: a new order would not beat it (expedite it). So does a production order
-        # that ``mrp firm`` dated late by when its materials can come.
-        soonest = cal.start + timedelta(days=self.cumulative_lead_time(code))
+        # start, with everything it needs: ``ready_lead_time``) counts from the start: a
+        # new order would not beat it (expedite it). So does a production order that
+        # ``mrp firm`` dated late by when its materials can come.
+        soonest = cal.start + timedelta(days=self.ready_lead_time(code))
         arriving: dict[int, list[tuple[date, int]]] = defaultdict(list)
         # Likewise a later bucket's receipt due by then: a shortfall before it is met by
         # expediting it (rescheduling it in), not by a new order that could not come
@@ -1193,6 +1194,23 @@ class _Run:
                 for child in self.components(code):
                     longest = max(longest, self.cumulative_lead_time(child))
             found = self.cum_lt[code] = part.lead_time_days + longest
+        return found
+
+    def ready_lead_time(self, code: str) -> int:
+        """How long from the start before a new order of the item, released then, can
+        come: its lead time, plus for a make item the longest ready lead time of the
+        components it has none of in stock (one in stock is there now). Like the
+        cumulative lead time, but a material on the shelf does not wait for its own
+        lead time."""
+        found = self.ready_lt.get(code)
+        if found is None:
+            part = self.snap.parts[code]
+            longest = 0
+            if part.make_or_buy == "make":
+                for child in self.components(code):
+                    if self.on_hand(child) <= 0:
+                        longest = max(longest, self.ready_lead_time(child))
+            found = self.ready_lt[code] = part.lead_time_days + longest
         return found
 
     def components(self, code: str) -> Iterable[str]:
