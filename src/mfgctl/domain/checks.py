@@ -1000,9 +1000,12 @@ def overdue(db: sqlite3.Connection, *, today: date) -> list[Problem]:
 
 
 def inactive_open(db: sqlite3.Connection) -> list[Problem]:
-    """Open demand, purchase orders and production orders of a deactivated item: planning
-    leaves them out (and such a purchase order cannot be received). ``item deactivate``
-    refuses an item with open work; these come from before it did."""
+    """Open demand, purchase orders and production orders of a deactivated item, and
+    open production orders that still need one as a material: planning leaves them out
+    (and such a purchase order cannot be received, such an order not be released).
+    ``item deactivate`` refuses an item with open work; these come from before it did
+    (or from an order made with an active BOM that uses a deactivated item, which
+    ``bom_inactive`` reports as well)."""
     from mfgctl.domain import items
 
     subject = {"purchase order": "PO {}", "production order": "ORDER-{}"}
@@ -1017,6 +1020,18 @@ def inactive_open(db: sqlite3.Connection) -> list[Problem]:
                 f"but {w.item} is deactivated: planning leaves it out; end it "
                 f"({w.how_to_end}) or reactivate {w.item} (mfgctl item update {w.item} "
                 "--active)",
+            )
+        )
+    for n in items.material_needs(db):
+        out.append(
+            Problem(
+                "inactive_open",
+                f"ORDER-{n.order_id}",
+                f"open production order {n.order_id} of {q.fmt(n.order_qty)} {n.order_unit} "
+                f"{n.product} (revision {n.revision}, {n.state}) due {n.due_on} still needs "
+                f"{q.fmt(n.qty)} {n.unit} {n.item}, but {n.item} is deactivated: planning "
+                f"leaves it out and it can no longer be received; end it ({n.how_to_end}) or "
+                f"reactivate {n.item} (mfgctl item update {n.item} --active)",
             )
         )
     return out

@@ -20,7 +20,7 @@ from typing import Any
 
 from mfgctl import qty as q
 from mfgctl.domain import codes
-from mfgctl.errors import InvalidInput, NotFound, RuleViolation
+from mfgctl.errors import InvalidInput, MfgError, NotFound, RuleViolation
 from mfgctl.timefmt import parse_date
 
 TYPES = ("raw", "component", "subassembly", "finished", "packaging")
@@ -976,18 +976,130 @@ def open_work(
     return sorted(found, key=lambda w: (w.item, _WORK_ORDER.index(w.kind), w.id))
 
 
+@dataclass(frozen=True, slots=True)
+class MaterialNeed:
+    """What an open production order still lacks of one material: its requirement (the
+    frozen one once released, else exploded from the revision it is made with) less what
+    reached its WIP and what is reserved for it, its substitutes' share counted as for
+    ``order show``. MRP plans it as the order's need; it leaves out a deactivated
+    material's."""
+
+    order_id: int
+    state: str  # planned, released, in_progress
+    product: str  # the order's item
+    revision: str
+    order_qty: Decimal
+    order_unit: str
+    due_on: str
+    item: str  # the material
+    qty: Decimal  # still lacking, in the material's base unit
+    unit: str
+
+    @property
+    def name(self) -> str:
+        """``planned production order 1 of FG still needs 10 pcs of it``."""
+        state = self.state.replace("_", "-")
+        return (
+            f"{state} production order {self.order_id} of {self.product} still needs "
+            f"{q.fmt(self.qty)} {self.unit} of it"
+        )
+
+    @property
+    def how_to_end(self) -> str:
+        """The command that ends the order (as ``OpenWork.how_to_end``)."""
+        if self.state == "in_progress":
+            return f"mfgctl order complete {self.order_id} --final"
+        return f"mfgctl order cancel {self.order_id}"
+
+
+# The open orders that may need an item as a material (``:item``, or any deactivated
+# item when it is NULL): through their frozen materials once released, else through the
+# lines of the revision they are made with and, below its phantom lines, of the
+# phantoms' active revisions (as ``orders.explode_materials`` passes through them). A
+# superset: ``material_needs`` computes what each still lacks.
+_NEEDING_ORDERS = """
+    WITH RECURSIVE reach (order_id, bom_id) AS (
+        SELECT o.id, o.bom_id FROM production_order AS o
+         WHERE o.state IN ('planned', 'released', 'in_progress')
+           AND NOT EXISTS (SELECT 1 FROM order_material AS m WHERE m.order_id = o.id)
+        UNION
+        SELECT r.order_id, b.id
+          FROM reach AS r
+          JOIN bom_line AS bl ON bl.bom_id = r.bom_id AND bl.phantom = 1
+          JOIN bom AS b ON b.item_id = bl.child_id AND b.active = 1
+    )
+    SELECT r.order_id FROM reach AS r
+      JOIN bom_line AS bl ON bl.bom_id = r.bom_id
+      JOIN item AS i ON i.id = bl.child_id
+     WHERE (:item IS NULL AND i.active = 0) OR bl.child_id = :item
+    UNION
+    SELECT o.id FROM production_order AS o
+      JOIN order_material AS m ON m.order_id = o.id
+      JOIN item AS i ON i.id = m.item_id
+     WHERE o.state IN ('planned', 'released', 'in_progress')
+       AND ((:item IS NULL AND i.active = 0) OR m.item_id = :item)
+"""
+
+
+def material_needs(db: sqlite3.Connection, *, item: Item | None = None) -> list[MaterialNeed]:
+    """What open production orders still lack of ``item`` as a material, or of every
+    deactivated item without one; by material, then order.
+
+    An order whose materials cannot be worked out (a BOM cycle, refused on release as
+    well) is left out: ``check`` reports the cycle.
+    """
+    from mfgctl.domain import orders  # orders builds on this module
+
+    found = []
+    ids = [r[0] for r in db.execute(_NEEDING_ORDERS, {"item": item.id if item else None})]
+    for order_id in sorted(ids):
+        order = orders.get(db, order_id)
+        try:
+            needs = orders._needs(db, order)  # what reserving it counts as lacking
+        except MfgError:
+            continue
+        for need in needs:
+            wanted = need.item.id == item.id if item else not need.item.active
+            if wanted and need.open > 0:
+                found.append(
+                    MaterialNeed(
+                        order.id,
+                        order.state,
+                        order.item,
+                        order.revision,
+                        order.qty,
+                        order.unit,
+                        order.due_on,
+                        need.item.code,
+                        need.open,
+                        need.item.unit,
+                    )
+                )
+    return sorted(found, key=lambda n: (n.item, n.order_id))
+
+
 def _refuse_open_work(db: sqlite3.Connection, item: Item) -> None:
     """An item with open work stays active: MRP would silently drop its demand and
-    receipts, and its purchase orders could no longer be received."""
-    work = open_work(db, item=item)
+    receipts, and what open orders still need of it; its purchase orders could no longer
+    be received, nor an order that needs it be released."""
+    work = [f"{w.name} ({w.how_to_end})" for w in open_work(db, item=item)]
+    needs = material_needs(db, item=item)
+    work += [f"{n.name} (revision {n.revision}; {n.how_to_end})" for n in needs]
     if not work:
         return
-    shown = ", ".join(f"{w.name} ({w.how_to_end})" for w in work[:5])
+    shown = ", ".join(work[:5])
     if len(work) > 5:
         shown += (
             f" and {len(work) - 5} more (mfgctl demand list, purchase list, order list "
-            f"--item {item.code})"
+            f"--item {item.code}"
         )
+        # ``order list --item`` lists orders of the item, not those that need it.
+        later = [str(n.order_id) for n in needs[max(5 - (len(work) - len(needs)), 0) :]]
+        if len(later) == 1:
+            shown += f"; order {later[0]} needs it: mfgctl order show {later[0]}"
+        elif later:
+            shown += f"; orders {', '.join(later)} need it: mfgctl order show N"
+        shown += ")"
     raise RuleViolation(
         f"item {item.code} cannot be deactivated while it has open work (planning would "
         f"leave it out): {shown}"
@@ -999,7 +1111,8 @@ def deactivate(db: sqlite3.Connection, code: str) -> Item:
 
     Raises:
         RuleViolation: already inactive, or it has open demand, purchase orders or
-            production orders (``open_work``).
+            production orders (``open_work``), or an open production order still needs
+            it as a material (``material_needs``).
     """
     item = get(db, code)
     if not item.active:
