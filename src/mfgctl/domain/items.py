@@ -1055,7 +1055,7 @@ def material_needs(db: sqlite3.Connection, *, item: Item | None = None) -> list[
     for order_id in sorted(ids):
         order = orders.get(db, order_id)
         try:
-            needs = orders._needs(db, order)  # what reserving it counts as lacking
+            needs = orders.lacking(db, order)  # what reserving it counts as lacking
         except MfgError:
             continue
         for need in needs:

@@ -349,7 +349,7 @@ def material_rows(db: sqlite3.Connection, order: Order) -> list[dict[str, Any]]:
     """
     from mfgctl.domain import production  # production builds on this module
 
-    needs = _needs(db, order)
+    needs = lacking(db, order)
     plan = reservations.plan_needs(db, needs)
     held = reservations.reserved_for_order(db, order.id)
     used = production.consumed(db, order)
@@ -516,7 +516,10 @@ def substitute_items(db: sqlite3.Connection, material: Material) -> list[items.I
     return [it for it in found if it is not None and it.id != material.item.id]
 
 
-def _needs(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
+def lacking(db: sqlite3.Connection, order: Order) -> list[reservations.Need]:
+    """What each material of ``order`` still lacks beyond what it consumed and holds
+    reserved (a substitute used or reserved in its place counting for it): what
+    ``order release`` reserves, and what deactivating a material must wait for."""
     from mfgctl.domain import production  # production builds on this module
 
     held = reservations.reserved_for_order(db, order.id)
@@ -555,7 +558,7 @@ def reserve(
         order_id=found.id,
         ref=found.reference,
         priority=found.priority,
-        needs=_needs(db, found),
+        needs=lacking(db, found),
         user=user,
         partial=partial,
     )
