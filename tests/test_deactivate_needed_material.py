@@ -232,3 +232,21 @@ def test_check_reports_an_order_made_from_an_active_bom_with_a_deactivated_item(
     checks = [(p["check"], p["subject"]) for p in json.loads(r.stdout)]
     assert ("bom_inactive", "FG rev A") in checks
     assert ("inactive_open", "ORDER-1") in checks
+
+
+def test_mrp_says_when_an_order_needs_a_deactivated_material(
+    cli: Cli, shop: Path, tmp_path: Path
+) -> None:
+    planned_on_a(cli, tmp_path)
+    with sqlite3.connect(shop) as c:  # deactivated by an older mfgctl
+        c.execute("UPDATE item SET active = 0 WHERE code = 'P1'")
+    c.close()
+    r = ok(cli, "mrp", "-f", "json")
+    found = [e for e in json.loads(r.stdout)["exceptions"] if e["code"] == "inactive_material"]
+    # Before: nothing planned and nothing said.
+    assert [(e["item"], e["ref"]) for e in found] == [("P1", "ORDER-1")]
+    assert found[0]["message"] == (
+        "ORDER-1 (FG) still needs 10 P1, which is deactivated: MRP plans nothing for it "
+        "(reactivate it: mfgctl item update P1 --active, or cancel the order: mfgctl order "
+        "cancel 1)"
+    )

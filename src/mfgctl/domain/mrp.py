@@ -853,7 +853,23 @@ class _Run:
             self.snap.order_needs, key=lambda n: (n.needed_on(start), n.order_id, n.item)
         ):
             due = n.needed_on(start)
-            if n.item not in self.snap.parts or n.qty <= 0 or not self.cal.inside(due):
+            if n.qty <= 0 or not self.cal.inside(due):
+                continue
+            if n.item not in self.snap.parts:
+                # A material deactivated while the order still lacks it: not planned,
+                # but not left out silently either.
+                self.exceptions.append(
+                    Exception_(
+                        "inactive_material",
+                        n.item,
+                        f"ORDER-{n.order_id} ({n.order_item}) still needs {_n(n.qty)} "
+                        f"{n.item}, which is deactivated: MRP plans nothing for it "
+                        f"(reactivate it: mfgctl item update {n.item} --active, or cancel "
+                        f"the order: mfgctl order cancel {n.order_id})",
+                        max(due, start),
+                        f"ORDER-{n.order_id}",
+                    )
+                )
                 continue
             root = self.root("order", n.order_id, n.order_item, due)
             label = f"ORDER-{n.order_id}"
