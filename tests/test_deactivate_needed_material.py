@@ -225,8 +225,12 @@ def test_check_reports_an_order_that_needs_a_deactivated_material(
 def test_check_reports_an_order_made_from_an_active_bom_with_a_deactivated_item(
     cli: Cli, shop: Path
 ) -> None:
-    ok(cli, "item", "deactivate", "P1")  # no open order yet: allowed (bom_inactive)
+    # Created by an older mfgctl, which let an order be made from a BOM using a
+    # deactivated item (order create refuses it now).
     ok(cli, "order", "create", "FG", "2", "--due", day(60))
+    with sqlite3.connect(shop) as c:
+        c.execute("UPDATE item SET active = 0 WHERE code = 'P1'")
+    c.close()
     r = cli("check", "-f", "json")
     assert r.exit_code == 4  # bom_inactive is an error
     checks = [(p["check"], p["subject"]) for p in json.loads(r.stdout)]
@@ -250,3 +254,18 @@ def test_mrp_says_when_an_order_needs_a_deactivated_material(
         "(reactivate it: mfgctl item update P1 --active, or cancel the order: mfgctl order "
         "cancel 1)"
     )
+
+
+def test_order_create_refuses_a_bom_that_uses_a_deactivated_material(
+    cli: Cli, shop: Path, tmp_path: Path
+) -> None:
+    # P1 deactivated while no order needs it; revision A (still active) uses it.
+    ok(cli, "item", "deactivate", "P1")
+    msg = refused(cli, shop, "order", "create", "FG", "10", "--due", day(60))
+    # Before: created, short of P1 for good (MRP plans nothing for it).
+    assert msg == (
+        "Error: FG BOM revision A uses P1, deactivated: reactivate it (mfgctl item update P1 "
+        "--active) or store a revision without it\n"
+    )
+    import_yaml(cli, tmp_path, REV_B, "rev_b.yaml")
+    ok(cli, "order", "create", "FG", "10", "--due", day(60))

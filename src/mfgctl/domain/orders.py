@@ -425,11 +425,16 @@ def create(
         raise RuleViolation(f"{it.code} BOM revision {rev.revision} has no lines")
     # Explode now: a BOM cycle, a bad unit or a requirement too large to store is
     # refused at creation, not at release.
-    check_sizes(
-        explode_materials(db, rev, amount),
-        who=f"an order of {q.fmt(amount)} {it.unit} {it.code}",
-        hint="order less",
-    )
+    found = explode_materials(db, rev, amount)
+    check_sizes(found, who=f"an order of {q.fmt(amount)} {it.unit} {it.code}", hint="order less")
+    # A deactivated material is planned by nobody and cannot be received.
+    gone = [m.item.code for m in found if not m.item.active]
+    if gone:
+        raise RuleViolation(
+            f"{it.code} BOM revision {rev.revision} uses {', '.join(gone)}, deactivated: "
+            f"reactivate {'them' if len(gone) > 1 else 'it'} (mfgctl item update "
+            f"{gone[0]} --active) or store a revision without {'them' if len(gone) > 1 else 'it'}"
+        )
     order_id = db.execute("SELECT ifnull(max(id), 0) + 1 FROM production_order").fetchone()[0]
     code = locations.order_place_code(order_id)
     if locations.find(db, code) is not None:
