@@ -56,6 +56,8 @@ def import_cmd(
             verb = {"changed": "change", "activated": "activate"}.get(c.action, "add")
             detail = f" ({c.detail})" if c.detail else ""
             note(f"would {verb} {c.kind} {c.key}{detail}")
+        for message in result.remarks():
+            note(f"Note: {message}")
         note("Dry run: nothing was written")
         return
     for message in result.notes():

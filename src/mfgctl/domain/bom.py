@@ -328,7 +328,10 @@ class SaveResult:
 
 
 def check_references(db: sqlite3.Connection, rev: Revision, *, where: str = "") -> None:
-    """Every item of the revision exists and every line's unit converts."""
+    """Every item of the revision exists and every line's unit converts, but an inactive
+    revision's line may be in a unit its item no longer has: history kept as stored
+    (an export writes it so, after the unit was dropped), which ``bom activate`` and an
+    order made with that revision refuse."""
     parent = items.get(db, rev.item)
     q.to_micro(rev.output_qty, what=f"{where}output_qty")
     for n, line in enumerate(rev.lines):
@@ -338,7 +341,8 @@ def check_references(db: sqlite3.Connection, rev: Revision, *, where: str = "") 
             raise InvalidInput(f"{at}item: unknown item {line.item!r}")
         if child.id == parent.id:
             raise InvalidInput(f"{at}item: {parent.code} cannot contain itself")
-        child.factor(line.unit or None)
+        if rev.active:
+            child.factor(line.unit or None)
         for s in line.substitutes:
             if items.find(db, s) is None:
                 raise InvalidInput(f"{at}substitutes: unknown item {s!r}")

@@ -31,6 +31,8 @@ class BomEntry:
 
     rev: bom.Revision
     at: At
+    # What the import says about it once stored (an inactive line in a lost unit).
+    remarks: tuple[str, ...] = ()
 
 
 class Boms:
@@ -102,6 +104,7 @@ class Boms:
         owner = self.find_item(parent)
         if owner is None:
             problems.append(at.say(f"unknown item {parent!r}", "item"))
+        remarks: list[str] = []
         for n, (ln, raw) in enumerate(zip(lines, line_recs, strict=True)):
 
             def say(message: str, key: str, raw: Record = raw, n: int = n) -> str:
@@ -114,7 +117,17 @@ class Boms:
                 try:
                     child.factor(ln.unit)
                 except InvalidInput as e:
-                    problems.append(say(str(e), "unit"))
+                    if active:
+                        problems.append(say(str(e), "unit"))
+                    else:
+                        # History, as an export writes it after the unit was dropped
+                        # (or the base unit changed): stored as it was, never used.
+                        remarks.append(
+                            f"BOM {owner.code if owner else parent} rev {revision} "
+                            f"(inactive) line {n + 1}: {e}; "
+                            "stored as history, as given (bom activate refuses it until "
+                            f"{child.code} has that unit again)"
+                        )
             for s in ln.substitutes:
                 if self.find_item(s) is None:
                     problems.append(say(f"unknown item {s!r}", "substitutes"))
@@ -149,7 +162,7 @@ class Boms:
             active=active,
             note=note,
         )
-        entry = BomEntry(rev, at)
+        entry = BomEntry(rev, at, tuple(remarks))
         self.entries.append(entry)
         siblings.append(entry)
 
@@ -231,7 +244,9 @@ class Boms:
             revs = stored.get(code, [])
             if not revs and len(self.of_item[code]) == 1:
                 fresh.append(rev)
-                changes.append(Change("bom", f"{rev.item} rev {rev.revision}", "added"))
+                changes.append(
+                    Change("bom", f"{rev.item} rev {rev.revision}", "added", remarks=b.remarks)
+                )
                 continue
             same = _same_as_stored(rev, revs)
             if same is not None:
@@ -239,7 +254,10 @@ class Boms:
             else:
                 result = self.guard(b.at, lambda rev=rev: bom.save(db, rev))
             if result is not None:
-                changes.append(_change_of(result))
+                change = _change_of(result)
+                if result.action in ("added", "new_revision"):
+                    change = replace(change, remarks=b.remarks)
+                changes.append(change)
         if fresh:
             bom.insert_revisions(db, fresh, self.item_ids())
         return changes

@@ -42,7 +42,9 @@ class Change:
     key: str
     action: str
     detail: str = ""
-    note: str = ""
+    note: str = ""  # a BOM stored under another revision name than the file's
+    # What else the user should hear about the record (said on a dry run too).
+    remarks: tuple[str, ...] = ()
 
     def as_row(self) -> dict[str, str]:
         return {"kind": self.kind, "key": self.key, "action": self.action, "detail": self.detail}
@@ -73,8 +75,13 @@ class Result:
         return [c for c in self.changes if c.action != "unchanged"]
 
     def notes(self) -> list[str]:
-        """A line for each BOM stored under another revision name than the file's."""
-        return [c.note for c in self.changes if c.note]
+        """A line for each BOM stored under another revision name than the file's, and
+        each remark (``remarks``)."""
+        return [n for c in self.changes for n in (c.note, *c.remarks) if n]
+
+    def remarks(self) -> list[str]:
+        """The remarks alone (a dry run says the rest as what it would do)."""
+        return [r for c in self.changes for r in c.remarks]
 
 
 # -- where a record is ---------------------------------------------------------------------

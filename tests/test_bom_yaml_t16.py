@@ -1,0 +1,143 @@
+"""BOMs kept as YAML files in git and imported again and again (tester t16): what the
+engineer edits is stored or said, never silently dropped, and the weekly export always
+imports back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Cli, dump, ok, refused
+
+SCREWS = """\
+items:
+- {code: FG, name: Widget, type: finished, unit: pcs, make_or_buy: make}
+- {code: SCREW, name: Screw M2, type: component, unit: pcs, units: {box: 100}, make_or_buy: buy}
+boms:
+- item: FG
+  revision: A
+  lines:
+  - {item: SCREW, qty: 0.5, unit: box}
+"""
+# The README's accepted edit: the box unit dropped, the line written in pcs (rev B).
+SCREWS_NO_BOX = SCREWS.replace("units: {box: 100}, ", "").replace(
+    "qty: 0.5, unit: box", "qty: 50, unit: pcs"
+)
+HISTORY_NOTE = (
+    "Note: BOM FG rev A (inactive) line 1: unit 'box' cannot convert to SCREW's base "
+    "unit 'pcs'; stored as history, as given (bom activate refuses it until SCREW has "
+    "that unit again)"
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def export(cli: Cli, db: Path) -> str:
+    return ok(cli, "--db", db, "export").stdout
+
+
+def init(cli: Cli, db: Path) -> Path:
+    ok(cli, "--db", db, "init")
+    return db
+
+
+# -- #1 the export of an old revision in a dropped unit imports back -------------------
+
+
+def test_export_after_dropping_a_unit_imports_back_into_its_own_and_a_fresh_database(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "u1.yaml", SCREWS))
+    ok(cli, "import", write(tmp_path, "u2.yaml", SCREWS_NO_BOX))
+    snapshot = export(cli, initdb)
+    assert "  active: false\n  lines:\n  - {item: SCREW, qty: 0.5, unit: box}\n" in snapshot
+    snap = write(tmp_path, "snap.yaml", snapshot)
+
+    before = dump(initdb)
+    r = ok(cli, "import", snap)
+    assert r.stderr == "Imported 1 file: 0 records written\n"
+    assert dump(initdb) == before
+
+    fresh = init(cli, tmp_path / "fresh.db")
+    r = ok(cli, "--db", fresh, "import", snap)
+    assert r.stderr == f"{HISTORY_NOTE}\nImported 1 file: 4 records written\n"
+    assert export(cli, fresh) == snapshot
+    # The history revision stays unusable, as in the database it came from.
+    for db in (initdb, fresh):
+        err = refused(cli, db, "bom", "activate", "FG", "A")
+        assert err == (
+            "Error: cannot activate BOM FG rev A: line 1 (SCREW): unit 'box' cannot convert "
+            "to SCREW's base unit 'pcs'; define the unit on SCREW again, or add a revision "
+            "in a unit it has\n"
+        )
+
+
+def test_dry_run_says_the_history_note_and_writes_nothing(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "u1.yaml", SCREWS))
+    ok(cli, "import", write(tmp_path, "u2.yaml", SCREWS_NO_BOX))
+    snap = write(tmp_path, "snap.yaml", export(cli, initdb))
+    fresh = init(cli, tmp_path / "fresh.db")
+    before = dump(fresh)
+    r = ok(cli, "--db", fresh, "import", snap, "--dry-run", "-f", "plain")
+    assert HISTORY_NOTE in r.stderr.splitlines()
+    assert dump(fresh) == before
+
+
+def test_history_revision_added_next_to_a_stored_bom(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """The revision goes through the same rule when the item already has a BOM."""
+    ok(cli, "import", write(tmp_path, "u1.yaml", SCREWS))
+    ok(cli, "import", write(tmp_path, "u2.yaml", SCREWS_NO_BOX))
+    snapshot = export(cli, initdb)
+    fresh = init(cli, tmp_path / "fresh.db")
+    # Rev B first, alone; then the whole snapshot adds rev A to FG's stored BOM.
+    only_b = SCREWS_NO_BOX.replace("revision: A", "revision: B")
+    ok(cli, "--db", fresh, "import", write(tmp_path, "b.yaml", only_b))
+    r = ok(cli, "--db", fresh, "import", write(tmp_path, "snap.yaml", snapshot))
+    assert r.stderr == f"{HISTORY_NOTE}\nImported 1 file: 1 records written\n"
+    rev_a = ("bom", "show", "FG", "--revision", "A", "-f", "json")
+    assert refused(cli, fresh, *rev_a) == refused(cli, initdb, *rev_a)
+    assert "{item: SCREW, qty: 0.5, unit: box}" in export(cli, fresh)
+
+
+def test_export_after_a_base_unit_change_imports_back(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    first = """\
+items:
+- {code: FG, name: Widget, type: finished, unit: pcs, make_or_buy: make}
+- {code: PASTE, name: Paste, type: raw, unit: pcs, make_or_buy: buy}
+boms:
+- item: FG
+  lines:
+  - {item: PASTE, qty: 2}
+"""
+    ok(cli, "import", write(tmp_path, "p1.yaml", first))
+    second = first.replace("unit: pcs, make_or_buy: buy", "unit: kg, make_or_buy: buy")
+    ok(cli, "import", write(tmp_path, "p2.yaml", second.replace("qty: 2}", "qty: 0.5}")))
+    snapshot = export(cli, initdb)
+    fresh = init(cli, tmp_path / "fresh.db")
+    r = ok(cli, "--db", fresh, "import", write(tmp_path, "snap.yaml", snapshot))
+    assert r.stderr.splitlines()[0] == (
+        "Note: BOM FG rev A (inactive) line 1: unit 'pcs' cannot convert to PASTE's base "
+        "unit 'kg'; stored as history, as given (bom activate refuses it until PASTE has "
+        "that unit again)"
+    )
+    assert export(cli, fresh) == snapshot
+
+
+def test_an_active_revision_in_a_unit_that_does_not_convert_is_still_refused(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    text = SCREWS.replace("units: {box: 100}, ", "")
+    err = refused(cli, initdb, "import", write(tmp_path, "bad.yaml", text), one_line=False)
+    assert err == (
+        f"Error: {tmp_path / 'bad.yaml'}:8: boms[0].lines[0].unit: unit 'box' cannot convert "
+        "to SCREW's base unit 'pcs'\nError: import refused: 1 problem; nothing was written\n"
+    )
