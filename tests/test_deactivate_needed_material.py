@@ -269,3 +269,20 @@ def test_order_create_refuses_a_bom_that_uses_a_deactivated_material(
     )
     import_yaml(cli, tmp_path, REV_B, "rev_b.yaml")
     ok(cli, "order", "create", "FG", "10", "--due", day(60))
+
+
+def test_mrp_says_when_a_planned_order_needs_a_deactivated_material(cli: Cli, shop: Path) -> None:
+    ok(cli, "item", "deactivate", "P1")  # no open order: allowed; check's bom_inactive
+    ok(cli, "demand", "add", "FG", "4", "--due", day(30), "--kind", "sales", "--ref", "SO-1")
+    doc = json.loads(ok(cli, "mrp", "-f", "json").stdout)
+    assert [(o["item"], o["qty"]) for o in doc["planned_orders"]] == [("FG", 4)]
+    found = [e for e in doc["exceptions"] if e["code"] == "inactive_material"]
+    # Before: FG planned, and nothing said of the P1 it cannot be made without.
+    assert [(e["item"], e["ref"], e["message"]) for e in found] == [
+        (
+            "P1",
+            "planned 1 (FG)",
+            "planned 1 (FG) needs 4 P1, which is deactivated: MRP plans nothing for it "
+            "(reactivate it: mfgctl item update P1 --active, or store revisions without it)",
+        )
+    ]

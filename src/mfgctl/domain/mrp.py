@@ -915,6 +915,7 @@ class _Run:
             self.done.add(code)
             if self.progress is not None and (n % 500 == 0 or n == total):
                 self.progress(n, total)
+        self.unplanned()
         return Plan(
             self.settings,
             self.cal,
@@ -926,6 +927,30 @@ class _Run:
             self.snap,
             self.roots,
         )
+
+    def unplanned(self) -> None:
+        """Requirements of items no run plans (a BOM line to a deactivated item, which
+        ``check`` reports as ``bom_inactive``): an ``inactive_material`` exception each,
+        not a silent gap."""
+        for code, left in sorted(self.gross.items()):
+            if code in self.snap.parts or not left:
+                continue
+            sources = list(dict.fromkeys(e.source for e in left))
+            named = ", ".join(sources[:3]) + (
+                f" and {len(sources) - 3} more" if len(sources) > 3 else ""
+            )
+            self.exceptions.append(
+                Exception_(
+                    "inactive_material",
+                    code,
+                    f"{named} {'needs' if len(sources) == 1 else 'need'} "
+                    f"{_n(sum(e.qty for e in left))} {code}, which is "
+                    "deactivated: MRP plans nothing for it (reactivate it: mfgctl item "
+                    f"update {code} --active, or store revisions without it)",
+                    max(min(e.due for e in left), self.cal.start),
+                    sources[0],
+                )
+            )
 
     def plan_item(self, code: str, part: Part) -> None:
         cal = self.cal
