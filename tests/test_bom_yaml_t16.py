@@ -141,3 +141,64 @@ def test_an_active_revision_in_a_unit_that_does_not_convert_is_still_refused(
         f"Error: {tmp_path / 'bad.yaml'}:8: boms[0].lines[0].unit: unit 'box' cannot convert "
         "to SCREW's base unit 'pcs'\nError: import refused: 1 problem; nothing was written\n"
     )
+
+
+# -- #3 re-ordering lines is no change, for the import and for bom diff alike ----------
+
+TWO_PARTS = """\
+items:
+- {code: FG, name: W, type: finished, unit: pcs, make_or_buy: make}
+- {code: P1, name: P, type: component, unit: pcs, make_or_buy: buy}
+- {code: P2, name: P, type: component, unit: pcs, make_or_buy: buy}
+boms:
+- item: FG
+  revision: A
+  lines:
+  - {item: P1, qty: 4}
+  - {item: P2, qty: 1}
+"""
+SORTED = (
+    "boms:\n- item: FG\n  revision: A\n  lines:\n  - {item: P2, qty: 1}\n  - {item: P1, qty: 4}\n"
+)
+ORDER_NOTE = (
+    "Note: BOM FG rev A: the file lists the lines of stored revision A in another order; "
+    "the order of the lines is no change, and the stored order is kept (export writes it)"
+)
+
+
+def test_reordered_lines_store_no_revision_and_say_so(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "o1.yaml", TWO_PARTS))
+    before = dump(initdb)
+    r = ok(cli, "import", write(tmp_path, "o3.yaml", SORTED))
+    assert r.stderr == f"{ORDER_NOTE}\nImported 1 file: 0 records written\n"
+    assert dump(initdb) == before
+    r = ok(cli, "import", tmp_path / "o3.yaml", "--dry-run", "-f", "plain")
+    assert r.stderr == f"{ORDER_NOTE}\nDry run: nothing was written\n"
+
+
+def test_a_reordered_and_changed_bom_is_a_new_revision_whose_diff_shows_only_the_change(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "o1.yaml", TWO_PARTS))
+    changed = SORTED.replace("{item: P1, qty: 4}", "{item: P1, qty: 5}")
+    r = ok(cli, "import", write(tmp_path, "o4.yaml", changed))
+    assert "stored as new revision B" in r.stderr
+    r = ok(cli, "bom", "diff", "FG", "A", "B", "-f", "csv")
+    assert r.stdout.splitlines() == ["change,item,field,old,new", "changed,P1,qty,4,5"]
+
+
+def test_duplicate_lines_of_one_item_in_another_order_are_the_same_bom(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    dup = TWO_PARTS.replace("{item: P2, qty: 1}", "{item: P1, qty: 1, refdes: R2}")
+    ok(cli, "import", write(tmp_path, "d1.yaml", dup))
+    swapped = (
+        "boms:\n- item: FG\n  revision: A\n  lines:\n"
+        "  - {item: P1, qty: 1, refdes: R2}\n  - {item: P1, qty: 4}\n"
+    )
+    before = dump(initdb)
+    r = ok(cli, "import", write(tmp_path, "d2.yaml", swapped))
+    assert r.stderr == f"{ORDER_NOTE}\nImported 1 file: 0 records written\n"
+    assert dump(initdb) == before

@@ -104,9 +104,18 @@ class Revision:
     id: int = field(default=0, compare=False)
 
     def same_content(self, other: Revision) -> bool:
-        return self.output_qty == other.output_qty and [ln.key() for ln in self.lines] == [
-            ln.key() for ln in other.lines
-        ]
+        """Whether ``compare`` finds no difference: the same output quantity and lines,
+        in any order (the import stores no new revision that ``bom diff`` would call
+        identical)."""
+        if self.output_qty != other.output_qty or len(self.lines) != len(other.lines):
+            return False
+        if [ln.key() for ln in self.lines] == [ln.key() for ln in other.lines]:
+            return True
+        return not compare(self, other)
+
+    def same_order(self, other: Revision) -> bool:
+        """Whether the lines are listed in the same order (``same_content`` aside)."""
+        return [ln.key() for ln in self.lines] == [ln.key() for ln in other.lines]
 
     def as_row(self) -> dict[str, Any]:
         """The revision as one row of ``bom list``."""
@@ -129,6 +138,110 @@ class Revision:
             out["note"] = self.note
         out["lines"] = [ln.to_fields() for ln in self.lines]
         return out
+
+
+# -- comparing revisions ---------------------------------------------------------------
+# The one comparison of two revisions: ``bom diff`` shows it, and ``same_content`` (the
+# import's "the BOM changed") is true exactly when it finds nothing.
+
+DIFF_FIELDS = ("qty", "unit", "scrap_pct", "fixed_qty", "substitutes", "phantom", "refdes", "note")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference between two revisions: a line ``added`` or ``removed``, or one
+    ``field`` of a line (or the revision's ``output_qty``) ``changed`` from old to new."""
+
+    change: str
+    item: str
+    field: str
+    old: Any
+    new: Any
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "change": self.change,
+            "item": self.item,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+def _value(line: Line, name: str) -> Any:
+    value = getattr(line, name)
+    if name == "substitutes":
+        return list(value)
+    if name in ("refdes", "note"):
+        return value or None
+    return value
+
+
+def _same(line: Line, other: Line, name: str) -> bool:
+    a, b = _value(line, name), _value(other, name)
+    if name == "unit":
+        return str(a).lower() == str(b).lower()
+    if name == "substitutes":
+        return [s.upper() for s in a] == [s.upper() for s in b]
+    return bool(a == b)
+
+
+def describe(line: Line) -> str:
+    """A line in a few words: ``2 g, scrap 5%, fixed 1, phantom, subs X, Y``."""
+    parts = [f"{q.fmt(line.qty)} {line.unit}".strip()]
+    if line.scrap_pct:
+        parts.append(f"scrap {q.fmt(line.scrap_pct)}%")
+    if line.fixed_qty:
+        parts.append(f"fixed {q.fmt(line.fixed_qty)}")
+    if line.phantom:
+        parts.append("phantom")
+    if line.substitutes:
+        parts.append(f"subs {' '.join(line.substitutes)}")
+    if line.refdes:
+        parts.append(f"refdes {line.refdes}")
+    if line.note:
+        parts.append(f"note {line.note}")
+    return ", ".join(parts)
+
+
+def compare(old: Revision, new: Revision) -> list[Change]:
+    """What changed from ``old`` to ``new``: output quantity, then lines in order.
+
+    Lines are matched by child item, so the order of the lines is no change: what a
+    revision makes and requires does not depend on it (it only sets the order an
+    order lists its materials in). When an item has several lines, those equal to one
+    of the other revision pair first, the rest in the order they appear.
+    """
+    changes: list[Change] = []
+    if old.output_qty != new.output_qty:
+        changes.append(Change("changed", new.item, "output_qty", old.output_qty, new.output_qty))
+    before: dict[str, list[tuple[tuple[Any, ...], Line]]] = {}
+    for line in old.lines:
+        before.setdefault(line.item.upper(), []).append((line.key(), line))
+    paired: set[int] = set()
+    for n, line in enumerate(new.lines):
+        previous = before.get(line.item.upper(), [])
+        key = line.key()
+        same = next((i for i, (k, _) in enumerate(previous) if k == key), None)
+        if same is not None:
+            previous.pop(same)
+            paired.add(n)
+    for n, line in enumerate(new.lines):
+        if n in paired:
+            continue
+        previous = before.get(line.item.upper())
+        if not previous:
+            changes.append(Change("added", line.item, "line", None, describe(line)))
+            continue
+        was = previous.pop(0)[1]
+        for name in DIFF_FIELDS:
+            if not _same(was, line, name):
+                changes.append(
+                    Change("changed", line.item, name, _value(was, name), _value(line, name))
+                )
+    for leftover in before.values():
+        changes.extend(Change("removed", ln.item, "line", describe(ln), None) for _, ln in leftover)
+    return changes
 
 
 # -- parsing ---------------------------------------------------------------------------

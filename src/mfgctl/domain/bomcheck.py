@@ -15,18 +15,17 @@
 * ``bom_phantom_substitutes``: a phantom line (that passes through) with substitutes,
   which are never used: its components are required in its place.
 
-``diff`` compares two revisions of one item line by line, matching lines by child item.
+``diff`` compares two revisions of one item line by line, matching lines by child item
+(``bom.compare``, the comparison the import decides by).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from typing import Any
 
 from mfgctl import qty as q
 from mfgctl.domain import bom
-from mfgctl.domain.bom import Line, Revision
+from mfgctl.domain.bom import DIFF_FIELDS, Change, Revision, compare, describe
 from mfgctl.domain.bomtree import Structure, bom_graph, find_cycles, load
 from mfgctl.domain.checks import Problem, unit_conflicts
 
@@ -123,93 +122,11 @@ def validate(db: sqlite3.Connection) -> list[Problem]:
 
 
 # -- comparing revisions -----------------------------------------------------------------
-
-DIFF_FIELDS = ("qty", "unit", "scrap_pct", "fixed_qty", "substitutes", "phantom", "refdes", "note")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One difference between two revisions: a line ``added`` or ``removed``, or one
-    ``field`` of a line (or the revision's ``output_qty``) ``changed`` from old to new."""
-
-    change: str
-    item: str
-    field: str
-    old: Any
-    new: Any
-
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "change": self.change,
-            "item": self.item,
-            "field": self.field,
-            "old": self.old,
-            "new": self.new,
-        }
+# ``bom.compare`` is the one comparison: ``bom diff`` shows it, and the import stores a
+# new revision exactly when it finds a difference (``Revision.same_content``).
 
 
-def _value(line: Line, name: str) -> Any:
-    value = getattr(line, name)
-    if name == "substitutes":
-        return list(value)
-    if name in ("refdes", "note"):
-        return value or None
-    return value
-
-
-def _same(line: Line, other: Line, name: str) -> bool:
-    a, b = _value(line, name), _value(other, name)
-    if name == "unit":
-        return str(a).lower() == str(b).lower()
-    if name == "substitutes":
-        return [s.upper() for s in a] == [s.upper() for s in b]
-    return bool(a == b)
-
-
-def describe(line: Line) -> str:
-    """A line in a few words: ``2 g, scrap 5%, fixed 1, phantom, subs X, Y``."""
-    parts = [f"{q.fmt(line.qty)} {line.unit}".strip()]
-    if line.scrap_pct:
-        parts.append(f"scrap {q.fmt(line.scrap_pct)}%")
-    if line.fixed_qty:
-        parts.append(f"fixed {q.fmt(line.fixed_qty)}")
-    if line.phantom:
-        parts.append("phantom")
-    if line.substitutes:
-        parts.append(f"subs {' '.join(line.substitutes)}")
-    if line.refdes:
-        parts.append(f"refdes {line.refdes}")
-    if line.note:
-        parts.append(f"note {line.note}")
-    return ", ".join(parts)
-
-
-def compare(old: Revision, new: Revision) -> list[Change]:
-    """What changed from ``old`` to ``new``: output quantity, then lines in order.
-
-    Lines are matched by child item; when an item has several lines, they are paired in
-    the order they appear.
-    """
-    changes: list[Change] = []
-    if old.output_qty != new.output_qty:
-        changes.append(Change("changed", new.item, "output_qty", old.output_qty, new.output_qty))
-    before: dict[str, list[Line]] = {}
-    for line in old.lines:
-        before.setdefault(line.item.upper(), []).append(line)
-    for line in new.lines:
-        previous = before.get(line.item.upper())
-        if not previous:
-            changes.append(Change("added", line.item, "line", None, describe(line)))
-            continue
-        was = previous.pop(0)
-        for name in DIFF_FIELDS:
-            if not _same(was, line, name):
-                changes.append(
-                    Change("changed", line.item, name, _value(was, name), _value(line, name))
-                )
-    for leftover in before.values():
-        changes.extend(Change("removed", ln.item, "line", describe(ln), None) for ln in leftover)
-    return changes
+__all__ = ["DIFF_FIELDS", "Change", "compare", "describe", "diff", "problems", "validate"]
 
 
 def diff(db: sqlite3.Connection, item: str, old: str, new: str) -> list[Change]:

@@ -257,6 +257,9 @@ class Boms:
                 change = _change_of(result)
                 if result.action in ("added", "new_revision"):
                     change = replace(change, remarks=b.remarks)
+                else:  # matched to a stored revision: say what of the file it leaves out
+                    kept = next(r for r in revs if r.revision == result.revision)
+                    change = replace(change, remarks=_left_out(rev, kept))
                 changes.append(change)
         if fresh:
             bom.insert_revisions(db, fresh, self.item_ids())
@@ -282,6 +285,20 @@ def _same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None
     if active is not None and active.same_content(rev):
         return active.revision
     return None
+
+
+def _left_out(given: bom.Revision, kept: bom.Revision) -> tuple[str, ...]:
+    """What of the file's revision ``given`` an import leaves out when it matches the
+    stored revision ``kept`` (the same lines, ``Revision.same_content``): said, never
+    dropped silently."""
+    said = []
+    if not given.same_order(kept):
+        said.append(
+            f"BOM {kept.item} rev {given.revision}: the file lists the lines of stored "
+            f"revision {kept.revision} in another order; the order of the lines is no "
+            "change, and the stored order is kept (export writes it)"
+        )
+    return tuple(said)
 
 
 def _change_of(result: bom.SaveResult) -> Change:
