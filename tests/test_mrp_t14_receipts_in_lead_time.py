@@ -172,3 +172,54 @@ stock:
     doc = run(cli, "--horizon", "28")
     assert planned(doc) == [("P", 10, "2026-12-05", "2026-12-08")]
     assert doc["shortages"] == []
+
+
+def test_a_little_stock_of_a_material_does_not_make_a_new_order_beat_a_firmed_one(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """One C on the shelf, ten needed: a new order of P waits for C as the firmed one
+    does, so the next run plans no second P (tester t18 #1)."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: P, name: Product, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2}
+  - {code: C, name: Component, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 10}
+boms:
+  - {item: P, lines: [{item: C, qty: 1}]}
+stock:
+  - {item: C, qty: 1}
+demand:
+  - {item: P, qty: 10, due: 2026-12-02, kind: sales, ref: SO-1}
+""")  # fmt: skip
+    opts = ("--start", "2026-12-01", "--horizon", "30")
+    firm = json.loads(ok(cli, "mrp", "firm", "--all", *opts, "-f", "json").stdout)
+    assert [(f["item"], f["qty"], f["due"]) for f in firm] == [
+        ("P", 10, "2026-12-13"),
+        ("C", 9, "2026-12-11"),
+    ]
+    doc = json.loads(ok(cli, "mrp", *opts, "-f", "json").stdout)
+    # Before: P 10 and C 10 planned again, 20 P coming for 10 sold.
+    assert doc["planned_orders"] == []
+    assert [(s["item"], s["qty"]) for s in doc["shortages"]] == [("P", 10)]
+
+
+def test_a_shortfall_is_owed_until_supply_comes(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    """SO-1's 5 are short until PO-1 comes and then take 5 of it first, so SO-2 is short
+    4 until the late planned order comes: both are endangered (tester t18 #2)."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: B, name: Bought, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 10,
+     lot_sizing: period, period_days: 28}
+demand:
+  - {item: B, qty: 5, due: 2026-12-02, kind: sales, ref: SO-1}
+  - {item: B, qty: 20, due: 2026-12-09, kind: sales, ref: SO-2}
+  - {item: B, qty: 7, due: 2026-12-20, kind: sales, ref: SO-3}
+purchase_orders:
+  - {item: B, qty: 21, due: 2026-12-08}
+""")  # fmt: skip
+    doc = json.loads(
+        ok(cli, "mrp", "--start", "2026-12-01", "--horizon", "40", "-f", "json").stdout
+    )
+    names = {d["n"]: d["ref"] for d in doc["demands"]}
+    # Before: short 5, SO-1 only.
+    assert [(s["item"], s["qty"], s["first_date"], [names[n] for n in s["demands"]])
+            for s in doc["shortages"]] == [("B", 9, "2026-12-02", ["SO-1", "SO-2"])]  # fmt: skip

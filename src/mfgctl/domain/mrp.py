@@ -723,7 +723,6 @@ class _Run:
         self.started: set[str] = set()  # the labels of production orders in progress
         self.order_items: dict[str, str] = {}  # what each open production order makes
         self.cum_lt: dict[str, int] = {}  # cumulative lead times (cumulative_lead_time)
-        self.ready_lt: dict[str, int] = {}  # the same, stock on the shelf counted
         # The material requirements of each open production order (by its label), so
         # that once its output is pegged they carry the demands it serves.
         self.order_elements: dict[str, list[Element]] = defaultdict(list)
@@ -980,22 +979,25 @@ class _Run:
         by_bucket = {b: list(run) for b, run in groupby(elements, _bucket_of)}
         sr: dict[int, int] = defaultdict(int)
         # Each bucket's receipts on their days, for the dips before them that a new order
-        # could cover; one due by the soonest a new order could come (released at the
-        # start, with everything it needs: ``ready_lead_time``) counts from the start: a
-        # new order would not beat it (expedite it). So does a production order that
-        # ``mrp firm`` dated late by when its materials can come.
-        soonest = cal.start + timedelta(days=self.ready_lead_time(code))
+        # could cover; one due by the soonest a new order of its quantity could come
+        # (released at the start, with everything it needs: ``ready_days``) counts from
+        # the start: a new order would not beat it (expedite it). So does a production
+        # order that ``mrp firm`` dated late by when its materials can come.
         arriving: dict[int, list[tuple[date, int]]] = defaultdict(list)
         # Likewise a later bucket's receipt due by then: a shortfall before it is met by
         # expediting it (rescheduling it in), not by a new order that could not come
         # sooner; by bucket, to count down as they arrive.
         soon: dict[int, int] = defaultdict(int)
+        later: list[Receipt] = []  # the receipts that count on their days
         for r in receipts:
             b = cal.index(r.due)
             sr[b] += r.qty
-            arriving[b].append((r.due if r.due > soonest else cal.start, r.qty))
-            if r.due <= soonest:
+            if r.due <= cal.start + timedelta(days=self.ready_days(code, r.qty)):
+                arriving[b].append((cal.start, r.qty))
                 soon[b] += r.qty
+            else:
+                arriving[b].append((r.due, r.qty))
+                later.append(r)
         soon_left = sum(soon.values())
         events = sorted(set(by_bucket) | set(sr) | ({0} if start_stock < safety else set()))
         poh = start_stock
@@ -1039,7 +1041,7 @@ class _Run:
                             events[pos:],
                             by_bucket,
                             {k: v - soon.get(k, 0) for k, v in sr.items()},
-                            [r for r in receipts if r.due > soonest],
+                            later,
                             after + lift,
                             due,
                         )
@@ -1237,22 +1239,24 @@ class _Run:
             found = self.cum_lt[code] = part.lead_time_days + longest
         return found
 
-    def ready_lead_time(self, code: str) -> int:
-        """How long from the start before a new order of the item, released then, can
-        come: its lead time, plus for a make item the longest ready lead time of the
-        components it has none of in stock (one in stock is there now). Like the
-        cumulative lead time, but a material on the shelf does not wait for its own
-        lead time."""
-        found = self.ready_lt.get(code)
-        if found is None:
-            part = self.snap.parts[code]
-            longest = 0
-            if part.make_or_buy == "make":
-                for child in self.components(code):
-                    if self.on_hand(child) <= 0:
-                        longest = max(longest, self.ready_lead_time(child))
-            found = self.ready_lt[code] = part.lead_time_days + longest
-        return found
+    def ready_days(self, code: str, qty: int) -> int:
+        """How many days from the start before a new order of ``qty`` of the item,
+        released then, can come: its lead time, plus for a make item the longest time
+        before the components its free stock does not cover can come (what is on the
+        shelf is there now; the rest takes its own ready days). The cumulative lead
+        time, less what stock already holds: one C in stock does not make an order that
+        needs ten come sooner."""
+        part = self.snap.parts[code]
+        longest = 0
+        lines = self.snap.boms.get(code)
+        if part.make_or_buy == "make" and lines:
+            for c, need in explode(lines, qty, self.snap.boms):
+                if c.item not in self.snap.parts:
+                    continue
+                lacking = need - max(self.on_hand(c.item), 0)
+                if lacking > 0:
+                    longest = max(longest, self.ready_days(c.item, lacking))
+        return part.lead_time_days + longest
 
     def components(self, code: str) -> Iterable[str]:
         """The items an order of ``code`` requires, phantoms passed through."""
@@ -1643,6 +1647,7 @@ class _Run:
         supplies.sort(key=_first)
         supplies.append((date.max, 0))  # a sentinel after every day
         i, pool = 0, 0
+        owed = 0  # what short requirements still wait for: the next supply goes to them
         arrives = supplies[0][0]
         short: list[tuple[Element, int]] = []
         safety_only = self.safety_roots.issuperset
@@ -1652,12 +1657,17 @@ class _Run:
                 pool += supplies[i][1]
                 i += 1
                 arrives = supplies[i][0]
+            if owed and pool:
+                paid = min(owed, pool)
+                owed -= paid
+                pool -= paid
             qty = e.qty
             if pool >= qty:
                 pool -= qty
             else:
                 if not safety_only(e.roots):
                     short.append((e, qty - pool))
+                    owed += qty - pool
                 pool = 0
         if not short:
             return set()
