@@ -202,3 +202,74 @@ def test_duplicate_lines_of_one_item_in_another_order_are_the_same_bom(
     r = ok(cli, "import", write(tmp_path, "d2.yaml", swapped))
     assert r.stderr == f"{ORDER_NOTE}\nImported 1 file: 0 records written\n"
     assert dump(initdb) == before
+
+
+# -- #4 every problem of a BOM record in one run --------------------------------------
+
+PARTS = """\
+items:
+- {code: HD, name: Headset, type: finished, unit: pcs, make_or_buy: make}
+- {code: EM, name: Earmould, type: component, unit: pcs, make_or_buy: buy}
+- {code: FP, name: Faceplate, type: component, unit: pcs, make_or_buy: buy}
+- {code: BD, name: Board, type: component, unit: pcs, make_or_buy: buy}
+- {code: CT, name: Cleaning tool, type: component, unit: pcs, make_or_buy: buy}
+boms:
+- item: HD
+  lines:
+  - {item: EM, qty: 1}
+"""
+
+
+def import_problems(cli: Cli, db: Path, path: Path) -> list[str]:
+    err = refused(cli, db, "import", path, one_line=False)
+    return [ln.removeprefix(f"Error: {path}:") for ln in err.splitlines()]
+
+
+def test_value_errors_no_longer_hide_unknown_items_units_and_substitutes(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "parts.yaml", PARTS))
+    text = """\
+boms:
+- item: HD
+  revision: B
+  lines:
+  - {item: EM, qty: 1, unit: pcs}
+  - {item: nosuch, qty: 1}
+  - {item: FP, qty: 1, unit: kg}
+  - {item: BD, qty: 0}
+  - item: CT
+    qty: 1,5
+  - {item: ct, qty: 1, substitutes: [NOPE]}
+"""
+    assert import_problems(cli, initdb, write(tmp_path, "err.yaml", text)) == [
+        "6: boms[0].lines[1].item: unknown item 'nosuch'",
+        "7: boms[0].lines[2].unit: unit 'kg' cannot convert to FP's base unit 'pcs'",
+        "8: boms[0].lines[3].qty: must be greater than zero",
+        "10: boms[0].lines[4].qty: '1,5' is not a plain decimal number (like 12 or 0.35)",
+        "11: boms[0].lines[5].substitutes: unknown item 'NOPE'",
+        "Error: import refused: 5 problems; nothing was written",
+    ]
+
+
+def test_every_bad_field_of_a_line_and_of_the_record_and_its_cycle_in_one_run(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "parts.yaml", PARTS))
+    text = """\
+boms:
+- item: HD
+  revision: B
+  active: maybe
+  lines:
+  - {item: EM, qty: 1, substitutes: [HD]}
+  - {item: nosuch, qty: x, scrap_pct: 120}
+"""
+    assert import_problems(cli, initdb, write(tmp_path, "err.yaml", text)) == [
+        "4: boms[0].active: must be true or false, not 'maybe'",
+        "7: boms[0].lines[1].qty: 'x' is not a plain decimal number (like 12 or 0.35)",
+        "7: boms[0].lines[1].scrap_pct: 120 must be below 100",
+        "7: boms[0].lines[1].item: unknown item 'nosuch'",
+        "5: boms[0].lines: BOM cycle: HD -> HD (an item cannot contain itself)",
+        "Error: import refused: 5 problems; nothing was written",
+    ]

@@ -10,6 +10,7 @@ revision changes nothing; a changed one becomes a new revision (``bom.save``).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from mfgctl import qty as q
@@ -42,44 +43,69 @@ class Boms:
         self.db = job.db
         self.problems = job.problems
         self.find_item = job.find_item
+        self.refused_items = job.refused_items
         self.guard = job.guard
         self.item_ids = job.item_ids
         self.entries: list[BomEntry] = []
+        # The lines that read of BOM records refused for other problems: the cycle
+        # check looks at them too, so a cycle is said in the same run.
+        self.refused: list[BomEntry] = []
         self.of_item: dict[str, list[BomEntry]] = {}
         self.line_cache: dict[tuple[Any, ...], bom.Line] = {}
 
     def check(self, at: At) -> None:
-        """Validate one BOM record; a valid one is kept for ``write``."""
+        """Validate one BOM record; a valid one is kept for ``write``.
+
+        Every problem of the record is said in one run: each bad field of its own and
+        of each line, and the items, units and substitutes of every line that reads.
+        """
         rec = at.record
         problems = self.problems
         start = len(problems)
         for key in ("item", "lines"):
             if key not in rec:
                 problems.append(at.say("missing", key))
-        if len(problems) > start:
-            return
         path = at.path
-        try:
-            parent = codes.code(rec["item"], what=f"{path}.item")
-            revision = bom.revision_code(
-                rec.get("revision", DEFAULT_REVISION), what=f"{path}.revision"
-            )
-            output_qty = q.parse_qty(rec.get("output_qty", 1), what=f"{path}.output_qty")
-            q.to_micro(output_qty, what=f"{path}.output_qty")
+
+        def read(parse: Any) -> Any:
+            try:
+                return parse()
+            except InvalidInput as e:
+                problems.append(at.explain(e))
+                return None
+
+        def parse_active() -> bool:
             active = rec.get("active", True)
             if not isinstance(active, bool):
                 raise InvalidInput(f"{path}.active must be true or false, not {active!r}")
-            note = codes.text(rec.get("note"), what=f"{path}.note", limit=500, required=False)
-        except InvalidInput as e:
-            problems.append(at.explain(e))
-            return
-        raw_lines = rec["lines"]
-        if not isinstance(raw_lines, Seq) or not raw_lines:
+            return active
+
+        def parse_output() -> Any:
+            output_qty = q.parse_qty(rec.get("output_qty", 1), what=f"{path}.output_qty")
+            q.to_micro(output_qty, what=f"{path}.output_qty")
+            return output_qty
+
+        parent = None
+        if "item" in rec:
+            parent = read(lambda: codes.code(rec["item"], what=f"{path}.item"))
+        revision = read(
+            lambda: bom.revision_code(
+                rec.get("revision", DEFAULT_REVISION), what=f"{path}.revision"
+            ),
+        )
+        output_qty = read(parse_output)
+        active = read(parse_active)
+        note = read(
+            lambda: codes.text(rec.get("note"), what=f"{path}.note", limit=500, required=False),
+        )
+        raw_lines = rec.get("lines")
+        if "lines" in rec and (not isinstance(raw_lines, Seq) or not raw_lines):
             problems.append(at.say("must be a non-empty list of lines", "lines"))
-            return
+            raw_lines = None
         lines: list[bom.Line] = []
         line_recs: list[Record] = []
-        for n, raw in enumerate(raw_lines):
+        line_index: list[int] = []
+        for n, raw in enumerate(raw_lines or ()):
             prefix = f"{path}.lines[{n}]."
             if not isinstance(raw, Record):
                 problems.append(
@@ -97,27 +123,39 @@ class Boms:
             try:
                 lines.append(self._parse_line(raw, prefix))
                 line_recs.append(raw)
+                line_index.append(n)
             except InvalidInput as e:
-                problems.append(at.explain(e, prefix, raw))
-        if len(problems) > start:
-            return
-        owner = self.find_item(parent)
-        if owner is None:
+                for error in _every_field_error(raw, prefix, e):
+                    problems.append(at.explain(error, prefix, raw))
+                # Its item is still looked up, so an unknown one is said now too.
+                try:
+                    code = codes.code(raw.get("item"), what=f"{prefix}item")
+                except InvalidInput:
+                    continue
+                if self._unknown(code):
+                    problems.append(
+                        At(at.file, raw, prefix[:-1]).say(f"unknown item {code!r}", "item")
+                    )
+        owner = self.find_item(parent) if parent is not None else None
+        if parent is not None and self._unknown(parent):
             problems.append(at.say(f"unknown item {parent!r}", "item"))
         remarks: list[str] = []
-        for n, (ln, raw) in enumerate(zip(lines, line_recs, strict=True)):
+        # An item the file gives with problems of its own: the record waits for it.
+        blocked = parent is not None and owner is None
+        for ln, raw, n in zip(lines, line_recs, line_index, strict=True):
 
             def say(message: str, key: str, raw: Record = raw, n: int = n) -> str:
                 return At(at.file, raw, f"{path}.lines[{n}]").say(message, key)
 
             child = self.find_item(ln.item)
-            if child is None:
+            blocked = blocked or child is None
+            if self._unknown(ln.item):
                 problems.append(say(f"unknown item {ln.item!r}", "item"))
-            elif ln.unit and ln.unit != child.unit:
+            elif child is not None and ln.unit and ln.unit != child.unit:
                 try:
                     child.factor(ln.unit)
                 except InvalidInput as e:
-                    if active:
+                    if active is not False:
                         problems.append(say(str(e), "unit"))
                     else:
                         # History, as an export writes it after the unit was dropped
@@ -129,10 +167,26 @@ class Boms:
                             f"{child.code} has that unit again)"
                         )
             for s in ln.substitutes:
-                if self.find_item(s) is None:
+                blocked = blocked or self.find_item(s) is None
+                if self._unknown(s):
                     problems.append(say(f"unknown item {s!r}", "substitutes"))
-        if len(problems) > start or owner is None:
+        if len(problems) > start:
+            # In the order of the file's lines, as the engineer reads them.
+            problems[start:] = sorted(problems[start:], key=lambda p: _line_of(p, at.file))
+        refused = len(problems) > start or blocked
+        if refused and owner is not None and lines:
+            # Kept for the cycle check alone, so a cycle is said with the rest.
+            rev = bom.Revision(
+                owner.code,
+                revision or DEFAULT_REVISION,
+                Decimal(1),
+                tuple(lines),
+                active=active is not False,
+            )
+            self.refused.append(BomEntry(rev, at))
+        if refused or owner is None:
             return
+        assert revision is not None and output_qty is not None and active is not None
         siblings = self.of_item.setdefault(upper(owner.code), [])
         for other in siblings:
             if other.rev.revision.upper() == revision.upper():
@@ -166,6 +220,11 @@ class Boms:
         self.entries.append(entry)
         siblings.append(entry)
 
+    def _unknown(self, code: str) -> bool:
+        """Neither stored nor in the file (an item record the file gives with problems
+        of its own is not unknown: those problems are said)."""
+        return self.find_item(code) is None and upper(code) not in self.refused_items
+
     def _parse_line(self, raw: Record, prefix: str) -> bom.Line:
         """``bom.parse_line``, remembering lines that differ only in their item.
 
@@ -195,7 +254,7 @@ class Boms:
         for code, rev in bom.active_revisions(self.db).items():
             graph[code] = {upper(ln.item) for ln in rev.lines}
         imported: dict[str, BomEntry] = {}
-        for entry in self.entries:
+        for entry in [*self.entries, *self.refused]:
             code = upper(entry.rev.item)
             if entry.rev.active or code not in imported:
                 imported[code] = entry
@@ -285,6 +344,35 @@ def _same_as_stored(rev: bom.Revision, stored: list[bom.Revision]) -> str | None
     if active is not None and active.same_content(rev):
         return active.revision
     return None
+
+
+def _line_of(problem: str, file: str) -> int:
+    """The line number a problem of ``file`` names (``file:LINE: ...``)."""
+    digits = problem[len(file) + 1 :].split(":", 1)[0]
+    return int(digits) if problem.startswith(f"{file}:") and digits.isdigit() else 0
+
+
+def _every_field_error(raw: Record, prefix: str, first: InvalidInput) -> list[InvalidInput]:
+    """Every bad field of a BOM line ``bom.parse_line`` refused (it stops at the first):
+    each field read on its own next to a valid item and quantity, then the first error
+    again if no field alone explains it (a rule between fields)."""
+    errors: list[InvalidInput] = []
+    for key in ("item", "qty"):
+        if key not in raw:
+            errors.append(InvalidInput(f"{prefix}{key}: missing"))
+    try:
+        item = codes.code(raw["item"], what="item") if "item" in raw else "ITEM"
+    except InvalidInput:
+        item = "ITEM"
+    for key, value in raw.items():
+        probe = {"item": item, "qty": 1, key: value}
+        try:
+            bom.parse_line(probe, where=prefix)
+        except InvalidInput as e:
+            errors.append(e)
+    if str(first) not in {str(e) for e in errors}:
+        errors.append(first)
+    return errors
 
 
 def _left_out(given: bom.Revision, kept: bom.Revision) -> tuple[str, ...]:

@@ -79,6 +79,9 @@ class Import:
         # Locations by upper-cased code as the file's renames leave them (None: gone).
         self.renamed: dict[str, locations.Location | None] = {}
         self.items: dict[str, _Item] = {}
+        # Codes of the file's item records refused for their own problems: a BOM that
+        # names one is not told the item is unknown as well.
+        self.refused_items: set[str] = set()
         self.db_items = {upper(i.code): i for i in items.all_items(db)}
         self.boms = Boms(self)
         self.routings = Routings(self)
@@ -140,7 +143,7 @@ class Import:
             self._item(at)
         for at in self.sections["boms"]:
             self.boms.check(at)
-        if self.boms.entries:
+        if self.boms.entries or self.boms.refused:
             self.boms.check_cycles()
         for at in self.sections["routings"]:
             self.routings.check(at)
@@ -259,6 +262,7 @@ class Import:
         try:
             item = items.build(code, raw, where=f"{at.path}.")
         except (InvalidInput, ValueError) as e:
+            self.refused_items.add(upper(code))
             # Say every bad field, not only the first one build() met.
             start = len(self.problems)
             for key, value in raw.items():
