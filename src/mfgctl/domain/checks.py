@@ -25,6 +25,7 @@ from typing import Any
 from mfgctl import qty as q
 from mfgctl import timefmt
 from mfgctl.domain.items import fixed_lot_split
+from mfgctl.domain.reports import EXPECTED_OUTPUT
 
 ERROR = "error"
 WARNING = "warning"
@@ -62,6 +63,7 @@ SEVERITY: dict[str, str] = {
     "reserved_beyond_demand": WARNING,
     "overdue_purchase": WARNING,
     "overdue_order": WARNING,
+    "order_done": WARNING,
     "inactive_open": WARNING,
     "lookalike_code": WARNING,
     "duplicate_name": WARNING,
@@ -999,6 +1001,32 @@ def overdue(db: sqlite3.Connection, *, today: date) -> list[Problem]:
     return out
 
 
+_ORDERS_DONE = f"""
+    SELECT o.id, i.code, i.unit, o.qty, o.state,
+           ifnull((SELECT sum(m.qty) FROM move AS m WHERE m.item_id = o.item_id
+                      AND m.from_location_id = o.location_id AND m.kind = 'output'), 0)
+      FROM production_order AS o JOIN item AS i ON i.id = o.item_id
+     WHERE o.state IN ('released', 'in_progress') AND {EXPECTED_OUTPUT} = 0
+     ORDER BY o.id
+"""
+
+
+def orders_done(db: sqlite3.Connection) -> list[Problem]:
+    """Released or in-progress orders with nothing more to come (made, scrapped or
+    rejected at a stage in full) that nobody closed: MRP no longer counts them as a
+    receipt, yet they stay open, with their reservations and WIP."""
+    return [
+        Problem(
+            "order_done",
+            f"ORDER-{order}",
+            f"{q.fmt(q.dec(made))} of {q.fmt(q.dec(qty))} {unit} {item} made and nothing "
+            f"more to come (the rest scrapped or rejected), yet still {state.replace('_', ' ')}: "
+            f"close it (mfgctl order complete {order} --final)",
+        )
+        for order, item, unit, qty, state, made in db.execute(_ORDERS_DONE)
+    ]
+
+
 def inactive_open(db: sqlite3.Connection) -> list[Problem]:
     """Open demand, purchase orders and production orders of a deactivated item, and
     open production orders that still need one as a material: planning leaves them out
@@ -1076,6 +1104,7 @@ def report(
         lambda: expired_stock(db, today=day),
         lambda: reserved_beyond_demand(db, today=day),
         lambda: overdue(db, today=day),
+        lambda: orders_done(db),
         lambda: inactive_open(db),
         lambda: lookalikes(db),
         in_file.integrity,
