@@ -1092,9 +1092,8 @@ class _Run:
         boms = self.snap.boms
         # Through a phantom, or with an item on two lines, an item's need is summed
         # before it is rounded (``explode``).
-        if any(c.phantom and c.item in boms for c in lines) or len({c.item for c in lines}) < len(
-            lines
-        ):
+        phantom = any(c.phantom and c.item in boms for c in lines)
+        if phantom or len({c.item for c in lines}) < len(lines):
             for o, b in zip(orders, released, strict=True):
                 for c, need in explode(lines, o.qty, boms):
                     e = Element(o.release, b, need, o.label, o.demands, c.substitutes, o)
