@@ -142,6 +142,20 @@ def root(
         ),
     ] = False,
 ) -> None:
+    # Click takes an empty variable for an unset one; mfgctl does not: ``MFGCTL_DB=$SHOPDB``
+    # in a crontab with SHOPDB unset would mean ./mfgctl.db, and an empty MFGCTL_USER the
+    # login name, where the script meant something else.
+    if db is None and os.environ.get("MFGCTL_DB") == "":
+        from mfgctl.cli._common import fail
+        from mfgctl.errors import InvalidInput
+
+        fail(
+            InvalidInput(
+                "MFGCTL_DB is empty: set it to the database file, or unset it for ./mfgctl.db"
+            )
+        )
+    if user is None and os.environ.get("MFGCTL_USER") == "":
+        user = ""
     name = _login_name() if user is None else user.strip()
     if not name or len(name) > 80 or not name.isprintable():
         # The name goes into every ledger row this command writes, and into reports. A
