@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, done, fail, session, user
+from mfgctl.cli._common import FormatOpt, done, fail, session, state, user
 from mfgctl.errors import MfgError
 from mfgctl.render import Format, emit, note
 
@@ -74,21 +74,35 @@ def export_cmd(
             "--output", "-o", help="Write to this file instead of stdout.", metavar="FILE"
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --output FILE if it exists.")
+    ] = False,
 ) -> None:
     """Export YAML that `import` reads back: locations, items, BOM revisions, routings,
     work centres (with downtime), stock (at its moving average), the lots and serials no
-    longer in stock, open demand and open purchase orders."""
-    from mfgctl import importer
+    longer in stock, open demand and open purchase orders.
 
+    With --output, FILE is refused if it is the database itself or exists
+    (unless --force); it is written to a temporary file beside it and renamed into
+    place, so a failed write leaves the old FILE as it was."""
+    from mfgctl import importer
+    from mfgctl.domain import backup as files
+
+    source = state(ctx).db_path
+    if output is not None:
+        try:  # before the (long) export: refuse at once
+            files.check_target(source, output, force=force, what="export")
+        except MfgError as e:
+            fail(e)
     with session(ctx, write=False) as db:
         text = importer.export(db)
     if output is None:
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        fail(MfgError(f"cannot write {output}: {e.strerror or e}"))
+        files.write_text(text, source=source, target=output, force=force)
+    except MfgError as e:
+        fail(e)
     done(f"Exported to {output}")
 
 

@@ -10,6 +10,11 @@ The copy goes to a temporary file in the target's directory and is renamed into 
 only once it is complete and verified (``PRAGMA integrity_check`` and it opens as an
 mfgctl database of the same schema): a crash or a full disk never leaves a half backup
 under the final name.
+
+Files written for the user (a backup, ``export -o``) share the rules of this module:
+``check_target`` refuses a target that would destroy data (the database itself, an
+existing file without ``--force``), and the file is written to a temporary
+``.FILE.XXXXXXXX.tmp`` beside it, synced and renamed into place.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +31,9 @@ from typing import Any
 from mfgctl.errors import InvalidInput, MfgError
 
 PAGES_PER_STEP = 1024  # 4 MB at SQLite's default page size
+
+# The files SQLite keeps beside a database, part of it while it is in use.
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +62,7 @@ class Backup:
 
 
 def _remove(path: Path) -> None:
-    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+    for p in (path, *(Path(f"{path}{side}") for side in SIDE_FILES)):
         p.unlink(missing_ok=True)
 
 
@@ -74,6 +84,94 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.exists() and b.exists() and os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def check_target(source: str | Path, target: str | Path, *, force: bool, what: str) -> None:
+    """Refuse a file to write (``what``: backup, export) where writing would destroy data.
+
+    Raises:
+        MfgError: ``target`` is the database at ``source``, or exists and ``force`` is
+            false.
+        InvalidInput: ``target`` is a directory, or its directory does not exist.
+    """
+    source, target = Path(source), Path(target)
+    if target.is_dir():
+        raise InvalidInput(f"{what} target {target} is a directory: give a file name")
+    if _same_file(source, target) or os.path.realpath(target) == os.path.realpath(source):
+        raise MfgError(f"{what} target {target} is the database itself: choose another file")
+    if target.exists() and not force:
+        raise MfgError(f"{target} already exists: not overwriting it (add --force to replace it)")
+    if not target.parent.is_dir():
+        raise InvalidInput(
+            f"cannot write {what} {target}: directory {target.parent} does not exist"
+        )
+
+
+@contextmanager
+def _temporary(target: Path, what: str) -> Iterator[tuple[int, Path]]:
+    """A new, empty temporary file beside ``target``. Yields its descriptor and path;
+    at the end it is removed with its side files, unless renamed into place."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise InvalidInput(f"cannot write {what} in {target.parent}: {e.strerror}") from e
+    tmp = Path(name)
+    try:
+        yield fd, tmp
+    finally:
+        _remove(tmp)
+        os.close(fd)
+
+
+def _place(tmp: Path, target: Path, *, force: bool) -> None:
+    """Rename the finished ``tmp`` to ``target``: over an existing file only with
+    ``force``; without it the file is linked into place, which fails if someone created
+    ``target`` meanwhile (never overwrite)."""
+    try:
+        if force:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise MfgError(
+                    f"{target} already exists: not overwriting it (add --force to replace it)"
+                ) from None
+            except OSError:  # a filesystem without hard links: rename (checked above)
+                os.replace(tmp, target)
+    except OSError as e:
+        raise MfgError(f"cannot write {target}: {e.strerror or e}") from e
+    _fsync_dir(target.parent)
+
+
+def write_text(text: str, *, source: str | Path, target: str | Path, force: bool) -> None:
+    """Write ``text`` (UTF-8) to the file ``target`` for ``export -o``: refused as by
+    ``check_target``; written to a temporary file beside it, synced and renamed into
+    place, so a failed write (a full disk) leaves the old file as it was and no
+    temporary file. The file gets the mode of the one it replaces, else 0666 less the
+    umask, as any file a program creates.
+
+    Raises:
+        MfgError: see ``check_target``; or the file could not be written.
+    """
+    target = Path(target)
+    check_target(source, target, force=force, what="export")
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    data = memoryview(text.encode("utf-8"))
+    with _temporary(target, "export") as (fd, tmp):
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+            os.fsync(fd)
+            os.fchmod(fd, mode)
+        except OSError as e:
+            raise MfgError(f"cannot write {target}: {e.strerror or e}") from e
+        _place(tmp, target, force=force)
 
 
 def _verify(path: Path, *, schema_version: int) -> None:
@@ -113,57 +211,25 @@ def backup(
         InvalidInput: the target's directory does not exist or is not writable.
     """
     source, target = Path(source), Path(target)
-    if target.is_dir():
-        raise InvalidInput(f"backup target {target} is a directory: give a file name")
-    if _same_file(source, target):
-        raise MfgError(f"backup target {target} is the database itself: choose another file")
-    if target.exists() and not force:
-        raise MfgError(f"{target} already exists: not overwriting it (add --force to replace it)")
-    directory = target.parent
-    if not directory.is_dir():
-        raise InvalidInput(f"cannot write backup {target}: directory {directory} does not exist")
-
-    # Start the read transaction (if the caller opened one, this read pins its snapshot)
-    # and read what the copy will hold.
-    started = not db.in_transaction
-    if started:
-        db.execute("BEGIN")
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        moves, last_seq = db.execute("SELECT count(*), coalesce(max(seq), 0) FROM move").fetchone()
+    check_target(source, target, force=force, what="backup")
+    with _temporary(target, "backup") as (_, tmp):
+        # Start the read transaction (if the caller opened one, this read pins its
+        # snapshot) and read what the copy will hold.
+        started = not db.in_transaction
+        if started:
+            db.execute("BEGIN")
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        except OSError as e:
-            raise InvalidInput(f"cannot write backup in {directory}: {e.strerror}") from e
-        os.close(fd)
-        tmp = Path(name)
-        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            moves, last_seq = db.execute(
+                "SELECT count(*), coalesce(max(seq), 0) FROM move"
+            ).fetchone()
             pages = _copy(db, tmp)
-        except BaseException:
-            _remove(tmp)
-            raise
-    finally:
-        if started and db.in_transaction:
-            db.execute("ROLLBACK")
-
-    try:
+        finally:
+            if started and db.in_transaction:
+                db.execute("ROLLBACK")
         _verify(tmp, schema_version=version)
         size = tmp.stat().st_size
-        if force:
-            os.replace(tmp, target)
-        else:
-            # A hard link fails if someone created the target meanwhile: never overwrite.
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise MfgError(
-                    f"{target} already exists: not overwriting it (add --force to replace it)"
-                ) from None
-            except OSError:  # a filesystem without hard links: rename (checked above)
-                os.replace(tmp, target)
-        _fsync_dir(directory)
-    finally:
-        _remove(tmp)
+        _place(tmp, target, force=force)
     return Backup(
         path=str(target),
         source=str(source),

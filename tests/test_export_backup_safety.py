@@ -1,0 +1,126 @@
+"""Files mfgctl writes for the user never destroy data (tester t17 #2).
+
+``export -o FILE`` is guarded as ``backup FILE`` is: the database itself is refused
+even with ``--force``, an existing FILE needs ``--force``, and FILE is written to a
+temporary file and renamed into place, so a failed write leaves the old FILE whole.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Cli, ok, refused
+
+ENV = {**os.environ, "MFGCTL_USER": "tester", "MFGCTL_NO_FS_WARNING": "1"}
+ENV.pop("MFGCTL_DB", None)
+WIDGET = ("item", "add", "W", "--name", "Widget", "--type", "component", "--unit", "pcs",
+          "--make-or-buy", "buy")  # fmt: skip
+
+
+@pytest.fixture
+def shop(initdb: Path, cli: Cli) -> Path:
+    """A database with history the export does not hold: a receipt and a shipment."""
+    ok(cli, *WIDGET)
+    ok(cli, "stock", "receive", "W", "5")
+    ok(cli, "ship", "W", "2", "--to", "ACME")
+    return initdb
+
+
+def hidden(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+# --- export -o never destroys data -------------------------------------------------
+
+
+def test_export_onto_the_database_itself_is_refused_even_with_force(shop: Path, cli: Cli) -> None:
+    for extra in ((), ("--force",)):
+        err = refused(cli, shop, "export", "-o", shop, *extra)
+        assert err == f"Error: export target {shop} is the database itself: choose another file\n"
+    assert "W\tWidget\tcomponent\tpcs\t3" in ok(cli, "stock", "-f", "plain").stdout
+    assert len(ok(cli, "stock", "history", "W", "-f", "plain").stdout.splitlines()) == 3
+
+
+def test_export_onto_the_database_through_a_symlink_or_another_name_is_refused(
+    shop: Path, cli: Cli, tmp_path: Path
+) -> None:
+    link = tmp_path / "link.yaml"
+    link.symlink_to(shop)
+    hard = tmp_path / "hard.db"
+    os.link(shop, hard)
+    for target in (link, hard, tmp_path / "." / shop.name):
+        err = refused(cli, shop, "export", "-o", target, "--force")
+        assert "is the database itself" in err
+
+
+def test_export_refuses_an_existing_file_unless_force(shop: Path, cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "snap.yaml"
+    target.write_text("last week's snapshot\n")
+    target.chmod(0o640)
+    err = refused(cli, shop, "export", "-o", target)
+    assert err == (
+        f"Error: {target} already exists: not overwriting it (add --force to replace it)\n"
+    )
+    assert target.read_text() == "last week's snapshot\n"
+    r = ok(cli, "export", "-o", target, "--force")
+    assert r.stderr == f"Exported to {target}\n"
+    assert target.read_text() == ok(cli, "export").stdout
+    assert target.stat().st_mode & 0o777 == 0o640  # the mode of the file it replaced
+    assert hidden(tmp_path) == []
+
+
+def test_a_new_export_file_gets_the_usual_mode(shop: Path, cli: Cli, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        ok(cli, "export", "-o", tmp_path / "new.yaml")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_export_into_a_missing_directory_or_onto_a_directory_is_refused(
+    shop: Path, cli: Cli, tmp_path: Path
+) -> None:
+    err = refused(cli, shop, "export", "-o", tmp_path / "no" / "snap.yaml")
+    assert "directory" in err and "does not exist" in err
+    err = refused(cli, shop, "export", "-o", tmp_path)
+    assert "is a directory" in err
+
+
+def test_a_failed_export_leaves_the_old_file_whole_and_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    """A full disk, simulated by a file-size limit: the good snapshot stays."""
+    db = tmp_path / "big.db"
+    lines = ["items:"] + [
+        f"  - {{code: P{i:05}, name: Part {i}, type: component, unit: pcs, make_or_buy: buy}}"
+        for i in range(1200)
+    ]
+    (tmp_path / "big.yaml").write_text("\n".join(lines) + "\n")
+
+    def mfgctl(*args: object, limit: int | None = None) -> subprocess.CompletedProcess[str]:
+        def cap() -> None:
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        return subprocess.run(
+            [sys.executable, "-m", "mfgctl", "--db", str(db), *map(str, args)],
+            capture_output=True, text=True, env=ENV, timeout=120, check=False,
+            preexec_fn=cap,
+        )  # fmt: skip
+
+    assert mfgctl("init").returncode == 0
+    assert mfgctl("import", tmp_path / "big.yaml").returncode == 0
+    snap = tmp_path / "snap.yaml"
+    assert mfgctl("export", "-o", snap).returncode == 0
+    good = snap.read_bytes()
+    assert len(good) > 80_000
+    r = mfgctl("export", "-o", snap, "--force", limit=64 * 1024)
+    assert (r.returncode, r.stderr) == (1, f"Error: cannot write {snap}: File too large\n")
+    assert snap.read_bytes() == good
+    assert hidden(tmp_path) == []
