@@ -1,14 +1,16 @@
-"""Files mfgctl writes for the user never destroy data (tester t17 #2).
+"""Files mfgctl writes for the user never destroy data (tester t17 #2, #10).
 
-``export -o FILE`` is guarded as ``backup FILE`` is: the database itself is refused
-even with ``--force``, an existing FILE needs ``--force``, and FILE is written to a
-temporary file and renamed into place, so a failed write leaves the old FILE whole.
+``export -o FILE`` is guarded as ``backup FILE`` is: the database itself and its
+``-wal``/``-shm``/``-journal`` are refused even with ``--force``, an existing FILE needs
+``--force``, and FILE is written to a temporary file and renamed into place, so a
+failed write leaves the old FILE whole.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +58,18 @@ def test_export_onto_the_database_through_a_symlink_or_another_name_is_refused(
     for target in (link, hard, tmp_path / "." / shop.name):
         err = refused(cli, shop, "export", "-o", target, "--force")
         assert "is the database itself" in err
+
+
+@pytest.mark.parametrize("side", ["-wal", "-shm", "-journal"])
+def test_export_onto_a_side_file_of_the_database_is_refused(
+    shop: Path, cli: Cli, side: str
+) -> None:
+    target = Path(f"{shop}{side}")
+    err = refused(cli, shop, "export", "-o", target, "--force")
+    assert err == (
+        f"Error: export target {target} is the database's {side} file, part of the "
+        "database while it is in use: choose another file\n"
+    )
 
 
 def test_export_refuses_an_existing_file_unless_force(shop: Path, cli: Cli, tmp_path: Path) -> None:
@@ -124,3 +138,28 @@ def test_a_failed_export_leaves_the_old_file_whole_and_no_temporary_file(
     assert (r.returncode, r.stderr) == (1, f"Error: cannot write {snap}: File too large\n")
     assert snap.read_bytes() == good
     assert hidden(tmp_path) == []
+
+
+# --- backup never replaces a part of the live database ----------------------------
+
+
+@pytest.mark.parametrize("side", ["-wal", "-shm", "-journal"])
+def test_backup_onto_a_side_file_of_the_live_database_is_refused(
+    shop: Path, cli: Cli, side: str
+) -> None:
+    # Another process keeps the database open, so its latest commit lives in the -wal.
+    reader = sqlite3.connect(shop)
+    try:
+        reader.execute("SELECT count(*) FROM item").fetchone()
+        ok(cli, "stock", "receive", "W", "7")
+        target, wal = Path(f"{shop}{side}"), Path(f"{shop}-wal")
+        held = wal.read_bytes()
+        err = refused(cli, shop, "backup", target, "--force")
+        assert err == (
+            f"Error: backup target {target} is the database's {side} file, part of the "
+            "database while it is in use: choose another file\n"
+        )
+        assert wal.read_bytes()[: len(held)] == held  # the commit is still there
+        assert "W\tWidget\tcomponent\tpcs\t10" in ok(cli, "stock", "-f", "plain").stdout
+    finally:
+        reader.close()

@@ -82,7 +82,7 @@ def export_cmd(
     work centres (with downtime), stock (at its moving average), the lots and serials no
     longer in stock, open demand and open purchase orders.
 
-    With --output, FILE is refused if it is the database itself or exists
+    With --output, FILE is refused if it is the database (or its -wal, -shm) or exists
     (unless --force); it is written to a temporary file beside it and renamed into
     place, so a failed write leaves the old FILE as it was."""
     from mfgctl import importer

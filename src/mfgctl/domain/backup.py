@@ -12,9 +12,10 @@ mfgctl database of the same schema): a crash or a full disk never leaves a half 
 under the final name.
 
 Files written for the user (a backup, ``export -o``) share the rules of this module:
-``check_target`` refuses a target that would destroy data (the database itself, an
-existing file without ``--force``), and the file is written to a temporary
-``.FILE.XXXXXXXX.tmp`` beside it, synced and renamed into place.
+``check_target`` refuses a target that would destroy data (the database itself, its
+``-wal``, ``-shm`` or ``-journal``, an existing file without ``--force``), and the file
+is written to a temporary ``.FILE.XXXXXXXX.tmp`` beside it, synced and renamed into
+place.
 """
 
 from __future__ import annotations
@@ -86,12 +87,26 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _side_file_of(source: Path, target: Path) -> str | None:
+    """Which of the database's side files ``target`` is (``-wal``...), whether it exists
+    yet or not: by name, also through symlinks (SQLite keeps them beside the real
+    file), or as the same file under another name; None if none."""
+    names = {os.path.abspath(target), os.path.realpath(target)}
+    for side in SIDE_FILES:
+        if names & {os.path.abspath(f"{source}{side}"), os.path.realpath(source) + side}:
+            return side
+        if _same_file(Path(f"{source}{side}"), target):
+            return side
+    return None
+
+
 def check_target(source: str | Path, target: str | Path, *, force: bool, what: str) -> None:
     """Refuse a file to write (``what``: backup, export) where writing would destroy data.
 
     Raises:
-        MfgError: ``target`` is the database at ``source``, or exists and ``force`` is
-            false.
+        MfgError: ``target`` is the database at ``source``, one of its side files
+            (replacing the ``-wal`` of a database in use corrupts it), or exists and
+            ``force`` is false.
         InvalidInput: ``target`` is a directory, or its directory does not exist.
     """
     source, target = Path(source), Path(target)
@@ -99,6 +114,12 @@ def check_target(source: str | Path, target: str | Path, *, force: bool, what: s
         raise InvalidInput(f"{what} target {target} is a directory: give a file name")
     if _same_file(source, target) or os.path.realpath(target) == os.path.realpath(source):
         raise MfgError(f"{what} target {target} is the database itself: choose another file")
+    side = _side_file_of(source, target)
+    if side is not None:
+        raise MfgError(
+            f"{what} target {target} is the database's {side} file, part of the database "
+            "while it is in use: choose another file"
+        )
     if target.exists() and not force:
         raise MfgError(f"{target} already exists: not overwriting it (add --force to replace it)")
     if not target.parent.is_dir():
@@ -206,8 +227,9 @@ def backup(
     session) is fine and is what pins the snapshot copied.
 
     Raises:
-        MfgError: ``target`` exists (without ``force``), is the source itself, or the
-            copy failed verification; nothing is left at ``target`` then.
+        MfgError: ``target`` exists (without ``force``), is the source itself or one of
+            its side files, or the copy failed verification; nothing is left at
+            ``target`` then.
         InvalidInput: the target's directory does not exist or is not writable.
     """
     source, target = Path(source), Path(target)
