@@ -1,15 +1,19 @@
-"""Files mfgctl writes for the user never destroy data (tester t17 #2, #10).
+"""Files mfgctl writes for the user never destroy data (tester t17 #2, #10, #11).
 
 ``export -o FILE`` is guarded as ``backup FILE`` is: the database itself and its
 ``-wal``/``-shm``/``-journal`` are refused even with ``--force``, an existing FILE needs
 ``--force``, and FILE is written to a temporary file and renamed into place, so a
-failed write leaves the old FILE whole.
+failed write leaves the old FILE whole. A backup or export killed half way leaves a
+hidden temporary file; the next run to the same FILE removes it, and never the
+temporary file of a run still at work.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, ok, refused
+
+from mfgctl.domain import backup as files
 
 ENV = {**os.environ, "MFGCTL_USER": "tester", "MFGCTL_NO_FS_WARNING": "1"}
 ENV.pop("MFGCTL_DB", None)
@@ -35,6 +41,13 @@ def shop(initdb: Path, cli: Cli) -> Path:
 
 def hidden(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 # --- export -o never destroys data -------------------------------------------------
@@ -163,3 +176,80 @@ def test_backup_onto_a_side_file_of_the_live_database_is_refused(
         assert "W\tWidget\tcomponent\tpcs\t10" in ok(cli, "stock", "-f", "plain").stdout
     finally:
         reader.close()
+
+
+# --- a killed backup or export leaves nothing for good ----------------------------
+
+KILLED_BACKUP = """
+import os, signal, sqlite3, sys
+from mfgctl.domain import backup as b
+
+def verify(path, *, schema_version):
+    # Killed while checking the copy: the copy, its -wal and its -shm are on disk.
+    c = sqlite3.connect(path)
+    c.execute("PRAGMA integrity_check").fetchall()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+b._verify = verify
+sys.argv = ["mfgctl", *sys.argv[1:]]
+from mfgctl.cli import main
+main()
+"""
+
+
+def test_the_next_backup_removes_what_a_killed_backup_left(
+    shop: Path, cli: Cli, tmp_path: Path
+) -> None:
+    backups = tmp_path / "bk"
+    backups.mkdir()
+    target = backups / "b.db"
+    r = subprocess.run(
+        [sys.executable, "-c", KILLED_BACKUP, "--db", str(shop), "backup", str(target)],
+        capture_output=True, text=True, env=ENV, timeout=60, check=False,
+    )  # fmt: skip
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    left = hidden(backups)
+    assert sorted(n.rsplit(".", 1)[1] for n in left) == ["tmp", "tmp-shm", "tmp-wal"], left
+    assert not target.exists()
+    ok(cli, "backup", target)
+    assert hidden(backups) == []
+    assert target.exists()
+    # The same for an export.
+    snap = backups / "snap.yaml"
+    stale = backups / f".snap.yaml.{files._host()}-{dead_pid()}.abcd1234.tmp"
+    stale.write_text("half an export")
+    ok(cli, "export", "-o", snap)
+    assert hidden(backups) == []
+
+
+def test_a_temporary_file_of_a_run_still_at_work_is_kept(
+    shop: Path, cli: Cli, tmp_path: Path
+) -> None:
+    host = files._host()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        names = {
+            # a backup of this host still running (its process is alive)
+            "running": f".b.db.{host}-{sleeper.pid}.aaaaaaaa.tmp",
+            # a run in another pid namespace: the pid means nothing here, its lock holds
+            "locked": f".b.db.{host}-{dead_pid()}.bbbbbbbb.tmp",
+            # another machine's backup to a shared directory
+            "elsewhere": f".b.db.{host}x-{dead_pid()}.cccccccc.tmp",
+            # another FILE's
+            "other file": f".c.db.{host}-{dead_pid()}.dddddddd.tmp",
+            # not one of ours
+            "foreign": ".b.db.whatever.tmp",
+        }
+        stale = f".b.db.{host}-{dead_pid()}.eeeeeeee.tmp"
+        for name in [*names.values(), stale, stale + "-wal"]:
+            (tmp_path / name).write_text("x")
+        fd = os.open(tmp_path / names["locked"], os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            ok(cli, "backup", tmp_path / "b.db")
+        finally:
+            os.close(fd)
+        assert hidden(tmp_path) == sorted(names.values())
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -13,14 +13,18 @@ under the final name.
 
 Files written for the user (a backup, ``export -o``) share the rules of this module:
 ``check_target`` refuses a target that would destroy data (the database itself, its
-``-wal``, ``-shm`` or ``-journal``, an existing file without ``--force``), and the file
-is written to a temporary ``.FILE.XXXXXXXX.tmp`` beside it, synced and renamed into
-place.
+``-wal``, ``-shm`` or ``-journal``, an existing file without ``--force``), and the file is
+written to a temporary ``.FILE.HOST-PID.XXXXXXXX.tmp`` beside it, synced and renamed
+into place. The writer holds an exclusive ``flock`` on its temporary file while it
+works; the next backup or export to the same FILE removes such files (with their
+``-wal``, ``-shm``, ``-journal``) that a killed writer left: those named by this host,
+whose process is gone and whose lock is free, never those of a run still at work.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -128,19 +132,98 @@ def check_target(source: str | Path, target: str | Path, *, force: bool, what: s
         )
 
 
+def _host() -> str:
+    """This machine's name as it goes into a temporary file's name (no dots)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", os.uname().nodename)[:40] or "host"
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False if another process holds
+    it. True where there is no ``flock`` (the owner's pid alone decides then)."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a filesystem without locks
+        return True
+    return True
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
+
+
+def sweep_stale(target: str | Path) -> list[Path]:
+    """Remove the temporary files (and their side files) that a killed backup or export
+    to ``target`` left in its directory; returns the temporary files removed.
+
+    Only those named by this host whose process is gone and whose lock nobody holds:
+    another run writing to the same FILE at the same time keeps its file.
+    """
+    target = Path(target)
+    pattern = re.compile(
+        re.escape(f".{target.name}.")
+        + r"(?P<host>[A-Za-z0-9_-]+)-(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp"
+        + r"(?P<side>-wal|-shm|-journal)?"
+    )
+    try:
+        names = sorted(os.listdir(target.parent))
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or m["host"] != _host() or _alive(int(m["pid"])):
+            continue
+        path = target.parent / name
+        if m["side"] is not None:
+            # A side file whose temporary file is gone (killed while cleaning up).
+            if not (target.parent / name[: -len(m["side"])]).exists():
+                path.unlink(missing_ok=True)
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _lock(fd):
+                _remove(path)
+                removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
+
+
 @contextmanager
 def _temporary(target: Path, what: str) -> Iterator[tuple[int, Path]]:
-    """A new, empty temporary file beside ``target``. Yields its descriptor and path;
-    at the end it is removed with its side files, unless renamed into place."""
+    """A new, empty temporary file beside ``target``, locked while this process works
+    on it (stale ones a killed run left are swept first). Yields its descriptor and
+    path; at the end it is removed with its side files, unless renamed into place."""
+    sweep_stale(target)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
     except OSError as e:
         raise InvalidInput(f"cannot write {what} in {target.parent}: {e.strerror}") from e
     tmp = Path(name)
     try:
+        _lock(fd)  # a new file of ours: the lock is free
         yield fd, tmp
     finally:
-        _remove(tmp)
+        _remove(tmp)  # before the lock goes: no sweeper can take it while the file is here
         os.close(fd)
 
 
