@@ -4,6 +4,7 @@ imports back."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import Cli, dump, ok, refused
@@ -18,8 +19,9 @@ boms:
   lines:
   - {item: SCREW, qty: 0.5, unit: box}
 """
-# The README's accepted edit: the box unit dropped, the line written in pcs (rev B).
-SCREWS_NO_BOX = SCREWS.replace("units: {box: 100}, ", "").replace(
+# The README's accepted edit: the box unit dropped (``units: {}``: a record without
+# ``units:`` keeps them), the line written in pcs (rev B).
+SCREWS_NO_BOX = SCREWS.replace("units: {box: 100}, ", "units: {}, ").replace(
     "qty: 0.5, unit: box", "qty: 50, unit: pcs"
 )
 HISTORY_NOTE = (
@@ -273,3 +275,63 @@ boms:
         "5: boms[0].lines: BOM cycle: HD -> HD (an item cannot contain itself)",
         "Error: import refused: 5 problems; nothing was written",
     ]
+
+
+# -- #6 an item record updates the stored item field by field ---------------------------
+
+TOOL = (
+    "items:\n- {code: CT, name: Cleaning tool, type: component, unit: pcs, make_or_buy: buy, "
+    "lead_time_days: 14, cost: 0.45, moq: 10, units: {bag: 20}, "
+    "release_criteria: [inspection]}\n"
+)
+SHORT = (
+    "items:\n- {code: CT, name: Cleaning tool, type: component, unit: pcs, make_or_buy: buy, "
+    "active: false}\n"
+)
+
+
+def item_json(cli: Cli, code: str) -> dict[str, object]:
+    row: dict[str, object] = json.loads(ok(cli, "item", "show", code, "-f", "json").stdout)[0]
+    return row
+
+
+def test_a_short_record_changes_only_what_it_gives(cli: Cli, initdb: Path, tmp_path: Path) -> None:
+    ok(cli, "import", write(tmp_path, "tool.yaml", TOOL))
+    ok(cli, "item", "update", "CT", "--planning-reviewed", "2026-01-15")
+    before = item_json(cli, "CT")
+    short = write(tmp_path, "short.yaml", SHORT)
+    r = ok(cli, "import", short, "--dry-run", "-f", "plain")
+    assert "would change item CT (active)" in r.stderr.splitlines()
+    r = ok(cli, "import", short, "-f", "plain")
+    assert r.stderr == "Imported 1 file: 1 records written\n"
+    after = item_json(cli, "CT")
+    assert after == {**before, "active": False}
+    assert (after["purchase_lead_time_days"], after["cost"], after["moq"]) == (14, 0.45, 10)
+    assert after["units"] == {"bag": 20}
+    assert after["planning_reviewed"] == "2026-01-15"
+    # The same short record again changes nothing.
+    r = ok(cli, "import", short)
+    assert r.stderr == "Imported 1 file: 0 records written\n"
+
+
+def test_a_value_is_cleared_by_giving_its_key_its_default(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "tool.yaml", TOOL))
+    cleared = SHORT.replace(
+        "active: false}",
+        "cost: null, lead_time_days: 0, moq: null, units: {}, release_criteria: []}",
+    )
+    r = ok(cli, "import", write(tmp_path, "cleared.yaml", cleared), "--dry-run", "-f", "plain")
+    assert (
+        "would change item CT (units, purchase_lead_time_days, moq, cost, release_criteria)"
+        in r.stderr.splitlines()
+    )
+    ok(cli, "import", tmp_path / "cleared.yaml")
+    row = item_json(cli, "CT")
+    assert (row["purchase_lead_time_days"], row["cost"], row["moq"]) == (0, None, None)
+    assert (row["units"], row["release_criteria"]) == ({}, [])
+    # The export of the item is now the short record's keys alone.
+    assert "- {code: CT, name: Cleaning tool, type: component, unit: pcs, make_or_buy: buy}" in (
+        export(cli, initdb)
+    )

@@ -70,17 +70,18 @@ def test_a_reimport_that_drops_a_unit_a_bom_uses_is_refused(
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
     load(cli, tmp_path, SHOP)
-    # The items again without C1's units (the BOMs left alone), plus other records.
+    # The items again without C1's units (``units: {}``: a record without the key keeps
+    # them), the BOMs left alone, plus other records.
     path = write(
         tmp_path,
-        ITEMS.replace(C1 + "\n" + BOX_12, C1.rstrip(",") + "}")
+        ITEMS.replace(C1 + "\n" + BOX_12, C1 + " units: {}}")
         + "locations:\n  - {code: QC, name: Quality}\n"
         + f"demand:\n  - {{item: C1, qty: 5, due: {day(30)}, kind: forecast}}\n",
         "dropped.yaml",
     )
     err = import_refused(cli, initdb, path)
     assert err == (
-        f"Error: {path}:4: items[1]: cannot remove unit box of C1 (1 box = 12 pcs): active "
+        f"Error: {path}:4: items[1].units: cannot remove unit box of C1 (1 box = 12 pcs): active "
         "BOM SUB rev A line 1 is written in box; give that BOM a revision without it first\n"
         "Error: import refused: 1 problem; nothing was written\n"
     )
@@ -112,7 +113,7 @@ def test_a_reimport_may_drop_the_unit_when_the_file_gives_the_bom_a_revision_wit
     cli: Cli, initdb: Path, tmp_path: Path
 ) -> None:
     load(cli, tmp_path, SHOP)
-    fixed = SHOP.replace(C1 + "\n" + BOX_12, C1.rstrip(",") + "}").replace(
+    fixed = SHOP.replace(C1 + "\n" + BOX_12, C1 + " units: {}}").replace(
         "{item: C1, qty: 1, unit: box}", "{item: C1, qty: 12}"
     )
     load(cli, tmp_path, fixed, "fixed.yaml")

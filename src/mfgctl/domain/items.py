@@ -475,6 +475,14 @@ def build(code: object, raw: Mapping[str, Any], *, where: str = "") -> Item:
     return _merge(Item(code=item_code, **required), parsed, where=where)
 
 
+def revise(old: Item, raw: Mapping[str, Any], *, where: str = "") -> Item:
+    """``old`` with the fields ``raw`` gives (validated as ``build`` does them, the
+    rules between fields checked on the result), every field it leaves out kept: an
+    import record updates a stored item field by field. ``units``, when given, is the
+    item's whole list."""
+    return _merge(old, parse_fields(raw, where=where), where=where)
+
+
 def to_fields(item: Item) -> dict[str, Any]:
     """The item as import/export keys, leaving out values that are at their default."""
     out: dict[str, Any] = {"code": item.code}

@@ -32,7 +32,7 @@ location with ``was`` renames the location ``was`` to its ``code`` when the data
 has ``was`` and not ``code`` (``load``).
 
 Importing is idempotent: a record equal to what is stored changes nothing. A changed
-item is updated; a changed BOM becomes a new revision (``bom.save``); a changed routing replaces the
+item is updated field by field (a key the record leaves out keeps its value); a changed BOM becomes a new revision (``bom.save``); a changed routing replaces the
 stored one (released orders keep their own stages); an opening
 balance already posted with the same quantity is left alone, and one posted with a
 different quantity is refused (stock is corrected with ``stock count``/``adjust``); a

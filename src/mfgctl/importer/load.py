@@ -259,8 +259,16 @@ class Import:
                 )
             )
             return
+        old = self.db_items.get(upper(code))
         try:
-            item = items.build(code, raw, where=f"{at.path}.")
+            if old is None:
+                item = items.build(code, raw, where=f"{at.path}.")
+            else:
+                # Field by field: a key the record leaves out keeps its stored value.
+                missing = [k for k in items.REQUIRED if k not in raw]
+                if missing:
+                    raise InvalidInput(f"{at.path}.item {code} needs {', '.join(missing)}")
+                item = items.revise(old, raw, where=f"{at.path}.")
         except (InvalidInput, ValueError) as e:
             self.refused_items.add(upper(code))
             # Say every bad field, not only the first one build() met.
@@ -276,11 +284,9 @@ class Import:
             if len(self.problems) == start:
                 self.problems.append(at.explain(e))
             return
-        old = self.db_items.get(upper(code))
         if old is None:
             self.items[upper(code)] = _Item(item, at, None, "added")
             return
-        item = replace(item, code=old.code, id=old.id)
         before, after = old.as_dict(), item.as_dict()
         changed = [k for k in before if before[k] != after[k]]
         action = "changed" if changed else "unchanged"
