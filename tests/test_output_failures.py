@@ -6,14 +6,21 @@ were saved, so that a script that retries on failure never books twice."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import dump
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mfgctl import render
 
 
 def mfgctl(
@@ -91,3 +98,109 @@ def test_db_option_still_wins_over_an_empty_mfgctl_db(shop: Path) -> None:
     r = mfgctl("--db", str(shop), "stock", "-f", "csv", cwd=shop.parent, env={"MFGCTL_DB": ""})
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().startswith("item,")
+
+
+# -- A terminal that is not UTF-8 (finding t17 #1) ----------------------------------
+
+LATIN1 = {"PYTHONIOENCODING": "latin-1"}  # what Python takes from LANG=de_DE.ISO-8859-1
+
+
+def test_a_write_in_a_latin1_locale_prints_an_ascii_table_and_exits_0(shop: Path) -> None:
+    r = mfgctl("--db", str(shop), "stock", "receive", "W", "5", cwd=shop.parent, env=LATIN1)
+    assert (r.returncode, r.stderr) == (0, b"")
+    lines = r.stdout.decode("latin-1").splitlines()
+    assert lines[0].startswith("+-") and lines[0].endswith("-+")  # Rich's ASCII box
+    assert lines[1].startswith("| seq ") and lines[2].startswith("|-----+")
+    assert receipts(shop) == 1
+
+
+NAME = "Widerstand 10 kΩ für Öl ☃ 😀"  # Latin-1, beyond it, and beyond U+FFFF
+
+
+@pytest.fixture
+def named(shop: Path) -> Path:
+    r = mfgctl("--db", str(shop), "item", "add", "R10K", "--name", NAME, "--type", "component",
+               "--unit", "pcs", "--make-or-buy", "buy", cwd=shop.parent)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return shop
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+def test_json_in_a_narrow_locale_escapes_what_it_cannot_encode_and_means_the_same(
+    named: Path, encoding: str
+) -> None:
+    r = mfgctl("--db", str(named), "item", "list", "-f", "json", cwd=named.parent,
+               env={"PYTHONIOENCODING": encoding})  # fmt: skip
+    assert (r.returncode, r.stderr) == (0, b"")
+    names = [item["name"] for item in json.loads(r.stdout.decode(encoding))]
+    assert NAME in names
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "plain", "markdown"])
+def test_every_format_in_a_latin1_locale_writes_the_name_with_escapes(
+    named: Path, fmt: str
+) -> None:
+    r = mfgctl("--db", str(named), "item", "list", "-f", fmt, cwd=named.parent, env=LATIN1)
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert "Widerstand 10 k\\u03a9 für Öl \\u2603 \\ud83d\\ude00" in r.stdout.decode("latin-1")
+
+
+def test_a_message_in_a_latin1_locale_is_escaped_too(shop: Path) -> None:
+    r = mfgctl("--db", str(shop), "stock", "receive", "☃", "1", cwd=shop.parent, env=LATIN1)
+    assert r.returncode == 1
+    assert r.stderr.decode("latin-1").startswith("Error: ")
+    assert "\\u2603" in r.stderr.decode("latin-1")
+    assert receipts(shop) == 0
+
+
+class Latin1Pipe(io.StringIO):
+    """A pipe in a Latin-1 locale: what Rich sees of sys.stdout there."""
+
+    encoding = "iso8859-1"
+
+    def isatty(self) -> bool:
+        return False
+
+
+def rich_drawn(rows: list[dict[str, object]]) -> str:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = Latin1Pipe()
+    table = Table(header_style="bold")
+    for c in rows[0]:
+        numeric = any(isinstance(r[c], Decimal) for r in rows)
+        table.add_column(c.replace("_", " "), justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*(Text(render.text(r[c])) for c in rows[0]))
+    render.console(out).print(table)
+    return out.getvalue()
+
+
+ascii_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    names=st.lists(st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True), min_size=1, max_size=4,
+                   unique=True),
+    data=st.data(),
+)  # fmt: skip
+def test_the_fast_ascii_box_equals_richs_in_a_latin1_locale(
+    names: list[str], data: st.DataObject
+) -> None:
+    cells = st.one_of(ascii_text, st.decimals(allow_nan=False, allow_infinity=False, places=3))
+    rows = data.draw(st.lists(st.fixed_dictionaries({n: cells for n in names}), min_size=1))
+    out = Latin1Pipe()
+    render.emit(rows, render.Format.table, stream=out)
+    assert out.getvalue() == rich_drawn(rows)
+    assert out.getvalue().isascii()
+
+
+def test_a_table_measures_the_escaped_name_so_its_columns_line_up() -> None:
+    out = Latin1Pipe()
+    render.emit([{"code": "R10K", "name": NAME}, {"code": "V", "name": "Ventil"}],
+                render.Format.table, stream=out)  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert len({len(line) for line in lines}) == 1, lines
+    out.getvalue().encode("latin-1")  # every character encodable

@@ -8,10 +8,11 @@ JSON, CSV and plain text are printed without it, so scripts get plain bytes.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any
@@ -136,6 +137,46 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
+# The error handler for text an output stream cannot encode (a Latin-1 or ASCII locale):
+# each such character becomes a JSON escape, ``kΩ`` -> ``k\u2126`` (a character beyond
+# U+FFFF as its surrogate pair). Output then never fails on its encoding, nothing is lost
+# (the code point is there to read), and a JSON document stays valid JSON meaning exactly
+# the same text: Python's own "backslashreplace" writes ``\U0001f600``, which is not JSON,
+# and "replace" writes "?", which cannot be told from a real "?".
+ESCAPE = "mfgctl-escape"
+
+
+def _escape_unencodable(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), error.end
+
+
+codecs.register_error(ESCAPE, _escape_unencodable)
+
+
+def _encoding(stream: IO[str]) -> str:
+    """The stream's encoding as Rich reads it (Rich draws ASCII boxes unless it is UTF)."""
+    return (getattr(stream, "encoding", None) or "utf-8").lower()
+
+
+def _encodable(stream: IO[str]) -> Callable[[str], str]:
+    """Text as the stream will write it: characters it cannot encode escaped beforehand,
+    so a table measures the width of what is printed."""
+    encoding = _encoding(stream)
+    if encoding.startswith("utf"):
+        return str
+    return lambda value: value.encode(encoding, ESCAPE).decode(encoding)
+
+
 def console(stream: IO[str] | None = None):  # -> rich.console.Console, imported lazily
     from rich.console import Console
 
@@ -191,7 +232,8 @@ def emit(
             for c in cols
         ]
         # A "|" inside a cell would end it: Markdown escapes it as "\|".
-        body = [[text(r.get(c)).replace("|", "\\|") for c in cols] for r in rows]
+        shown = _encodable(out)
+        body = [[shown(text(r.get(c))).replace("|", "\\|") for c in cols] for r in rows]
         align = ["right" if n else "left" for n in numeric]
         out.write(
             tabulate(body, headers=cols, tablefmt="pipe", colalign=align, disable_numparse=True)
@@ -204,9 +246,10 @@ def emit(
 def _rich_table(
     rows: Sequence[Mapping[str, Any]], cols: list[str], title: str | None, out: IO[str]
 ) -> None:
+    shown = _encodable(out)
     headers = [c.replace("_", " ") for c in cols]
     right = [any(_is_number(r.get(c)) for r in rows) for c in cols]
-    cells = [[text(r.get(c)) for c in cols] for r in rows]
+    cells = [[shown(text(r.get(c))) for c in cols] for r in rows]
     # Rich fits a table to the terminal, but takes about a second per 1,000 rows; a long
     # report (and any output to a pipe or file) is written directly instead.
     if (not out.isatty() or len(cells) > RICH_MAX_ROWS) and _box_table(headers, right, cells, out):
@@ -226,7 +269,8 @@ def _box_table(headers: list[str], right: list[bool], cells: list[list[str]], ou
 
     Rich takes seconds for a 10,000-row report; this takes milliseconds and gives the
     same bytes. Only for trimmed ASCII text, where a character's width is 1; returns False
-    (and writes nothing) otherwise, and the caller lets Rich draw the table.
+    (and writes nothing) otherwise, and the caller lets Rich draw the table. On a stream
+    that is not UTF-8 (a Latin-1 locale) the box is ASCII, as Rich draws it there.
     """
 
     def simple(value: str) -> bool:  # Rich trims outer spaces; let it handle those cells
@@ -247,9 +291,14 @@ def _box_table(headers: list[str], right: list[bool], cells: list[list[str]], ou
         )
         return bar + bar.join(f" {v} " for v in padded) + bar + "\n"
 
-    parts = [rule("┏", "━", "┳", "┓"), line(headers, "┃"), rule("┡", "━", "╇", "┩")]
-    parts.extend(line(row, "│") for row in cells)
-    parts.append(rule("└", "─", "┴", "┘"))
+    if _encoding(out).startswith("utf"):
+        parts = [rule("┏", "━", "┳", "┓"), line(headers, "┃"), rule("┡", "━", "╇", "┩")]
+        parts.extend(line(row, "│") for row in cells)
+        parts.append(rule("└", "─", "┴", "┘"))
+    else:  # Rich's box.ASCII
+        parts = [rule("+", "-", "-", "+"), line(headers, "|"), rule("|", "-", "+", "|")]
+        parts.extend(line(row, "|") for row in cells)
+        parts.append(rule("+", "-", "-", "+"))
     out.write("".join(parts))
     return True
 

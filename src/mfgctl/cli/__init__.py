@@ -173,8 +173,21 @@ def root(
     ctx.obj = State(db_path=db or Path("mfgctl.db"), user=name)
 
 
+def _encode_anything() -> None:
+    """Output never fails on its encoding: in a Latin-1 or ASCII locale a character the
+    terminal cannot show is written as an escape (``k\\u2126``, see ``render.ESCAPE``).
+    A command has done its work by the time it prints; failing then would be a lie."""
+    from mfgctl.render import ESCAPE
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=ESCAPE)
+
+
 def main() -> None:
     """Console-script entry point: no Python traceback reaches a user."""
+    _encode_anything()
     try:
         app()
     except KeyboardInterrupt:
