@@ -335,3 +335,53 @@ def test_a_value_is_cleared_by_giving_its_key_its_default(
     assert "- {code: CT, name: Cleaning tool, type: component, unit: pcs, make_or_buy: buy}" in (
         export(cli, initdb)
     )
+
+
+# -- #7 what an import does not apply to a stored revision is said ---------------------
+
+NOTED = """\
+items:
+- {code: FG, name: W, type: finished, unit: pcs, make_or_buy: make}
+- {code: P1, name: P, type: component, unit: pcs, make_or_buy: buy}
+boms:
+- item: FG
+  note: first
+  lines:
+  - {item: P1, qty: 4}
+"""
+
+
+def test_a_changed_note_of_a_stored_revision_is_said_not_dropped(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "n1.yaml", NOTED))
+    before = dump(initdb)
+    r = ok(cli, "import", write(tmp_path, "n2.yaml", NOTED.replace("first", "second")))
+    assert r.stderr == (
+        "Note: BOM FG rev A: the file's note 'second' is not stored: stored revision A keeps "
+        "its note 'first' (a stored revision is never rewritten; export writes its note)\n"
+        "Imported 1 file: 0 records written\n"
+    )
+    assert dump(initdb) == before
+    assert "  note: first\n" in export(cli, initdb)
+
+
+def test_active_false_on_the_active_revision_is_said_not_dropped(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "n1.yaml", NOTED))
+    before = dump(initdb)
+    inactive = write(tmp_path, "n3.yaml", NOTED.replace("  note: first\n", "  active: false\n"))
+    r = ok(cli, "import", inactive, "--dry-run", "-f", "plain")
+    assert r.stderr.splitlines() == [
+        "Note: BOM FG rev A: the file has no note: stored revision A keeps its note 'first' "
+        "(a stored revision is never rewritten; export writes its note)",
+        "Note: BOM FG rev A: active: false is not applied: revision A stays the active one "
+        "(to make another active: mfgctl bom activate FG REV)",
+        "Dry run: nothing was written",
+    ]
+    r = ok(cli, "import", inactive)
+    assert r.stderr.endswith(
+        "(to make another active: mfgctl bom activate FG REV)\nImported 1 file: 0 records written\n"
+    )
+    assert dump(initdb) == before

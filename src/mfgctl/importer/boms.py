@@ -380,11 +380,28 @@ def _left_out(given: bom.Revision, kept: bom.Revision) -> tuple[str, ...]:
     stored revision ``kept`` (the same lines, ``Revision.same_content``): said, never
     dropped silently."""
     said = []
+    where = f"BOM {kept.item} rev {given.revision}"
     if not given.same_order(kept):
         said.append(
-            f"BOM {kept.item} rev {given.revision}: the file lists the lines of stored "
-            f"revision {kept.revision} in another order; the order of the lines is no "
-            "change, and the stored order is kept (export writes it)"
+            f"{where}: the file lists the lines of stored revision {kept.revision} in "
+            "another order; the order of the lines is no change, and the stored order is "
+            "kept (export writes it)"
+        )
+    if (given.note or None) != (kept.note or None):
+        file_note = (
+            f"the file's note {given.note!r} is not stored"
+            if given.note
+            else ("the file has no note")
+        )
+        stored = f"its note {kept.note!r}" if kept.note else "no note"
+        said.append(
+            f"{where}: {file_note}: stored revision {kept.revision} keeps {stored} (a "
+            "stored revision is never rewritten; export writes its note)"
+        )
+    if not given.active and kept.active and given.revision.upper() == kept.revision.upper():
+        said.append(
+            f"{where}: active: false is not applied: revision {kept.revision} stays the "
+            f"active one (to make another active: mfgctl bom activate {kept.item} REV)"
         )
     return tuple(said)
 
