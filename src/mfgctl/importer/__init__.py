@@ -32,13 +32,14 @@ location with ``was`` renames the location ``was`` to its ``code`` when the data
 has ``was`` and not ``code`` (``load``).
 
 Importing is idempotent: a record equal to what is stored changes nothing. A changed
-item is updated field by field (a key the record leaves out keeps its value); a changed BOM becomes a new revision (``bom.save``); a changed routing replaces the
-stored one (released orders keep their own stages); an opening
-balance already posted with the same quantity is left alone, and one posted with a
-different quantity is refused (stock is corrected with ``stock count``/``adjust``); a
-demand record or purchase order the same as a stored one (``planning``) is not added
-again. A changed work centre is updated; its downtime windows not stored yet are added
-(``workcenters``); a lot or serial already recorded is not added again (``lots``).
+item is updated field by field (a key the record leaves out keeps its value); a changed
+BOM becomes a new revision (``bom.save``); a changed routing replaces the stored one
+(released orders keep their own stages); an opening balance already posted with the same
+quantity is left alone, and one posted with a different quantity is refused (stock is
+corrected with ``stock count``/``adjust``); a demand record or purchase order the same
+as a stored one (``planning``) is not added again. A changed work centre is updated; its
+downtime windows not stored yet are added (``workcenters``); a lot or serial already
+recorded is not added again (``lots``).
 
 Modules: ``yamlread`` reads YAML into plain data with line numbers; ``load`` validates
 and writes (with ``workcenters``, ``boms``, ``routings``, ``opening``, ``lots`` and
