@@ -204,3 +204,83 @@ def test_a_table_measures_the_escaped_name_so_its_columns_line_up() -> None:
     lines = out.getvalue().splitlines()
     assert len({len(line) for line in lines}) == 1, lines
     out.getvalue().encode("latin-1")  # every character encodable
+
+
+# -- The output cannot be written after the work is done (finding t17 #4) -----------
+
+needs_dev_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+
+
+@needs_dev_full
+def test_a_write_whose_output_hits_a_full_disk_says_its_changes_were_saved(shop: Path) -> None:
+    with open("/dev/full", "w") as full:
+        r = mfgctl("--db", str(shop), "stock", "receive", "W", "1", "-f", "csv",
+                   cwd=shop.parent, stdout=full, stderr=subprocess.PIPE)  # fmt: skip
+    assert r.returncode == 74
+    assert r.stderr.decode() == (
+        "Error: cannot write the output (No space left on device); the changes were saved\n"
+    )
+    assert receipts(shop) == 1  # saved once: a script must not run it again
+
+
+@needs_dev_full
+def test_a_read_whose_output_hits_a_full_disk_exits_74_not_70(shop: Path) -> None:
+    with open("/dev/full", "w") as full:
+        r = mfgctl("--db", str(shop), "stock", "-f", "csv", cwd=shop.parent, stdout=full,
+                   stderr=subprocess.PIPE)  # fmt: skip
+    assert r.returncode == 74
+    assert r.stderr.decode() == (
+        "Error: cannot write the output (No space left on device); nothing was written\n"
+    )
+
+
+@needs_dev_full
+def test_a_refusal_keeps_its_own_line_and_exit_code_with_a_full_disk(shop: Path) -> None:
+    before = dump(shop)
+    with open("/dev/full", "w") as full:
+        r = mfgctl("--db", str(shop), "stock", "receive", "NOPE", "1", cwd=shop.parent,
+                   stdout=full, stderr=subprocess.PIPE)  # fmt: skip
+    assert r.returncode == 1
+    assert r.stderr.decode().startswith("Error: unknown item") and r.stderr.count(b"\n") == 1
+    assert dump(shop) == before
+
+
+def test_a_write_with_stdout_closed_says_its_changes_were_saved(shop: Path) -> None:
+    r = mfgctl("--db", str(shop), "stock", "receive", "W", "1", cwd=shop.parent,
+               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+               preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert r.returncode == 74
+    assert r.stderr.decode() == (
+        "Error: cannot write the output (standard output is closed); the changes were saved\n"
+    )
+    assert receipts(shop) == 1
+
+
+def test_messages_that_cannot_be_written_do_not_change_the_outcome(shop: Path) -> None:
+    r = mfgctl("--db", str(shop), "stock", "receive", "W", "1", "-f", "plain", cwd=shop.parent,
+               stderr=subprocess.DEVNULL, stdout=subprocess.PIPE,
+               preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert r.returncode == 0
+    assert r.stdout.decode().startswith("seq\t")
+    assert receipts(shop) == 1
+
+
+def test_a_bug_after_the_commit_says_the_changes_were_saved(
+    shop: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mfgctl.cli
+    import mfgctl.cli.stock
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("renderer on fire")
+
+    monkeypatch.setattr(mfgctl.cli.stock, "emit", broken)
+    monkeypatch.setattr(sys, "argv", ["mfgctl", "--db", str(shop), "stock", "receive", "W", "1"])
+    monkeypatch.delenv("MFGCTL_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as e:
+        mfgctl.cli.main()
+    assert e.value.code == 70
+    err = capsys.readouterr().err
+    assert err.startswith("Error: internal error (RuntimeError: renderer on fire); the changes "
+                          "were saved. Set MFGCTL_DEBUG=1")  # fmt: skip
+    assert receipts(shop) == 1

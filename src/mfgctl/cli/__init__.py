@@ -186,10 +186,29 @@ def _encode_anything() -> None:
 
 
 def main() -> None:
-    """Console-script entry point: no Python traceback reaches a user."""
+    """Console-script entry point: no Python traceback reaches a user, and an error line
+    says whether the command's changes were saved (a script must not run it again)."""
+    from mfgctl.cli._common import OUTCOME, OutputFailed, guard_streams
+
+    OUTCOME.began = OUTCOME.saved = False
     _encode_anything()
+    streams = guard_streams()
     try:
-        app()
+        try:
+            app()
+        except SystemExit:
+            # The output's last bytes are written now, so that a failure is seen here
+            # rather than when Python exits.
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()
+    except OutputFailed as e:
+        sys.stdout.silence()  # type: ignore[attr-defined]
+        print(
+            f"Error: cannot write the output ({e.error.strerror or e.error}); {OUTCOME.after()}",
+            file=sys.stderr,
+        )
+        sys.exit(74)
     except KeyboardInterrupt:
         print("Error: interrupted; nothing was written", file=sys.stderr)
         sys.exit(130)
@@ -197,12 +216,13 @@ def main() -> None:
         if os.environ.get("MFGCTL_DEBUG"):
             raise
         print(
-            f"Error: internal error ({type(e).__name__}: {e}); nothing was written. "
+            f"Error: internal error ({type(e).__name__}: {e}); {OUTCOME.after()}. "
             "Set MFGCTL_DEBUG=1 to see details and please report it.",
             file=sys.stderr,
         )
         sys.exit(70)
     finally:
+        sys.stdout, sys.stderr = streams
         # The process ends here: what is left is freed by the system. Without this,
         # Python's last garbage collection walks every object a large command made
         # (5 s after an MRP run on a 10,000-item plant).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import IO, Annotated, Any, NoReturn
 
 import typer
 
@@ -123,6 +125,106 @@ def fail(error: MfgError) -> NoReturn:
     raise typer.Exit(error.exit_code)
 
 
+@dataclass
+class Outcome:
+    """What the command has done to the database so far, for ``main`` to say when the
+    command cannot finish after all (its output cannot be written, Ctrl-C, a bug):
+    whether its changes were saved, so a script knows not to run it again."""
+
+    began: bool = False  # a write transaction was begun
+    saved: bool = False  # a write transaction committed changes
+
+    def after(self) -> str:
+        """The end of an error line: what became of the command's changes."""
+        return "the changes were saved" if self.saved else "nothing was written"
+
+
+OUTCOME = Outcome()
+
+
+class OutputFailed(Exception):
+    """The output (``stdout``) or the messages (``stderr``) could not be written: a full
+    disk, a closed stream, a reader that went away. Not an OSError, so that Typer, which
+    would turn a broken pipe into a silent exit 1, leaves it to ``main``."""
+
+    def __init__(self, stream: str, error: OSError) -> None:
+        super().__init__(f"{stream}: {error}")
+        self.stream = stream
+        self.error = error
+
+
+class Guarded:
+    """``sys.stdout`` or ``sys.stderr`` for the console script.
+
+    A failed write of the output (stdout) raises ``OutputFailed``. A failed write of a
+    message (stderr) is dropped: there is nowhere left to say anything, and what the
+    command does must not depend on it. A stream whose descriptor was closed
+    (``mfgctl ... >&-``) gets /dev/null on the descriptor, so that no file the command
+    opens takes it, and its writes fail as a closed stream's.
+    """
+
+    def __init__(self, stream: IO[str] | None, name: str, fd: int) -> None:
+        self.name = name
+        self.closed_error: OSError | None = None
+        if stream is None:
+            what = "standard output" if name == "stdout" else "standard error"
+            self.closed_error = OSError(errno.EBADF, f"{what} is closed")
+            _null_onto(fd)
+            stream = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            if self.closed_error is not None and text:
+                raise self.closed_error
+            return self._stream.write(text)
+        except OSError as e:
+            return self._failed(e)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as e:
+            self._failed(e)
+
+    def _failed(self, error: OSError) -> int:
+        if self.name == "stdout":
+            raise OutputFailed(self.name, error) from error
+        self.silence()
+        return 0
+
+    def silence(self) -> None:
+        """Put /dev/null on the stream's descriptor: what is still buffered for it,
+        written when Python exits, then goes nowhere instead of failing again (which
+        would make the exit status 120). Python's documented recipe for a broken pipe."""
+        try:
+            fd = self._stream.fileno()
+        except (OSError, ValueError, AttributeError):  # not a file (a test's capture)
+            return
+        _null_onto(fd)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _null_onto(fd: int) -> None:
+    import os
+
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != fd:
+        os.dup2(null, fd)
+        os.close(null)
+
+
+def guard_streams() -> tuple[Any, Any]:
+    """Put ``Guarded`` streams in place of ``sys.stdout`` and ``sys.stderr``; return the
+    streams they replace."""
+    before = sys.stdout, sys.stderr
+    sys.stdout = Guarded(sys.stdout, "stdout", 1)  # type: ignore[assignment]
+    sys.stderr = Guarded(sys.stderr, "stderr", 2)  # type: ignore[assignment]
+    return before
+
+
 @contextmanager
 def session(
     ctx: typer.Context, *, write: bool = True, upgrade_schema: bool = True
@@ -132,7 +234,8 @@ def session(
     A writing command runs in one ``BEGIN IMMEDIATE`` transaction, committed when the
     block ends and rolled back on any error; a reading one in one read snapshot. An
     older schema is upgraded first, unless ``upgrade_schema`` is false (``backup``).
-    Errors become one line on stderr and the exit code of their class.
+    Errors become one line on stderr and the exit code of their class. ``OUTCOME``
+    records whether a write was committed.
     """
     from mfgctl import db as dbmod
 
@@ -140,9 +243,15 @@ def session(
     try:
         conn = dbmod.connect(path, upgrade_schema=upgrade_schema)
         try:
-            scope = dbmod.transaction if write else dbmod.snapshot
-            with scope(conn, path):
-                yield conn
+            if not write:
+                with dbmod.snapshot(conn, path):
+                    yield conn
+            else:
+                OUTCOME.began = True
+                with dbmod.transaction(conn, path):
+                    changes = conn.total_changes
+                    yield conn
+                OUTCOME.saved = OUTCOME.saved or conn.total_changes > changes
         finally:
             conn.close()
     except MfgError as e:
