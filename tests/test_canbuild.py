@@ -91,8 +91,13 @@ def test_no_names_the_limiting_component_and_exits_0(initdb: Path, cli: Cli) -> 
     r = cli("mrp", "can-build", "HD", "8", "-f", "plain")
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [
-        "item\tneeded\tfree\tshort\tunit\tpath",
-        "BOARD\t5\t4\t1\tpcs\tHD > PCB",
+        "Answer",
+        "item\tqty\tunit\tbuildable\tmax",
+        "HD\t8\tpcs\tno\t",
+        "",
+        "Limiting components",
+        "item\tneeded\tfree\tsubstitutes\tshort\tunit\tpath",
+        "BOARD\t5\t4\t\t1\tpcs\tHD > PCB",
     ]
     assert r.stderr.splitlines() == ["No: 8 pcs of HD cannot be built now: 1 component short"]
     table = cli("mrp", "can-build", "HD", "8")

@@ -81,10 +81,11 @@ def test_table_report_and_fail_on_shortage(cli: Cli, shop: Path) -> None:
     r = cli("mrp", "--start", START, "--fail-on-shortage", "-f", "plain")
     assert r.exit_code == 3
     lines = r.stdout.splitlines()
-    assert lines[0].split("\t") == ["item", "name", "short", "unit", "first_short", "demands",
+    assert lines[0] == "Shortages"
+    assert lines[1].split("\t") == ["item", "name", "short", "unit", "first_short", "demands",
                                     "orders", "pending_inspection"]  # fmt: skip
-    assert lines[1].split("\t")[:5] == ["CHIP", "CHIP name", "14", "pcs", "2027-03-04"]
-    assert "SO-1" in lines[1]
+    assert lines[2].split("\t")[:5] == ["CHIP", "CHIP name", "14", "pcs", "2027-03-04"]
+    assert "SO-1" in lines[2]
     assert "1 item short, 3 planned orders" in r.stderr
     # Without the flag the same run exits 0; with nothing short the flag exits 0 too.
     assert cli("mrp", "--start", START).exit_code == 0
@@ -101,12 +102,12 @@ def test_a_long_list_of_endangered_demands_is_cut_to_five_in_text(cli: Cli, shop
         r = cli("demand", "add", "HD", "1", "--due", due, "--kind", "sales", "--ref", f"SO-{n}")
         assert r.exit_code == 0, r.stderr
     r = cli("mrp", "--start", START, "-f", "plain")
-    rows = [line.split("\t") for line in r.stdout.split("\n\n")[0].splitlines()]
+    rows = [line.split("\t") for line in r.stdout.split("\n\n")[0].splitlines()[1:]]
     chip = next(row for row in rows if row[0] == "CHIP")
     demands = chip[5].split("; ")
     assert len(demands) == 6 and demands[-1] == "and 2 more"
     assert [d.split()[2] for d in demands[:5]] == ["SO-1", "SO-2", "SO-3", "SO-4", "SO-5"]
-    planned = [line.split("\t") for line in r.stdout.split("\n\n")[1].splitlines()]
+    planned = [line.split("\t") for line in r.stdout.split("\n\n")[1].splitlines()[1:]]
     (chip_order,) = [row for row in planned if row[1] == "CHIP"]
     assert chip_order[-1].endswith("; and 2 more") and chip_order[-1].count("; ") == 5
     doc = plan_json(cli)

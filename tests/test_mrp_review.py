@@ -252,7 +252,7 @@ demand:
     args = ("mrp", "--start", START, "--fail-on-shortage", "-f", "plain")
     r = cli(*args, "--item", "A")
     assert r.exit_code == 3
-    assert r.stdout.splitlines()[1].split("\t")[:3] == ["C", "C", "10"]
+    assert r.stdout.splitlines()[2].split("\t")[:3] == ["C", "C", "10"]  # under Shortages
     assert "1 item short" in r.stderr
     r = cli(*args, "--item", "E")  # nothing of E's is short or endangered
     assert r.exit_code == 0 and "0 items short" in r.stderr

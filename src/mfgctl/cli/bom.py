@@ -295,8 +295,8 @@ def validate_cmd(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
         emit([p.as_row() for p in problems], fmt, columns=PROBLEM_COLUMNS)
         n = len(problems)
         fail(ChecksFailed(f"bom validate: {n} problem{'s' if n != 1 else ''} found"))
-    if fmt is Format.json:
-        emit([], fmt)
+    if fmt in (Format.json, Format.csv, Format.plain):  # [] or the header alone
+        emit([], fmt, columns=PROBLEM_COLUMNS)
     done("bom validate: no problems found")
 
 

@@ -72,8 +72,8 @@ def check_cmd(
             quick=quick,
         )
     if not problems:
-        if fmt is Format.json:
-            emit([], fmt)
+        if fmt in (Format.json, Format.csv, Format.plain):  # [] or the header alone
+            emit([], fmt, columns=checks.COLUMNS)
         done("check: no problems found")
         return
     emit([p.report_row() for p in problems], fmt, columns=checks.COLUMNS)

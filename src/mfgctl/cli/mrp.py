@@ -18,7 +18,16 @@ import typer
 from mfgctl.cli._common import FormatOpt, done, fail, group, session
 from mfgctl.errors import InvalidInput, NotFound, RuleViolation
 from mfgctl.gcpause import paused
-from mfgctl.render import Format, emit, emit_tree, micro_number, note, to_json, write_json
+from mfgctl.render import (
+    Format,
+    emit,
+    emit_sections,
+    emit_tree,
+    micro_number,
+    note,
+    to_json,
+    write_json,
+)
 
 if TYPE_CHECKING:
     from mfgctl.domain.mrp import Plan, Snapshot
@@ -169,19 +178,19 @@ def run_cmd(
                 )
             )
         else:
-            shortages = rep.shortage_rows(plan, units, names, shown)
-            if shortages:
-                emit(shortages, fmt, columns=rep.SHORTAGE_COLUMNS, title="Shortages")
-            else:
-                note("No shortages")
-            planned = rep.planned_rows(plan, units, shown)
-            if planned:
-                _gap(fmt, shortages)
-                emit(planned, fmt, columns=rep.PLANNED_COLUMNS, title="Planned orders")
-            exceptions = rep.exception_rows(plan, shown)
-            if exceptions:
-                _gap(fmt, shortages or planned)
-                emit(exceptions, fmt, columns=rep.EXCEPTION_COLUMNS, title="Exceptions")
+            # All three tables, always, in this order, each under its name (none in
+            # CSV, split on the blank line) and with its header even when empty: a script
+            # reads the shortages as the first block whatever the data.
+            emit_sections(
+                [
+                    ("shortages", rep.shortage_rows(plan, units, names, shown),
+                     rep.SHORTAGE_COLUMNS),
+                    ("planned_orders", rep.planned_rows(plan, units, shown),
+                     rep.PLANNED_COLUMNS),
+                    ("exceptions", rep.exception_rows(plan, shown), rep.EXCEPTION_COLUMNS),
+                ],
+                fmt,
+            )  # fmt: skip
     short = rep.shortages_for(plan, shown)
     planned = sum(1 for o in plan.planned if not shown or o.item.upper() in shown)
     note(
@@ -191,11 +200,6 @@ def run_cmd(
     )
     if fail_on_shortage and short:
         raise typer.Exit(3)
-
-
-def _gap(fmt: Format, before: object) -> None:
-    if before and fmt is not Format.table:
-        sys.stdout.write("\n")
 
 
 @app.command("grid")

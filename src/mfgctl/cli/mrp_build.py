@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 
 from mfgctl.cli._common import FormatOpt, ItemArg, QtyArg, UnitOpt, session
-from mfgctl.render import Format, emit, note, to_json
+from mfgctl.render import Format, emit, emit_sections, note, to_json
+
+# The answer block of CSV, plain and Markdown: the keys of the JSON document.
+ANSWER_COLUMNS = ["item", "qty", "unit", "buildable", "max"]
 
 
 def can_build_cmd(
@@ -27,6 +30,7 @@ def can_build_cmd(
     subassemblies from their components where needed? Prints yes or no and each
     limiting component with its shortfall; the exit code is 0 either way (JSON:
     `buildable`)."""
+    from mfgctl import qty as q
     from mfgctl.domain import canbuild, items, mrp_data
 
     with session(ctx, write=False) as db:
@@ -43,9 +47,26 @@ def can_build_cmd(
         if most is not None:
             say(canbuild.largest_line(answer, most))
         return
-    if answer.limits:
-        rows = [lim.as_row() for lim in answer.limits]
-        emit(rows, fmt, columns=canbuild.columns(answer.limits), title="Limiting components")
+    rows = [lim.as_row() for lim in answer.limits]
+    if fmt is Format.table:
+        if rows:
+            emit(rows, fmt, columns=canbuild.columns(answer.limits), title="Limiting components")
+    else:
+        # Stdout holds the answer too, yes or no; in CSV and plain also the limiting
+        # components' header when there are none: the same two blocks every time.
+        answered = {
+            "item": answer.item,
+            "qty": q.dec(answer.qty),
+            "unit": answer.unit,
+            "buildable": answer.buildable,
+            "max": None if most is None else q.dec(most),
+        }
+        sections = [("answer", [answered], ANSWER_COLUMNS)]
+        if fmt is not Format.markdown:  # for scripts: every column, always
+            sections.append(("limiting_components", rows, canbuild.COLUMNS))
+        elif rows:  # for the eye, as the table
+            sections.append(("limiting_components", rows, canbuild.columns(answer.limits)))
+        emit_sections(sections, fmt)
     if most is not None:
         say(canbuild.largest_line(answer, most))
 

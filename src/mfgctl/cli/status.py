@@ -121,13 +121,19 @@ def _status(
     heading = {Format.markdown: "### {}", Format.csv: ""}.get(fmt, "{}")
     if heading:
         print(heading.format(f"mfgctl status on {doc['date']}"))
+    # CSV and plain (for scripts) print every table, its header even when empty, so a
+    # table is found by its place; the table and Markdown (for the eye) leave empty
+    # ones out.
+    every = fmt in (Format.csv, Format.plain)
     first = True
     for key, title, columns in SECTIONS:
         rows = doc[key]
         if not rows or (key == "stock" and not any(r["items"] for r in rows)):
             if key in ("stock", "late", "replenish"):
                 note(f"{title}: none")
-            continue
+            if not every:
+                continue
+            rows = []
         shown = rows[:TOP] if fmt is Format.table else rows
         if heading:
             print("\n" + heading.format(title))
