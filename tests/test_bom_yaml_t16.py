@@ -5,6 +5,7 @@ imports back."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from conftest import Cli, dump, ok, refused
@@ -385,3 +386,74 @@ def test_active_false_on_the_active_revision_is_said_not_dropped(
         "(to make another active: mfgctl bom activate FG REV)\nImported 1 file: 0 records written\n"
     )
     assert dump(initdb) == before
+
+
+# -- #8 a substitute that is the line's own item, or listed twice ----------------------
+
+SUBS = """\
+items:
+- {code: FG, name: W, type: finished, unit: pcs, make_or_buy: make}
+- {code: P1, name: P1, type: component, unit: pcs, make_or_buy: buy}
+- {code: P2, name: P2, type: component, unit: pcs, make_or_buy: buy}
+boms:
+- item: FG
+  lines:
+  - {item: P1, qty: 1, substitutes: [P1, P2, p2]}
+"""
+
+
+def test_a_substitute_naming_its_own_line_item_or_listed_twice_is_refused(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "s8.yaml", SUBS)
+    assert import_problems(cli, initdb, path) == [
+        "8: boms[0].lines[0].substitutes: P1 is the line's own item; p2 is P2 again: list "
+        "each substitute once, and not the line's own item",
+        "Error: import refused: 1 problem; nothing was written",
+    ]
+
+
+def test_stored_substitute_mistakes_are_found_by_bom_validate_and_check(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    ok(cli, "import", write(tmp_path, "ok.yaml", SUBS.replace("[P1, P2, p2]", "[P2]")))
+    # As an older mfgctl stored them: P1 and P2 again after P2.
+    with sqlite3.connect(initdb) as c:
+        for position, code in ((2, "P1"), (3, "P2")):
+            c.execute(
+                "INSERT INTO bom_substitute (line_id, position, item_id) "
+                "SELECT 1, ?, id FROM item WHERE code = ?",
+                (position, code),
+            )
+    r = cli("bom", "validate", "-f", "csv")
+    assert r.exit_code == 4
+    tail = (
+        "; give FG a revision without it (the import refuses it in an active revision: an "
+        "export would not import back)"
+    )
+    assert r.stdout.splitlines()[1:] == [
+        f"bom_substitute,FG rev A,line 1 (P1): substitute P1 is the line's own item{tail}",
+        f"bom_substitute,FG rev A,line 1 (P1): substitute P2 is listed twice{tail}",
+    ]
+    r = ok(cli, "check", "-f", "csv")
+    assert f"warning,bom_substitute,FG rev A,line 1 (P1): substitute P2 is listed twice{tail}" in (
+        r.stdout.splitlines()
+    )
+    # The fix: a revision without them; the old one is history, and the export imports back.
+    ok(
+        cli,
+        "import",
+        write(
+            tmp_path, "b.yaml", SUBS.replace("[P1, P2, p2]", "[P2]").replace("qty: 1,", "qty: 2,")
+        ),
+    )
+    assert ok(cli, "bom", "validate").exit_code == 0
+    snapshot = export(cli, initdb)
+    assert "substitutes: [P2, P1, P2]" in snapshot
+    fresh = init(cli, tmp_path / "fresh.db")
+    r = ok(cli, "--db", fresh, "import", write(tmp_path, "snap.yaml", snapshot))
+    assert r.stderr.splitlines()[0] == (
+        "Note: BOM FG rev A (inactive) line 1: substitute P1 is the line's own item; P2 is "
+        "listed twice; stored as history, as given"
+    )
+    assert export(cli, fresh) == snapshot

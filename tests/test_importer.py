@@ -169,7 +169,7 @@ boms:
   - item: HD-1
     lines:
       - {item: EM-1, qty: 1}
-      - {item: MIC-100, qty: 1, unit: pcs, substitutes: [MIC-100]}
+      - {item: MIC-100, qty: 1, unit: pcs, substitutes: [EM-1]}
   - item: EM-1
     output_qty: 10
     lines:

@@ -291,6 +291,25 @@ def parse_line(raw: Mapping[str, Any], *, where: str = "") -> Line:
     )
 
 
+def substitute_mistakes(item: str, substitutes: Sequence[str]) -> list[str]:
+    """What is wrong with a line's substitutes (codes compared without case): one that
+    names the line's own item, one listed again. Planning is not harmed (no stock is
+    counted twice), but either is a typo the engineer wants to hear about: the import
+    refuses it in an active revision, ``bom validate`` reports a stored one."""
+    said: list[str] = []
+    seen: dict[str, str] = {}
+    for code in substitutes:
+        key = code.strip().upper()
+        if key == item.strip().upper():
+            said.append(f"{code} is the line's own item")
+        elif key in seen:
+            said.append(
+                f"{code} is listed twice" if code == seen[key] else f"{code} is {seen[key]} again"
+            )
+        seen.setdefault(key, code)
+    return said
+
+
 def revision_code(value: object, *, what: str = "revision") -> str:
     return codes.code(value, what=what)
 

@@ -13,7 +13,9 @@
 * ``bom_missing``: an active make item without an active BOM;
 * ``bom_phantom``: a phantom line whose child has no active BOM to pass through;
 * ``bom_phantom_substitutes``: a phantom line (that passes through) with substitutes,
-  which are never used: its components are required in its place.
+  which are never used: its components are required in its place;
+* ``bom_substitute``: a line whose substitutes name its own item, or one item twice
+  (stored before entry refused it: ``bom.substitute_mistakes``).
 
 ``diff`` compares two revisions of one item line by line, matching lines by child item
 (``bom.compare``, the comparison the import decides by).
@@ -95,6 +97,16 @@ def _line_problems(s: Structure, rev: Revision) -> list[Problem]:
                         "bom_inactive", subject, f"{at}: substitute {found.code} is deactivated"
                     )
                 )
+        for mistake in bom.substitute_mistakes(line.item, line.substitutes):
+            out.append(
+                Problem(
+                    "bom_substitute",
+                    subject,
+                    f"{at}: substitute {mistake}; give {rev.item} a revision without it "
+                    "(the import refuses it in an active revision: an export would not "
+                    "import back)",
+                )
+            )
         if line.phantom and child.code.upper() not in s.boms:
             out.append(
                 Problem(

@@ -51,6 +51,7 @@ SEVERITY: dict[str, str] = {
     "bom_missing": WARNING,
     "bom_phantom": WARNING,
     "bom_phantom_substitutes": WARNING,
+    "bom_substitute": WARNING,
     "buy_with_bom": WARNING,
     "lot_rules": WARNING,
     "serial_pattern": WARNING,

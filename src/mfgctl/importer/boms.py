@@ -170,6 +170,20 @@ class Boms:
                 blocked = blocked or self.find_item(s) is None
                 if self._unknown(s):
                     problems.append(say(f"unknown item {s!r}", "substitutes"))
+            mistakes = bom.substitute_mistakes(ln.item, ln.substitutes)
+            if mistakes and active is not False:
+                problems.append(
+                    say(
+                        f"{'; '.join(mistakes)}: list each substitute once, and not the "
+                        "line's own item",
+                        "substitutes",
+                    )
+                )
+            elif mistakes:  # history, as an export writes an old revision stored so
+                remarks.append(
+                    f"BOM {owner.code if owner else parent} rev {revision} (inactive) line "
+                    f"{n + 1}: substitute {'; '.join(mistakes)}; stored as history, as given"
+                )
         if len(problems) > start:
             # In the order of the file's lines, as the engineer reads them.
             problems[start:] = sorted(problems[start:], key=lambda p: _line_of(p, at.file))
