@@ -8,7 +8,10 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import Cli, dump, ok, refused
+
+from mfgctl.domain import bom
 
 SCREWS = """\
 items:
@@ -457,3 +460,51 @@ def test_stored_substitute_mistakes_are_found_by_bom_validate_and_check(
         "listed twice; stored as history, as given"
     )
     assert export(cli, fresh) == snapshot
+
+
+# -- #9 the next revision keeps the zero padding ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "taken", "expected"),
+    [
+        ("02", {"01", "02"}, "03"),
+        ("09", {"09"}, "10"),
+        ("099", {"099", "100"}, "101"),
+        ("A09", {"A09"}, "A10"),
+        ("3", {"3"}, "4"),
+        ("A9", {"A9"}, "A10"),
+        ("1.10", {"1.10"}, "1.11"),
+        ("B", {"B", "C"}, "D"),
+        ("Z", {"Z"}, "AA"),
+    ],
+)
+def test_next_revision_keeps_the_form_of_the_name(
+    name: str, taken: set[str], expected: str
+) -> None:
+    assert bom.next_revision(name, taken) == expected
+
+
+def test_a_changed_bom_of_a_zero_padded_revision_is_stored_padded(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    text = """\
+items:
+- {code: FG, name: W, type: finished, unit: pcs, make_or_buy: make}
+- {code: P1, name: P, type: component, unit: pcs, make_or_buy: buy}
+boms:
+- item: FG
+  revision: '02'
+  lines:
+  - {item: P1, qty: 1}
+"""
+    ok(cli, "import", write(tmp_path, "rv.yaml", text))
+    r = ok(cli, "import", write(tmp_path, "rv2.yaml", text.replace("qty: 1}", "qty: 2}")))
+    assert r.stderr.splitlines()[0] == (
+        "Note: BOM FG: revision 02 differs from the stored one; stored as new revision 03"
+    )
+    r = ok(cli, "bom", "list", "-f", "csv")
+    assert [ln.split(",")[:3] for ln in r.stdout.splitlines()[1:]] == [
+        ["FG", "02", "no"],
+        ["FG", "03", "yes"],
+    ]

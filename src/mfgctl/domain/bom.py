@@ -415,7 +415,8 @@ def get_revision(db: sqlite3.Connection, item: str, revision: str | None = None)
 
 
 def next_revision(name: str, taken: set[str]) -> str:
-    """The revision after ``name`` that is not taken: B -> C, Z -> AA, 3 -> 4, A1 -> A2."""
+    """The revision after ``name`` that is not taken: B -> C, Z -> AA, 3 -> 4, A1 -> A2,
+    02 -> 03 (a number keeps its zero padding, so revisions sort as text)."""
     upper_taken = {t.upper() for t in taken}
     candidate = name
     while True:
@@ -427,7 +428,8 @@ def next_revision(name: str, taken: set[str]) -> str:
 def _increment(name: str) -> str:
     m = re.fullmatch(r"(.*?)(\d+)", name)
     if m:
-        return f"{m.group(1)}{int(m.group(2)) + 1}"
+        digits = m.group(2)
+        return f"{m.group(1)}{int(digits) + 1:0{len(digits)}d}"
     m = re.fullmatch(r"(.*?)([A-Za-z]+)", name)
     if m:
         letters = list(m.group(2))
