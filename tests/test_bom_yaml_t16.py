@@ -341,6 +341,20 @@ def test_a_value_is_cleared_by_giving_its_key_its_default(
     )
 
 
+def test_a_record_that_leaves_a_stored_unit_conflict_as_it_is_is_not_refused_for_it(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """Only what a record changes is checked against the rules of entry, as for ``item
+    update``: a unit stored before the rule is ``check``'s to report."""
+    ok(cli, "import", write(tmp_path, "tool.yaml", TOOL))
+    with sqlite3.connect(initdb) as c:  # 1 PCS = 2 pcs, stored before entry refused it
+        c.execute("INSERT INTO item_unit (item_id, unit, factor) VALUES (1, 'PCS', 2000000)")
+    ok(cli, "import", write(tmp_path, "short.yaml", SHORT))
+    assert item_json(cli, "CT")["active"] is False
+    r = cli("check", "-f", "csv")
+    assert r.exit_code == 4 and r.stdout.count("error,unit_conflict,CT,") == 1
+
+
 # -- #7 what an import does not apply to a stored revision is said ---------------------
 
 NOTED = """\

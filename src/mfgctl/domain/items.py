@@ -479,8 +479,12 @@ def revise(old: Item, raw: Mapping[str, Any], *, where: str = "") -> Item:
     """``old`` with the fields ``raw`` gives (validated as ``build`` does them, the
     rules between fields checked on the result), every field it leaves out kept: an
     import record updates a stored item field by field. ``units``, when given, is the
-    item's whole list."""
-    return _merge(old, parse_fields(raw, where=where), where=where)
+    item's whole list. As for ``item update``, only what changes is checked against the
+    rules of entry (a unit stored before a rule is left for ``check`` to report)."""
+    given = parse_fields(raw, where=where)
+    lead_times = ("lead_time_days", "purchase_lead_time_days", "mfg_lead_time_days")
+    changes = {k: v for k, v in given.items() if k in lead_times or getattr(old, k) != v}
+    return _merge(old, changes, where=where)
 
 
 def to_fields(item: Item) -> dict[str, Any]:
