@@ -284,3 +284,75 @@ def test_a_bug_after_the_commit_says_the_changes_were_saved(
     assert err.startswith("Error: internal error (RuntimeError: renderer on fire); the changes "
                           "were saved. Set MFGCTL_DEBUG=1")  # fmt: skip
     assert receipts(shop) == 1
+
+
+# -- The reader of the output goes away: ``| head`` (finding t17 #3) ----------------
+
+
+def to_closed_pipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """Run mfgctl with stdout a pipe whose reader has already gone: every write fails
+    with EPIPE, as in ``mfgctl ... | head -0``."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return mfgctl(*args, cwd=cwd, stdout=write, stderr=subprocess.PIPE)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "plain", "markdown"])
+def test_a_write_to_a_closed_pipe_exits_141_quietly_with_its_changes_saved(
+    shop: Path, fmt: str
+) -> None:
+    r = to_closed_pipe("--db", str(shop), "stock", "receive", "W", "1", "-f", fmt, cwd=shop.parent)
+    assert (r.returncode, r.stderr) == (141, b"")
+    assert receipts(shop) == 1
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    """1,500 items: an item list of about 250 kB in JSON, more than a pipe holds."""
+    db = tmp_path / "many.db"
+    data = tmp_path / "items.yaml"
+    data.write_text(
+        "items:\n"
+        + "".join(
+            f"  - {{code: P{i:05}, name: Part {i}, type: component, unit: pcs, make_or_buy: buy}}\n"
+            for i in range(1500)
+        )
+    )
+    assert mfgctl("--db", str(db), "init", cwd=tmp_path).returncode == 0
+    assert mfgctl("--db", str(db), "import", str(data), cwd=tmp_path).returncode == 0
+    return db
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "plain", "markdown"])
+def test_a_reader_that_stops_after_the_first_bytes_gets_141_in_every_format(
+    many: Path, fmt: str
+) -> None:
+    """As ``| head -c 100``: the reader leaves while mfgctl is writing. A table or a
+    JSON document is one long text; Python would take its write, cut short, as done."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mfgctl", "--db", str(many), "item", "list", "-f", fmt],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=many.parent,
+        env={"PATH": os.environ.get("PATH", ""), "MFGCTL_USER": "cron"},
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(100)) == 100
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""
+
+
+def test_check_keeps_exit_4_when_its_report_is_read_to_the_end(many: Path) -> None:
+    c = sqlite3.connect(many)
+    with c:  # a balance that no move explains: an error check reports
+        c.execute("INSERT INTO balance (item_id, location_id, status, lot_id, qty) SELECT "
+                  "(SELECT id FROM item WHERE code = 'P00001'), id, 'available', NULL, "
+                  "1000000 FROM location WHERE code = 'STORES'")  # fmt: skip
+    c.close()
+    read = mfgctl("--db", str(many), "check", "-f", "csv", cwd=many.parent)
+    assert read.returncode == 4
+    assert read.stderr.decode().startswith("Error: check: 2 errors")
+    cut = to_closed_pipe("--db", str(many), "check", "-f", "csv", cwd=many.parent)
+    assert cut.returncode == 141  # cut short: not 1 ("refused"), and not 0 (all well)

@@ -11,6 +11,7 @@ completion still list every group.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import sys
@@ -204,11 +205,16 @@ def main() -> None:
         sys.stdout.flush()
     except OutputFailed as e:
         sys.stdout.silence()  # type: ignore[attr-defined]
-        print(
-            f"Error: cannot write the output ({e.error.strerror or e.error}); {OUTCOME.after()}",
-            file=sys.stderr,
-        )
-        sys.exit(74)
+        line = f"Error: cannot write the output ({e.error.strerror or e.error}); {OUTCOME.after()}"
+        if e.error.errno != errno.EPIPE:
+            print(line, file=sys.stderr)
+            sys.exit(74)
+        # The reader went away (``| head``): not an error of mfgctl's. Exit quietly with
+        # the status a shell gives git or grep killed by SIGPIPE, 128 + 13; say something
+        # only if a write was undone by it (a command printing before its commit).
+        if OUTCOME.began and not OUTCOME.saved:
+            print(line, file=sys.stderr)
+        sys.exit(141)
     except KeyboardInterrupt:
         print("Error: interrupted; nothing was written", file=sys.stderr)
         sys.exit(130)

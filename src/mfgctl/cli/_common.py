@@ -173,11 +173,20 @@ class Guarded:
             stream = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         self._stream = stream
 
+    # Python takes a write larger than its buffer, cut short because the reader went
+    # away, as done: one partial write, no error, the rest dropped. Written in pieces no
+    # larger than the buffer, a long table or JSON document fails as short lines do.
+    PIECE = 8192
+
     def write(self, text: str) -> int:
         try:
             if self.closed_error is not None and text:
                 raise self.closed_error
-            return self._stream.write(text)
+            if len(text) <= self.PIECE:
+                return self._stream.write(text)
+            for start in range(0, len(text), self.PIECE):
+                self._stream.write(text[start : start + self.PIECE])
+            return len(text)
         except OSError as e:
             return self._failed(e)
 
