@@ -107,7 +107,13 @@ def map_sqlite_error(e: sqlite3.Error, path: str | Path = "") -> MfgError:
 
 def _read_only_message(path: Path) -> str:
     """Why a database cannot be written: the file's permissions, or its directory's."""
-    if not os.access(path, os.W_OK) or os.access(path.parent, os.W_OK):
+    file_ok, dir_ok = os.access(path, os.W_OK), os.access(path.parent, os.W_OK)
+    if not file_ok and not dir_ok:
+        return (
+            f"database {path} is read-only: check the permissions of the file and of its "
+            f"directory {path.parent} (SQLite keeps {path.name}-wal and {path.name}-shm there)"
+        )
+    if not file_ok or dir_ok:
         return f"database {path} is read-only: check the file's permissions"
     return (
         f"database {path} cannot be written: its directory {path.parent} is read-only and "
@@ -121,9 +127,11 @@ def _open_read_only_place(path: Path, error: sqlite3.Error) -> sqlite3.Connectio
 
     In WAL mode every reader needs the ``-shm`` file beside the database; SQLite cannot
     create it in a read-only directory (a read-only mount, a backup on a shared drive)
-    and reports "unable to open database file". Without a ``-wal`` holding changes, no
-    process can be writing there (a writer needs that directory too), so the file alone
-    is the whole database and SQLite's ``immutable`` mode reads it without a ``-shm``.
+    and reports "unable to open database file" (to root, on an immutable directory) or
+    "attempt to write a readonly database" (to a user without write permission).
+    Without a ``-wal`` holding changes, no process can be writing there (a writer needs
+    that directory too), so the file alone is the whole database and SQLite's
+    ``immutable`` mode reads it without a ``-shm``.
     Writes are then refused as read-only.
     """
     wal = Path(f"{path}-wal")
@@ -255,7 +263,11 @@ def connect(path: str | Path, *, upgrade_schema: bool = True) -> sqlite3.Connect
             db = _open(path)
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.Error as e:
-            unopenable = "unable to open" in str(e).lower()
+            # No -shm can be made beside the file: SQLite says "unable to open" (as root
+            # on an immutable directory) or "attempt to write a readonly database" (as a
+            # user who cannot write the directory).
+            low = str(e).lower()
+            unopenable = "unable to open" in low or "readonly" in low
             if not unopenable or os.access(path.parent, os.W_OK):
                 raise
             if db is not None:
@@ -270,6 +282,8 @@ def connect(path: str | Path, *, upgrade_schema: bool = True) -> sqlite3.Connect
         if isinstance(mapped, DatabaseBusy):
             # Another process holds an exclusive lock (a rollback-journal commit or a
             # migration): that is "try again", not "unusable".
+            raise mapped from e
+        if "readonly" in str(e).lower():  # permissions, not the file's content
             raise mapped from e
         raise DatabaseUnusable(f"{path} is not an mfgctl database ({e})") from e
     if app_id != APPLICATION_ID:

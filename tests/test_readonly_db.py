@@ -1,0 +1,152 @@
+"""A database an ordinary user cannot write is still read (tester t17 #6).
+
+Run as that user for real: when the tests run as root (who ignores permissions) each
+command runs as ``nobody`` (through ``setpriv``); otherwise as the test's own user,
+with the files made read-only by chmod. In a directory the user cannot write, SQLite
+cannot make the ``-shm`` a WAL reader needs ("attempt to write a readonly database"
+for a user, "unable to open" for root on an immutable directory): mfgctl reads the
+file alone then. A write exits 6 naming what to make writable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+NOBODY = 65534
+ROOT = os.geteuid() == 0
+ITEM = ("item", "add", "SOLDER", "--name", "Solder", "--type", "raw", "--unit", "kg",
+        "--make-or-buy", "buy")  # fmt: skip
+STOCK_ROW = "SOLDER\tSolder\traw\tkg\t2\t2"
+
+
+# setpriv keeps root's right to reach the interpreter until it runs it (the venv's
+# Python may live under /root); from then on the process is nobody's, without
+# privileges. Python's own setuid before exec cannot reach such an interpreter.
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+def run(db: Path, *args: str, user: bool = True) -> subprocess.CompletedProcess[str]:
+    """``mfgctl --db DB ARGS`` in a new process: as ``nobody`` when the tests run as root
+    (``user``), else as the test's user."""
+    if ROOT and user and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot run a command as nobody")
+    prefix = AS_NOBODY if ROOT and user else []
+    env = {**os.environ, "MFGCTL_USER": "tester", "MFGCTL_NO_FS_WARNING": "1",
+           "PYTHONPATH": str(SRC), "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp"}  # fmt: skip
+    env.pop("MFGCTL_DB", None)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "mfgctl", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        timeout=60,
+        check=False,
+    )
+
+
+def unusable(r: subprocess.CompletedProcess[str]) -> str:
+    """Exit 6, one `Error:` line, nothing on stdout; returns the line."""
+    assert r.returncode == 6, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1, r.stderr
+    return r.stderr.strip()
+
+
+@pytest.fixture
+def place() -> Iterator[Path]:
+    """A directory the test's user (or nobody) can reach: pytest's tmp_path is private
+    to root."""
+    folder = Path(tempfile.mkdtemp(prefix="mfgctl-ro-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        for p in [folder, *folder.rglob("*")]:
+            if p.is_dir():
+                p.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+Protect = Callable[..., None]
+
+
+@pytest.fixture
+def protect() -> Protect:
+    """``protect(path, writable=False)``: make PATH (file or directory) read-only, or
+    writable, for the user the commands run as."""
+
+    def apply(path: Path, *, writable: bool = False) -> None:
+        if ROOT:  # root owns it; give it to nobody when nobody must write it
+            os.chown(path, NOBODY if writable else 0, -1)
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        elif path.is_dir():
+            path.chmod(0o755 if writable else 0o555)
+        else:
+            path.chmod(0o644 if writable else 0o444)
+
+    return apply
+
+
+def shop(folder: Path) -> Path:
+    """A database with 2 kg of solder, alone in ``folder`` (no -wal, no -shm)."""
+    db = folder / "shop.db"
+    for args in (("init",), ITEM, ("stock", "receive", "SOLDER", "2")):
+        r = run(db, *args, user=False)
+        assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["shop.db"]
+    return db
+
+
+def dump(path: Path) -> str:
+    c = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return "\n".join(c.iterdump())
+    finally:
+        c.close()
+
+
+def test_a_read_only_copy_on_a_read_only_share_is_read(place: Path, protect: Protect) -> None:
+    db = shop(place)
+    before = dump(db)
+    protect(db)
+    protect(place)
+    r = run(db, "stock", "-f", "plain")
+    assert r.returncode == 0, r.stderr
+    assert STOCK_ROW in r.stdout
+    assert run(db, "check").returncode == 0
+    line = unusable(run(db, "stock", "receive", "SOLDER", "1"))
+    assert line == (
+        f"Error: database {db} is read-only: check the permissions of the file and of its "
+        f"directory {place} (SQLite keeps shop.db-wal and shop.db-shm there)"
+    )
+    assert sorted(p.name for p in place.iterdir()) == ["shop.db"]
+    assert dump(db) == before
+
+
+def test_a_writable_file_in_a_read_only_directory_is_read_and_a_write_names_the_directory(
+    place: Path, protect: Protect
+) -> None:
+    db = shop(place)
+    before = dump(db)
+    protect(db, writable=True)
+    protect(place)
+    r = run(db, "stock", "-f", "plain")
+    assert r.returncode == 0, r.stderr
+    assert STOCK_ROW in r.stdout
+    line = unusable(run(db, "stock", "receive", "SOLDER", "1"))
+    assert line == (
+        f"Error: database {db} cannot be written: its directory {place} is read-only and "
+        "SQLite keeps shop.db-wal and shop.db-shm there; check the directory's permissions"
+    )
+    assert dump(db) == before
