@@ -1,11 +1,13 @@
-"""A database an ordinary user cannot write is still read (tester t17 #6).
+"""A database an ordinary user cannot write is still read (tester t17 #6, #8).
 
 Run as that user for real: when the tests run as root (who ignores permissions) each
 command runs as ``nobody`` (through ``setpriv``); otherwise as the test's own user,
 with the files made read-only by chmod. In a directory the user cannot write, SQLite
 cannot make the ``-shm`` a WAL reader needs ("attempt to write a readonly database"
 for a user, "unable to open" for root on an immutable directory): mfgctl reads the
-file alone then. A write exits 6 naming what to make writable.
+file alone then. A write exits 6 naming what to make writable. A database of an older
+schema needs an upgrade, which writes: a user who cannot write it is told so, and by
+whom it must be opened.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from mfgctl.migrations import SCHEMA_VERSION
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 NOBODY = 65534
@@ -150,3 +154,58 @@ def test_a_writable_file_in_a_read_only_directory_is_read_and_a_write_names_the_
         "SQLite keeps shop.db-wal and shop.db-shm there; check the directory's permissions"
     )
     assert dump(db) == before
+
+
+def old_shop(folder: Path) -> Path:
+    """A database of schema 1 (in WAL mode, as mfgctl leaves them) with 100 MIC-100."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_migrations import make_v1
+
+    db = folder / "old.db"
+    make_v1(db)
+    c = sqlite3.connect(db)
+    c.execute("PRAGMA journal_mode = WAL").fetchone()
+    c.close()
+    return db
+
+
+def version(db: Path) -> int:
+    c = sqlite3.connect(f"file:{db}?immutable=1", uri=True)
+    try:
+        return c.execute("PRAGMA user_version").fetchone()[0]  # type: ignore[no-any-return]
+    finally:
+        c.close()
+
+
+def upgrade_line(db: Path, where: str) -> str:
+    return (
+        f"Error: database {db} has schema 1 and this mfgctl needs schema {SCHEMA_VERSION}: "
+        f"the upgrade writes to it, and {where}; run any mfgctl command on it once (say "
+        f"`mfgctl --db {db} check`) as a user who can write the file and its directory, or "
+        "copy it to a writable place"
+    )
+
+
+def test_an_old_read_only_database_says_it_needs_an_upgrade_by_someone_who_can_write_it(
+    place: Path, protect: Protect
+) -> None:
+    db = old_shop(place)
+    # On a read-only share (no -wal, no -shm can be made): nothing can be upgraded.
+    protect(db)
+    protect(place)
+    line = upgrade_line(db, f"the file and its directory {place} are read-only")
+    assert unusable(run(db, "stock")) == line
+    protect(db, writable=True)
+    assert unusable(run(db, "stock")) == upgrade_line(db, f"its directory {place} is read-only")
+    # A read-only file in a writable directory: reads and writes alike.
+    protect(db)
+    protect(place, writable=True)
+    for args in (("stock", "-f", "plain"), ("stock", "receive", "MIC-100", "1")):
+        assert unusable(run(db, *args)) == upgrade_line(db, "the file is read-only")
+    assert version(db) == 1
+    # Done as it says (by a user who can write it), the read works.
+    protect(db, writable=True)
+    assert run(db, "check", user=False).returncode == 0
+    assert version(db) == SCHEMA_VERSION
+    r = run(db, "stock", "-f", "plain")
+    assert r.returncode == 0 and "MIC-100\tMicrophone" in r.stdout

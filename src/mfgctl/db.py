@@ -245,7 +245,8 @@ def connect(path: str | Path, *, upgrade_schema: bool = True) -> sqlite3.Connect
     taken before an upgrade is one of the old schema).
 
     Raises:
-        DatabaseUnusable: missing file, not an mfgctl database, newer schema.
+        DatabaseUnusable: missing file, not an mfgctl database, newer schema, or an
+            older one this user cannot write (the upgrade writes).
     """
     path = Path(path)
     exists, parent_is_dir = _where(path)
@@ -300,24 +301,57 @@ def connect(path: str | Path, *, upgrade_schema: bool = True) -> sqlite3.Connect
         raise DatabaseUnusable(f"{path} has no mfgctl schema version: it was never set up")
     if version < SCHEMA_VERSION and upgrade_schema:
         try:
-            with transaction(db, path):
-                # Another process may have upgraded it while we waited for the lock.
-                current = db.execute("PRAGMA user_version").fetchone()[0]
-                if current < SCHEMA_VERSION:
-                    try:
-                        upgrade(db, current)
-                    except sqlite3.Error as e:
-                        mapped = map_sqlite_error(e, path)
-                        if isinstance(mapped, DatabaseBusy | DatabaseUnusable):
-                            raise mapped from e
-                        raise DatabaseUnusable(
-                            f"cannot upgrade {path} from schema {current} to {SCHEMA_VERSION} "
-                            f"({e}); it was left unchanged"
-                        ) from e
+            _upgrade(db, path, version)
         except BaseException:
             db.close()
             raise
     return db
+
+
+def _upgrade(db: sqlite3.Connection, path: Path, version: int) -> None:
+    """Upgrade an older schema in one write transaction (every command does it on
+    opening, a read too: the code reads the current schema only)."""
+    try:
+        with transaction(db, path):
+            # Another process may have upgraded it while we waited for the lock.
+            current = db.execute("PRAGMA user_version").fetchone()[0]
+            if current < SCHEMA_VERSION:
+                try:
+                    upgrade(db, current)
+                except sqlite3.Error as e:
+                    mapped = map_sqlite_error(e, path)
+                    if isinstance(mapped, DatabaseBusy | DatabaseUnusable):
+                        raise mapped from e
+                    raise DatabaseUnusable(
+                        f"cannot upgrade {path} from schema {current} to {SCHEMA_VERSION} "
+                        f"({e}); it was left unchanged"
+                    ) from e
+    except DatabaseUnusable as e:
+        if not _read_only_cause(e):
+            raise
+        raise DatabaseUnusable(_upgrade_needs_write(path, version)) from e
+
+
+def _read_only_cause(error: BaseException) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, sqlite3.Error) and "readonly" in str(cause).lower()
+
+
+def _upgrade_needs_write(path: Path, version: int) -> str:
+    """Why a read of an old read-only database fails, and what to do."""
+    file_ok, dir_ok = os.access(path, os.W_OK), os.access(path.parent, os.W_OK)
+    if not file_ok and not dir_ok:
+        where = f"the file and its directory {path.parent} are read-only"
+    elif not file_ok or dir_ok:
+        where = "the file is read-only"
+    else:
+        where = f"its directory {path.parent} is read-only"
+    return (
+        f"database {path} has schema {version} and this mfgctl needs schema {SCHEMA_VERSION}: "
+        f"the upgrade writes to it, and {where}; run any mfgctl command on it once (say "
+        f"`mfgctl --db {path} check`) as a user who can write the file and its directory, "
+        "or copy it to a writable place"
+    )
 
 
 def _where(path: Path) -> tuple[bool, bool]:
