@@ -9,9 +9,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -356,3 +360,95 @@ def test_check_keeps_exit_4_when_its_report_is_read_to_the_end(many: Path) -> No
     assert read.stderr.decode().startswith("Error: check: 2 errors")
     cut = to_closed_pipe("--db", str(many), "check", "-f", "csv", cwd=many.parent)
     assert cut.returncode == 141  # cut short: not 1 ("refused"), and not 0 (all well)
+
+
+# -- Ctrl-C (findings t17 #7 and #12) -----------------------------------------------
+
+
+def interruptible(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start mfgctl as a terminal would: SIGINT at its default, whatever this test
+    process inherited (a shell's background job ignores it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mfgctl", *args],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "MFGCTL_USER": "cron", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="no /proc")
+
+
+@needs_proc
+def test_ctrl_c_before_the_commit_says_nothing_was_written(shop: Path) -> None:
+    """The command waits for the write lock (held here) when Ctrl-C comes."""
+    before = dump(shop)
+    lock = sqlite3.connect(shop, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    proc = interruptible("--db", str(shop), "stock", "receive", "W", "1", cwd=shop.parent,
+                         env={"MFGCTL_BUSY_TIMEOUT": "60"})  # fmt: skip
+    fds = Path(f"/proc/{proc.pid}/fd")
+
+    def opened() -> bool:
+        try:
+            return any(os.readlink(fd) == str(shop) for fd in fds.iterdir())
+        except OSError:  # a descriptor closed while looking
+            return False
+
+    wait_for(opened, "mfgctl to open the database")
+    time.sleep(0.5)  # now in BEGIN IMMEDIATE, waiting for the lock
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    lock.execute("ROLLBACK")
+    lock.close()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode() == "Error: interrupted; nothing was written\n"  # not silent (#12)
+    assert out == b""
+    assert dump(shop) == before
+
+
+def test_ctrl_c_while_printing_after_the_commit_says_the_changes_were_saved(
+    tmp_path: Path,
+) -> None:
+    """``mfgctl mrp firm --all | less``, then Ctrl-C: the reader has stopped reading, the
+    command has committed and is blocked writing its output."""
+    db = tmp_path / "plan.db"
+    due = (date.today() + timedelta(days=60)).isoformat()
+    data = tmp_path / "plan.yaml"
+    data.write_text(
+        "items:\n"
+        + "".join(f"  - {{code: P{i:05}, name: Part {i}, type: component, unit: pcs, "
+                  "make_or_buy: buy, lead_time_days: 5}\n" for i in range(3000))
+        + "demand:\n"
+        + "".join(f"  - {{item: P{i:05}, qty: 7, due: {due}, kind: sales, ref: SO-{i}}}\n"
+                  for i in range(3000))
+    )  # fmt: skip
+    assert mfgctl("--db", str(db), "init", cwd=tmp_path).returncode == 0
+    assert mfgctl("--db", str(db), "import", str(data), cwd=tmp_path).returncode == 0
+    proc = interruptible("--db", str(db), "mrp", "firm", "--all", "-f", "plain", cwd=tmp_path)
+
+    def firmed() -> int:
+        c = sqlite3.connect(db)
+        try:
+            return int(c.execute("SELECT count(*) FROM purchase_order").fetchone()[0])
+        finally:
+            c.close()
+
+    wait_for(lambda: firmed() == 3000, "the commit")
+    time.sleep(0.3)  # about 140 kB to print: blocked on the full pipe
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode().endswith("Error: interrupted; the changes were saved\n")
+    assert "nothing was written" not in err.decode()
+    assert firmed() == 3000

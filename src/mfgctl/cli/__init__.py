@@ -186,6 +186,19 @@ def _encode_anything() -> None:
             reconfigure(errors=ESCAPE)
 
 
+def _caused_by_ctrl_c(exit: BaseException) -> bool:
+    """Whether Typer raised this exit for a KeyboardInterrupt (it turns Ctrl-C into a
+    silent ``Exit(130)``, before ``main`` could say what became of the command)."""
+    seen: BaseException | None = exit
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main() -> None:
     """Console-script entry point: no Python traceback reaches a user, and an error line
     says whether the command's changes were saved (a script must not run it again)."""
@@ -197,7 +210,9 @@ def main() -> None:
     try:
         try:
             app()
-        except SystemExit:
+        except SystemExit as e:
+            if e.code == 130 and _caused_by_ctrl_c(e):  # Typer's silent exit on Ctrl-C
+                raise KeyboardInterrupt from None
             # The output's last bytes are written now, so that a failure is seen here
             # rather than when Python exits.
             sys.stdout.flush()
@@ -216,7 +231,8 @@ def main() -> None:
             print(line, file=sys.stderr)
         sys.exit(141)
     except KeyboardInterrupt:
-        print("Error: interrupted; nothing was written", file=sys.stderr)
+        sys.stdout.silence()  # type: ignore[attr-defined]  # the rest of the output: dropped
+        print(f"Error: interrupted; {OUTCOME.after()}", file=sys.stderr)
         sys.exit(130)
     except Exception as e:  # a bug: say so in one line, unless debugging
         if os.environ.get("MFGCTL_DEBUG"):

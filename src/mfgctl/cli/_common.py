@@ -234,6 +234,24 @@ def guard_streams() -> tuple[Any, Any]:
     return before
 
 
+def _hold_ctrl_c() -> Any:
+    """Hold back Ctrl-C (SIGINT) from just before COMMIT until ``OUTCOME`` records it,
+    so that an interrupted command never says "nothing was written" after its commit.
+    Returns the signal mask to restore, or None where signals cannot be blocked."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _release_ctrl_c(held: Any) -> None:
+    if held is not None:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held back arrives now
+
+
 @contextmanager
 def session(
     ctx: typer.Context, *, write: bool = True, upgrade_schema: bool = True
@@ -257,10 +275,15 @@ def session(
                     yield conn
             else:
                 OUTCOME.began = True
-                with dbmod.transaction(conn, path):
-                    changes = conn.total_changes
-                    yield conn
-                OUTCOME.saved = OUTCOME.saved or conn.total_changes > changes
+                held = None
+                try:
+                    with dbmod.transaction(conn, path):
+                        changes = conn.total_changes
+                        yield conn
+                        held = _hold_ctrl_c()
+                    OUTCOME.saved = OUTCOME.saved or conn.total_changes > changes
+                finally:
+                    _release_ctrl_c(held)
         finally:
             conn.close()
     except MfgError as e:
