@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -143,9 +144,9 @@ OUTCOME = Outcome()
 
 
 class OutputFailed(Exception):
-    """The output (``stdout``) or the messages (``stderr``) could not be written: a full
-    disk, a closed stream, a reader that went away. Not an OSError, so that Typer, which
-    would turn a broken pipe into a silent exit 1, leaves it to ``main``."""
+    """The output (``stdout``) could not be written: a full disk, a closed stream, a
+    reader that went away. Not an OSError, so that Typer, which would turn a broken
+    pipe into a silent exit 1, leaves it to ``main``."""
 
     def __init__(self, stream: str, error: OSError) -> None:
         super().__init__(f"{stream}: {error}")
@@ -217,8 +218,6 @@ class Guarded:
 
 
 def _null_onto(fd: int) -> None:
-    import os
-
     null = os.open(os.devnull, os.O_WRONLY)
     if null != fd:
         os.dup2(null, fd)
