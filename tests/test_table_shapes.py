@@ -131,3 +131,11 @@ def test_a_clean_report_prints_its_header_in_csv_and_plain(
     assert ok(cli, *args, "-f", "plain").stdout == "\t".join(columns) + "\n"
     assert ok(cli, *args, "-f", "json").stdout == "[]\n"
     assert ok(cli, *args).stdout == ""  # the table: the note on stderr only
+
+
+def test_mrp_table_for_a_person_says_no_shortages(cli: Cli, initdb: Path) -> None:
+    """The fixed shape is for scripts (csv, plain): the table shows what there is."""
+    r = cli("mrp")
+    assert r.exit_code == 0
+    assert r.stdout == ""
+    assert r.stderr.startswith("No shortages\n")

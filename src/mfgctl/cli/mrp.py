@@ -177,6 +177,19 @@ def run_cmd(
                     plan, fingerprint=c.fingerprint, only=shown, lazy=True, number=micro_number
                 )
             )
+        elif fmt is Format.table:
+            # For a person: what there is, under titles; "No shortages" said.
+            shortages = rep.shortage_rows(plan, units, names, shown)
+            if shortages:
+                emit(shortages, fmt, columns=rep.SHORTAGE_COLUMNS, title="Shortages")
+            else:
+                note("No shortages")
+            planned_rows = rep.planned_rows(plan, units, shown)
+            if planned_rows:
+                emit(planned_rows, fmt, columns=rep.PLANNED_COLUMNS, title="Planned orders")
+            exceptions = rep.exception_rows(plan, shown)
+            if exceptions:
+                emit(exceptions, fmt, columns=rep.EXCEPTION_COLUMNS, title="Exceptions")
         else:
             # All three tables, always, in this order, each under its name (none in
             # CSV, split on the blank line) and with its header even when empty: a script
