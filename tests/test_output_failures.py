@@ -452,3 +452,19 @@ def test_ctrl_c_while_printing_after_the_commit_says_the_changes_were_saved(
     assert err.decode().endswith("Error: interrupted; the changes were saved\n")
     assert "nothing was written" not in err.decode()
     assert firmed() == 3000
+
+
+def test_export_to_stdout_is_utf8_in_any_locale_and_imports_back(named: Path) -> None:
+    """A YAML file is UTF-8: in a Latin-1 locale the export still writes the name as
+    it is (an escape would be imported back as six characters)."""
+    r = mfgctl("--db", str(named), "export", cwd=named.parent, env=LATIN1)
+    assert (r.returncode, r.stderr) == (0, b"")
+    text = r.stdout.decode("utf-8")
+    assert NAME in text and "\\u2126" not in text
+    copy = named.parent / "copy.db"
+    snapshot = named.parent / "snap.yaml"
+    snapshot.write_bytes(r.stdout)
+    assert mfgctl("--db", str(copy), "init", cwd=named.parent).returncode == 0
+    assert mfgctl("--db", str(copy), "import", str(snapshot), cwd=named.parent).returncode == 0
+    r = mfgctl("--db", str(copy), "item", "list", "-f", "json", cwd=named.parent)
+    assert NAME in [item["name"] for item in json.loads(r.stdout)]

@@ -197,6 +197,13 @@ class Guarded:
         except OSError as e:
             self._failed(e)
 
+    def reconfigure(self, **options: Any) -> None:
+        """As ``TextIOWrapper.reconfigure`` (``export`` writes UTF-8 whatever the
+        locale: a YAML file is UTF-8, and an escape would be stored as text)."""
+        found = getattr(self._stream, "reconfigure", None)
+        if found is not None:
+            found(**options)
+
     def _failed(self, error: OSError) -> int:
         if self.name == "stdout":
             raise OutputFailed(self.name, error) from error

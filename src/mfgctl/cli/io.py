@@ -97,6 +97,11 @@ def export_cmd(
     with session(ctx, write=False) as db:
         text = importer.export(db)
     if output is None:
+        # YAML is UTF-8, whatever the terminal's locale (an escape such as k\u2126 in
+        # an unquoted value would be read back as those six characters).
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8")
         sys.stdout.write(text)
         return
     try:
