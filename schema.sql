@@ -471,6 +471,10 @@ CREATE INDEX workcenter_down_wc ON workcenter_down (workcenter_id, from_at);
 -- no material (or made no good unit). Fixed when posted: a receipt back-dated before
 -- it does not change it. Valuation reads a completion as one inflow of its good units
 -- at `unit_cost`, instead of its own `make` and `scrap` moves of the product.
+-- `carried` (v17): a scrap-only completion of an order that made good units before
+-- passes the material it relieved (millionths, at the averages then) at once to the
+-- item's stock on hand, an inflow of value without quantity; NULL for any other (a
+-- scrap-only one before the order's first good units is carried by the next good one).
 -- Append-only, like the ledger.
 CREATE TABLE completion (
     first_seq    INTEGER PRIMARY KEY REFERENCES move (seq),
@@ -480,6 +484,7 @@ CREATE TABLE completion (
     good         INTEGER NOT NULL CHECK (good >= 0),
     unit_cost    INTEGER CHECK (unit_cost >= 0),
     effective_at TEXT NOT NULL,
+    carried      INTEGER CHECK (carried >= 0),
     CHECK (last_seq >= first_seq)
 ) STRICT;
 CREATE INDEX completion_item ON completion (item_id, effective_at, first_seq);
@@ -803,11 +808,11 @@ SELECT x.kind, x.id, x.item, x.name, x.supplier,
 CREATE VIEW v_valuation AS
 WITH RECURSIVE
      mv AS (
-        SELECT item_id, qty, unit_cost, inflow,
+        SELECT item_id, qty, unit_cost, carried, inflow,
                row_number() OVER (PARTITION BY item_id ORDER BY effective_at, seq) AS n
           FROM (
-                SELECT m.item_id, m.qty, m.unit_cost, tl.kind IN ('internal', 'production') AS inflow,
-                       m.effective_at, m.seq
+                SELECT m.item_id, m.qty, m.unit_cost, NULL AS carried,
+                       tl.kind IN ('internal', 'production') AS inflow, m.effective_at, m.seq
                   FROM move AS m
                   JOIN location AS fl ON fl.id = m.from_location_id
                   JOIN location AS tl ON tl.id = m.to_location_id
@@ -817,9 +822,13 @@ WITH RECURSIVE
                                            ORDER BY first_seq DESC LIMIT 1) AS own
                             WHERE own.last_seq >= m.seq AND own.item_id = m.item_id))
                 UNION ALL
-                SELECT c.item_id, c.good, c.unit_cost, 1, c.effective_at, c.first_seq
+                SELECT c.item_id, c.good, c.unit_cost, NULL, 1, c.effective_at, c.first_seq
                   FROM completion AS c
                  WHERE c.good > 0
+                UNION ALL
+                SELECT c.item_id, 0, NULL, c.carried, 1, c.effective_at, c.first_seq
+                  FROM completion AS c
+                 WHERE c.good = 0 AND c.carried > 0
                )
      ),
      rp (item_id, n, held, avg, basis) AS (
@@ -829,11 +838,15 @@ WITH RECURSIVE
                rp.held + CASE WHEN mv.inflow THEN mv.qty ELSE -mv.qty END,
                CASE WHEN rp.basis = 'overflow' THEN NULL
                     WHEN NOT mv.inflow THEN rp.avg
+                    WHEN mv.carried IS NOT NULL THEN CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN rp.avg WHEN (rp.avg = 0 OR rp.held <= 4611686018427387903 / rp.avg) AND (1000000 = 0 OR mv.carried <= 4611686018427387903 / 1000000) THEN ((rp.held * rp.avg + mv.carried * 1000000) / rp.held + CASE WHEN 2 * ((rp.held * rp.avg + mv.carried * 1000000) % rp.held) > rp.held OR (2 * ((rp.held * rp.avg + mv.carried * 1000000) % rp.held) = rp.held AND ((rp.held * rp.avg + mv.carried * 1000000) / rp.held) % 2 = 1) THEN 1 ELSE 0 END) END
                     WHEN mv.unit_cost IS NOT NULL THEN CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN mv.unit_cost WHEN (rp.avg = 0 OR rp.held <= 4611686018427387903 / rp.avg) AND (mv.unit_cost = 0 OR mv.qty <= 4611686018427387903 / mv.unit_cost) THEN ((rp.held * rp.avg + mv.qty * mv.unit_cost) / (rp.held + mv.qty) + CASE WHEN 2 * ((rp.held * rp.avg + mv.qty * mv.unit_cost) % (rp.held + mv.qty)) > (rp.held + mv.qty) OR (2 * ((rp.held * rp.avg + mv.qty * mv.unit_cost) % (rp.held + mv.qty)) = (rp.held + mv.qty) AND ((rp.held * rp.avg + mv.qty * mv.unit_cost) / (rp.held + mv.qty)) % 2 = 1) THEN 1 ELSE 0 END) END
                     WHEN rp.avg IS NOT NULL THEN rp.avg
                     ELSE ifnull(it.std_cost, 0) END,
                CASE WHEN rp.basis = 'overflow' THEN 'overflow'
                     WHEN NOT mv.inflow THEN rp.basis
+                    WHEN mv.carried IS NOT NULL
+                    THEN CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN rp.basis
+                              WHEN (CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN rp.avg WHEN (rp.avg = 0 OR rp.held <= 4611686018427387903 / rp.avg) AND (1000000 = 0 OR mv.carried <= 4611686018427387903 / 1000000) THEN ((rp.held * rp.avg + mv.carried * 1000000) / rp.held + CASE WHEN 2 * ((rp.held * rp.avg + mv.carried * 1000000) % rp.held) > rp.held OR (2 * ((rp.held * rp.avg + mv.carried * 1000000) % rp.held) = rp.held AND ((rp.held * rp.avg + mv.carried * 1000000) / rp.held) % 2 = 1) THEN 1 ELSE 0 END) END) IS NULL THEN 'overflow' ELSE 'average' END
                     WHEN mv.unit_cost IS NOT NULL
                     THEN CASE WHEN (CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN mv.unit_cost WHEN (rp.avg = 0 OR rp.held <= 4611686018427387903 / rp.avg) AND (mv.unit_cost = 0 OR mv.qty <= 4611686018427387903 / mv.unit_cost) THEN ((rp.held * rp.avg + mv.qty * mv.unit_cost) / (rp.held + mv.qty) + CASE WHEN 2 * ((rp.held * rp.avg + mv.qty * mv.unit_cost) % (rp.held + mv.qty)) > (rp.held + mv.qty) OR (2 * ((rp.held * rp.avg + mv.qty * mv.unit_cost) % (rp.held + mv.qty)) = (rp.held + mv.qty) AND ((rp.held * rp.avg + mv.qty * mv.unit_cost) / (rp.held + mv.qty)) % 2 = 1) THEN 1 ELSE 0 END) END) IS NULL THEN 'overflow' ELSE 'average' END
                     WHEN rp.avg IS NOT NULL THEN rp.basis
@@ -933,4 +946,4 @@ SELECT o.id AS order_id, pl.code AS place,
  ORDER BY o.id, upper(ii.code), upper(il.code), upper(oi.code), upper(ol.code);
 -- END VIEWS
 
-PRAGMA user_version = 16;
+PRAGMA user_version = 17;

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import valuation_story
 from conftest import Cli, day, dump
+from schema_v16 import downgrade_to_v16
 
 from mfgctl.migrations import SCHEMA_VERSION, STEPS
 
@@ -305,6 +306,7 @@ def downgrade_to_v14(path: Path) -> None:
     text = V14.read_text(encoding="utf-8")
     old_view = re.search(r"CREATE VIEW v_stock AS.*?;\n", text, re.S)
     assert old_view is not None
+    downgrade_to_v16(path)  # v17
     with sqlite3.connect(path) as c:
         c.execute("DROP TABLE purchase_event")  # v16
         c.execute("DROP TABLE demand_event")  # v16

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, import_yaml, ok, refused
+from schema_v16 import downgrade_to_v16
 
 from mfgctl.migrations import SCHEMA_VERSION
 
@@ -199,6 +200,7 @@ def downgrade_to_v12(path: Path) -> None:
     text = V12.read_text(encoding="utf-8")
     old_table = re.search(r"CREATE TABLE release_signoff \(.*?;\n", text, re.S)
     assert old_table is not None
+    downgrade_to_v16(path)  # v17
     with sqlite3.connect(path) as c:
         c.execute("DROP TABLE purchase_event")  # v16
         c.execute("DROP TABLE demand_event")  # v16

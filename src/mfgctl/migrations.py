@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 
 def _v2_stock_count(db: sqlite3.Connection) -> None:
@@ -483,7 +483,7 @@ _V12_COMPLETION = (
 def _v12_completion_cost(db: sqlite3.Connection) -> None:
     """v12: ``completion``, one row per ``order complete`` with its good units and the
     unit cost of its output, fixed when it is posted; rows backfilled for the ledger's
-    completions; ``v_valuation`` re-created to read them.
+    completions; ``v_valuation`` dropped (v17 re-creates it to read them).
 
     Why: a made item's cost is the material each completion relieved at the
     components' averages of that moment. Found again on every replay (by grouping
@@ -492,16 +492,16 @@ def _v12_completion_cost(db: sqlite3.Connection) -> None:
     all. Stored, each item's average depends only on its own rows: the report and the
     view replay the same stream, per item, and agree for made items too.
     """
-    from mfgctl.domain import valuation_backfill, views
+    from mfgctl.domain import valuation_backfill
 
     for statement in _V12_COMPLETION:
         db.execute(statement)
     valuation_backfill.backfill(db)
-    # v11 made the views from the current generator: v_valuation may already read
-    # ``completion`` (SQLite resolves a view's tables when it is read), but a database
-    # that was at v11 has the old one.
+    # A database that was at v11 has the old v_valuation; v11 run now made it from the
+    # current generator, which reads columns of ``completion`` added later (v17). Either
+    # is dropped here and v17 makes the current one: until then no view may name a
+    # column that is not there yet (SQLite checks every view when v13 renames a table).
     db.execute("DROP VIEW IF EXISTS v_valuation")
-    db.execute(views.statement("v_valuation"))
 
 
 _V13_SIGNOFF_BATCHES = (
@@ -720,6 +720,28 @@ def _v16_po_demand_history(db: sqlite3.Connection) -> None:
         db.execute(statement, {"note": BACKFILLED})
 
 
+def _v17_completion_carried(db: sqlite3.Connection) -> None:
+    """v17: ``completion.carried``, the material a scrap-only completion of an order that
+    has made good units passes at once to the item's stock on hand (an inflow of value
+    without quantity); set for such completions already stored that no later good one
+    carried; ``v_valuation`` re-created to read it.
+
+    Why: scrap booked after the good units (the floor counts the bad ones at the end of
+    the run) had no later completion with good units to carry its material, so it left
+    stock as a loss: 8 good and 2 scrapped were worth 8 booked that way, 10 booked
+    together, while the order's cost said 10.
+    """
+    from mfgctl.domain import valuation_backfill, views
+
+    db.execute("ALTER TABLE completion ADD COLUMN carried INTEGER CHECK (carried >= 0)")
+    # Completions are append-only: the trigger is lifted for the backfill alone.
+    db.execute("DROP TRIGGER completion_is_append_only_update")
+    valuation_backfill.carry_late_scrap(db)
+    db.execute(next(s for s in _V12_COMPLETION if "append_only_update" in s))
+    db.execute("DROP VIEW IF EXISTS v_valuation")
+    db.execute(views.statement("v_valuation"))
+
+
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_stock_count,
     3: _v3_production,
@@ -736,6 +758,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     14: _v14_expected_output,
     15: _v15_expiry,
     16: _v16_po_demand_history,
+    17: _v17_completion_carried,
 }
 
 

@@ -26,8 +26,12 @@ the ledger in effective-date order (the sequence number breaking ties, as
   ``record_completion``): a receipt back-dated to before a completion moves the
   component's average from that date on, but not the cost of output already made. Scrapped
   output is made and scrapped at once and never enters valued stock: its material is
-  carried by the good units (a completion that only scraps passes its relieved material
-  to the order's next completion with good units). A completion that relieved no
+  carried by the good units. A completion that only scraps passes its relieved material
+  to the order's next completion with good units; once the order has made good units,
+  it passes it at once to the item's stock on hand (``carried``: an inflow of value
+  without quantity, ``A := (Q*A + carried) / Q``), so scrap booked after the good units
+  costs what it costs booked with them. With nothing of the item on hand then, nothing
+  can carry it and it is a loss, like scrap. A completion that relieved no
   material and carries none is an inflow without a cost (above). Material used up when
   an order is closed ("left in WIP at close") leaves stock as a loss, like scrap.
 - The average is kept to a millionth (half-even), like every stored money amount;
@@ -36,7 +40,8 @@ the ledger in effective-date order (the sequence number breaking ties, as
 
 So an item's average depends only on its own rows: the moves that cross the valued
 boundary and, for a made item, its completions (which stand for the completion's own
-``make`` and ``scrap`` moves of the product). The replay reads that one stream, per item
+``make`` and ``scrap`` moves of the product, and carry a scrap-only one's material).
+The replay reads that one stream, per item
 or for all, and ``as_of`` is the same replay stopped at that moment; ``v_valuation``
 (domain/views.py) replays the same stream in SQL. The average uses today's standard
 costs where it needs one (the history of item costs is not kept).
@@ -142,10 +147,12 @@ def _half_even(numerator: int, denominator: int) -> int:
 
 
 # The replay's stream, in replay order: every move that crosses the valued boundary
-# (``d`` +1 in, -1 out) except those a completion stands for, and each completion with
-# good units as one inflow (at its first seq). ``{at}`` is NULL unless the history is
-# kept (a million strings cost a third of a second). ``{valued_to}``/``{valued_from}``
-# test whether a place is valued (``_valued_test``).
+# (``d`` +1 in, -1 out) except those a completion stands for, each completion with
+# good units as one inflow (at its first seq), and each scrap-only completion that
+# carries its material onto the stock on hand as an inflow of that value without
+# quantity (``d`` 2, the value in millionths in the cost column). ``{at}`` is NULL
+# unless the history is kept (a million strings cost a third of a second).
+# ``{valued_to}``/``{valued_from}`` test whether a place is valued (``_valued_test``).
 _STREAM = """
     SELECT seq, at, item_id, qty, unit_cost, d FROM (
         SELECT m.effective_at AS sort_at, m.seq, {at} AS at, m.item_id, m.qty, m.unit_cost,
@@ -158,6 +165,11 @@ _STREAM = """
         SELECT c.effective_at, c.first_seq, {c_at}, c.item_id, c.good, c.unit_cost, 1
           FROM completion AS c
          WHERE c.good > 0 AND (:as_of IS NULL OR c.effective_at <= :as_of) {c_items}
+        UNION ALL
+        SELECT c.effective_at, c.first_seq, {c_at}, c.item_id, 0, c.carried, 2
+          FROM completion AS c
+         WHERE c.good = 0 AND c.carried > 0
+           AND (:as_of IS NULL OR c.effective_at <= :as_of) {c_items}
     )
      ORDER BY sort_at, seq
 """
@@ -231,6 +243,15 @@ def replay(
     for seq, at, item_id, micro, cost, d in cur:
         if d > 0:  # an inflow
             held = on_hand[item_id]
+            if d == 2:  # a scrap-only completion's material, carried by what is on hand
+                current = average.get(item_id)
+                if held > 0 and current is not None:  # else nothing carries it: a loss
+                    average[item_id] = _half_even(held * current + cost * q.SCALE, held)
+                    basis[item_id] = "average"
+                    if history:
+                        keys[item_id].append((at, seq))
+                        values[item_id].append(average[item_id])
+                continue
             on_hand[item_id] = held + micro
             current = average.get(item_id)
             if cost is None:
@@ -274,18 +295,21 @@ _RELIEVED = """
      WHERE seq BETWEEN :first AND :last AND kind = 'relieve' AND reason IS NULL
      ORDER BY seq
 """
-# An order's completions after its last one with good units: they only scrapped.
+# An order's completions after its last one with good units that only scrapped and
+# carried nothing at once (``carried`` NULL: before its first good units, or stored
+# before schema 17).
 _SCRAP_ONLY_SINCE_GOOD = """
     SELECT first_seq, last_seq, effective_at FROM completion
-     WHERE order_id = :order AND good = 0
+     WHERE order_id = :order AND good = 0 AND carried IS NULL
        AND first_seq > ifnull((SELECT max(first_seq) FROM completion
                                 WHERE order_id = :order AND good > 0), 0)
      ORDER BY first_seq
 """
+_MADE_GOOD = "SELECT 1 FROM completion WHERE order_id = :order AND good > 0 LIMIT 1"
 _INSERT_COMPLETION = """
     INSERT INTO completion (first_seq, last_seq, order_id, item_id, good, unit_cost,
-                            effective_at)
-    VALUES (:first, :last, :order_id, :item_id, :good, :unit_cost, :effective_at)
+                            effective_at, carried)
+    VALUES (:first, :last, :order_id, :item_id, :good, :unit_cost, :effective_at, :carried)
 """
 
 
@@ -295,9 +319,14 @@ def record_completion(
     """Store a completion just posted: its moves are ``first_seq`` (its first ``make``)
     to ``last_seq`` (its last relieve), ``good`` micro-units of ``item_id`` made. The
     unit cost is the material it relieved, and with good units that of the order's
-    scrap-only completions since its last good one, each at the components' averages in
-    effect when relieved (a replay of just those components), over the good units,
-    rounded half-even; returns it (millionths), or None without good units or material.
+    scrap-only completions since its last good one that carried nothing, each at the
+    components' averages in effect when relieved (a replay of just those components),
+    over the good units, rounded half-even; returns it (millionths), or None without
+    good units or material.
+
+    A completion that only scraps, of an order that has made good units before, carries
+    its material at once (``carried``: its value in millionths, rounded half-even): no
+    later completion may come to carry it.
     """
     effective_at = db.execute(
         "SELECT effective_at FROM move WHERE seq = ?", (first_seq,)
@@ -309,17 +338,14 @@ def record_completion(
     spans = [(first_seq, last_seq, effective_at)]
     if good > 0:
         spans = [*db.execute(_SCRAP_ONLY_SINCE_GOOD, {"order": order_id}), *spans]
-    relieved_at = [
-        (int(i), int(n), at, first)
-        for first, last, at in spans
-        for i, n in db.execute(_RELIEVED, {"first": first, "last": last})
-    ]
-    cost = None
-    if good > 0 and relieved_at:
-        components = sorted({i for i, _n, _at, _f in relieved_at})
-        state = replay(db, as_of=effective_at, item_ids=components, history=True)
-        material = sum(n * (state.micro_at(i, at, first) or 0) for i, n, at, first in relieved_at)
-        cost = _half_even(material, good)
+    carries = good == 0 and db.execute(_MADE_GOOD, {"order": order_id}).fetchone() is not None
+    cost = carried = None
+    if good > 0 or carries:
+        material = relieved_value(db, spans, as_of=effective_at)
+        if good > 0 and material is not None:
+            cost = _half_even(material, good)
+        elif carries:
+            carried = _half_even(material or 0, q.SCALE)
     db.execute(
         _INSERT_COMPLETION,
         {
@@ -330,9 +356,29 @@ def record_completion(
             "good": good,
             "unit_cost": cost,
             "effective_at": effective_at,
+            "carried": carried,
         },
     )
     return cost
+
+
+def relieved_value(
+    db: sqlite3.Connection, spans: list[tuple[int, int, str]], *, as_of: str
+) -> int | None:
+    """The material the completions ``spans`` (first seq, last seq, effective_at)
+    relieved, each at the components' averages in effect when relieved (a replay of
+    just those components up to ``as_of``), in millionths x micro-units; None when
+    they relieved nothing."""
+    relieved_at = [
+        (int(i), int(n), at, first)
+        for first, last, at in spans
+        for i, n in db.execute(_RELIEVED, {"first": first, "last": last})
+    ]
+    if not relieved_at:
+        return None
+    components = sorted({i for i, _n, _at, _f in relieved_at})
+    state = replay(db, as_of=as_of, item_ids=components, history=True)
+    return sum(n * (state.micro_at(i, at, first) or 0) for i, n, at, first in relieved_at)
 
 
 # -- the report ------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The completions of a ledger written before schema 12, found again for its migration.
+"""The completions of a ledger written before schema 12, found again for its migration;
+and (``carry_late_scrap``, schema 17) the material of scrap booked after an order's
+last good units, carried by them.
 
 Before schema 12 a completion's cost was not stored: the valuation replay found each
 completion's moves by grouping consecutive seqs (``_completions``, kept here only for
@@ -18,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from mfgctl import qty as q
 from mfgctl.domain import valuation
 
 # Every move of a completion (make, output, scrap, relieve), in seq order.
@@ -169,3 +172,33 @@ def backfill(db: sqlite3.Connection) -> int:
         rows,
     )
     return len(rows)
+
+
+# Scrap-only completions after their order's good units that no later good completion
+# carried: before schema 17 their material left stock as a loss. In replay order, so a
+# made component's carry is in place before an output made of it is costed.
+_UNCARRIED = """
+    SELECT c.first_seq, c.last_seq, c.effective_at FROM completion AS c
+     WHERE c.good = 0 AND c.carried IS NULL
+       AND EXISTS (SELECT 1 FROM completion AS g
+                    WHERE g.order_id = c.order_id AND g.good > 0 AND g.first_seq < c.first_seq)
+       AND NOT EXISTS (SELECT 1 FROM completion AS g
+                        WHERE g.order_id = c.order_id AND g.good > 0 AND g.first_seq > c.first_seq)
+     ORDER BY c.effective_at, c.first_seq
+"""
+
+
+def carry_late_scrap(db: sqlite3.Connection) -> int:
+    """Set ``carried`` of every scrap-only completion booked after its order's last good
+    units, as ``valuation.record_completion`` sets it now (the material it relieved at
+    the components' averages then); return how many. A scrap-only completion that a
+    later good one carried keeps ``carried`` NULL (its material is in that one's cost).
+    The caller lifts the table's append-only trigger around it."""
+    found = db.execute(_UNCARRIED).fetchall()
+    for first, last, at in found:
+        material = valuation.relieved_value(db, [(first, last, at)], as_of=at)
+        db.execute(
+            "UPDATE completion SET carried = ? WHERE first_seq = ?",
+            (valuation._half_even(material or 0, q.SCALE), first),
+        )
+    return len(found)

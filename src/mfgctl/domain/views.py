@@ -301,6 +301,12 @@ def _valuation() -> str:
         f"WHEN {_fits('rp.held', 'rp.avg')} AND {_fits('mv.qty', 'mv.unit_cost')} "
         f"THEN {_half_even(n, d)} END"
     )
+    # A scrap-only completion's material carried onto what is on hand (no quantity).
+    carry = (
+        "CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN rp.avg "
+        f"WHEN {_fits('rp.held', 'rp.avg')} AND {_fits('mv.carried', '1000000')} "
+        f"THEN {_half_even('(rp.held * rp.avg + mv.carried * 1000000)', 'rp.held')} END"
+    )
     value_cols = ["value", *[c for c in _VALUE_STATUSES]]
     values = ",\n       ".join(f"{decimal_text(f'v.{c}', 12)} AS {c}" for c in value_cols)
     products = ",\n               ".join(
@@ -322,24 +328,29 @@ def _valuation() -> str:
     from mfgctl.domain.valuation import own_output
 
     # A completion stands for its own make and scrap moves of the product (the same rule
-    # as valuation.replay): one inflow of its good units at its stored unit cost.
+    # as valuation.replay): one inflow of its good units at its stored unit cost; a
+    # scrap-only one that carries its material, an inflow of that value alone.
     return f"""
 WITH RECURSIVE
      mv AS (
-        SELECT item_id, qty, unit_cost, inflow,
+        SELECT item_id, qty, unit_cost, carried, inflow,
                row_number() OVER (PARTITION BY item_id ORDER BY effective_at, seq) AS n
           FROM (
-                SELECT m.item_id, m.qty, m.unit_cost, tl.kind IN {VALUED} AS inflow,
-                       m.effective_at, m.seq
+                SELECT m.item_id, m.qty, m.unit_cost, NULL AS carried,
+                       tl.kind IN {VALUED} AS inflow, m.effective_at, m.seq
                   FROM move AS m
                   JOIN location AS fl ON fl.id = m.from_location_id
                   JOIN location AS tl ON tl.id = m.to_location_id
                  WHERE (fl.kind IN {VALUED}) <> (tl.kind IN {VALUED})
                    AND NOT {own_output(23)}
                 UNION ALL
-                SELECT c.item_id, c.good, c.unit_cost, 1, c.effective_at, c.first_seq
+                SELECT c.item_id, c.good, c.unit_cost, NULL, 1, c.effective_at, c.first_seq
                   FROM completion AS c
                  WHERE c.good > 0
+                UNION ALL
+                SELECT c.item_id, 0, NULL, c.carried, 1, c.effective_at, c.first_seq
+                  FROM completion AS c
+                 WHERE c.good = 0 AND c.carried > 0
                )
      ),
      rp (item_id, n, held, avg, basis) AS (
@@ -349,11 +360,15 @@ WITH RECURSIVE
                rp.held + CASE WHEN mv.inflow THEN mv.qty ELSE -mv.qty END,
                CASE WHEN rp.basis = 'overflow' THEN NULL
                     WHEN NOT mv.inflow THEN rp.avg
+                    WHEN mv.carried IS NOT NULL THEN {carry}
                     WHEN mv.unit_cost IS NOT NULL THEN {costed}
                     WHEN rp.avg IS NOT NULL THEN rp.avg
                     ELSE ifnull(it.std_cost, 0) END,
                CASE WHEN rp.basis = 'overflow' THEN 'overflow'
                     WHEN NOT mv.inflow THEN rp.basis
+                    WHEN mv.carried IS NOT NULL
+                    THEN CASE WHEN rp.held <= 0 OR rp.avg IS NULL THEN rp.basis
+                              WHEN ({carry}) IS NULL THEN 'overflow' ELSE 'average' END
                     WHEN mv.unit_cost IS NOT NULL
                     THEN CASE WHEN ({costed}) IS NULL THEN 'overflow' ELSE 'average' END
                     WHEN rp.avg IS NOT NULL THEN rp.basis
