@@ -14,7 +14,8 @@ import typer
 from mfgctl.cli._common import FormatOpt, LotOpt, UnitOpt, done, session
 from mfgctl.cli._common import user as user_of
 from mfgctl.domain import production
-from mfgctl.render import Format, emit
+from mfgctl.qty import fmt as fmt_q
+from mfgctl.render import Format, emit, note
 
 # One command: Typer makes a one-command app a plain top-level command.
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -63,9 +64,12 @@ def consume_cmd(
         raise typer.BadParameter(
             "--scrap, --reason, --lot, --location, --from-stock and --unit need --item"
         )
+    capped: list[production.Capped] = []
     with session(ctx) as db:
         if item is None:
-            found, moves = production.backflush(db, order, user=user_of(ctx), qty=qty)
+            found, moves, capped = production.backflush_capped(
+                db, order, user=user_of(ctx), qty=qty
+            )
         else:
             found, moves = production.consume_item(
                 db,
@@ -81,6 +85,12 @@ def consume_cmd(
                 unit=unit,
             )
     emit([m.as_row() for m in moves], fmt, columns=MOVE_COLUMNS, title=f"Order {found.id} moves")
+    for c in capped:
+        note(
+            f"Note: order {found.id} lacked only {fmt_q(c.took)} {c.item.unit} of {c.item.code}, "
+            f"not its share {fmt_q(c.share)} for --qty {qty}: took {fmt_q(c.took)} (to issue "
+            f"more, mfgctl consume {found.id} --item {c.item.code} --qty Q)"
+        )
     scrapped = sum(1 for m in moves if m.kind == "scrap")
     done(
         f"Order {found.id} ({found.state}): {len(moves) - scrapped} consume moves"

@@ -392,14 +392,35 @@ def _share(required: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     return _micro(required * part / whole)
 
 
+@dataclass(frozen=True, slots=True)
+class Capped:
+    """A material whose share of ``consume --qty`` output was more than the order still
+    lacked of it: only ``took`` was consumed."""
+
+    item: Item
+    share: Decimal
+    took: Decimal
+
+
 def backflush(
     db: sqlite3.Connection, order: object, *, user: str, qty: object = None
 ) -> tuple[Order, list[Move]]:
+    """Consume every material of an order into its WIP (``backflush_capped`` without the
+    materials it capped)."""
+    found, moves, _capped = backflush_capped(db, order, user=user, qty=qty)
+    return found, moves
+
+
+def backflush_capped(
+    db: sqlite3.Connection, order: object, *, user: str, qty: object = None
+) -> tuple[Order, list[Move], list[Capped]]:
     """Consume every material of an order into its WIP: for ``qty`` of output (each
     material's frozen requirement in proportion), or else what each still lacks (a
     substitute already consumed in its place counts, see ``covered``). A serial-tracked
-    material moves in whole serials: its amount is rounded up, and for ``qty`` never
-    beyond what it still lacks.
+    material moves in whole serials: its amount is rounded up. For ``qty``, no material
+    takes more than the order still lacks of it (what was issued by hand, or by an
+    earlier backflush, counts): those capped are returned with their share and what
+    they took. Consuming beyond the requirement is ``consume_item``'s, named.
 
     A material short of stock (reserved for the order, then free) takes the rest from
     its substitutes, in the line's order, one for one (as MRP plans them): their stock
@@ -423,15 +444,17 @@ def backflush(
     # (as ``order release`` reserves). Each take is posted before the next is planned,
     # so two materials sharing an item never count the same free stock twice.
     short: list[tuple[orders.Material, Decimal, Decimal]] = []
+    capped: list[Capped] = []
     for m in materials:
-        lacks = max(m.qty - done[m.position], Decimal(0))
+        lacks = items.whole_up(m.item, max(m.qty - done[m.position], Decimal(0)))
         if qty is not None:
-            need = _share(m.qty, amount, found.qty)
-            if m.item.tracking == "serial":
-                # Whole serials: the share rounded up, never beyond what the order lacks.
-                need = min(items.whole_up(m.item, need), items.whole_up(m.item, lacks))
+            # The share (whole serials: rounded up), never beyond what the order lacks.
+            share = items.whole_up(m.item, _share(m.qty, amount, found.qty))
+            need = min(share, lacks)
+            if need < share:
+                capped.append(Capped(m.item, share, need))
         else:
-            need = items.whole_up(m.item, lacks)
+            need = lacks
         if need <= 0:
             continue
         subs = orders.substitute_items(db, m)
@@ -463,7 +486,7 @@ def backflush(
             f"mfgctl consume {found.id} --item ITEM --qty Q"
         )
     trim_reservations(db, found)
-    return found, moves
+    return found, moves, capped
 
 
 def covered(
