@@ -31,10 +31,14 @@ output at the material it relieved (domain/valuation.py; there is no labour ledg
 requirement for the output made so far x the material's standard unit cost: a bought
 material's price as a leaf, a made material's *material-only* unit cost rolled up for
 its BOM output quantity, so it compares with its moving average, which never holds stage
-cost), the actual (what the order consumed,
-scrapped from stock for it, less returns, each move at the moving average in effect
-then) and the variance actual - standard. ``planned`` is the whole order's requirement
-at standard. Stages are a row of their own, zero until work centres have rates.
+cost), the actual (what the order consumed and scrapped from stock for it, each move at
+the moving average in effect then, less what it returned from its WIP at the cost that
+material entered the WIP at: the average of what was consumed into it of that item, as
+a pool of its own that consumption adds to and relief, scrap and returns take from at its
+average; so an order that takes 10 and gives the same 10 back costs nothing, whatever
+the average did meanwhile) and the variance actual - standard. ``planned`` is the whole
+order's requirement at standard. Stages are a row of their own, zero until work centres
+have rates.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
 from typing import Any
 
 from mfgctl import qty as q
@@ -501,14 +505,20 @@ CLOSE_COST_COLUMNS = {
     "cost_variance": "variance",
 }
 
+# An order's moves of material: ``sign`` 1 consumed into its WIP, 2 scrapped from stock
+# for it, -1 returned from its WIP to stock, -2 otherwise out of its WIP (relieved into
+# output, used up at the close, scrapped from the WIP); 0 anything else (its product).
 _ORDER_MOVES = """
     SELECT m.seq, m.effective_at, m.item_id, m.qty,
-           CASE WHEN m.kind = 'consume' AND m.to_location_id = :loc THEN 1
-                WHEN m.kind = 'scrap' AND m.from_status IS NOT NULL THEN 1
+           CASE WHEN m.item_id = :product THEN 0
+                WHEN m.kind = 'consume' AND m.to_location_id = :loc THEN 1
+                WHEN m.kind = 'scrap' AND m.from_status IS NOT NULL THEN 2
                 WHEN m.kind = 'return' AND m.from_location_id = :loc THEN -1
+                WHEN m.kind IN ('relieve', 'scrap') AND m.from_location_id = :loc THEN -2
                 ELSE 0 END AS sign
       FROM move AS m
-     WHERE m.ref = :ref AND m.kind IN ('consume', 'scrap', 'return')
+     WHERE m.ref = :ref AND m.kind IN ('consume', 'scrap', 'return', 'relieve')
+     ORDER BY m.seq
 """
 
 
@@ -533,18 +543,16 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
     loc = locations.get(db, order.location)
     mats = orders.materials(db, order)
     made = production.output(db, order).made
-    moves = db.execute(_ORDER_MOVES, {"ref": order.reference, "loc": loc.id}).fetchall()
+    product = items.get(db, order.item)
+    moves = db.execute(
+        _ORDER_MOVES, {"ref": order.reference, "loc": loc.id, "product": product.id}
+    ).fetchall()
     used_ids = sorted({r[2] for r in moves if r[4]} | {m.item.id for m in mats})
     history = valuation.averages(db, used_ids)
     prices = Prices(db)
     rows: list[dict[str, Any]] = []
     with localcontext(prec=PRECISION):
-        actual_by: dict[int, Decimal] = {}
-        for _seq, at, item_id, micro, sign in moves:
-            if not sign:
-                continue
-            average = history.average_at(item_id, at, _seq) or Decimal(0)
-            actual_by[item_id] = actual_by.get(item_id, Decimal(0)) + sign * q.dec(micro) * average
+        actual_by = _actual(moves, history)
         seen: set[int] = set()
         for m in mats:
             seen.add(m.item.id)
@@ -589,6 +597,37 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
             }
         )
     return OrderCost(rows, _tidy(standard), _tidy(actual), variance, _tidy(planned), plan.uncosted)
+
+
+def _actual(moves: Sequence[Any], history: valuation.Replay) -> dict[int, Decimal]:
+    """Per item, what the order's material moves (``_ORDER_MOVES``, in seq order) cost
+    it: consumption into its WIP and scrap from stock at the average of their moment,
+    less returns from its WIP at what that material cost coming in. The order's WIP of
+    an item is a pool of its own (quantity, value): consumption adds at the average of
+    its moment, and whatever leaves (relief, scrap, a return) takes its share of the
+    pool's value (all of it with the last unit; else rounded half-even to a millionth)."""
+    actual: dict[int, Decimal] = {}
+    pool: dict[int, tuple[int, Decimal]] = {}
+    for seq, at, item_id, micro, sign in moves:
+        if not sign:
+            continue
+        held, value = pool.get(item_id, (0, Decimal(0)))
+        if sign > 0:  # consumed (into the WIP) or scrapped from stock: at the average then
+            cost = q.dec(micro) * (history.average_at(item_id, at, seq) or Decimal(0))
+            actual[item_id] = actual.get(item_id, Decimal(0)) + cost
+            if sign == 1:
+                pool[item_id] = (held + micro, value + cost)
+            continue
+        if held <= 0:  # (never: only what came in can leave) at the average then
+            out = q.dec(micro) * (history.average_at(item_id, at, seq) or Decimal(0))
+        elif micro >= held:
+            out = value
+        else:
+            out = (value * micro / held).quantize(MICRO, rounding=ROUND_HALF_EVEN)
+        pool[item_id] = (held - micro, value - out)
+        if sign == -1:  # returned to stock: no longer the order's cost
+            actual[item_id] = actual.get(item_id, Decimal(0)) - out
+    return actual
 
 
 def _cost_row(
