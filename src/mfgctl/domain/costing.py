@@ -532,17 +532,21 @@ class OrderCost:
     variance: Decimal | None
     planned: Decimal
     unrated: int = 0  # stages with time but no work-centre rate (counted as 0)
+    made: Decimal = Decimal(0)  # good and scrapped output
 
 
 def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
     """Actual material (and stage) cost of an order against standard (module docstring).
 
-    ``variance`` is None until the order has made output (there is no standard to
-    compare with yet).
+    ``variance`` is None while an open order has made no output (there is no standard
+    to compare with yet); once it is completed or closed, it will make none, and what
+    it used for nothing (actual against a standard of 0) is all variance.
     """
     loc = locations.get(db, order.location)
     mats = orders.materials(db, order)
     made = production.output(db, order).made
+    # A finished order's cost is final: with no output, all it used is variance.
+    final = bool(made) or order.state in ("completed", "closed")
     product = items.get(db, order.item)
     moves = db.execute(
         _ORDER_MOVES, {"ref": order.reference, "loc": loc.id, "product": product.id}
@@ -576,14 +580,14 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
                 "planned": _tidy(plan.cost),
                 "standard": _tidy(done.cost),
                 "actual": _tidy(done.cost),
-                "variance": Decimal(0) if made else None,
+                "variance": Decimal(0) if final else None,
             }
         )
         planned = sum((r["planned"] for r in rows), Decimal(0))
         standard = sum((r["standard"] for r in rows), Decimal(0))
         actual = sum((r["actual"] for r in rows), Decimal(0))
-        variance = _tidy(actual - standard) if made else None
-        if not made:
+        variance = _tidy(actual - standard) if final else None
+        if not final:
             for r in rows:
                 r["variance"] = None
         rows.append(
@@ -596,7 +600,9 @@ def order_cost(db: sqlite3.Connection, order: Order) -> OrderCost:
                 "variance": variance,
             }
         )
-    return OrderCost(rows, _tidy(standard), _tidy(actual), variance, _tidy(planned), plan.uncosted)
+    return OrderCost(
+        rows, _tidy(standard), _tidy(actual), variance, _tidy(planned), plan.uncosted, made
+    )
 
 
 def _actual(moves: Sequence[Any], history: valuation.Replay) -> dict[int, Decimal]:
@@ -654,12 +660,14 @@ def _as_stage(s: Any) -> Stage:
 
 
 def summary(cost: OrderCost) -> str:
-    """One line for a message: ``cost: actual 62.4, standard 60, variance +2.4``."""
+    """One line for a message: ``cost: actual 62.4, standard 60, variance +2.4``; a
+    finished order that made nothing says so (``..., variance +1.95 (nothing made)``)."""
     note = f"; {unrated_note(cost.unrated)}" if cost.unrated else ""
     if cost.variance is None:
         return f"cost: actual {q.fmt(cost.actual)} so far, planned {q.fmt(cost.planned)}{note}"
     sign = "+" if cost.variance > 0 else ""
+    lost = " (nothing made)" if not cost.made else ""
     return (
         f"cost: actual {q.fmt(cost.actual)}, standard {q.fmt(cost.standard)}, "
-        f"variance {sign}{q.fmt(cost.variance)}{note}"
+        f"variance {sign}{q.fmt(cost.variance)}{lost}{note}"
     )

@@ -464,7 +464,9 @@ def variance(
     ``flagged`` when enough orders used it and ``|variance_pct| > threshold``; only
     flagged lines are returned unless ``show_all``. A component used but never planned
     (a substitute beyond what it covered, or one the line does not list) has no percent
-    and is never flagged.
+    and is never flagged. An order finished with no output counts when it used
+    material: all it used is variance, and it adds nothing to ``made`` (per-unit figures
+    are empty when no order made anything).
 
     Raises:
         InvalidInput: a negative threshold, fewer than 1 order, a bad date.
@@ -475,7 +477,9 @@ def variance(
     flows = load(db, item=item, since=since, states=DONE)
     sums: dict[tuple[str, str, str], dict[str, Any]] = {}
     for f in flows:
-        if f.made == 0:
+        # An order finished with no output counts when it used material: all of that is
+        # variance (nothing planned for it), a loss the report must not hide.
+        if f.made == 0 and not any(u.actual for u in f.uses.values()):
             continue
         for u in f.uses.values():
             key = (f.item, f.revision, u.component)
@@ -521,5 +525,7 @@ def variance(
     return rows
 
 
-def _per_unit(total: Decimal, made: Decimal) -> Decimal:
+def _per_unit(total: Decimal, made: Decimal) -> Decimal | None:
+    if not made:  # only orders that made nothing
+        return None
     return (total / made).quantize(Decimal(1).scaleb(-q.PLACES), ROUND_HALF_UP).normalize()
