@@ -134,13 +134,13 @@ def test_status_as_data_has_no_titles_in_csv_and_no_bars(
     out = ok(cli, "status", "--no-mrp", "-f", "csv").stdout
     tables = out.strip("\n").split("\n\n")
     # Each table is a header and rows: no "# title" lines, no bar-chart column.
-    assert tables[0].splitlines()[0] == "status,items,value"
+    assert tables[0].splitlines()[0] == "status,items,value,uncosted"
     assert not any(line.startswith("#") for line in out.splitlines())
     assert "█" not in out and ",bar" not in out
     plain = ok(cli, "status", "--no-mrp", "-f", "plain").stdout.splitlines()
     assert plain[:3] == [f"mfgctl status on {date.today()}", "", "Stock by status "
                          "(value at standard cost)"]  # fmt: skip
-    assert plain[3] == "status\titems\tvalue"
+    assert plain[3] == "status\titems\tvalue\tuncosted"
 
 
 @pytest.mark.parametrize(

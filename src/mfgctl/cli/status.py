@@ -20,7 +20,8 @@ _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 # (key, title, columns) of each list, in screen order.
 SECTIONS = (
-    ("stock", "Stock by status (value at standard cost)", ["status", "items", "value", "bar"]),
+    ("stock", "Stock by status (value at standard cost)",
+     ["status", "items", "value", "uncosted", "bar"]),
     ("materials_low", "Materials below safety stock",
      ["item", "free", "safety_stock", "on_order", "unit"]),
     ("reserved", "Reserved (open reservations by reference)", ["ref", "lines", "items", "value"]),
