@@ -316,7 +316,7 @@ def run_phases(path: Path, clock: Clock, *, until: str = "json") -> dict[str, An
     from mfgctl.domain import mrp, mrp_data
     from mfgctl.domain import mrp_report as rep
     from mfgctl.gcpause import paused
-    from mfgctl.render import write_json
+    from mfgctl.render import micro_number, write_json
 
     with clock.phase("read"):
         _read_all()(str(path))
@@ -337,7 +337,10 @@ def run_phases(path: Path, clock: Clock, *, until: str = "json") -> dict[str, An
             digest = mrp_data.fingerprint(snap)
         sink = _Sink()
         with clock.phase("json"):
-            write_json(rep.document(plan, fingerprint=digest, only=set(), lazy=True), sink)  # type: ignore[arg-type]
+            document = rep.document(
+                plan, fingerprint=digest, only=set(), lazy=True, number=micro_number
+            )  # as the command writes it
+            write_json(document, sink)  # type: ignore[arg-type]
         counts = {
             "planned_orders": len(plan.planned),
             "records": len(plan.records),
