@@ -12,6 +12,7 @@ whom it must be opened.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sqlite3
@@ -39,20 +40,36 @@ STOCK_ROW = "SOLDER\tSolder\traw\tkg\t2\t2"
 AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
 
+def _env() -> dict[str, str]:
+    env = {**os.environ, "MFGCTL_USER": "tester", "MFGCTL_NO_FS_WARNING": "1",
+           "PYTHONPATH": str(SRC), "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp"}  # fmt: skip
+    env.pop("MFGCTL_DB", None)
+    return env
+
+
+@functools.cache
+def _nobody_can_run_mfgctl() -> bool:
+    """Whether ``nobody`` can reach this checkout and its venv: not from a private
+    directory (a clone under ``mktemp -d``, mode 0700), where every command would fail
+    with "No module named mfgctl" for a reason that is not the one under test."""
+    probe = [*AS_NOBODY, sys.executable, "-c", "import mfgctl.cli, typer"]
+    r = subprocess.run(probe, capture_output=True, env=_env(), cwd="/", timeout=60, check=False)
+    return r.returncode == 0
+
+
 def run(db: Path, *args: str, user: bool = True) -> subprocess.CompletedProcess[str]:
     """``mfgctl --db DB ARGS`` in a new process: as ``nobody`` when the tests run as root
     (``user``), else as the test's user."""
     if ROOT and user and shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: cannot run a command as nobody")
+    if ROOT and user and not _nobody_can_run_mfgctl():
+        pytest.skip("nobody cannot read this checkout or its venv (a private directory)")
     prefix = AS_NOBODY if ROOT and user else []
-    env = {**os.environ, "MFGCTL_USER": "tester", "MFGCTL_NO_FS_WARNING": "1",
-           "PYTHONPATH": str(SRC), "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp"}  # fmt: skip
-    env.pop("MFGCTL_DB", None)
     return subprocess.run(
         [*prefix, sys.executable, "-m", "mfgctl", "--db", str(db), *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=_env(),
         cwd="/",
         timeout=60,
         check=False,
