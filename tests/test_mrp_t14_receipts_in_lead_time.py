@@ -223,3 +223,32 @@ purchase_orders:
     # Before: short 5, SO-1 only.
     assert [(s["item"], s["qty"], s["first_date"], [names[n] for n in s["demands"]])
             for s in doc["shortages"]] == [("B", 9, "2026-12-02", ["SO-1", "SO-2"])]  # fmt: skip
+
+
+def test_expedite_offers_a_new_order_only_if_its_materials_could_come(
+    cli: Cli, initdb: Path, tmp_path: Path
+) -> None:
+    """A new FG order needs B, 20 days away: none placed now arrives by 12-06, so the
+    open order is to be expedited and nothing else offered (tester t20 #3)."""
+    import_yaml(cli, tmp_path, """
+items:
+  - {code: B, name: part B, type: component, unit: pcs, make_or_buy: buy, lead_time_days: 20}
+  - {code: FG, name: fg, type: finished, unit: pcs, make_or_buy: make, lead_time_days: 2}
+boms:
+  - {item: FG, lines: [{item: B, qty: 1}]}
+demand:
+  - {item: FG, qty: 10, due: 2026-12-06, kind: sales, ref: SO-1}
+""")  # fmt: skip
+    ok(cli, "order", "create", "FG", "10", "--due", "2026-12-15")
+    doc = run(cli, "--horizon", "28")
+    [chase] = [m for m in messages(doc, "expedite") if m.startswith("ORDER-1")]
+    # Before: "(or order anew by 2026-12-04: that arrives in time)".
+    assert chase == (
+        "ORDER-1 due 2026-12-15 is needed on 2026-12-06: expedite it (nothing else can "
+        "arrive before it: short until it comes)"
+    )
+    # With B on the shelf, a new FG order comes in time: it is planned (and B for the
+    # open order, which the shelf no longer covers).
+    ok(cli, "stock", "receive", "B", "10")
+    doc = run(cli, "--horizon", "28")
+    assert [p[0] for p in planned(doc)] == ["FG", "B"]

@@ -1556,7 +1556,8 @@ class _Run:
             elif e.due < r.due:  # to the day, as shortages are found
                 # A planned order that can still be released and is there by the need.
                 gap = next((o for o in orders if o.due <= e.due and o.release >= cal.start), None)
-                latest = e.due - timedelta(days=part.lead_time_days)
+                # The last day a new order for it, with what it needs, could be placed.
+                latest = e.due - timedelta(days=self.ready_days(part.code.upper(), e.qty))
                 held = e.source == "safety stock" and not e.roots  # first_needs' safety
                 why = f" to keep safety stock ({_n(record.safety_stock)})" if held else ""
                 if gap:
