@@ -286,3 +286,17 @@ def test_mrp_says_when_a_planned_order_needs_a_deactivated_material(cli: Cli, sh
             "(reactivate it: mfgctl item update P1 --active, or store revisions without it)",
         )
     ]
+
+
+def test_can_build_refuses_as_order_create_does(cli: Cli, shop: Path) -> None:
+    """Stock of a deactivated material does not make the item buildable: it could not
+    be ordered (tester t20 #5)."""
+    ok(cli, "stock", "receive", "P1", "100")
+    assert json.loads(ok(cli, "mrp", "can-build", "FG", "10", "-f", "json").stdout)["buildable"]
+    ok(cli, "item", "deactivate", "P1")
+    msg = refused(cli, shop, "mrp", "can-build", "FG", "10")
+    # Before: "Yes: 10 pcs of FG can be built now from free stock".
+    assert msg == (
+        "Error: FG's BOM uses P1, deactivated: it cannot be ordered (mfgctl item update P1 "
+        "--active, or store a revision without it)\n"
+    )

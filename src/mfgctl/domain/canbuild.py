@@ -158,6 +158,15 @@ class CanBuild:
         self.snap = snap
         self.top = key
         self.part = part
+        # As ``order create`` refuses it: a deactivated material is planned and received
+        # by nobody, so the item cannot be built (its stock would say yes).
+        gone = [code for code in self._leaves(key) if code not in snap.parts]
+        if gone:
+            raise RuleViolation(
+                f"{part.code}'s BOM uses {', '.join(dict.fromkeys(gone))}, deactivated: it "
+                f"cannot be ordered (mfgctl item update {gone[0]} --active, or store a "
+                "revision without it)"
+            )
         every = {code: [c.item for c in lines] for code, lines in snap.boms.items()}
         cycles = find_cycles(every, [key])
         if cycles:
@@ -217,9 +226,21 @@ class CanBuild:
                 found.setdefault(c.item, c.substitutes)
         return list(found.items())
 
+    def _leaves(self, code: str) -> list[str]:
+        """The items an order of ``code`` requires, phantoms passed through."""
+        boms = self.snap.boms
+        return [leaf.item for c in boms[code] for leaf, _n in explode_paths((c,), q.SCALE, boms)]
+
     def _buildable(self, code: str) -> bool:
+        """A make item with an active BOM that uses no deactivated item (``order
+        create`` would refuse an order of it)."""
         part = self.snap.parts.get(code)
-        return part is not None and part.make_or_buy == "make" and code in self.snap.boms
+        return (
+            part is not None
+            and part.make_or_buy == "make"
+            and code in self.snap.boms
+            and all(leaf in self.snap.parts for leaf in self._leaves(code))
+        )
 
     def _unit(self, code: str) -> str:
         part = self.snap.parts.get(code)
