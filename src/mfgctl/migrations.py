@@ -724,7 +724,12 @@ def _v17_completion_carried(db: sqlite3.Connection) -> None:
     """v17: ``completion.carried``, the material a scrap-only completion of an order that
     has made good units passes at once to the item's stock on hand (an inflow of value
     without quantity); set for such completions already stored that no later good one
-    carried; ``v_valuation`` re-created to read it.
+    carried; ``v_valuation`` re-created to read it. Not set (the scrap stays the loss it
+    was booked as) where a later stored cost read the item's average at the old value: a
+    completion that relieved the item or a customer return of a later shipment of it
+    (``valuation_backfill.carry_late_scrap``): raising the average under them would take
+    the item out at the new average while their costs kept the old one, and value would
+    vanish (valuation = receipts - shipments at cost - losses would not hold).
 
     Why: scrap booked after the good units (the floor counts the bad ones at the end of
     the run) had no later completion with good units to carry its material, so it left

@@ -176,7 +176,10 @@ def backfill(db: sqlite3.Connection) -> int:
 
 # Scrap-only completions after their order's good units that no later good completion
 # carried: before schema 17 their material left stock as a loss. In replay order, so a
-# made component's carry is in place before an output made of it is costed.
+# made component's carry is in place before an output made of it is costed. Left out:
+# those after which (in replay order) a stored cost read the item's average (see
+# ``carry_late_scrap``): a completion that relieved the item, or a customer return of
+# a shipment of it.
 _UNCARRIED = """
     SELECT c.first_seq, c.last_seq, c.effective_at FROM completion AS c
      WHERE c.good = 0 AND c.carried IS NULL
@@ -184,6 +187,15 @@ _UNCARRIED = """
                     WHERE g.order_id = c.order_id AND g.good > 0 AND g.first_seq < c.first_seq)
        AND NOT EXISTS (SELECT 1 FROM completion AS g
                         WHERE g.order_id = c.order_id AND g.good > 0 AND g.first_seq > c.first_seq)
+       AND NOT EXISTS (SELECT 1 FROM move AS m
+                        WHERE m.item_id = c.item_id AND m.kind = 'relieve' AND m.reason IS NULL
+                          AND (m.effective_at > c.effective_at
+                               OR (m.effective_at = c.effective_at AND m.seq > c.first_seq)))
+       AND NOT EXISTS (SELECT 1 FROM move AS r JOIN move AS s
+                          ON s.ref = r.ref AND s.kind = 'ship' AND s.item_id = r.item_id
+                        WHERE r.item_id = c.item_id AND r.kind = 'customer_return'
+                          AND (s.effective_at > c.effective_at
+                               OR (s.effective_at = c.effective_at AND s.seq > c.first_seq)))
      ORDER BY c.effective_at, c.first_seq
 """
 
@@ -193,6 +205,15 @@ def carry_late_scrap(db: sqlite3.Connection) -> int:
     units, as ``valuation.record_completion`` sets it now (the material it relieved at
     the components' averages then); return how many. A scrap-only completion that a
     later good one carried keeps ``carried`` NULL (its material is in that one's cost).
+
+    Also NULL (the scrap stays the loss it was booked as) when, after it in replay
+    order, a stored cost read the item's average: a completion that relieved the item
+    (its output's unit cost) or a customer return of a shipment of it (its cost when
+    shipped). Carrying it would raise the average those costs were worked out at
+    without raising them: the relieve or shipment would take the item out at the new
+    average and the output or return bring back the old one, and the difference would
+    be neither in stock nor a loss. Left alone, every value stays as the older mfgctl
+    booked it, so valuation = receipts - shipments at cost - losses still holds.
     The caller lifts the table's append-only trigger around it."""
     found = db.execute(_UNCARRIED).fetchall()
     for first, last, at in found:
