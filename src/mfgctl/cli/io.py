@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mfgctl.cli._common import FormatOpt, done, fail, session, state, user
+from mfgctl.cli._common import FormatOpt, OutputFailed, done, fail, session, state, user
 from mfgctl.errors import MfgError
 from mfgctl.render import Format, emit, note
 
@@ -84,7 +84,8 @@ def export_cmd(
 
     With --output, FILE is refused if it is the database (or its -wal, -shm) or exists
     (unless --force); it is written to a temporary file beside it and renamed into
-    place, so a failed write leaves the old FILE as it was."""
+    place, so a failed write leaves the old FILE as it was (a symlink: the file it
+    points to, the link kept). A FIFO or a device (/dev/stdout) is written through."""
     from mfgctl import importer
     from mfgctl.domain import backup as files
 
@@ -108,6 +109,8 @@ def export_cmd(
         files.write_text(text, source=source, target=output, force=force)
     except MfgError as e:
         fail(e)
+    except BrokenPipeError as e:  # -o /dev/stdout | head: as for stdout itself
+        raise OutputFailed(str(output), e) from e
     done(f"Exported to {output}")
 
 

@@ -15,7 +15,11 @@ Files written for the user (a backup, ``export -o``) share the rules of this mod
 ``check_target`` refuses a target that would destroy data (the database itself, its
 ``-wal``, ``-shm`` or ``-journal``, an existing file without ``--force``), and the file is
 written to a temporary ``.FILE.HOST-PID.XXXXXXXX.tmp`` beside it, synced and renamed
-into place. The writer holds an exclusive ``flock`` on its temporary file while it
+into place. A symlink FILE is followed: the file it points to is replaced that way and
+the link stays. An export to a FILE that is not a regular file (a FIFO, /dev/null,
+/dev/stdout) is written through it: such a FILE is never replaced.
+
+The writer holds an exclusive ``flock`` on its temporary file while it
 works; the next backup or export to the same FILE removes such files (with their
 ``-wal``, ``-shm``, ``-journal``) that a killed writer left: those named by this host,
 whose process is gone and whose lock is free, never those of a run still at work.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,14 +109,71 @@ def _side_file_of(source: Path, target: Path) -> str | None:
     return None
 
 
-def check_target(source: str | Path, target: str | Path, *, force: bool, what: str) -> None:
-    """Refuse a file to write (``what``: backup, export) where writing would destroy data.
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a file for the user is written, as ``check_target`` found it.
+
+    ``path`` is the file replaced atomically: FILE itself, or the file a symlink FILE
+    points to (the link is kept). ``through`` says FILE is not a regular file (a FIFO,
+    a device such as /dev/null) or names one of this process's descriptors
+    (/dev/stdout, /dev/fd/N): it is opened and written as it is, never replaced;
+    ``fd`` is that descriptor of this process, if it is one.
+    """
+
+    path: Path
+    through: bool = False
+    fd: int | None = None
+
+
+_DESCRIPTOR_DIR = re.compile(r"/proc/(?:self|thread-self|[0-9]+)(?:/task/[0-9]+)?/fd|/dev/fd")
+
+
+def _descriptor(target: Path) -> tuple[Path, int] | None:
+    """The descriptor link (``/proc/PID/fd/N``, ``/dev/fd/N``) that ``target`` is or
+    leads to through symlinks (/dev/stdout), with N; None if it leads to none."""
+    path = os.path.abspath(target)
+    for _ in range(40):  # the kernel's limit on symlinks in a row
+        try:
+            link = os.readlink(path)
+        except OSError:
+            return None
+        parent = os.path.realpath(os.path.dirname(path))
+        name = os.path.basename(path)
+        if _DESCRIPTOR_DIR.fullmatch(parent) and name.isdigit():
+            return Path(path), int(name)
+        path = os.path.join(parent, link)
+    return None
+
+
+def _own_descriptor(link: Path, n: int) -> int | None:
+    """``n`` if the descriptor link ``link`` is one of this process's own (then it is
+    written as it is open: a pipe, a terminal, a file opened for appending), else None
+    (another process's: opened by its path)."""
+    parent = os.path.realpath(link.parent)
+    mine = parent == "/dev/fd" or re.fullmatch(rf"/proc/{os.getpid()}(?:/task/[0-9]+)?/fd", parent)
+    try:
+        os.fstat(n)
+    except OSError:
+        return None
+    return n if mine else None
+
+
+def check_target(source: str | Path, target: str | Path, *, force: bool, what: str) -> Destination:
+    """Refuse a file to write (``what``: backup, export) where writing would destroy
+    data; return where to write it.
+
+    A symlink is followed and the file it points to is replaced (the link stays); an
+    ``export`` to a FILE that is not a regular file (a FIFO, /dev/null, /dev/stdout)
+    writes through it, without --force (nothing is replaced), except a block device
+    (its contents would be): that needs --force. A ``backup`` is a database file: it is
+    refused on anything but a regular file.
 
     Raises:
         MfgError: ``target`` is the database at ``source``, one of its side files
             (replacing the ``-wal`` of a database in use corrupts it), or exists and
             ``force`` is false.
-        InvalidInput: ``target`` is a directory, or its directory does not exist.
+        InvalidInput: ``target`` is a directory, or its directory does not exist, or it
+            is not a regular file and ``what`` is backup.
     """
     source, target = Path(source), Path(target)
     if target.is_dir():
@@ -124,12 +186,29 @@ def check_target(source: str | Path, target: str | Path, *, force: bool, what: s
             f"{what} target {target} is the database's {side} file, part of the database "
             "while it is in use: choose another file"
         )
+    descriptor = _descriptor(target)
+    try:
+        kind = os.stat(target).st_mode
+    except OSError:
+        kind = None
+    if descriptor is not None or (kind is not None and not stat.S_ISREG(kind)):
+        if what == "backup":
+            raise InvalidInput(
+                f"backup target {target} is not a regular file (a FIFO, a device or a "
+                "descriptor): a backup is a database file; give a file name"
+            )
+        if kind is not None and stat.S_ISBLK(kind) and not force:
+            raise MfgError(
+                f"{target} is a block device: not writing over it (add --force to write to it)"
+            )
+        own = _own_descriptor(*descriptor) if descriptor is not None else None
+        return Destination(target, through=True, fd=own)
     if target.exists() and not force:
         raise MfgError(f"{target} already exists: not overwriting it (add --force to replace it)")
-    if not target.parent.is_dir():
-        raise InvalidInput(
-            f"cannot write {what} {target}: directory {target.parent} does not exist"
-        )
+    path = Path(os.path.realpath(target)) if target.is_symlink() else target
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {what} {target}: directory {path.parent} does not exist")
+    return Destination(path)
 
 
 def _host() -> str:
@@ -248,29 +327,53 @@ def _place(tmp: Path, target: Path, *, force: bool) -> None:
     _fsync_dir(target.parent)
 
 
+def _write_through(text: bytes, dest: Destination) -> None:
+    """Write ``text`` into the FIFO, device or descriptor ``dest`` as it is open."""
+    fd = dest.fd
+    try:
+        if fd is None:
+            fd = os.open(dest.path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+        data = memoryview(text)
+        while data:
+            data = data[os.write(fd, data) :]
+    except BrokenPipeError:
+        raise  # the reader went away (``-o /dev/stdout | head``): the caller's to say
+    except OSError as e:
+        raise MfgError(f"cannot write {dest.path}: {e.strerror or e}") from e
+    finally:
+        if fd is not None and fd != dest.fd:
+            os.close(fd)
+
+
 def write_text(text: str, *, source: str | Path, target: str | Path, force: bool) -> None:
     """Write ``text`` (UTF-8) to the file ``target`` for ``export -o``: refused as by
-    ``check_target``; written to a temporary file beside it, synced and renamed into
-    place, so a failed write (a full disk) leaves the old file as it was and no
-    temporary file. The file gets the mode of the one it replaces, else 0666 less the
-    umask, as any file a program creates.
+    ``check_target``; written to a temporary file beside it (beside the file a symlink
+    points to, the link kept), synced and renamed into place, so a failed write (a full
+    disk) leaves the old file as it was and no temporary file. The file gets the mode
+    of the one it replaces, else 0666 less the umask, as any file a program creates. A
+    FIFO, a device or a descriptor (/dev/stdout) is written through, not replaced.
 
     Raises:
         MfgError: see ``check_target``; or the file could not be written.
+        BrokenPipeError: the reader of a FIFO or pipe went away.
     """
-    target = Path(target)
-    check_target(source, target, force=force, what="export")
+    dest = check_target(source, target, force=force, what="export")
+    data = text.encode("utf-8")
+    if dest.through:
+        _write_through(data, dest)
+        return
+    target = dest.path
     try:
         mode = target.stat().st_mode & 0o7777
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    data = memoryview(text.encode("utf-8"))
+    view = memoryview(data)
     with _temporary(target, "export") as (fd, tmp):
         try:
-            while data:
-                data = data[os.write(fd, data) :]
+            while view:
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
             os.fchmod(fd, mode)
         except OSError as e:
@@ -316,8 +419,9 @@ def backup(
         InvalidInput: the target's directory does not exist or is not writable.
     """
     source, target = Path(source), Path(target)
-    check_target(source, target, force=force, what="backup")
-    with _temporary(target, "backup") as (_, tmp):
+    # A symlink is followed: the file it points to is replaced, the link stays.
+    path = check_target(source, target, force=force, what="backup").path
+    with _temporary(path, "backup") as (_, tmp):
         # Start the read transaction (if the caller opened one, this read pins its
         # snapshot) and read what the copy will hold.
         started = not db.in_transaction
@@ -334,7 +438,7 @@ def backup(
                 db.execute("ROLLBACK")
         _verify(tmp, schema_version=version)
         size = tmp.stat().st_size
-        _place(tmp, target, force=force)
+        _place(tmp, path, force=force)
     return Backup(
         path=str(target),
         source=str(source),
