@@ -64,7 +64,7 @@ def test_closing_an_order_that_made_nothing_shows_its_loss(cli: Cli, plant: Path
         {
             "item": "F", "revision": "A", "component": "A", "unit": "pcs", "orders": "1",
             "made": "0", "planned": "0", "actual": "2", "substituted": "0", "variance": "2",
-            "variance_pct": "", "planned_per_unit": "", "actual_per_unit": "", "flagged": "no",
+            "variance_pct": "", "planned_per_unit": "", "actual_per_unit": "", "flagged": "yes",
         }
     ]  # fmt: skip
 

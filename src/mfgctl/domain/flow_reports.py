@@ -466,7 +466,8 @@ def variance(
     (a substitute beyond what it covered, or one the line does not list) has no percent
     and is never flagged. An order finished with no output counts when it used
     material: all it used is variance, and it adds nothing to ``made`` (per-unit figures
-    are empty when no order made anything).
+    are empty when no order made anything); a line used only by such orders has no
+    percent either but is flagged (with enough orders), whatever the threshold.
 
     Raises:
         InvalidInput: a negative threshold, fewer than 1 order, a bad date.
@@ -497,7 +498,11 @@ def variance(
     for (made_item, revision, component), c in sums.items():
         diff = c["actual"] - c["planned"]
         share = pct(diff, c["planned"])
-        flagged = share is not None and c["orders"] >= least_orders and abs(share) > limit
+        # Material used by orders that all made nothing has no percent (nothing planned)
+        # but is over plan by any threshold: flagged, so the default report shows it.
+        wasted = c["made"] == 0 and c["actual"] > 0
+        over = wasted or (share is not None and abs(share) > limit)
+        flagged = c["orders"] >= least_orders and over
         if not (flagged or show_all):
             continue
         rows.append(
