@@ -30,8 +30,8 @@ SCREWS_NO_BOX = SCREWS.replace("units: {box: 100}, ", "units: {}, ").replace(
 )
 HISTORY_NOTE = (
     "Note: BOM FG rev A (inactive) line 1: unit 'box' cannot convert to SCREW's base "
-    "unit 'pcs'; stored as history, as given (bom activate refuses it until SCREW has "
-    "that unit again)"
+    "unit 'pcs'; stored as history, as given (bom activate refuses it unless SCREW has "
+    "that unit)"
 )
 
 
@@ -132,8 +132,8 @@ boms:
     r = ok(cli, "--db", fresh, "import", write(tmp_path, "snap.yaml", snapshot))
     assert r.stderr.splitlines()[0] == (
         "Note: BOM FG rev A (inactive) line 1: unit 'pcs' cannot convert to PASTE's base "
-        "unit 'kg'; stored as history, as given (bom activate refuses it until PASTE has "
-        "that unit again)"
+        "unit 'kg'; stored as history, as given (bom activate refuses it unless PASTE has "
+        "that unit)"
     )
     assert export(cli, fresh) == snapshot
 

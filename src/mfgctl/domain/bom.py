@@ -300,12 +300,12 @@ def substitute_mistakes(item: str, substitutes: Sequence[str]) -> list[str]:
     seen: dict[str, str] = {}
     for code in substitutes:
         key = code.strip().upper()
-        if key == item.strip().upper():
-            said.append(f"{code} is the line's own item")
-        elif key in seen:
+        if key in seen:  # the line's own item listed twice is said once as such
             said.append(
                 f"{code} is listed twice" if code == seen[key] else f"{code} is {seen[key]} again"
             )
+        elif key == item.strip().upper():
+            said.append(f"{code} is the line's own item")
         seen.setdefault(key, code)
     return said
 

@@ -452,11 +452,21 @@ def where_used(db: sqlite3.Connection, item: str) -> list[Usage]:
 
 
 def activate(db: sqlite3.Connection, item: str, revision: str) -> Revision:
-    """Make ``revision`` the item's active BOM, unless that would close a BOM cycle or
-    a line's unit no longer converts (a unit removed, or a base unit changed, since the
-    revision was stored: only lines in use are kept convertible)."""
+    """Make ``revision`` the item's active BOM, unless that would close a BOM cycle, a
+    line's unit no longer converts (a unit removed, or a base unit changed, since the
+    revision was stored: only lines in use are kept convertible) or a line's substitutes
+    name its own item or one item twice (``bom.substitute_mistakes``)."""
     rev = bom.get_revision(db, item, revision)
     for n, line in enumerate(rev.lines, start=1):
+        # As the import refuses them in an active revision: else its export would not
+        # import back (an inactive revision keeps them as history).
+        mistakes = bom.substitute_mistakes(line.item, line.substitutes)
+        if mistakes:
+            raise RuleViolation(
+                f"cannot activate BOM {rev.item} rev {rev.revision}: line {n} ({line.item}): "
+                f"substitute {'; '.join(mistakes)}: list each substitute once, and not the "
+                "line's own item; add a revision with the substitutes corrected"
+            )
         try:
             items.get(db, line.item).factor(line.unit or None)
         except InvalidInput as e:

@@ -163,8 +163,8 @@ class Boms:
                         remarks.append(
                             f"BOM {owner.code if owner else parent} rev {revision} "
                             f"(inactive) line {n + 1}: {e}; "
-                            "stored as history, as given (bom activate refuses it until "
-                            f"{child.code} has that unit again)"
+                            "stored as history, as given (bom activate refuses it unless "
+                            f"{child.code} has that unit)"
                         )
             for s in ln.substitutes:
                 blocked = blocked or self.find_item(s) is None
