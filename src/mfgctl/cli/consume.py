@@ -86,11 +86,18 @@ def consume_cmd(
             )
     emit([m.as_row() for m in moves], fmt, columns=MOVE_COLUMNS, title=f"Order {found.id} moves")
     for c in capped:
-        note(
-            f"Note: order {found.id} lacked only {fmt_q(c.took)} {c.item.unit} of {c.item.code}, "
-            f"not its share {fmt_q(c.share)} for --qty {qty}: took {fmt_q(c.took)} (to issue "
-            f"more, mfgctl consume {found.id} --item {c.item.code} --qty Q)"
-        )
+        more = f"(to issue more, mfgctl consume {found.id} --item {c.item.code} --qty Q)"
+        if c.took:
+            note(
+                f"Note: order {found.id} lacked only {fmt_q(c.took)} {c.item.unit} of "
+                f"{c.item.code}, not its share {fmt_q(c.share)} for --qty {qty}: took "
+                f"{fmt_q(c.took)} {more}"
+            )
+        else:  # it lacks nothing: its share is not taken at all
+            note(
+                f"Note: order {found.id} has all its {c.item.code} already: took none of its "
+                f"share {fmt_q(c.share)} for --qty {qty} {more}"
+            )
     scrapped = sum(1 for m in moves if m.kind == "scrap")
     done(
         f"Order {found.id} ({found.state}): {len(moves) - scrapped} consume moves"
