@@ -269,7 +269,9 @@ def diff_cmd(
 def activate_cmd(
     ctx: typer.Context, item: ItemArg, revision: RevArg, fmt: FormatOpt = Format.table
 ) -> None:
-    """Make REVISION the active BOM of ITEM (refused if it would close a BOM cycle)."""
+    """Make REVISION the active BOM of ITEM (refused if it would close a BOM cycle, if a
+    line is in a unit its item does not have, or if a line's substitutes name its own
+    item or one item twice)."""
     from mfgctl.domain import bomtree
 
     with session(ctx) as db:
