@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfgctl import qty as q
 from mfgctl.domain.bomtree import BomCycle, find_cycles, longest_levels
-from mfgctl.domain.mrp import Component, Snapshot, explode, explode_paths
+from mfgctl.domain.mrp import Component, Snapshot, explode, explode_paths, leaf_items
 from mfgctl.errors import NotFound, RuleViolation
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ class CanBuild:
         self.part = part
         # As ``order create`` refuses it: a deactivated material is planned and received
         # by nobody, so the item cannot be built (its stock would say yes).
-        gone = [code for code in self._leaves(key) if code not in snap.parts]
+        gone = [code for code in leaf_items(key, snap.boms) if code not in snap.parts]
         if gone:
             raise RuleViolation(
                 f"{part.code}'s BOM uses {', '.join(dict.fromkeys(gone))}, deactivated: it "
@@ -226,11 +226,6 @@ class CanBuild:
                 found.setdefault(c.item, c.substitutes)
         return list(found.items())
 
-    def _leaves(self, code: str) -> list[str]:
-        """The items an order of ``code`` requires, phantoms passed through."""
-        boms = self.snap.boms
-        return [leaf.item for c in boms[code] for leaf, _n in explode_paths((c,), q.SCALE, boms)]
-
     def _buildable(self, code: str) -> bool:
         """A make item with an active BOM that uses no deactivated item (``order
         create`` would refuse an order of it)."""
@@ -239,7 +234,7 @@ class CanBuild:
             part is not None
             and part.make_or_buy == "make"
             and code in self.snap.boms
-            and all(leaf in self.snap.parts for leaf in self._leaves(code))
+            and all(leaf in self.snap.parts for leaf in leaf_items(code, self.snap.boms))
         )
 
     def _unit(self, code: str) -> str:

@@ -650,6 +650,16 @@ def explode(
     return out
 
 
+def leaf_items(code: str, boms: Mapping[str, Sequence[Component]]) -> Iterable[str]:
+    """The items an order of ``code`` requires (one per line and phantom path, active or
+    not), phantoms passed through."""
+    for c in boms.get(code, ()):
+        if c.phantom and c.item in boms:
+            yield from leaf_items(c.item, boms)
+        else:
+            yield c.item
+
+
 def explode_paths(
     lines: Sequence[Component],
     qty: int,
@@ -1258,13 +1268,8 @@ class _Run:
         return part.lead_time_days + longest
 
     def components(self, code: str) -> Iterable[str]:
-        """The items an order of ``code`` requires, phantoms passed through."""
-        boms = self.snap.boms
-        for c in boms.get(code, ()):
-            if c.phantom and c.item in boms:
-                yield from self.components(c.item)
-            elif c.item in self.snap.parts:
-                yield c.item
+        """The active items an order of ``code`` requires, phantoms passed through."""
+        return (item for item in leaf_items(code, self.snap.boms) if item in self.snap.parts)
 
     def lots(
         self, part: Part, need: int, period: int | None, due: date, b: int
